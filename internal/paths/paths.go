@@ -1,0 +1,87 @@
+// Package paths is the one place that knows mpm's defaults: the daemon's
+// address and the per-user data directory with the files in it (token,
+// journal, hook spool, manager state).
+//
+// It is imported by mpm-hook, whose start-up time is the product, so it
+// imports nothing beyond os, path/filepath, runtime and strings.
+package paths
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+const (
+	// DefaultAddr is where mpm-wsd listens and every client dials. It is an
+	// IPv4 literal on purpose: "localhost" may resolve to ::1 first.
+	DefaultAddr = "127.0.0.1:8765"
+
+	// EnvAddr overrides the address for every binary.
+	EnvAddr = "MPM_ADDR"
+	// EnvDataDir overrides the data directory for every binary.
+	EnvDataDir = "MPM_DATA_DIR"
+
+	// TokenFile is the access token's file name inside the data directory.
+	TokenFile = "token"
+	// JournalFile is the event journal's file name inside the data directory.
+	JournalFile = "journal.db"
+	// SpoolDir is the hook spool's directory inside the data directory.
+	SpoolDir = "spool"
+	// ManagerStateFile is where mpm-manager publishes its state.
+	ManagerStateFile = "manager-state.json"
+)
+
+// Addr returns MPM_ADDR when set, else DefaultAddr.
+func Addr() string {
+	if a := strings.TrimSpace(os.Getenv(EnvAddr)); a != "" {
+		return a
+	}
+	return DefaultAddr
+}
+
+// DataDir returns MPM_DATA_DIR when set, else the OS's per-user state
+// directory for mpm:
+//
+//	Linux and BSDs: $XDG_STATE_HOME/mpm, else ~/.local/state/mpm
+//	macOS:          ~/Library/Application Support/mpm
+//	Windows:        %LocalAppData%\mpm
+func DataDir() string {
+	if d := strings.TrimSpace(os.Getenv(EnvDataDir)); d != "" {
+		return d
+	}
+	return DefaultDataDir()
+}
+
+// DefaultDataDir is the OS's per-user state directory for mpm, ignoring
+// MPM_DATA_DIR.
+func DefaultDataDir() string {
+	home, _ := os.UserHomeDir()
+	switch runtime.GOOS {
+	case "windows":
+		if d := os.Getenv("LocalAppData"); d != "" {
+			return filepath.Join(d, "mpm")
+		}
+		return filepath.Join(home, "AppData", "Local", "mpm")
+	case "darwin", "ios":
+		return filepath.Join(home, "Library", "Application Support", "mpm")
+	default:
+		if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
+			return filepath.Join(d, "mpm")
+		}
+		return filepath.Join(home, ".local", "state", "mpm")
+	}
+}
+
+// Token is the path of the access token file in dataDir.
+func Token(dataDir string) string { return filepath.Join(dataDir, TokenFile) }
+
+// Journal is the path of the event journal in dataDir.
+func Journal(dataDir string) string { return filepath.Join(dataDir, JournalFile) }
+
+// Spool is the path of the hook spool directory in dataDir.
+func Spool(dataDir string) string { return filepath.Join(dataDir, SpoolDir) }
+
+// ManagerState is the path of mpm-manager's state file in dataDir.
+func ManagerState(dataDir string) string { return filepath.Join(dataDir, ManagerStateFile) }

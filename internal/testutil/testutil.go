@@ -1,0 +1,250 @@
+// Package testutil builds the real mpm binaries once per test process and
+// runs them as real processes on real sockets: the daemon, the hook, the
+// manager. Tests across packages use it so that they start things one way.
+package testutil
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	buildMu  sync.Mutex
+	buildDir string
+	built    = map[string]string{}
+)
+
+// ModuleRoot returns the repository root (the directory holding go.mod).
+func ModuleRoot(t testing.TB) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		t.Fatalf("go env GOMOD: %v", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		t.Fatal("not inside the mpm module")
+	}
+	return filepath.Dir(mod)
+}
+
+// Binary builds ./cmd/<name> once per test process and returns its path.
+func Binary(t testing.TB, name string) string {
+	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if p, ok := built[name]; ok {
+		return p
+	}
+	if buildDir == "" {
+		d, err := os.MkdirTemp("", "mpm-test-bin-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		buildDir = d
+	}
+	exe := filepath.Join(buildDir, name)
+	if runtime.GOOS == "windows" {
+		exe += ".exe"
+	}
+	cmd := exec.Command("go", "build", "-o", exe, "./cmd/"+name)
+	cmd.Dir = ModuleRoot(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/%s: %v\n%s", name, err, out)
+	}
+	built[name] = exe
+	return exe
+}
+
+// FreeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// Daemon is a real mpm-wsd process started by a test.
+type Daemon struct {
+	// Addr is the daemon's address, host:port on 127.0.0.1.
+	Addr string
+	// DataDir is the daemon's data directory.
+	DataDir string
+	// Args are the extra flags it was started with.
+	Args []string
+	// Log collects the daemon's stderr and stdout.
+	Log *SyncBuffer
+	// Cmd is the running process; nil after Stop or Kill.
+	Cmd *exec.Cmd
+
+	t    testing.TB
+	done chan struct{}
+}
+
+// StartDaemon starts mpm-wsd on a free port with a fresh data directory and
+// waits until /healthz answers 200. Extra flags go to the daemon.
+func StartDaemon(t testing.TB, args ...string) *Daemon {
+	t.Helper()
+	d := &Daemon{Addr: FreeAddr(t), DataDir: t.TempDir(), Args: args, t: t}
+	d.Start()
+	t.Cleanup(func() { d.Kill() })
+	return d
+}
+
+// Start (re)starts the daemon process with the same address, data directory
+// and flags, and waits until it is healthy.
+func (d *Daemon) Start() {
+	d.t.Helper()
+	args := append([]string{"--addr", d.Addr, "--data-dir", d.DataDir, "--log-level", "debug"}, d.Args...)
+	cmd := exec.Command(Binary(d.t, "mpm-wsd"), args...)
+	if d.Log == nil {
+		d.Log = &SyncBuffer{}
+	}
+	cmd.Stdout = d.Log
+	cmd.Stderr = d.Log
+	if err := cmd.Start(); err != nil {
+		d.t.Fatalf("start mpm-wsd: %v", err)
+	}
+	d.Cmd = cmd
+	d.done = make(chan struct{})
+	go func(done chan struct{}) { cmd.Wait(); close(done) }(d.done)
+	if err := WaitHealthy(d.Addr, 20*time.Second, d.done); err != nil {
+		d.t.Fatalf("mpm-wsd did not become healthy: %v\nlog:\n%s", err, d.Log.String())
+	}
+}
+
+// Token returns the daemon's access token.
+func (d *Daemon) Token() string {
+	d.t.Helper()
+	b, err := os.ReadFile(filepath.Join(d.DataDir, "token"))
+	if err != nil {
+		d.t.Fatalf("read token: %v", err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// Pid returns the running daemon's pid.
+func (d *Daemon) Pid() int { return d.Cmd.Process.Pid }
+
+// Stop sends SIGTERM (os.Interrupt on Windows) and waits for the exit.
+func (d *Daemon) Stop() {
+	if d.Cmd == nil {
+		return
+	}
+	if runtime.GOOS == "windows" {
+		d.Cmd.Process.Kill()
+	} else {
+		d.Cmd.Process.Signal(syscall.SIGTERM)
+	}
+	select {
+	case <-d.done:
+	case <-time.After(15 * time.Second):
+		d.Cmd.Process.Kill()
+		<-d.done
+		d.t.Errorf("mpm-wsd did not stop within 15s of SIGTERM")
+	}
+	d.Cmd = nil
+}
+
+// Kill kills the daemon hard (SIGKILL) and waits for it to be gone.
+func (d *Daemon) Kill() {
+	if d.Cmd == nil {
+		return
+	}
+	d.Cmd.Process.Kill()
+	<-d.done
+	d.Cmd = nil
+}
+
+// Done is closed when the current daemon process has exited.
+func (d *Daemon) Done() <-chan struct{} { return d.done }
+
+// URL returns http://<addr><path>.
+func (d *Daemon) URL(path string) string { return "http://" + d.Addr + path }
+
+// Health is the decoded /healthz answer.
+type Health struct {
+	OK       bool    `json:"ok"`
+	Service  string  `json:"service"`
+	Version  string  `json:"version"`
+	Pid      int     `json:"pid"`
+	Instance string  `json:"instance"`
+	Uptime   float64 `json:"uptime_seconds"`
+	Clients  int     `json:"clients"`
+	LastSeq  uint64  `json:"last_seq"`
+}
+
+// GetHealth fetches and decodes http://addr/healthz.
+func GetHealth(ctx context.Context, addr string) (Health, int, error) {
+	var h Health
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
+	if err != nil {
+		return h, 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return h, 0, err
+	}
+	defer resp.Body.Close()
+	err = json.NewDecoder(resp.Body).Decode(&h)
+	return h, resp.StatusCode, err
+}
+
+// WaitHealthy polls /healthz until it answers 200 from an mpm-wsd, the
+// timeout passes, or exited is closed (the process died).
+func WaitHealthy(addr string, timeout time.Duration, exited <-chan struct{}) error {
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return fmt.Errorf("process exited (last error: %v)", last)
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		h, code, err := GetHealth(ctx, addr)
+		cancel()
+		if err == nil && code == 200 && h.Service == "mpm-wsd" {
+			return nil
+		}
+		last = fmt.Errorf("code %d, err %v", code, err)
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("timed out after %v (last: %v)", timeout, last)
+}
+
+// SyncBuffer is a bytes buffer safe for concurrent writes and reads.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+// Write appends p.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+// String returns everything written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
+}
