@@ -1,0 +1,401 @@
+package hookcfg
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/token"
+)
+
+// usageText is the help text; %s is the default event list.
+const usageText = `mpm-hook forwards Claude Code hook events to mpm-wsd, and wires itself
+into Claude Code's settings.
+
+Usage:
+  mpm-hook                 forward one event from stdin (what Claude Code runs)
+  mpm-hook install   [--scope user|project|local] [--mode command|http]
+                     [--events LIST] [--addr HOST:PORT] [--dir DIR] [--dry-run]
+  mpm-hook uninstall [--scope user|project|local|all] [--dir DIR] [--dry-run]
+  mpm-hook status    [--addr HOST:PORT] [--dir DIR]
+  mpm-hook help
+
+Scopes (Claude Code's settings files):
+  user      ~/.claude/settings.json ($CLAUDE_CONFIG_DIR/settings.json), every session (default)
+  project   <dir>/.claude/settings.json, usually committed: your binary's path would be shared
+  local     <dir>/.claude/settings.local.json, this project, not committed
+
+Modes:
+  command   Claude Code runs mpm-hook (async) for each event. When the daemon is
+            down, mpm-hook spools the event and the daemon delivers it later:
+            nothing is lost. Costs one tiny process per event. (default)
+  http      Claude Code POSTs each event to http://ADDR/v1/events itself: no
+            process per event, but events are lost while the daemon is down
+            (Claude Code shows a hook error). SessionStart and Setup accept no
+            http hooks, so they keep command hooks. The token comes from the
+            MPM_TOKEN environment variable of Claude Code (install says how).
+
+Flags:
+  --events LIST   comma-separated hook events (default: all of
+                  ` + "%s" + `)
+  --addr          daemon address (default MPM_ADDR, else 127.0.0.1:8765)
+  --dir           project directory for the project and local scopes (default: .)
+  --dry-run       print the change as a diff; write nothing
+
+install keeps everything else in the file, writes a timestamped backup
+(settings.json.bak-YYYYMMDDTHHMMSSZ) before changing it, replaces it atomically
+and changes nothing when mpm is already wired as asked. Claude Code reads hooks
+when a session starts: restart open sessions afterwards (or review them in /hooks).
+`
+
+// Main runs `mpm-hook install|uninstall|status|help` with args = os.Args[1:]
+// and returns the exit code: 0 done, 1 failed, 2 bad usage.
+func Main(args []string, stdout, stderr io.Writer) int {
+	return Run(args, stdout, stderr, Options{})
+}
+
+// Run is Main with injectable options (tests use temp directories).
+func Run(args []string, stdout, stderr io.Writer, opts Options) int {
+	if len(args) == 0 {
+		printUsage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		printUsage(stdout)
+		return 0
+	case "install":
+		return runInstall(args[1:], stdout, stderr, opts)
+	case "uninstall":
+		return runUninstall(args[1:], stdout, stderr, opts)
+	case "status":
+		return runStatus(args[1:], stdout, stderr, opts)
+	}
+	fmt.Fprintf(stderr, "mpm-hook: unknown command %q; run mpm-hook help\n", args[0])
+	return 2
+}
+
+// Usage returns mpm-hook's help text.
+func Usage() string {
+	return fmt.Sprintf(usageText, strings.Join(DefaultEvents(), ","))
+}
+
+func printUsage(w io.Writer) { fmt.Fprint(w, Usage()) }
+
+// commonFlags are the flags shared by the subcommands.
+type commonFlags struct {
+	scope  string
+	addr   string
+	dir    string
+	dryRun bool
+}
+
+func newFlagSet(name string, stderr io.Writer, c *commonFlags, withScope bool) *flag.FlagSet {
+	fs := flag.NewFlagSet("mpm-hook "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintf(stderr, "run mpm-hook help for the usage of mpm-hook %s\n", name) }
+	if withScope {
+		fs.StringVar(&c.scope, "scope", string(ScopeUser), "settings file: user, project or local")
+		fs.BoolVar(&c.dryRun, "dry-run", false, "print the change; write nothing")
+	}
+	fs.StringVar(&c.addr, "addr", "", "daemon address (default MPM_ADDR, else "+paths.DefaultAddr+")")
+	fs.StringVar(&c.dir, "dir", "", "project directory for the project and local scopes (default: current directory)")
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) bool {
+	if err := fs.Parse(args); err != nil {
+		return false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q; run mpm-hook help\n", fs.Name(), fs.Arg(0))
+		return false
+	}
+	return true
+}
+
+func (c commonFlags) apply(opts Options) Options {
+	if c.addr != "" {
+		opts.Addr = c.addr
+	}
+	if c.dir != "" {
+		opts.ProjectDir = c.dir
+	}
+	return opts
+}
+
+func runInstall(args []string, stdout, stderr io.Writer, opts Options) int {
+	var c commonFlags
+	var mode, events string
+	fs := newFlagSet("install", stderr, &c, true)
+	fs.StringVar(&mode, "mode", string(ModeCommand), "command or http")
+	fs.StringVar(&events, "events", "", "comma-separated hook events (default: all)")
+	if !parseFlags(fs, args, stderr) {
+		return 2
+	}
+	scope, err := ParseScope(c.scope)
+	if err != nil {
+		fmt.Fprintln(stderr, "mpm-hook install:", err)
+		return 2
+	}
+	m := Mode(strings.ToLower(mode))
+	if m != ModeCommand && m != ModeHTTP {
+		fmt.Fprintf(stderr, "mpm-hook install: unknown mode %q: use command (default; spools while the daemon is down) or http (no process per event)\n", mode)
+		return 2
+	}
+	specs, err := ParseEvents(events)
+	if err != nil {
+		fmt.Fprintln(stderr, "mpm-hook install:", err)
+		return 2
+	}
+	o, err := c.apply(opts).withDefaults()
+	if err != nil {
+		fmt.Fprintln(stderr, "mpm-hook install:", err)
+		return 1
+	}
+	if o.Executable == "" {
+		fmt.Fprintln(stderr, "mpm-hook install: cannot tell where this mpm-hook binary is; run it by its absolute path")
+		return 1
+	}
+	path := o.SettingsPath(scope)
+	f, err := readSettings(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "mpm-hook install:", err)
+		return 1
+	}
+	res, err := Install(f.Data, Plan{Mode: m, Events: specs, Target: Target{Executable: o.Executable, Addr: o.Addr}})
+	if err != nil {
+		reportEditError(stderr, "install", f, err)
+		return 1
+	}
+	if !res.Changed {
+		fmt.Fprintf(stdout, "Nothing to change: %s already wires mpm-hook (%s mode) for %s.\n", f.Path, m, eventList(res.Changes))
+		return 0
+	}
+	if c.dryRun {
+		fmt.Fprint(stdout, UnifiedDiff(f.Path, f.Path+" (after install)", res.Before, res.After))
+		fmt.Fprintf(stdout, "Dry run: %s was not changed.\n", f.Path)
+		return 0
+	}
+	backup, err := writeSettings(f, res.After, o.Now())
+	if err != nil {
+		fmt.Fprintln(stderr, "mpm-hook install:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Wired mpm-hook (%s mode) into %s", m, f.Path)
+	if f.Real != f.Path {
+		fmt.Fprintf(stdout, " (written through the symlink to %s)", f.Real)
+	}
+	fmt.Fprintln(stdout, ".")
+	printChanges(stdout, res.Changes)
+	if backup != "" {
+		fmt.Fprintf(stdout, "The previous file is saved as %s.\n", backup)
+	}
+	if m == ModeHTTP {
+		printTokenHelp(stdout, o)
+	}
+	if o.Addr != paths.DefaultAddr && os.Getenv(paths.EnvAddr) != o.Addr {
+		fmt.Fprintf(stdout, "Command hooks find the daemon through MPM_ADDR: export MPM_ADDR=%s in the environment Claude Code starts from.\n", o.Addr)
+	}
+	if scope == ScopeProject {
+		fmt.Fprintln(stdout, "Note: .claude/settings.json is usually committed, and it now holds this machine's path to mpm-hook; --scope local keeps it out of the repository.")
+	}
+	fmt.Fprintln(stdout, "Claude Code reads hooks when a session starts: restart open Claude Code sessions (or open /hooks in them) to pick this up.")
+	return 0
+}
+
+func runUninstall(args []string, stdout, stderr io.Writer, opts Options) int {
+	var c commonFlags
+	fs := newFlagSet("uninstall", stderr, &c, true)
+	if !parseFlags(fs, args, stderr) {
+		return 2
+	}
+	scopes := Scopes
+	if !strings.EqualFold(c.scope, "all") {
+		sc, err := ParseScope(c.scope)
+		if err != nil {
+			fmt.Fprintln(stderr, "mpm-hook uninstall:", err, "(or all)")
+			return 2
+		}
+		scopes = []Scope{sc}
+	}
+	o, err := c.apply(opts).withDefaults()
+	if err != nil {
+		fmt.Fprintln(stderr, "mpm-hook uninstall:", err)
+		return 1
+	}
+	code := 0
+	for _, sc := range scopes {
+		path := o.SettingsPath(sc)
+		f, err := readSettings(path)
+		if err != nil {
+			fmt.Fprintln(stderr, "mpm-hook uninstall:", err)
+			code = 1
+			continue
+		}
+		if !f.Exists {
+			fmt.Fprintf(stdout, "Nothing to change: %s does not exist.\n", path)
+			continue
+		}
+		res, err := Uninstall(f.Data, o.Executable)
+		if err != nil {
+			reportEditError(stderr, "uninstall", f, err)
+			code = 1
+			continue
+		}
+		if !res.Changed {
+			fmt.Fprintf(stdout, "Nothing to change: %s has no mpm-hook entries.\n", path)
+			continue
+		}
+		if c.dryRun {
+			fmt.Fprint(stdout, UnifiedDiff(f.Path, f.Path+" (after uninstall)", res.Before, res.After))
+			fmt.Fprintf(stdout, "Dry run: %s was not changed.\n", f.Path)
+			continue
+		}
+		backup, err := writeSettings(f, res.After, o.Now())
+		if err != nil {
+			fmt.Fprintln(stderr, "mpm-hook uninstall:", err)
+			code = 1
+			continue
+		}
+		fmt.Fprintf(stdout, "Removed mpm-hook from %s.\n", f.Path)
+		printChanges(stdout, res.Changes)
+		if backup != "" {
+			fmt.Fprintf(stdout, "The previous file is saved as %s.\n", backup)
+		}
+	}
+	if code == 0 && !c.dryRun {
+		fmt.Fprintln(stdout, "Claude Code reads hooks when a session starts: restart open sessions for this to take effect.")
+	}
+	return code
+}
+
+func runStatus(args []string, stdout, stderr io.Writer, opts Options) int {
+	var c commonFlags
+	fs := newFlagSet("status", stderr, &c, false)
+	if !parseFlags(fs, args, stderr) {
+		return 2
+	}
+	o, err := c.apply(opts).withDefaults()
+	if err != nil {
+		fmt.Fprintln(stderr, "mpm-hook status:", err)
+		return 1
+	}
+	r, err := Inspect(o)
+	if err != nil {
+		fmt.Fprintln(stderr, "mpm-hook status:", err)
+		return 1
+	}
+	WriteReport(stdout, r)
+	h, err := CheckDaemon(context.Background(), o.Addr, HealthTimeout)
+	switch {
+	case err != nil:
+		fmt.Fprintf(stdout, "daemon: not answering on %s (%v).\n  Start it: mpm-manager start (or run mpm-wsd). Command hooks spool events meanwhile; http hooks lose them.\n", o.Addr, err)
+	case !h.OK:
+		fmt.Fprintf(stdout, "daemon: %s %s (pid %d) on %s answers but is not healthy (HTTP %d); mpm-manager restarts it, or run mpm-manager restart.\n", h.Service, h.Version, h.PID, o.Addr, h.Status)
+	default:
+		fmt.Fprintf(stdout, "daemon: %s %s (pid %d) answering on %s, up %.0fs, last seq %d.\n", h.Service, h.Version, h.PID, o.Addr, h.UptimeSeconds, h.LastSeq)
+	}
+	if !r.Wired() {
+		fmt.Fprintln(stdout, "mpm-hook is not wired into any settings file: run mpm-hook install.")
+	}
+	return 0
+}
+
+// WriteReport prints a Report for people.
+func WriteReport(w io.Writer, r Report) {
+	for _, s := range r.Scopes {
+		fmt.Fprintf(w, "%s: %s", s.Scope, s.Path)
+		if s.Real != s.Path {
+			fmt.Fprintf(w, " -> %s", s.Real)
+		}
+		switch {
+		case s.Err != nil:
+			fmt.Fprintf(w, "\n  cannot use it: %v\n", s.Err)
+			continue
+		case !s.Exists:
+			fmt.Fprintln(w, " (no such file)")
+			continue
+		case len(s.Entries) == 0:
+			fmt.Fprintln(w, " (no mpm entries)")
+			continue
+		}
+		fmt.Fprintf(w, " (%d events wired)\n", len(s.Events()))
+		for _, e := range s.Entries {
+			switch e.Kind {
+			case ModeHTTP:
+				fmt.Fprintf(w, "  %-19s http    %s\n", e.Event, e.URL)
+			default:
+				state := "ok"
+				switch {
+				case !e.BinaryExists:
+					state = "MISSING"
+				case !e.BinaryExecutable:
+					state = "NOT EXECUTABLE"
+				}
+				fmt.Fprintf(w, "  %-19s command %s [%s]\n", e.Event, e.Binary, state)
+			}
+		}
+		for _, p := range s.Problems {
+			fmt.Fprintf(w, "  problem: %s\n", p)
+		}
+	}
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "problem: %s\n", p)
+	}
+}
+
+func reportEditError(stderr io.Writer, verb string, f *settingsFile, err error) {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		pe.Path = f.Path
+		fmt.Fprintf(stderr, "mpm-hook %s: %v\n%s was left untouched: fix it (or move it away), then run mpm-hook %s again.\n", verb, pe, f.Path, verb)
+		return
+	}
+	fmt.Fprintf(stderr, "mpm-hook %s: %v\n", verb, err)
+}
+
+func printChanges(w io.Writer, changes []Change) {
+	by := map[Action][]string{}
+	for _, c := range changes {
+		by[c.Action] = append(by[c.Action], c.Event)
+	}
+	for _, a := range []Action{Added, Updated, Removed, Unchanged} {
+		if len(by[a]) > 0 {
+			fmt.Fprintf(w, "  %-9s %s\n", string(a)+":", strings.Join(by[a], ", "))
+		}
+	}
+}
+
+func eventList(changes []Change) string {
+	var n []string
+	for _, c := range changes {
+		n = append(n, c.Event)
+	}
+	if len(n) == len(Events) {
+		return fmt.Sprintf("all %d events", len(n))
+	}
+	return strings.Join(n, ", ")
+}
+
+// printTokenHelp says how Claude Code gets the token for http hooks.
+func printTokenHelp(w io.Writer, o Options) {
+	tp := paths.Token(o.DataDir)
+	fmt.Fprintf(w, "http hooks send the token from the %s environment variable of Claude Code (never written into settings).\n", TokenEnvVar)
+	if runtime.GOOS == "windows" {
+		fmt.Fprintf(w, "Set it for your user once, then open a new terminal before starting claude:\n  setx %s (Get-Content '%s')\n", TokenEnvVar, tp)
+	} else {
+		fmt.Fprintf(w, "Add this line to your shell profile (~/.bashrc, ~/.zshrc, ...), then open a new terminal before starting claude:\n  export %s=\"$(cat '%s')\"\n", TokenEnvVar, tp)
+	}
+	if t, err := token.Read(tp); err != nil {
+		fmt.Fprintf(w, "(%s does not exist yet: mpm-wsd creates it on its first start.)\n", tp)
+	} else if v := os.Getenv(TokenEnvVar); v != "" && !token.Equal(v, t) {
+		fmt.Fprintf(w, "Warning: %s is set in this shell but differs from %s: the daemon will refuse those events (401).\n", TokenEnvVar, tp)
+	}
+}
