@@ -1,0 +1,122 @@
+// Package event is the daemon's record of one Claude Code hook event: the
+// fields mpm reads from the payload, the daemon's own sequence number and
+// times, and the original payload byte for byte.
+package event
+
+import (
+	"strconv"
+	"time"
+)
+
+// Event is one accepted hook event.
+type Event struct {
+	// Seq is the daemon's sequence number: monotonic, gap-free, never reused.
+	// Zero for an ephemeral probe, which is never stored.
+	Seq uint64
+	// Received is when the daemon accepted the event.
+	Received time.Time
+	// Sent is the sender's clock when it sent the event (mpm-hook's
+	// Mpm-Sent-At); zero when unknown.
+	Sent time.Time
+	// SessionID is Claude Code's session_id.
+	SessionID string
+	// Name is hook_event_name (PreToolUse, UserPromptSubmit, ...).
+	Name string
+	// Tool is tool_name, when the event has one.
+	Tool string
+	// ToolUseID is tool_use_id, which pairs PreToolUse with its PostToolUse.
+	ToolUseID string
+	// Cwd is the session's working directory, when given.
+	Cwd string
+	// TranscriptPath is the session's transcript file, when given.
+	TranscriptPath string
+	// Reason is SessionEnd's reason or SessionStart's source, when given.
+	Reason string
+	// Key is the sender's Idempotency-Key; empty when none was sent.
+	Key string
+	// Ephemeral marks a probe that is fanned out but never stored.
+	Ephemeral bool
+	// Payload is the original hook JSON, unchanged.
+	Payload []byte
+
+	// wire caches the event's JSON encoding for clients (see Wire).
+	wire []byte
+}
+
+// Size is the event's approximate weight in a client queue: its encoded size.
+func (e *Event) Size() int { return len(e.Wire()) }
+
+// Wire returns the event's JSON encoding as sent to clients (docs/protocol.md).
+// It is computed once; call it only after Seq is final. Not safe to call for
+// the first time from several goroutines at once: the daemon encodes each
+// event once, before fan-out.
+func (e *Event) Wire() []byte {
+	if e.wire == nil {
+		e.wire = e.AppendWire(make([]byte, 0, len(e.Payload)+256))
+	}
+	return e.wire
+}
+
+// AppendWire appends the event's JSON encoding to b.
+func (e *Event) AppendWire(b []byte) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendUint(b, e.Seq, 10)
+	b = append(b, `,"received":"`...)
+	b = e.Received.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
+	if !e.Sent.IsZero() {
+		b = append(b, `,"sent":"`...)
+		b = e.Sent.UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	}
+	b = append(b, `,"session_id":`...)
+	b = AppendString(b, e.SessionID)
+	b = append(b, `,"event":`...)
+	b = AppendString(b, e.Name)
+	if e.Tool != "" {
+		b = append(b, `,"tool":`...)
+		b = AppendString(b, e.Tool)
+	}
+	if e.ToolUseID != "" {
+		b = append(b, `,"tool_use_id":`...)
+		b = AppendString(b, e.ToolUseID)
+	}
+	if e.Ephemeral {
+		b = append(b, `,"ephemeral":true`...)
+	}
+	b = append(b, `,"payload":`...)
+	b = append(b, e.Payload...)
+	return append(b, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString appends s as a JSON string. s must be valid UTF-8 (Parse
+// guarantees it for every field it extracts). <, > and & are escaped so the
+// output is also safe inside HTML.
+func AppendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			continue
+		}
+		b = append(b, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

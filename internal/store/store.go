@@ -1,0 +1,64 @@
+// Package store defines where the daemon keeps accepted events for replay,
+// and its in-memory implementation. The durable journal implements the same
+// interface.
+package store
+
+import (
+	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/sessions"
+)
+
+// Filter selects events by session. The zero Filter matches every event.
+type Filter struct {
+	// Sessions lists the session ids to match; empty matches all.
+	Sessions []string
+}
+
+// All reports whether f matches every session.
+func (f Filter) All() bool { return len(f.Sessions) == 0 }
+
+// Match reports whether ev passes the filter.
+func (f Filter) Match(ev *event.Event) bool {
+	if len(f.Sessions) == 0 {
+		return true
+	}
+	for _, s := range f.Sessions {
+		if s == ev.SessionID {
+			return true
+		}
+	}
+	return false
+}
+
+// Store keeps sequenced events. Append is called by one goroutine at a time
+// (the daemon's committer); reads may run concurrently with it.
+type Store interface {
+	// Append stores evs, whose Seq values are already assigned, ascending and
+	// directly following LastSeq. When it returns nil the events are as
+	// durable as the store promises, and readable.
+	Append(evs []*event.Event) error
+	// Read returns up to limit events with after < Seq <= upto that match f,
+	// in ascending Seq order.
+	Read(after, upto uint64, f Filter, limit int) ([]*event.Event, error)
+	// Tail returns the last n events with after < Seq <= upto that match f,
+	// in ascending Seq order.
+	Tail(after, upto uint64, f Filter, n int) ([]*event.Event, error)
+	// LastSeq is the highest Seq ever stored (0 if none), including events
+	// since dropped by retention.
+	LastSeq() uint64
+	// OldestSeq is the lowest Seq still retained, or LastSeq()+1 when none is.
+	OldestSeq() uint64
+	// LookupKey returns the Seq stored with an idempotency key, if the key
+	// is still remembered.
+	LookupKey(key string) (uint64, bool)
+	// Sessions returns the stored session summaries (used to seed the
+	// in-memory tracker at start-up).
+	Sessions() ([]sessions.Info, error)
+	// Kind names the store for /healthz ("memory", "journal").
+	Kind() string
+	// Note is a human note for /healthz, e.g. that a corrupt file was moved
+	// aside at start-up; empty when there is nothing to say.
+	Note() string
+	// Close releases the store.
+	Close() error
+}

@@ -1,0 +1,310 @@
+package wsd
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/hub"
+	"github.com/mpm-dev/mpm/internal/store"
+	"github.com/mpm-dev/mpm/internal/version"
+)
+
+// Request headers of POST /v1/events.
+const (
+	HeaderIdempotencyKey = "Idempotency-Key"
+	HeaderSentAt         = "Mpm-Sent-At"
+	HeaderEphemeral      = "Mpm-Ephemeral"
+	HeaderSeq            = "Mpm-Seq"
+	maxKeyLen            = 128
+)
+
+// routes builds the daemon's handler.
+func (s *Server) routes(static http.Handler) http.Handler {
+	g := s.guard
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/events", g.api(http.HandlerFunc(s.handleIngest), false))
+	mux.Handle("GET /v1/events", g.api(http.HandlerFunc(s.handleHistory), false))
+	mux.Handle("GET /v1/sessions", g.api(http.HandlerFunc(s.handleSessions), false))
+	mux.Handle("GET /v1/ws", g.api(http.HandlerFunc(s.handleWS), true))
+	mux.Handle("GET /metrics", g.api(s.metricsHandler(), false))
+	mux.Handle("GET /healthz", g.hostOnly(http.HandlerFunc(s.handleHealth)))
+	mux.Handle("/v1/", g.api(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpError(w, http.StatusNotFound, "no such endpoint: see docs/protocol.md")
+	}), false))
+	if static != nil {
+		mux.Handle("/", g.hostOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				w.Header().Set("Allow", "GET, HEAD")
+				httpError(w, http.StatusMethodNotAllowed, "the dashboard's files are read-only")
+				return
+			}
+			static.ServeHTTP(w, r)
+		})))
+	}
+	return mux
+}
+
+// handleIngest is POST /v1/events.
+func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
+	received := time.Now()
+	limit := s.cfg.MaxEventBytes
+	if r.ContentLength > int64(limit) {
+		s.rejectEvent(w, &event.Error{Reason: event.ReasonTooLarge, Msg: "payload is " + strconv.FormatInt(r.ContentLength, 10) + " bytes, more than the limit of " + strconv.Itoa(limit) + " (--max-event-bytes)"})
+		return
+	}
+	var buf bytes.Buffer
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength))
+	}
+	n, err := buf.ReadFrom(io.LimitReader(r.Body, int64(limit)+1))
+	if err != nil {
+		s.m.reject(event.ReasonReadError)
+		httpError(w, http.StatusBadRequest, "could not read the request body: "+err.Error())
+		return
+	}
+	if n > int64(limit) {
+		s.rejectEvent(w, &event.Error{Reason: event.ReasonTooLarge, Msg: "payload is more than the limit of " + strconv.Itoa(limit) + " bytes (--max-event-bytes)"})
+		return
+	}
+	ev, err := event.Parse(buf.Bytes(), limit)
+	if err != nil {
+		s.rejectEvent(w, err)
+		return
+	}
+	if err := readHeaders(r, ev); err != nil {
+		s.rejectEvent(w, err)
+		return
+	}
+	ev.Received = received
+	res := s.ingest.submit(r.Context(), ev)
+	if res.err != nil {
+		s.m.reject(event.ReasonUnavailable)
+		httpError(w, http.StatusServiceUnavailable, "event not stored, retry later: "+res.err.Error())
+		return
+	}
+	if ev.Ephemeral {
+		w.WriteHeader(http.StatusAccepted)
+		return
+	}
+	w.Header().Set(HeaderSeq, strconv.FormatUint(res.seq, 10))
+	if res.dup {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// readHeaders applies the optional ingest headers to ev.
+func readHeaders(r *http.Request, ev *event.Event) error {
+	if k := r.Header.Get(HeaderIdempotencyKey); k != "" {
+		if len(k) > maxKeyLen {
+			return &event.Error{Reason: event.ReasonBadHeader, Msg: "Idempotency-Key is longer than 128 characters"}
+		}
+		for i := 0; i < len(k); i++ {
+			if k[i] < 0x21 || k[i] > 0x7e {
+				return &event.Error{Reason: event.ReasonBadHeader, Msg: "Idempotency-Key must be printable ASCII without spaces"}
+			}
+		}
+		ev.Key = k
+	}
+	if v := r.Header.Get(HeaderSentAt); v != "" {
+		ns, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || ns <= 0 {
+			return &event.Error{Reason: event.ReasonBadHeader, Msg: "Mpm-Sent-At must be Unix nanoseconds"}
+		}
+		ev.Sent = time.Unix(0, ns)
+	}
+	switch v := r.Header.Get(HeaderEphemeral); v {
+	case "", "0":
+	case "1":
+		ev.Ephemeral = true
+	default:
+		return &event.Error{Reason: event.ReasonBadHeader, Msg: "Mpm-Ephemeral must be 1 or 0"}
+	}
+	return nil
+}
+
+// rejectEvent answers a refused event with its status, message and counter.
+func (s *Server) rejectEvent(w http.ResponseWriter, err error) {
+	reason := event.ReasonOf(err)
+	s.m.reject(reason)
+	code := http.StatusBadRequest
+	if reason == event.ReasonTooLarge {
+		code = http.StatusRequestEntityTooLarge
+	}
+	s.log.Named("ingest").Debug("event rejected", "reason", reason, "error", err)
+	httpError(w, code, "event rejected: "+err.Error())
+}
+
+// handleHistory is GET /v1/events?session=&since=&limit=.
+func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	since, err := parseUint(q.Get("since"), 0)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, "since must be a seq number: "+err.Error())
+		return
+	}
+	limit, err := parseUint(q.Get("limit"), 1000)
+	if err != nil || limit == 0 || limit > 10000 {
+		httpError(w, http.StatusBadRequest, "limit must be a number from 1 to 10000")
+		return
+	}
+	last := s.ingest.hub.LastSeq()
+	evs, err := s.store.Read(since, last, store.Filter{Sessions: splitList(q["session"])}, int(limit))
+	if err != nil {
+		httpError(w, http.StatusInternalServerError, "reading history failed: "+err.Error())
+		return
+	}
+	next := since
+	b := []byte(`{"events":[`)
+	for i, ev := range evs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, ev.Wire()...)
+		next = ev.Seq
+	}
+	b = append(b, `],"next_since":`...)
+	b = strconv.AppendUint(b, next, 10)
+	b = append(b, `,"last_seq":`...)
+	b = strconv.AppendUint(b, last, 10)
+	b = append(b, `,"oldest_seq":`...)
+	b = strconv.AppendUint(b, s.store.OldestSeq(), 10)
+	b = append(b, "}\n"...)
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+// handleSessions is GET /v1/sessions.
+func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": s.tracker.List()})
+}
+
+// Health is the /healthz answer.
+type Health struct {
+	OK        bool    `json:"ok"`
+	Service   string  `json:"service"`
+	Version   string  `json:"version"`
+	Pid       int     `json:"pid"`
+	Instance  string  `json:"instance"`
+	Uptime    float64 `json:"uptime_seconds"`
+	Clients   int     `json:"clients"`
+	LastSeq   uint64  `json:"last_seq"`
+	Store     string  `json:"store"`
+	StoreNote string  `json:"store_note,omitempty"`
+	Error     string  `json:"error,omitempty"`
+}
+
+// handleHealth is GET /healthz: 200 only if the ingest loop and the hub
+// answer within a short deadline.
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	res := s.ingest.submit(ctx, nil)
+	h := Health{
+		OK: res.err == nil, Service: "mpm-wsd", Version: version.Version, Pid: os.Getpid(),
+		Instance: s.instance, Uptime: time.Since(s.started).Seconds(),
+		Store: s.store.Kind(), StoreNote: s.store.Note(),
+	}
+	code := http.StatusOK
+	if res.err != nil {
+		code = http.StatusServiceUnavailable
+		h.Error = "event loop did not answer: " + res.err.Error()
+	} else {
+		h.Clients = s.ingest.hub.Clients()
+		h.LastSeq = s.ingest.hub.LastSeq()
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, code, h)
+}
+
+// handleWS is GET /v1/ws.
+func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var initial *hub.Subscription
+	if q.Has("session") || q.Has("since") || q.Has("tail") {
+		initial = &hub.Subscription{Sessions: splitList(q["session"])}
+		if q.Has("since") {
+			since, err := parseUint(q.Get("since"), 0)
+			if err != nil {
+				httpError(w, http.StatusBadRequest, "since must be a seq number")
+				return
+			}
+			initial.Since = &since
+		}
+		if q.Has("tail") {
+			tail, err := parseUint(q.Get("tail"), 0)
+			if err != nil {
+				httpError(w, http.StatusBadRequest, "tail must be a number")
+				return
+			}
+			initial.Tail = int(tail)
+			if initial.Since == nil {
+				zero := uint64(0)
+				initial.Since = &zero
+			}
+		}
+	}
+	if s.cfg.MaxClients > 0 && s.ingest.hub.Clients() >= s.cfg.MaxClients {
+		s.m.reject(event.ReasonTooManyClient)
+		httpError(w, http.StatusServiceUnavailable, "too many clients (--max-clients "+strconv.Itoa(s.cfg.MaxClients)+"): close another client or raise the limit")
+		return
+	}
+	conn, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	if err := s.ingest.hub.Serve(conn, initial); err != nil && !errors.Is(err, hub.ErrClosed) {
+		s.log.Named("hub").Warn("client refused", "error", err)
+	}
+}
+
+func (s *Server) newUpgrader() *websocket.Upgrader {
+	return &websocket.Upgrader{
+		HandshakeTimeout: 5 * time.Second,
+		WriteBufferSize:  16 << 10,
+		WriteBufferPool:  &sync.Pool{}, // an idle connection holds no write buffer
+		CheckOrigin:      s.guard.originOK,
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			httpError(w, status, "WebSocket handshake failed: "+reason.Error())
+		},
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+func parseUint(s string, def uint64) (uint64, error) {
+	if s == "" {
+		return def, nil
+	}
+	return strconv.ParseUint(s, 10, 64)
+}
+
+// splitList accepts repeated and comma-separated values.
+func splitList(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}

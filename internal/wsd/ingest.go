@@ -1,0 +1,192 @@
+package wsd
+
+import (
+	"context"
+	"errors"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/hub"
+	"github.com/mpm-dev/mpm/internal/sessions"
+	"github.com/mpm-dev/mpm/internal/store"
+)
+
+// errStopped is returned by submit once the ingest loop has stopped.
+var errStopped = errors.New("daemon is shutting down")
+
+// result is the ingest loop's answer to one request.
+type result struct {
+	// seq is the event's seq (the original's, for a duplicate).
+	seq uint64
+	// dup is set when the Idempotency-Key was already stored.
+	dup bool
+	// err is set when the event could not be stored.
+	err error
+}
+
+// request is one event (or a health ping) for the ingest loop.
+type request struct {
+	// ev is the event; nil for a ping.
+	ev *event.Event
+	// done receives the result; buffered, so the loop never blocks on it.
+	done chan result
+}
+
+// ingester is the single goroutine that sequences events: it groups the
+// requests that queued up while it was busy into one batch, assigns seqs,
+// stores the batch in one Append, feeds the session tracker, publishes to the
+// hub and answers. Nothing in it waits on a WebSocket client.
+type ingester struct {
+	// store keeps the events.
+	store store.Store
+	// hub fans events out.
+	hub *hub.Hub
+	// tracker summarises sessions.
+	tracker *sessions.Tracker
+	// m counts.
+	m *metrics
+	// log is the "ingest" logger.
+	log hclog.Logger
+	// reqs carries requests to the loop.
+	reqs chan *request
+	// maxBatch bounds one batch.
+	maxBatch int
+	// quit asks the loop to stop.
+	quit chan struct{}
+	// stopped is closed when the loop has returned.
+	stopped chan struct{}
+	// last is the highest seq assigned and stored.
+	last uint64
+}
+
+func newIngester(st store.Store, h *hub.Hub, tr *sessions.Tracker, m *metrics, log hclog.Logger, maxBatch int) *ingester {
+	return &ingester{
+		store: st, hub: h, tracker: tr, m: m, log: log,
+		reqs:     make(chan *request, maxBatch),
+		maxBatch: maxBatch,
+		quit:     make(chan struct{}),
+		stopped:  make(chan struct{}),
+		last:     st.LastSeq(),
+	}
+}
+
+// submit hands ev to the loop and waits for its answer; ev == nil is a
+// health ping.
+func (in *ingester) submit(ctx context.Context, ev *event.Event) result {
+	r := &request{ev: ev, done: make(chan result, 1)}
+	select {
+	case in.reqs <- r:
+	case <-in.stopped:
+		return result{err: errStopped}
+	case <-ctx.Done():
+		return result{err: ctx.Err()}
+	}
+	select {
+	case res := <-r.done:
+		return res
+	case <-ctx.Done():
+		return result{err: ctx.Err()}
+	}
+}
+
+// run is the loop. It returns after stop, once queued requests are answered.
+func (in *ingester) run() {
+	defer close(in.stopped)
+	batch := make([]*request, 0, in.maxBatch)
+	for {
+		select {
+		case r := <-in.reqs:
+			batch = append(batch[:0], r)
+		drain:
+			for len(batch) < in.maxBatch {
+				select {
+				case r := <-in.reqs:
+					batch = append(batch, r)
+				default:
+					break drain
+				}
+			}
+			in.commit(batch)
+		case <-in.quit:
+			for {
+				select {
+				case r := <-in.reqs:
+					in.commit([]*request{r})
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// stop ends the loop and waits for it.
+func (in *ingester) stop() {
+	close(in.quit)
+	<-in.stopped
+}
+
+// commit sequences, stores, publishes and answers one batch.
+func (in *ingester) commit(batch []*request) {
+	results := make([]result, len(batch))
+	fresh := make([]*event.Event, 0, len(batch))
+	publish := make([]*event.Event, 0, len(batch))
+	var keys map[string]uint64
+	next := in.last
+	for i, r := range batch {
+		ev := r.ev
+		switch {
+		case ev == nil:
+			in.hub.Ping()
+			continue
+		case ev.Ephemeral:
+			publish = append(publish, ev)
+			continue
+		case ev.Key != "":
+			if seq, ok := keys[ev.Key]; ok {
+				results[i] = result{seq: seq, dup: true}
+				continue
+			}
+			if seq, ok := in.store.LookupKey(ev.Key); ok {
+				results[i] = result{seq: seq, dup: true}
+				continue
+			}
+			if keys == nil {
+				keys = make(map[string]uint64)
+			}
+			keys[ev.Key] = next + 1
+		}
+		next++
+		ev.Seq = next
+		results[i].seq = next
+		fresh = append(fresh, ev)
+		publish = append(publish, ev)
+	}
+	if len(fresh) > 0 {
+		if err := in.store.Append(fresh); err != nil {
+			in.log.Error("storing events failed; answering 503 so senders retry", "events", len(fresh), "error", err)
+			for i, r := range batch {
+				if r.ev != nil && !r.ev.Ephemeral && !results[i].dup {
+					results[i] = result{err: err}
+				}
+			}
+			fresh = fresh[:0]
+			publish = publish[:0]
+		} else {
+			in.last = next
+			in.tracker.Observe(fresh)
+			in.m.accepted.Add(float64(len(fresh)))
+			in.m.batch.Observe(float64(len(fresh)))
+		}
+	}
+	if len(publish) > 0 {
+		in.hub.Publish(publish)
+	}
+	for i, r := range batch {
+		if results[i].dup {
+			in.m.duplicates.Inc()
+		}
+		r.done <- results[i]
+	}
+}

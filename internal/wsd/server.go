@@ -1,0 +1,236 @@
+package wsd
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/mpm-dev/mpm/internal/hub"
+	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/sessions"
+	"github.com/mpm-dev/mpm/internal/store"
+	"github.com/mpm-dev/mpm/internal/token"
+	"github.com/mpm-dev/mpm/internal/version"
+)
+
+// StoreOpener opens the event store for a configuration. nil in Options
+// means the in-memory store with cfg.History events.
+type StoreOpener func(cfg Config, log hclog.Logger) (store.Store, error)
+
+// Options are the pluggable parts of a Server.
+type Options struct {
+	// OpenStore opens the store; nil: in memory.
+	OpenStore StoreOpener
+	// Static serves the dashboard at /; nil: no dashboard.
+	Static http.Handler
+}
+
+// Server is a running mpm-wsd.
+type Server struct {
+	// cfg is the configuration.
+	cfg Config
+	// log is the root logger.
+	log hclog.Logger
+	// instance is this run's random id.
+	instance string
+	// started is when New ran.
+	started time.Time
+	// token is the access token.
+	token string
+	// store keeps events.
+	store store.Store
+	// tracker summarises sessions.
+	tracker *sessions.Tracker
+	// ingest is the sequencing loop (it owns the hub).
+	ingest *ingester
+	// m holds the metrics.
+	m *metrics
+	// guard enforces access rules.
+	guard *guard
+	// upgrader upgrades /v1/ws.
+	upgrader *websocket.Upgrader
+	// http is the HTTP server.
+	http *http.Server
+	// ln is the listener, after Listen.
+	ln net.Listener
+	// spoolStop ends the spool drainer.
+	spoolStop chan struct{}
+	// spoolDone is closed when the spool drainer has returned.
+	spoolDone chan struct{}
+}
+
+// New validates cfg, creates the data directory and token, opens the store
+// and builds the daemon. It does not listen yet.
+func New(cfg Config, opts Options) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w (set --data-dir to a writable directory)", cfg.DataDir, err)
+	}
+	tokPath := paths.Token(cfg.DataDir)
+	tok, err := token.Ensure(tokPath)
+	if err != nil {
+		return nil, fmt.Errorf("access token %s: %w", tokPath, err)
+	}
+	var st store.Store
+	if opts.OpenStore != nil {
+		st, err = opts.OpenStore(cfg, log.Named("store"))
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		st = store.NewMemory(cfg.History)
+	}
+	infos, err := st.Sessions()
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("read sessions from the store: %w", err)
+	}
+	var raw [8]byte
+	rand.Read(raw[:])
+	s := &Server{
+		cfg:       cfg,
+		log:       log,
+		instance:  hex.EncodeToString(raw[:]),
+		started:   time.Now(),
+		token:     tok,
+		store:     st,
+		tracker:   sessions.NewTracker(infos),
+		m:         newMetrics(),
+		spoolStop: make(chan struct{}),
+		spoolDone: make(chan struct{}),
+	}
+	h := hub.New(hub.Config{
+		Store: st, Logger: log.Named("hub"), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
+		QueueBytes: cfg.ClientQueueBytes, Heartbeat: cfg.Heartbeat, WriteTimeout: cfg.WriteTimeout, MaxClients: cfg.MaxClients,
+	})
+	s.ingest = newIngester(st, h, s.tracker, s.m, log.Named("ingest"), cfg.MaxBatch)
+	s.guard = newGuard(cfg.Addr, cfg.AllowedHosts, tok, tokPath, s.m)
+	s.upgrader = s.newUpgrader()
+	s.http = &http.Server{
+		Handler:           s.routes(opts.Static),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
+	}
+	return s, nil
+}
+
+// AddrInUseError says the listen address is taken, and by whom when known.
+type AddrInUseError struct {
+	// Addr is the address.
+	Addr string
+	// Holder describes the process holding it, when it is an mpm-wsd.
+	Holder string
+	// Err is the listen error.
+	Err error
+}
+
+func (e *AddrInUseError) Error() string {
+	if e.Holder != "" {
+		return fmt.Sprintf("%s is already in use by %s: stop it first, or pick another --addr", e.Addr, e.Holder)
+	}
+	return fmt.Sprintf("%s is already in use by another program: find it (e.g. `ss -ltnp 'sport = :%s'`) or pick another --addr", e.Addr, portOf(e.Addr))
+}
+
+func (e *AddrInUseError) Unwrap() error { return e.Err }
+
+func portOf(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+// Listen binds the address. A busy address gives an *AddrInUseError that
+// names the holder when it is an mpm-wsd.
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) || isAddrInUse(err) {
+			return &AddrInUseError{Addr: s.cfg.Addr, Holder: probeHolder(s.cfg.Addr), Err: err}
+		}
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the address the server listens on (after Listen).
+func (s *Server) Addr() string {
+	if s.ln != nil {
+		return s.ln.Addr().String()
+	}
+	return s.cfg.Addr
+}
+
+// DashboardURL is the dashboard's address with the token in the fragment.
+func (s *Server) DashboardURL() string {
+	return "http://" + s.Addr() + "/#token=" + s.token
+}
+
+// Run serves until ctx ends, then shuts down gracefully within
+// ShutdownTimeout: no new connections, ingest requests in flight answered,
+// WebSocket clients sent what is queued and a 1001 close, the store closed.
+func (s *Server) Run(ctx context.Context) error {
+	if s.ln == nil {
+		if err := s.Listen(); err != nil {
+			return err
+		}
+	}
+	go s.ingest.run()
+	go s.drainSpoolLoop()
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(s.ln) }()
+	s.log.Info("mpm-wsd listening", "addr", s.Addr(), "version", version.Version, "instance", s.instance,
+		"store", s.store.Kind(), "last_seq", s.store.LastSeq(), "data_dir", s.cfg.DataDir)
+	s.log.Info("dashboard: " + s.DashboardURL())
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	return errors.Join(serveErr, s.shutdown())
+}
+
+// shutdown stops everything in order within ShutdownTimeout.
+func (s *Server) shutdown() error {
+	s.log.Info("shutting down")
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	close(s.spoolStop)
+	<-s.spoolDone
+	httpErr := s.http.Shutdown(ctx) // waits for ingest requests in flight
+	hubErr := s.ingest.hub.Shutdown(ctx)
+	s.ingest.stop()
+	storeErr := s.store.Close()
+	if errors.Is(httpErr, context.DeadlineExceeded) {
+		httpErr = nil
+		s.http.Close()
+	}
+	if hubErr != nil {
+		s.log.Warn("some clients did not take their last events before the shutdown deadline; they will get them on resume", "error", hubErr)
+	}
+	s.log.Info("stopped", "last_seq", s.ingest.last)
+	return errors.Join(httpErr, storeErr)
+}
+
+func (s *Server) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{})
+}
