@@ -1,0 +1,263 @@
+package spool
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// DefaultMaxBytes bounds the spool directory's size: the live segment takes
+// at most half, sealed segments the other half.
+const DefaultMaxBytes int64 = 64 << 20
+
+// File names inside the spool directory (see the package documentation).
+const (
+	liveName      = "live"
+	segPrefix     = "seg-"
+	droppedName   = "dropped"
+	lockName      = "lock"
+	drainLockName = "drain.lock"
+	tmpSuffix     = ".tmp"
+)
+
+// maxReopen bounds how often an appender reopens "live" after finding it was
+// renamed under it; each round means someone else made progress.
+const maxReopen = 32
+
+// ErrTooLarge is returned by Append for a record larger than half the bound;
+// it is counted in "dropped".
+var ErrTooLarge = errors.New("spool: record larger than half the spool's bound; dropped")
+
+// Append adds rec to the spool in dir (created, mode 0700, when missing) with
+// the default bound, in one write.
+func Append(dir string, rec Record) error { return AppendLimit(dir, rec, DefaultMaxBytes) }
+
+// AppendLimit is Append with the bound maxBytes.
+func AppendLimit(dir string, rec Record, maxBytes int64) error {
+	b, err := Encode(rec)
+	if err != nil {
+		return err
+	}
+	half := maxBytes / 2
+	if int64(len(b)) > half {
+		addDropped(dir, 1)
+		return ErrTooLarge
+	}
+	live := filepath.Join(dir, liveName)
+	for attempt := 0; attempt < maxReopen; attempt++ {
+		f, err := os.OpenFile(live, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if errors.Is(err, fs.ErrNotExist) {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return err
+			}
+			f, err = os.OpenFile(live, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		}
+		if err != nil {
+			return err
+		}
+		if err := lockFile(f, true); err != nil {
+			f.Close()
+			return err
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return err
+		}
+		if pi, err := os.Stat(live); err != nil || !os.SameFile(fi, pi) {
+			// Renamed by a drainer or a rotating appender: the new "live" is
+			// the one to write to.
+			f.Close()
+			continue
+		}
+		if fi.Size() > 0 && fi.Size()+int64(len(b)) > half {
+			if rotate(dir, half) == nil {
+				f.Close()
+				continue
+			}
+			// Could not seal it (on Windows, renaming a file another
+			// process holds open fails): keep appending up to the whole
+			// bound rather than lose this event.
+			if fi.Size()+int64(len(b)) > maxBytes {
+				f.Close()
+				addDropped(dir, 1)
+				return errors.New("spool: full and the live segment cannot be sealed; event dropped")
+			}
+		}
+		_, werr := f.Write(b)
+		cerr := f.Close() // also releases the lock
+		if werr != nil {
+			return werr
+		}
+		return cerr
+	}
+	return errors.New("spool: the live segment kept being renamed; gave up appending")
+}
+
+// segName returns a new sealed segment's name; names sort by age.
+func segName() string {
+	ns := strconv.FormatInt(time.Now().UnixNano(), 10)
+	for len(ns) < 20 {
+		ns = "0" + ns
+	}
+	return segPrefix + ns + "-" + strconv.Itoa(os.Getpid())
+}
+
+// rotate seals "live" (whose lock the caller holds) and drops the oldest
+// sealed segments until they take at most keep bytes.
+func rotate(dir string, keep int64) error {
+	return withDirLock(dir, func() error {
+		if err := os.Rename(filepath.Join(dir, liveName), filepath.Join(dir, segName())); err != nil {
+			return err
+		}
+		segs, err := listSegments(dir)
+		if err != nil {
+			return err
+		}
+		var total int64
+		for _, s := range segs {
+			total += s.size
+		}
+		var lost int64
+		for _, s := range segs {
+			if total <= keep {
+				break
+			}
+			n, ok := dropSegment(filepath.Join(dir, s.name))
+			if ok {
+				total -= s.size
+				lost += n
+			}
+		}
+		if lost > 0 {
+			return addDroppedLocked(dir, lost)
+		}
+		return nil
+	})
+}
+
+// dropSegment deletes a sealed segment unless a drainer holds it, and returns
+// how many records it held.
+func dropSegment(path string) (int64, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	if err := lockFile(f, false); err != nil {
+		return 0, false // a drainer is delivering it
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, false
+	}
+	if pi, err := os.Stat(path); err != nil || !os.SameFile(fi, pi) {
+		return 0, false
+	}
+	data, err := readAll(f, fi.Size())
+	if err != nil {
+		return 0, false
+	}
+	var n int64
+	damaged, _ := ReadRecords(data, func(Record, int) error { n++; return nil })
+	if err := os.Remove(path); err != nil {
+		return 0, false
+	}
+	return n + int64(damaged), true
+}
+
+type segment struct {
+	name string
+	size int64
+}
+
+// listSegments returns the sealed segments, oldest first.
+func listSegments(dir string) ([]segment, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var segs []segment
+	for _, e := range ents { // ReadDir sorts by name: oldest first
+		n := e.Name()
+		if len(n) <= len(segPrefix) || n[:len(segPrefix)] != segPrefix || filepath.Ext(n) == tmpSuffix {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		segs = append(segs, segment{name: n, size: info.Size()})
+	}
+	return segs, nil
+}
+
+// withDirLock runs fn holding the exclusive lock on the spool's "lock" file.
+func withDirLock(dir string, fn func() error) error {
+	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := lockFile(f, true); err != nil {
+		return err
+	}
+	return fn()
+}
+
+// addDropped adds n to the "dropped" counter, best effort.
+func addDropped(dir string, n int64) {
+	if os.MkdirAll(dir, 0o700) != nil {
+		return
+	}
+	withDirLock(dir, func() error { return addDroppedLocked(dir, n) })
+}
+
+// addDroppedLocked adds n to "dropped"; the caller holds the dir lock.
+func addDroppedLocked(dir string, n int64) error {
+	path := filepath.Join(dir, droppedName)
+	cur := readDropped(dir)
+	tmp := path + "." + strconv.Itoa(os.Getpid()) + tmpSuffix
+	if err := os.WriteFile(tmp, []byte(strconv.FormatInt(cur+n, 10)+"\n"), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// readDropped returns the "dropped" counter, 0 when absent or unreadable.
+func readDropped(dir string) int64 {
+	b, err := os.ReadFile(filepath.Join(dir, droppedName))
+	if err != nil {
+		return 0
+	}
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	v, err := strconv.ParseInt(string(b), 10, 64)
+	if err != nil || v < 0 {
+		return 0
+	}
+	return v
+}
+
+// readAll reads the whole of f, whose size was size a moment ago.
+func readAll(f *os.File, size int64) ([]byte, error) {
+	buf := make([]byte, 0, size+512)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return buf, nil
+			}
+			return buf, err
+		}
+	}
+}

@@ -1,0 +1,310 @@
+// Package spool is the hook's fallback when mpm-wsd does not answer: a
+// size-bounded directory of append-only segment files that mpm-hook writes
+// one record to per event, and that mpm-wsd drains, oldest first, when it
+// starts and from time to time.
+//
+// # Record format
+//
+// Every record is one header line followed by the payload, byte for byte,
+// and a newline:
+//
+//	MPM1 <key> <sent_unix_nano> <len> <crc32c-hex>\n<payload: len bytes>\n
+//
+// key is the event's Idempotency-Key (1 to 128 printable ASCII characters,
+// no space), sent_unix_nano the hook's clock when it first tried to send,
+// len the payload's length in decimal, crc32c-hex the payload's CRC-32
+// (Castagnoli) as 8 lower-case hex digits. A payload may contain anything,
+// newlines included. The checksum lets a reader tell a complete record from
+// one that was torn by a crash (or a kill) in the middle of its write and then
+// had another record appended behind it: the reader skips damaged bytes up to
+// the next header that checks out, and counts each damaged stretch as one
+// lost record.
+//
+// # Files in the spool directory
+//
+//	live                    the segment appenders write to (O_APPEND, one write per record)
+//	seg-<unixnano>-<pid>    sealed segments, drained in name (= age) order
+//	dropped                 decimal count of records lost: oldest segments dropped
+//	                        for space, records too large to keep, damaged records skipped
+//	lock                    serialises rotation and updates of "dropped"
+//	drain.lock              held by the one process draining
+//
+// # Bound
+//
+// The live segment is sealed (renamed to a seg- name) when a record would
+// make it larger than half the bound; then the oldest sealed segments are
+// deleted, their records added to "dropped", until the sealed segments take
+// at most the other half. So the spool never holds much more than the bound
+// (DefaultMaxBytes, 64 MiB), and when it must lose something it loses the
+// oldest events first.
+//
+// # Concurrency
+//
+// Appenders open "live", take an exclusive advisory lock on it, and check
+// that the path still names the file they locked (a drainer or a rotating
+// appender may have renamed it meanwhile); if not they reopen. A drainer
+// renames "live" to a seg- name and then takes the lock on it, which waits
+// for any appender still writing to it: after that no one writes to the
+// segment again, so no record appended during a drain is lost. A segment is
+// removed only after every record in it was delivered. On Windows the lock is
+// LockFileEx; renaming a file another process holds open may fail there, and
+// the drain is then retried later.
+package spool
+
+import (
+	"errors"
+	"hash/crc32"
+	"strconv"
+	"time"
+)
+
+// Magic starts every record header.
+const Magic = "MPM1 "
+
+// MaxKeyLen is the longest Idempotency-Key a record may carry (the daemon's
+// limit too).
+const MaxKeyLen = 128
+
+// maxHeaderLen bounds a header line: magic, key, two 20-digit numbers, a
+// checksum and separators.
+const maxHeaderLen = len(Magic) + MaxKeyLen + 1 + 20 + 1 + 20 + 1 + 8 + 1
+
+// MaxPayload is the largest payload a record may carry; a header claiming
+// more is treated as damage.
+const MaxPayload = 1 << 30
+
+// checksum is the payload's CRC-32C. The table is made on first use (not at
+// package init) so that a hook run that never spools does not pay for it.
+func checksum(p []byte) uint32 { return crc32.Checksum(p, crc32.MakeTable(crc32.Castagnoli)) }
+
+// Record is one spooled event.
+type Record struct {
+	// Key is the event's Idempotency-Key, made up by the hook; the daemon
+	// uses it to ignore a second delivery of the same event.
+	Key string
+	// SentAt is when the hook first tried to send the event (Mpm-Sent-At).
+	SentAt time.Time
+	// Payload is the hook's stdin JSON, byte for byte.
+	Payload []byte
+}
+
+// ErrBadKey is returned for a key that is empty, too long, or holds a
+// character outside printable ASCII or a space.
+var ErrBadKey = errors.New("spool: idempotency key must be 1-128 printable ASCII characters without spaces")
+
+// ValidKey reports whether k can be a record's key.
+func ValidKey(k string) bool {
+	if len(k) == 0 || len(k) > MaxKeyLen {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] <= ' ' || k[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// Encode returns rec in the spool's record format, ready for a single write.
+func Encode(rec Record) ([]byte, error) {
+	if !ValidKey(rec.Key) {
+		return nil, ErrBadKey
+	}
+	if len(rec.Payload) > MaxPayload {
+		return nil, errors.New("spool: payload larger than 1 GiB")
+	}
+	b := make([]byte, 0, maxHeaderLen+len(rec.Payload)+1)
+	b = append(b, Magic...)
+	b = append(b, rec.Key...)
+	b = append(b, ' ')
+	var ns int64
+	if !rec.SentAt.IsZero() {
+		ns = rec.SentAt.UnixNano()
+	}
+	b = strconv.AppendInt(b, ns, 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(len(rec.Payload)), 10)
+	b = append(b, ' ')
+	b = appendHex32(b, checksum(rec.Payload))
+	b = append(b, '\n')
+	b = append(b, rec.Payload...)
+	b = append(b, '\n')
+	return b, nil
+}
+
+func appendHex32(b []byte, v uint32) []byte {
+	const digits = "0123456789abcdef"
+	for shift := 28; shift >= 0; shift -= 4 {
+		b = append(b, digits[(v>>uint(shift))&0xf])
+	}
+	return b
+}
+
+// ReadRecords parses the records in data, a segment's bytes, in order. For
+// each complete record it calls fn with the record and the offset just past
+// it; rec.Payload aliases data. If fn returns an error, ReadRecords stops and
+// returns it. Damaged bytes (a torn record, a bad header, a checksum that does
+// not match, a torn tail) are skipped up to the next record that checks out;
+// damaged counts the damaged stretches, each one lost record.
+func ReadRecords(data []byte, fn func(rec Record, end int) error) (damaged int, err error) {
+	p := 0
+	inDamage := false
+	for p < len(data) {
+		rec, end, ok := parseAt(data, p)
+		if !ok {
+			if !inDamage {
+				damaged++
+				inDamage = true
+			}
+			next := indexMagic(data, p+1)
+			if next < 0 {
+				break
+			}
+			p = next
+			continue
+		}
+		inDamage = false
+		if err := fn(rec, end); err != nil {
+			return damaged, err
+		}
+		p = end
+	}
+	return damaged, nil
+}
+
+// indexMagic returns the offset of the next Magic at or after from, or -1.
+func indexMagic(data []byte, from int) int {
+	for i := from; i+len(Magic) <= len(data); i++ {
+		if data[i] == 'M' && string(data[i:i+len(Magic)]) == Magic {
+			return i
+		}
+	}
+	return -1
+}
+
+// parseAt parses one record starting at data[p].
+func parseAt(data []byte, p int) (Record, int, bool) {
+	var rec Record
+	if len(data)-p < len(Magic) || string(data[p:p+len(Magic)]) != Magic {
+		return rec, 0, false
+	}
+	// Find the header's end within maxHeaderLen.
+	lim := p + maxHeaderLen
+	if lim > len(data) {
+		lim = len(data)
+	}
+	nl := -1
+	for i := p + len(Magic); i < lim; i++ {
+		if data[i] == '\n' {
+			nl = i
+			break
+		}
+	}
+	if nl < 0 {
+		return rec, 0, false
+	}
+	fields := splitSpaces(data[p+len(Magic) : nl])
+	if len(fields) != 4 {
+		return rec, 0, false
+	}
+	key := string(fields[0])
+	if !ValidKey(key) {
+		return rec, 0, false
+	}
+	ns, ok := parseDec(fields[1], true)
+	if !ok {
+		return rec, 0, false
+	}
+	n, ok := parseDec(fields[2], false)
+	if !ok || n > MaxPayload {
+		return rec, 0, false
+	}
+	sum, ok := parseHex32(fields[3])
+	if !ok {
+		return rec, 0, false
+	}
+	start := nl + 1
+	if int64(len(data)-start) < n+1 {
+		return rec, 0, false
+	}
+	end := start + int(n)
+	if data[end] != '\n' {
+		return rec, 0, false
+	}
+	payload := data[start:end:end]
+	if checksum(payload) != sum {
+		return rec, 0, false
+	}
+	rec.Key = key
+	if ns != 0 {
+		rec.SentAt = time.Unix(0, ns)
+	}
+	rec.Payload = payload
+	return rec, end + 1, true
+}
+
+func splitSpaces(b []byte) [][]byte {
+	var out [][]byte
+	start := 0
+	for i := 0; i <= len(b); i++ {
+		if i == len(b) || b[i] == ' ' {
+			out = append(out, b[start:i])
+			start = i + 1
+			if len(out) > 4 {
+				return out
+			}
+		}
+	}
+	return out
+}
+
+// parseDec parses a canonical decimal (no sign unless signed and '-', no
+// leading zeros but "0", at most 19 digits).
+func parseDec(b []byte, signed bool) (int64, bool) {
+	neg := false
+	if signed && len(b) > 0 && b[0] == '-' {
+		neg = true
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 || (len(b) > 1 && b[0] == '0') {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := int64(c - '0')
+		if v > (1<<63-1-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	if neg {
+		if v == 0 {
+			return 0, false
+		}
+		v = -v
+	}
+	return v, true
+}
+
+func parseHex32(b []byte) (uint32, bool) {
+	if len(b) != 8 {
+		return 0, false
+	}
+	var v uint32
+	for _, c := range b {
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		default:
+			return 0, false
+		}
+		v = v<<4 | uint32(d)
+	}
+	return v, true
+}
