@@ -1,0 +1,400 @@
+// Command mpm-manager installs mpm as an OS service and, as that service
+// ("mpm-manager run"), keeps mpm-wsd running: restarts it when it exits or
+// stops answering /healthz. See usage below and deploy/INSTALL.md.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/mpm-dev/mpm/internal/logging"
+	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/supervisor"
+	"github.com/mpm-dev/mpm/internal/svc"
+	"github.com/mpm-dev/mpm/internal/version"
+)
+
+const usage = `mpm-manager keeps mpm-wsd running, as an OS service.
+
+Usage:
+  mpm-manager install   [--user] [--dry-run] [--force] [--no-start] [--run-as USER] [run flags]
+  mpm-manager uninstall [--user]
+  mpm-manager start|stop|restart [--user]
+  mpm-manager status    [--user] [--json] [--addr A] [--data-dir D]
+  mpm-manager run       [run flags] [-- extra mpm-wsd flags]
+  mpm-manager version
+
+install registers "mpm-manager run" with the flags given here (recorded in
+the unit/plist/service) and starts it; --user makes a per-user service
+(systemd --user, launchd agent) that starts at login. --dry-run prints the
+file and commands without touching anything. uninstall stops, then removes.
+
+Run flags (also accepted by install, which records them):
+  --addr A                 daemon address (default $MPM_ADDR or 127.0.0.1:8765)
+  --data-dir D             data directory (default $MPM_DATA_DIR or the per-user state dir)
+  --wsd PATH               mpm-wsd to run (default: next to mpm-manager, else $PATH)
+  --wsd-arg FLAG           extra mpm-wsd flag, repeatable (e.g. --wsd-arg=--history=5000)
+  --log-level L            trace|debug|info|warn|error (manager and daemon; default info)
+  --log-json               manager logs as JSON lines
+  --log-file F             append logs to F (rotated at 10 MiB) instead of stderr
+  --health-interval D      time between /healthz checks (default 30s)
+  --health-timeout D       timeout of one check (default 5s)
+  --health-failures N      consecutive failed checks that replace the daemon (default 3)
+  --health-grace D         time after a start before failures count (default 20s)
+  --stop-timeout D         SIGTERM-to-SIGKILL wait when stopping mpm-wsd (default 10s)
+  --backoff-min D, --backoff-max D   restart delay range (default 1s..60s, doubling, jittered)
+  --stable-after D         uptime that resets the backoff (default 60s)
+  --crash-loop-count N, --crash-loop-window D, --crash-loop-cooldown D
+                           N failures within the window pause restarts for the
+                           cool-down (default 5 in 2m, 5m pause)
+`
+
+func main() { os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func realMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "run":
+		err = cmdRun(rest, stderr)
+	case "install":
+		err = cmdInstall(rest, stdout, stderr)
+	case "uninstall":
+		err = cmdUninstall(rest, stdout, stderr)
+	case "start", "stop", "restart":
+		err = cmdControl(cmd, rest, stdout, stderr)
+	case "status":
+		err = cmdStatus(rest, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "mpm-manager", version.Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "mpm-manager: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	var fe flagError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &fe):
+		fmt.Fprintf(stderr, "mpm-manager %s: %v\n", cmd, err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "mpm-manager %s: %v\n", cmd, err)
+		return 1
+	}
+}
+
+// flagError marks a usage mistake (exit 2).
+type flagError struct{ error }
+
+// common are the flags of every command.
+type common struct {
+	addr, dataDir, name string
+	user                bool
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.addr, "addr", paths.Addr(), "daemon address")
+	fs.StringVar(&c.dataDir, "data-dir", paths.DataDir(), "data directory")
+	fs.StringVar(&c.name, "name", svc.DefaultName(runtime.GOOS), "service name")
+	fs.BoolVar(&c.user, "user", false, "the per-user service")
+}
+
+func (c *common) spec() (svc.Spec, error) {
+	home, _ := os.UserHomeDir()
+	exe, err := os.Executable()
+	if err == nil {
+		exe, err = filepath.Abs(exe)
+	}
+	if err != nil {
+		return svc.Spec{}, fmt.Errorf("find my own executable: %w", err)
+	}
+	return svc.Spec{Name: c.name, User: c.user, Exe: exe, Home: home}, nil
+}
+
+// runFlags are the supervision flags shared by run and install.
+type runFlags struct {
+	wsd, logLevel, logFile string
+	logJSON                bool
+	wsdArgs                multi
+	o                      supervisor.Options
+}
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, " ") }
+func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
+
+// runFlagNames are the flags install records for run.
+var runFlagNames = []string{"wsd", "wsd-arg", "log-level", "log-json", "log-file", "health-interval", "health-timeout",
+	"health-failures", "health-grace", "stop-timeout", "backoff-min", "backoff-max", "stable-after",
+	"crash-loop-count", "crash-loop-window", "crash-loop-cooldown"}
+
+func (r *runFlags) register(fs *flag.FlagSet) {
+	d := supervisor.Defaults
+	fs.StringVar(&r.wsd, "wsd", "", "mpm-wsd executable")
+	fs.Var(&r.wsdArgs, "wsd-arg", "extra mpm-wsd flag (repeatable)")
+	fs.StringVar(&r.logLevel, "log-level", "info", "log level")
+	fs.BoolVar(&r.logJSON, "log-json", false, "JSON log lines")
+	fs.StringVar(&r.logFile, "log-file", "", "log file")
+	fs.DurationVar(&r.o.HealthInterval, "health-interval", d.HealthInterval, "")
+	fs.DurationVar(&r.o.HealthTimeout, "health-timeout", d.HealthTimeout, "")
+	fs.IntVar(&r.o.HealthFailures, "health-failures", d.HealthFailures, "")
+	fs.DurationVar(&r.o.HealthGrace, "health-grace", d.HealthGrace, "")
+	fs.DurationVar(&r.o.StopTimeout, "stop-timeout", d.StopTimeout, "")
+	fs.DurationVar(&r.o.BackoffMin, "backoff-min", d.BackoffMin, "")
+	fs.DurationVar(&r.o.BackoffMax, "backoff-max", d.BackoffMax, "")
+	fs.DurationVar(&r.o.StableAfter, "stable-after", d.StableAfter, "")
+	fs.IntVar(&r.o.CrashLoopCount, "crash-loop-count", d.CrashLoopCount, "")
+	fs.DurationVar(&r.o.CrashLoopWindow, "crash-loop-window", d.CrashLoopWindow, "")
+	fs.DurationVar(&r.o.CrashLoopCooldown, "crash-loop-cooldown", d.CrashLoopCooldown, "")
+}
+
+// resolveWSD finds mpm-wsd: --wsd, else next to this executable, else PATH.
+func resolveWSD(given string) (string, error) {
+	if given != "" {
+		p, err := filepath.Abs(given)
+		if err != nil {
+			return "", err
+		}
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("--wsd %s: %w", given, err)
+		}
+		return p, nil
+	}
+	name := "mpm-wsd"
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), name)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	if p, err := exec.LookPath(name); err == nil {
+		return filepath.Abs(p)
+	}
+	return "", errors.New("mpm-wsd not found next to mpm-manager nor on $PATH: pass --wsd PATH")
+}
+
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("mpm-manager "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return flagError{err}
+	}
+	return nil
+}
+
+func cmdRun(args []string, stderr io.Writer) error {
+	var c common
+	var r runFlags
+	fs := newFlagSet("run", stderr)
+	c.register(fs)
+	r.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	r.wsdArgs = append(r.wsdArgs, fs.Args()...)
+	if !logging.ValidLevel(r.logLevel) {
+		return flagError{fmt.Errorf("--log-level %q: use trace, debug, info, warn or error", r.logLevel)}
+	}
+	var out io.Writer = stderr
+	if r.logFile != "" {
+		lf, err := svc.OpenLogFile(r.logFile, 10<<20)
+		if err != nil {
+			return err
+		}
+		defer lf.Close()
+		out = lf
+	}
+	log := logging.New(logging.Options{Name: "mpm-manager", Level: r.logLevel, JSON: r.logJSON, Output: out})
+	wsd, err := resolveWSD(r.wsd)
+	if err != nil {
+		return err
+	}
+	dataDir, err := filepath.Abs(c.dataDir)
+	if err != nil {
+		return err
+	}
+	o := r.o
+	o.WSDPath, o.Addr, o.DataDir, o.LogLevel, o.WSDArgs, o.Logger = wsd, c.addr, dataDir, r.logLevel, r.wsdArgs, log
+	sup, err := supervisor.New(o)
+	if err != nil {
+		return flagError{err}
+	}
+	return svc.Run(c.name, sup.Run)
+}
+
+func cmdInstall(args []string, stdout, stderr io.Writer) error {
+	var c common
+	var r runFlags
+	var dryRun, force, noStart bool
+	var runAs string
+	fs := newFlagSet("install", stderr)
+	c.register(fs)
+	r.register(fs)
+	fs.BoolVar(&dryRun, "dry-run", false, "print, change nothing")
+	fs.BoolVar(&force, "force", false, "replace an installed service")
+	fs.BoolVar(&noStart, "no-start", false, "do not start after installing")
+	fs.StringVar(&runAs, "run-as", "", "account of a system service")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return flagError{fmt.Errorf("unexpected arguments %q: pass daemon flags with --wsd-arg", fs.Args())}
+	}
+	// Validate the supervision options the service will run with.
+	wsd, err := resolveWSD(r.wsd)
+	if err != nil {
+		return err
+	}
+	dataDir, err := filepath.Abs(c.dataDir)
+	if err != nil {
+		return err
+	}
+	o := r.o
+	o.WSDPath, o.Addr, o.DataDir = wsd, c.addr, dataDir
+	if _, err := supervisor.New(o); err != nil {
+		return flagError{err}
+	}
+	spec, err := c.spec()
+	if err != nil {
+		return err
+	}
+	spec.RunAs = runAs
+	spec.RunArgs = recordedArgs(fs, c.addr, dataDir, wsd, c.name)
+	if runtime.GOOS == "windows" && r.logFile == "" {
+		spec.RunArgs = append(spec.RunArgs, "--log-file", filepath.Join(dataDir, "mpm-manager.log"))
+	}
+	if dryRun {
+		plan, err := svc.PlanInstall(spec, svc.Platform(), noStart)
+		if err != nil {
+			return err
+		}
+		if st, _ := svc.Status(spec); st != svc.NotInstalled {
+			fmt.Fprintf(stdout, "note: service %q is already installed (%s); install would refuse without --force\n", spec.Name, st)
+		}
+		fmt.Fprint(stdout, plan.String())
+		return nil
+	}
+	if err := svc.Install(spec, svc.InstallOptions{Force: force, NoStart: noStart, Out: stdout}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "check it with: mpm-manager status%s\n", userFlag(c.user))
+	return nil
+}
+
+// recordedArgs are the run flags the service gets: address, data dir and
+// daemon always (resolved now, so the service does not depend on the
+// installer's environment), the other run flags as given.
+func recordedArgs(fs *flag.FlagSet, addr, dataDir, wsd, name string) []string {
+	out := []string{"--addr", addr, "--data-dir", dataDir, "--wsd", wsd}
+	if name != svc.DefaultName(runtime.GOOS) {
+		out = append(out, "--name", name)
+	}
+	set := map[string]bool{}
+	for _, n := range runFlagNames {
+		set[n] = true
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if !set[f.Name] || f.Name == "wsd" {
+			return
+		}
+		if m, ok := f.Value.(*multi); ok {
+			for _, v := range *m {
+				out = append(out, "--"+f.Name+"="+v)
+			}
+			return
+		}
+		out = append(out, "--"+f.Name+"="+f.Value.String())
+	})
+	return out
+}
+
+func userFlag(u bool) string {
+	if u {
+		return " --user"
+	}
+	return ""
+}
+
+func cmdUninstall(args []string, stdout, stderr io.Writer) error {
+	var c common
+	fs := newFlagSet("uninstall", stderr)
+	c.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	spec, err := c.spec()
+	if err != nil {
+		return err
+	}
+	return svc.Uninstall(spec, stdout)
+}
+
+func cmdControl(action string, args []string, stdout, stderr io.Writer) error {
+	var c common
+	fs := newFlagSet(action, stderr)
+	c.register(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	spec, err := c.spec()
+	if err != nil {
+		return err
+	}
+	if err := svc.Control(spec, action); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: done\n", action)
+	return nil
+}
+
+func cmdStatus(args []string, stdout, stderr io.Writer) error {
+	var c common
+	var asJSON bool
+	fs := newFlagSet("status", stderr)
+	c.register(fs)
+	fs.BoolVar(&asJSON, "json", false, "JSON output")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	spec, err := c.spec()
+	if err != nil {
+		return err
+	}
+	rep := svc.BuildReport(spec, c.dataDir, c.addr)
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	fmt.Fprint(stdout, rep.Human())
+	return nil
+}

@@ -1,0 +1,3 @@
+package svc
+
+const isWindows = true
