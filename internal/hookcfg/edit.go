@@ -345,15 +345,17 @@ func Uninstall(src []byte, self string) (Result, error) {
 		changed = true
 		res.Changes = append(res.Changes, Change{Event: m.key, Action: Removed, Count: n})
 		out := rebuild(elems, groups)
-		if len(out) == 0 {
+		if len(out) == 0 && countKey(hooks.members, m.key) == 1 {
 			continue // the event held only our entries
 		}
+		// (A duplicate key stays, empty, so that it keeps shadowing the
+		// earlier one as it did.)
 		kept = append(kept, member{key: m.key, val: marshalArray(out)})
 	}
 	if !changed {
 		return res, nil
 	}
-	if len(kept) == 0 {
+	if len(kept) == 0 && countKey(d.root.members, "hooks") == 1 {
 		d.root.members = append(d.root.members[:hi], d.root.members[hi+1:]...)
 	} else {
 		hooks.members = kept
@@ -370,4 +372,15 @@ func finish(res Result, d *doc) (Result, error) {
 	res.After = out
 	res.Changed = !bytes.Equal(out, res.Before)
 	return res, nil
+}
+
+// countKey counts the members named key.
+func countKey(ms []member, key string) int {
+	n := 0
+	for _, m := range ms {
+		if m.key == key {
+			n++
+		}
+	}
+	return n
 }
