@@ -1,0 +1,119 @@
+package verify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/token"
+)
+
+// checkToken is check 3: the token file exists, is readable and private,
+// and the daemon accepts the token (GET /v1/sessions answers 200, not 401).
+func checkToken(ctx context.Context, st *state) Result {
+	res := Result{Name: "token"}
+	path := paths.Token(st.cfg.DataDir)
+	fi, err := os.Stat(path)
+	if err != nil {
+		res.Status = Fail
+		if errors.Is(err, fs.ErrNotExist) {
+			res.Detail = fmt.Sprintf("no token file at %s", path)
+			if st.health != nil {
+				res.Detail += ": the running daemon uses another data directory"
+				res.Fix = fmt.Sprintf("run mpm-verify with the daemon's data directory (--data-dir DIR or %s=DIR; mpm-manager status shows it)", paths.EnvDataDir)
+			} else {
+				res.Fix = "mpm-wsd creates it at its first start: " + startFix(st.cfg.Addr) + fmt.Sprintf("; if it runs with another data directory, pass --data-dir DIR (or %s=DIR)", paths.EnvDataDir)
+			}
+		} else {
+			res.Detail = fmt.Sprintf("cannot look at the token file %s: %v", path, err)
+			res.Fix = "run mpm-verify as the user that runs mpm-wsd, or fix the permissions of " + st.cfg.DataDir
+		}
+		return res
+	}
+	tok, err := token.Read(path)
+	if err != nil {
+		res.Status = Fail
+		res.Detail = fmt.Sprintf("cannot read the token file %s: %v", path, err)
+		if errors.Is(err, fs.ErrPermission) {
+			res.Fix = fmt.Sprintf("run mpm-verify as the user that runs mpm-wsd (the file belongs to it), or: chmod 600 %s and chown it to you", path)
+		} else {
+			res.Fix = fmt.Sprintf("delete %s and restart the daemon (mpm-manager restart) to create a new token; then reopen the dashboard with the new URL", path)
+		}
+		return res
+	}
+	st.token = tok
+	var notes []string
+	status := OK
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		status = Warn
+		notes = append(notes, fmt.Sprintf("its mode is %04o, so other users can read it", fi.Mode().Perm()))
+		res.Fix = "chmod 600 " + path
+	}
+	found := fmt.Sprintf("token file %s is readable", path)
+	if st.health == nil {
+		res.Status = status
+		res.Detail = sentences(append([]string{found}, append(notes, "not tried against the daemon: "+st.daemonWhy)...)...)
+		return res
+	}
+	code, body, n, err := getSessions(ctx, st.cfg, tok)
+	switch {
+	case err != nil:
+		res.Status = Fail
+		res.Detail = sentences(found, fmt.Sprintf("GET /v1/sessions failed: %v", err))
+		res.Fix = "the daemon stopped answering: run mpm-verify again; if it persists, mpm-manager restart"
+	case code == http.StatusOK:
+		res.Status = status
+		res.Detail = sentences(append([]string{found, fmt.Sprintf("the daemon accepts it (%d sessions)", n)}, notes...)...)
+		st.tokenAccepted = true
+	case code == http.StatusUnauthorized:
+		res.Status = Fail
+		res.Detail = sentences(found, "the daemon refuses it (401): it runs with another token, i.e. another data directory or a token file replaced after it started", body)
+		res.Fix = fmt.Sprintf("point mpm-verify at the daemon's data directory (--data-dir DIR or %s=DIR), or restart the daemon so that it reads %s: mpm-manager restart", paths.EnvDataDir, path)
+	default:
+		res.Status = Fail
+		res.Detail = sentences(found, fmt.Sprintf("GET /v1/sessions answered HTTP %d", code), body)
+		res.Fix = "see the message above; mpm-manager restart if the daemon misbehaves"
+	}
+	return res
+}
+
+// getSessions asks GET /v1/sessions with the token and returns the status,
+// an error body's first line, and the number of sessions on success.
+func getSessions(ctx context.Context, cfg Config, tok string) (code int, body string, n int, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+cfg.Addr+"/v1/sessions", nil)
+	if err != nil {
+		return 0, "", 0, err
+	}
+	req.Header.Set(token.Header, "Bearer "+tok)
+	resp, err := httpClient(cfg.Timeout).Do(req)
+	if err != nil {
+		return 0, "", 0, errors.Unwrap(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if resp.StatusCode != http.StatusOK {
+		line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+		if len(line) > 300 {
+			line = line[:300] + "…"
+		}
+		if line != "" {
+			line = "the daemon says: " + line
+		}
+		return resp.StatusCode, line, 0, nil
+	}
+	var s struct {
+		Sessions []json.RawMessage `json:"sessions"`
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		return resp.StatusCode, "", 0, fmt.Errorf("the answer is not the expected JSON: %v", err)
+	}
+	return resp.StatusCode, "", len(s.Sessions), nil
+}
