@@ -126,8 +126,9 @@ func Inspect(opts Options) (Report, error) {
 		return Report{}, err
 	}
 	r := Report{Executable: o.Executable, Addr: o.Addr}
+	var pol policy
 	for _, sc := range Scopes {
-		r.Scopes = append(r.Scopes, inspectScope(o, sc))
+		r.Scopes = append(r.Scopes, inspectScope(o, sc, &pol))
 	}
 	// Claude Code merges the files and drops identical handlers; different
 	// targets for one event mean each event is sent twice.
@@ -159,10 +160,11 @@ func Inspect(opts Options) (Report, error) {
 		sort.Strings(parts)
 		r.Problems = append(r.Problems, fmt.Sprintf("%s is wired to different mpm targets: %s; each event would reach mpm more than once: keep one (mpm-hook uninstall --scope ...)", ev, strings.Join(parts, "; ")))
 	}
+	r.Problems = append(r.Problems, pol.problems(r)...)
 	return r, nil
 }
 
-func inspectScope(o Options, sc Scope) ScopeReport {
+func inspectScope(o Options, sc Scope, pol *policy) ScopeReport {
 	s := ScopeReport{Scope: sc, Path: o.SettingsPath(sc)}
 	s.Real = s.Path
 	f, err := readSettings(s.Path)
@@ -183,8 +185,8 @@ func inspectScope(o Options, sc Scope) ScopeReport {
 		s.Err = err
 		return s
 	}
-	hooksRaw, ok := d.root.get("hooks")
-	if !ok {
+	pol.add(f.Path, d.root)
+	if _, ok := d.root.get("hooks"); !ok {
 		return s
 	}
 	hooks, _, err := d.hooksObject()
@@ -196,7 +198,6 @@ func inspectScope(o Options, sc Scope) ScopeReport {
 		s.Err = err
 		return s
 	}
-	_ = hooksRaw
 	count := map[string]int{}
 	for _, m := range hooks.members {
 		if kind(m.val) != '[' {

@@ -204,3 +204,38 @@ func TestMainProcess(t *testing.T) {
 		t.Errorf("bad mode: exit %d", code)
 	}
 }
+
+func TestInspectPolicyKeys(t *testing.T) {
+	e := newEnv(t)
+	if code, _, errs := e.run("install", "--mode", "http"); code != 0 {
+		t.Fatal(errs)
+	}
+	e.write(ScopeProject, `{"allowedHttpHookUrls":["https://hooks.example.com/*"],"httpHookAllowedEnvVars":["OTHER"]}`, 0o644)
+	r, err := Inspect(e.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(r.Problems, "\n")
+	if !strings.Contains(all, `"allowedHttpHookUrls" does not allow`) || !strings.Contains(all, `"httpHookAllowedEnvVars" does not list MPM_TOKEN`) {
+		t.Errorf("policy problems not reported:\n%s", all)
+	}
+	e.write(ScopeProject, `{"allowedHttpHookUrls":["http://127.0.0.1:*"],"httpHookAllowedEnvVars":["MPM_TOKEN"]}`, 0o644)
+	if r, _ := Inspect(e.opts); len(r.Problems) != 0 {
+		t.Errorf("problems with a permissive policy: %v", r.Problems)
+	}
+}
+
+func TestUninstallDryRun(t *testing.T) {
+	e := newEnv(t)
+	if code, _, errs := e.run("install", "--scope", "local"); code != 0 {
+		t.Fatal(errs)
+	}
+	before := readFile(t, e.path(ScopeLocal))
+	code, out, _ := e.run("uninstall", "--scope", "local", "--dry-run")
+	if code != 0 || !strings.Contains(out, "-            \"command\": \""+e.opts.Executable) || !strings.Contains(out, "Dry run") {
+		t.Errorf("dry-run uninstall: %d\n%s", code, out)
+	}
+	if !bytes.Equal(readFile(t, e.path(ScopeLocal)), before) {
+		t.Error("dry run changed the file")
+	}
+}
