@@ -1,0 +1,147 @@
+//go:build unix
+
+package hook
+
+import (
+	"errors"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// errTimeout is returned when the daemon did not answer within the bound.
+var errTimeout = errors.New("daemon did not answer in time")
+
+// roundTrip sends req to addr over TCP and returns the HTTP status code of
+// the answer, all before deadline. It uses the socket system calls directly:
+// linking the net package alone costs more start-up time than everything
+// else the hook does.
+func roundTrip(addr string, req []byte, deadline time.Time) (int, error) {
+	host, port, err := hostPort(addr)
+	if err != nil {
+		return 0, err
+	}
+	ip, ok := parseIP(host)
+	if !ok {
+		return 0, errors.New("address " + addr + ": the hook needs an IP address (e.g. 127.0.0.1:8765), not a host name")
+	}
+	var sa unix.Sockaddr
+	family := unix.AF_INET
+	if len(ip) == 4 {
+		s := &unix.SockaddrInet4{Port: port}
+		copy(s.Addr[:], ip)
+		sa = s
+	} else {
+		family = unix.AF_INET6
+		s := &unix.SockaddrInet6{Port: port}
+		copy(s.Addr[:], ip)
+		sa = s
+	}
+	syscall.ForkLock.RLock()
+	fd, err := unix.Socket(family, unix.SOCK_STREAM, 0)
+	if err == nil {
+		unix.CloseOnExec(fd)
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(fd)
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return 0, err
+	}
+	// The request goes in one write, but set NODELAY anyway so that no
+	// tail segment waits for a delayed ACK.
+	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+
+	err = unix.Connect(fd, sa)
+	if err == unix.EINPROGRESS || err == unix.EINTR || err == unix.EALREADY {
+		if err := wait(fd, unix.POLLOUT, deadline); err != nil {
+			return 0, err
+		}
+		soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if err != nil {
+			return 0, err
+		}
+		if soerr != 0 {
+			return 0, syscall.Errno(soerr)
+		}
+	} else if err != nil {
+		return 0, err
+	}
+
+	var writeErr error
+	for off := 0; off < len(req); {
+		n, err := unix.Write(fd, req[off:])
+		if n > 0 {
+			off += n
+		}
+		if err == unix.EAGAIN || err == unix.EINTR {
+			if err := wait(fd, unix.POLLOUT, deadline); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if err != nil {
+			// The daemon may have answered and closed early (413, 401):
+			// read the answer before deciding.
+			writeErr = err
+			break
+		}
+	}
+
+	var resp [512]byte
+	got := 0
+	for got < len(resp) {
+		n, err := unix.Read(fd, resp[got:])
+		if err == unix.EAGAIN || err == unix.EINTR {
+			if err := wait(fd, unix.POLLIN, deadline); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if err != nil {
+			if writeErr != nil {
+				return 0, writeErr
+			}
+			return 0, err
+		}
+		if n == 0 {
+			break // EOF
+		}
+		got += n
+		code, ok, err := statusLine(resp[:got])
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			return code, nil
+		}
+	}
+	if writeErr != nil {
+		return 0, writeErr
+	}
+	return 0, errNoStatus
+}
+
+// wait polls fd for events until deadline.
+func wait(fd int, events int16, deadline time.Time) error {
+	for {
+		ms := time.Until(deadline).Milliseconds()
+		if ms <= 0 {
+			return errTimeout
+		}
+		fds := []unix.PollFd{{Fd: int32(fd), Events: events}}
+		n, err := unix.Poll(fds, int(ms))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil // ready, or an error the next call reports
+		}
+	}
+}

@@ -1,0 +1,244 @@
+// Package hook is what mpm-hook does when Claude Code runs it for an event:
+// read the one JSON object on stdin, POST it to mpm-wsd, and if the daemon
+// does not take it in time, append it to the spool that the daemon drains
+// later. It never prints on stdout and never fails: Claude Code must not be
+// slowed down, blocked or fed output by it.
+//
+// Start-up time is the product here, so the package links as little as it
+// can: no net/http, not even the net package on unix (raw socket calls), no
+// encoding/json (a byte scanner finds the object's end), no fmt, no crypto.
+// deps_test.go pins the list.
+package hook
+
+import (
+	"io"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/spool"
+)
+
+const (
+	// DefaultTimeout bounds how long the hook waits for the daemon:
+	// connecting, sending and reading the status line together. Past it
+	// the event is spooled (the daemon may still have taken it: the
+	// idempotency key makes the spooled copy a harmless duplicate).
+	DefaultTimeout = 300 * time.Millisecond
+	// DefaultStdinTimeout bounds how long the hook waits for one whole JSON
+	// object on stdin. Claude Code writes it at once; stdin may never be
+	// closed, and the hook must not hang on it.
+	DefaultStdinTimeout = 2 * time.Second
+
+	// EnvTimeout overrides DefaultTimeout (a Go duration: "300ms").
+	EnvTimeout = "MPM_HOOK_TIMEOUT"
+	// EnvStdinTimeout overrides DefaultStdinTimeout (a Go duration: "2s").
+	EnvStdinTimeout = "MPM_HOOK_STDIN_TIMEOUT"
+	// EnvDebug, when "1", makes the hook write one line on stderr saying
+	// what it did with the event. Never set it in Claude Code's settings.
+	EnvDebug = "MPM_HOOK_DEBUG"
+)
+
+// Config is where and how long the hook forwards.
+type Config struct {
+	// Addr is the daemon's host:port (an IP literal; "localhost" is read
+	// as 127.0.0.1).
+	Addr string
+	// DataDir holds the token and the spool.
+	DataDir string
+	// Timeout bounds the wait for the daemon.
+	Timeout time.Duration
+	// StdinTimeout bounds the wait for the JSON object on stdin.
+	StdinTimeout time.Duration
+	// Debug, when not nil, receives one line describing the outcome.
+	Debug io.Writer
+}
+
+// ConfigFromEnv returns the configuration from the environment: MPM_ADDR,
+// MPM_DATA_DIR, MPM_HOOK_TIMEOUT, MPM_HOOK_STDIN_TIMEOUT, MPM_HOOK_DEBUG.
+// Unparsable durations fall back to the defaults.
+func ConfigFromEnv() Config {
+	c := Config{
+		Addr:         paths.Addr(),
+		DataDir:      paths.DataDir(),
+		Timeout:      envDuration(EnvTimeout, DefaultTimeout),
+		StdinTimeout: envDuration(EnvStdinTimeout, DefaultStdinTimeout),
+	}
+	if os.Getenv(EnvDebug) == "1" {
+		c.Debug = os.Stderr
+	}
+	return c
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v := os.Getenv(name); v != "" {
+		if d, err := time.ParseDuration(v); err == nil && d > 0 {
+			return d
+		}
+	}
+	return def
+}
+
+// Outcome says what became of one hook run's event.
+type Outcome string
+
+const (
+	// Accepted: the daemon answered 202.
+	Accepted Outcome = "accepted"
+	// Duplicate: the daemon answered 200 (it had the key already).
+	Duplicate Outcome = "duplicate"
+	// Rejected: the daemon refused the event for good (4xx); nothing to
+	// retry. Also the answer for input that is not a JSON object, which is
+	// sent so that the daemon counts it.
+	Rejected Outcome = "rejected"
+	// Spooled: the daemon was down, hung or busy; the event is in the spool.
+	Spooled Outcome = "spooled"
+	// Lost: the daemon did not take a valid event and the spool append
+	// failed too (disk full, unwritable data dir).
+	Lost Outcome = "lost"
+	// Invalid: stdin held no JSON object and the daemon could not be told.
+	Invalid Outcome = "invalid"
+	// NoInput: nothing arrived on stdin before the deadline or EOF.
+	NoInput Outcome = "no-input"
+)
+
+// Result is the outcome with its details, for the debug line and tests.
+type Result struct {
+	Outcome Outcome
+	// Status is the daemon's HTTP status, 0 when none came.
+	Status int
+	// Err is why the daemon was not reached, or why spooling failed.
+	Err error
+	// Bytes is the payload's size.
+	Bytes int
+}
+
+// Run forwards the event on stdin per cfg. It never panics (a panic becomes
+// Outcome Lost) and never writes anything but cfg.Debug.
+func Run(cfg Config, stdin io.Reader) (res Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = Result{Outcome: Lost, Err: panicError{p}}
+		}
+		if cfg.Debug != nil {
+			line := "mpm-hook: " + string(res.Outcome) + " bytes=" + strconv.Itoa(res.Bytes)
+			if res.Status != 0 {
+				line += " status=" + strconv.Itoa(res.Status)
+			}
+			if res.Err != nil {
+				line += " err=" + strconv.Quote(res.Err.Error())
+			}
+			io.WriteString(cfg.Debug, line+"\n")
+		}
+	}()
+
+	in := readInput(stdin, cfg.StdinTimeout)
+	res.Bytes = len(in.data)
+	if len(in.data) == 0 {
+		res.Outcome = NoInput
+		return res
+	}
+	key := newKey()
+	sent := time.Now()
+
+	tok, terr := readToken(cfg.DataDir)
+	if terr == nil {
+		req := buildRequest(cfg.Addr, tok, key, sent.UnixNano(), in.data)
+		code, err := roundTrip(cfg.Addr, req, sent.Add(cfg.Timeout))
+		res.Status, res.Err = code, err
+		switch {
+		case err != nil:
+			// Down, hung, refused: spool below.
+		case code == 202:
+			res.Outcome = Accepted
+			return res
+		case code == 200:
+			res.Outcome = Duplicate
+			return res
+		case code >= 400 && code < 500, code < 200, code >= 300 && code < 400:
+			// Final: the event is bad or the token wrong; the daemon
+			// counted it. Retrying would be refused again.
+			res.Outcome = Rejected
+			return res
+		default:
+			// 503 (shutting down, store failed) and other 5xx: retry later.
+		}
+	} else {
+		res.Err = terr // no token yet: the daemon never ran here; spool
+	}
+
+	if !in.complete || !validObject(in.data) {
+		if res.Status != 0 {
+			res.Outcome = Rejected
+		} else {
+			res.Outcome = Invalid
+		}
+		return res
+	}
+	rec := spool.Record{Key: key, SentAt: sent, Payload: in.data}
+	if err := spool.Append(paths.Spool(cfg.DataDir), rec); err != nil {
+		res.Outcome, res.Err = Lost, err
+		return res
+	}
+	res.Outcome = Spooled
+	return res
+}
+
+type panicError struct{ v any }
+
+func (p panicError) Error() string {
+	if e, ok := p.v.(error); ok {
+		return "panic: " + e.Error()
+	}
+	if s, ok := p.v.(string); ok {
+		return "panic: " + s
+	}
+	return "panic"
+}
+
+// newKey returns a fresh Idempotency-Key: 32 hex digits from the runtime's
+// randomly seeded ChaCha8 generator (unique, not secret: crypto/rand would
+// cost start-up time for nothing).
+func newKey() string {
+	const hex = "0123456789abcdef"
+	var b [32]byte
+	for half := 0; half < 2; half++ {
+		v := rand.Uint64()
+		for i := 0; i < 16; i++ {
+			b[half*16+i] = hex[v&0xf]
+			v >>= 4
+		}
+	}
+	return string(b[:])
+}
+
+// readToken reads the daemon's access token from dataDir. It does what
+// token.Read does without linking that package's crypto and fmt.
+func readToken(dataDir string) (string, error) {
+	b, err := os.ReadFile(paths.Token(dataDir))
+	if err != nil {
+		return "", err
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	if !validToken(string(b)) {
+		return "", errBadToken
+	}
+	return string(b), nil
+}
+
+var errBadToken = tokenError("token file is empty or holds characters a header cannot carry: delete it and restart mpm-wsd")
+
+type tokenError string
+
+func (e tokenError) Error() string { return string(e) }
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
