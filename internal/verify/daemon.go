@@ -146,10 +146,17 @@ func getHealth(ctx context.Context, cfg Config) (Health, int, []byte, error) {
 	if err != nil {
 		return h, resp.StatusCode, body, err
 	}
+	return parseHealth(body), resp.StatusCode, body, nil
+}
+
+// parseHealth decodes a /healthz body; anything that is not a JSON object
+// gives the zero Health (Service "", i.e. not mpm-wsd).
+func parseHealth(body []byte) Health {
+	var h Health
 	if json.Unmarshal(body, &h) != nil {
-		h = Health{}
+		return Health{}
 	}
-	return h, resp.StatusCode, body, nil
+	return h
 }
 
 // quoteBody shows the start of a response body.

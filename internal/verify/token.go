@@ -22,6 +22,12 @@ func checkToken(ctx context.Context, st *state) Result {
 	res := Result{Name: "token"}
 	path := paths.Token(st.cfg.DataDir)
 	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) && st.health == nil && st.addrOK {
+		// One cause, reported once: a daemon that never ran made no token.
+		res.Status = Skip
+		res.Detail = fmt.Sprintf("skipped: no token file at %s yet; mpm-wsd creates it at its first start (see daemon: %s)", path, st.daemonWhy)
+		return res
+	}
 	if err != nil {
 		res.Status = Fail
 		if errors.Is(err, fs.ErrNotExist) {

@@ -212,18 +212,27 @@ func roundTripOn(ctx context.Context, cfg Config, tok string, c Conn, session st
 		if err != nil {
 			return rt, fmt.Errorf("the daemon accepted the probe but it did not come back over the WebSocket within %s (%v)", cfg.Timeout, err)
 		}
-		var f frame
-		if json.Unmarshal(raw, &f) != nil || f.Type != "events" {
-			continue
-		}
-		for _, ev := range f.Events {
-			if ev.SessionID == session && bytes.Contains(ev.Payload, []byte(nonce)) {
-				rt.Latency = time.Since(start)
-				rt.Seq = ev.Seq
-				return rt, nil
-			}
+		if seq, ok := findProbe(raw, session, nonce); ok {
+			rt.Latency = time.Since(start)
+			rt.Seq = seq
+			return rt, nil
 		}
 	}
+}
+
+// findProbe looks for the probe (session id and nonce) in one daemon
+// message and returns its seq.
+func findProbe(raw []byte, session, nonce string) (seq uint64, found bool) {
+	var f frame
+	if json.Unmarshal(raw, &f) != nil || f.Type != "events" {
+		return 0, false
+	}
+	for _, ev := range f.Events {
+		if ev.SessionID == session && bytes.Contains(ev.Payload, []byte(nonce)) {
+			return ev.Seq, true
+		}
+	}
+	return 0, false
 }
 
 // postProbe posts body as an ephemeral event and wants 202.

@@ -1,0 +1,223 @@
+package verify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mpm-dev/mpm/internal/testutil"
+)
+
+// env is one scenario: a temp HOME, a project directory and a data
+// directory, and the address mpm-verify checks.
+type env struct {
+	t       *testing.T
+	home    string
+	project string
+	dataDir string
+	addr    string
+}
+
+func newEnv(t *testing.T, addr, dataDir string) *env {
+	t.Helper()
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	return &env{t: t, home: t.TempDir(), project: t.TempDir(), dataDir: dataDir, addr: addr}
+}
+
+// cleanEnviron is the test process's environment without anything that
+// would point mpm-verify at the developer's real setup.
+func (e *env) cleanEnviron() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "HOME", "USERPROFILE", "MPM_ADDR", "MPM_DATA_DIR", "MPM_TOKEN", "CLAUDE_CONFIG_DIR", "XDG_STATE_HOME":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "HOME="+e.home, "USERPROFILE="+e.home)
+}
+
+// verify runs the real mpm-verify binary and returns its exit code and
+// output.
+func (e *env) verify(args ...string) (code int, stdout, stderr string) {
+	e.t.Helper()
+	all := append([]string{"--addr", e.addr, "--data-dir", e.dataDir, "--project", e.project}, args...)
+	cmd := exec.Command(testutil.Binary(e.t, "mpm-verify"), all...)
+	cmd.Env = e.cleanEnviron()
+	var o, s bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &s
+	err := cmd.Run()
+	code = 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			e.t.Fatalf("run mpm-verify: %v", err)
+		}
+		code = ee.ExitCode()
+	}
+	return code, o.String(), s.String()
+}
+
+// verifyJSON runs mpm-verify --json and decodes the report.
+func (e *env) verifyJSON(args ...string) (int, Report) {
+	e.t.Helper()
+	code, out, errOut := e.verify(append(args, "--json")...)
+	var r Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		e.t.Fatalf("--json output does not parse: %v\nstdout:\n%s\nstderr:\n%s", err, out, errOut)
+	}
+	for _, c := range r.Checks {
+		switch c.Status {
+		case OK, Fail, Warn, Skip:
+		default:
+			e.t.Fatalf("check %s has status %q", c.Name, c.Status)
+		}
+		if c.Status == Fail && c.Fix == "" {
+			e.t.Errorf("check %s failed without a fix: %s", c.Name, c.Detail)
+		}
+	}
+	if len(r.Checks) != 8 {
+		e.t.Fatalf("want 8 checks, got %d: %+v", len(r.Checks), r.Checks)
+	}
+	return code, r
+}
+
+// run runs the checks in-process with the scenario's directories.
+func (e *env) run(mod ...func(*Config)) Report {
+	e.t.Helper()
+	e.t.Setenv("CLAUDE_CONFIG_DIR", "")
+	cfg := Config{
+		Addr: e.addr, DataDir: e.dataDir, HomeDir: e.home, ClaudeConfigDir: filepath.Join(e.home, ".claude"),
+		ProjectDir: e.project, HookExecutable: filepath.Join(e.home, "no-such-mpm-hook"),
+	}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	return Run(context.Background(), cfg)
+}
+
+// installHooks runs the real `mpm-hook install` into the env's HOME.
+func (e *env) installHooks(extra ...string) string {
+	e.t.Helper()
+	hook := testutil.Binary(e.t, "mpm-hook")
+	cmd := exec.Command(hook, append([]string{"install", "--addr", e.addr}, extra...)...)
+	cmd.Env = e.cleanEnviron()
+	cmd.Dir = e.project
+	if out, err := cmd.CombinedOutput(); err != nil {
+		e.t.Fatalf("mpm-hook install: %v\n%s", err, out)
+	}
+	return hook
+}
+
+// writeSettings writes the user settings.json with one command hook on
+// PreToolUse running command.
+func (e *env) writeSettings(command string) string {
+	e.t.Helper()
+	p := filepath.Join(e.home, ".claude", "settings.json")
+	doc := map[string]any{"hooks": map[string]any{"PreToolUse": []any{map[string]any{
+		"matcher": "*",
+		"hooks":   []any{map[string]any{"type": "command", "command": command, "async": true, "timeout": 5}},
+	}}}}
+	b, _ := json.MarshalIndent(doc, "", "  ")
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+// fakeHook writes an executable named mpm-hook that exits with code.
+func fakeHook(t *testing.T, code int) string {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("shell-script stand-in for mpm-hook needs a unix shell")
+	}
+	dir := t.TempDir()
+	p := filepath.Join(dir, "mpm-hook")
+	script := "#!/bin/sh\necho 'fake mpm-hook failing on purpose' >&2\nexit " + strconv.Itoa(code) + "\n"
+	if err := os.WriteFile(p, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// stranger serves a plain HTTP "hello" on a free 127.0.0.1 port.
+func stranger(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("hello"))
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return l.Addr().String()
+}
+
+// rawStranger accepts TCP connections on a free port and answers each
+// with a line that is not HTTP, then closes it.
+func rawStranger(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			c.Write([]byte("SSH-2.0-OpenSSH_9.6\r\n"))
+			c.Close()
+		}
+	}()
+	t.Cleanup(func() { l.Close() })
+	return l.Addr().String()
+}
+
+// must returns the named check or fails the test.
+func must(t *testing.T, r Report, name string) Result {
+	t.Helper()
+	c, ok := r.Get(name)
+	if !ok {
+		t.Fatalf("no check %q in %+v", name, r.Checks)
+	}
+	return c
+}
+
+// want checks a result's status and that detail (and fix) contain the
+// given substrings.
+func want(t *testing.T, r Report, name string, st Status, detail, fix string) Result {
+	t.Helper()
+	c := must(t, r, name)
+	if c.Status != st {
+		t.Errorf("%s: status %s, want %s (detail: %s; fix: %s)", name, c.Status, st, c.Detail, c.Fix)
+	}
+	if detail != "" && !strings.Contains(c.Detail, detail) {
+		t.Errorf("%s: detail %q does not contain %q", name, c.Detail, detail)
+	}
+	if fix != "" && !strings.Contains(c.Fix, fix) {
+		t.Errorf("%s: fix %q does not contain %q", name, c.Fix, fix)
+	}
+	return c
+}
