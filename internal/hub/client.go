@@ -227,6 +227,21 @@ func (c *Client) writePump() {
 	defer c.hub.wg.Done()
 	defer c.conn.Close()
 	defer c.hub.unregister(c)
+	if err := c.pump(); err != nil {
+		if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
+			c.log.Warn("dropping stalled client: a write took longer than the write timeout", "timeout", c.hub.cfg.WriteTimeout, "last_sent", c.lastSent.Load())
+			if m := c.hub.cfg.Metrics; m != nil {
+				m.SlowDropped.Inc()
+			}
+		} else {
+			c.log.Debug("client writer ended", "error", err)
+		}
+	}
+}
+
+// pump writes until the connection closes or fails; it returns the error
+// that ended it, or nil.
+func (c *Client) pump() error {
 	ticker := time.NewTicker(c.hub.cfg.Heartbeat)
 	defer ticker.Stop()
 	lastWrite := time.Now()
@@ -234,16 +249,16 @@ func (c *Client) writePump() {
 		select {
 		case <-c.notify:
 		case <-c.readerDone:
-			return
+			return nil
 		case <-ticker.C:
 			deadline := time.Now().Add(c.hub.cfg.WriteTimeout)
 			if err := c.conn.WriteControl(websocket.PingMessage, nil, deadline); err != nil {
-				return
+				return err
 			}
 			if time.Since(lastWrite) >= c.hub.cfg.Heartbeat-c.hub.cfg.Heartbeat/10 {
 				hb := mustJSON(Heartbeat{Type: "heartbeat", LastSeq: c.hub.LastSeq(), ServerTime: time.Now().UTC()})
 				if err := c.write(hb); err != nil {
-					return
+					return err
 				}
 				lastWrite = time.Now()
 			}
@@ -257,13 +272,13 @@ func (c *Client) writePump() {
 
 		for _, m := range control {
 			if err := c.write(m); err != nil {
-				return
+				return err
 			}
 		}
 		if pending != nil && code == 0 {
 			ok, err := c.replay(pending)
 			if err != nil {
-				return
+				return err
 			}
 			if !ok {
 				continue // a newer subscription superseded this one
@@ -271,13 +286,15 @@ func (c *Client) writePump() {
 		}
 		if code == 0 || flush {
 			if err := c.writeEvents(queue, true); err != nil {
-				return
+				return err
 			}
 		}
 		lastWrite = time.Now()
 		if code != 0 {
-			c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
-			return
+			// A slow client's socket may be full: give the close frame the
+			// whole write timeout to get through, so the reason arrives.
+			c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(c.hub.cfg.WriteTimeout))
+			return nil
 		}
 	}
 }
@@ -343,7 +360,11 @@ func (c *Client) replay(r *replay) (bool, error) {
 			}
 		}
 	}
-	c.lastSent.Store(r.upto)
+	// Live events start above upto; with since beyond upto (a client ahead
+	// of a restarted in-memory daemon, say) they start above since.
+	if r.sub.Since == nil || *r.sub.Since < r.upto {
+		c.lastSent.Store(r.upto)
+	}
 	return true, c.write(mustJSON(Live{Type: "live", Seq: r.upto}))
 }
 
