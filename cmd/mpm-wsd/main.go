@@ -49,6 +49,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "bound on the graceful shutdown")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a non-loopback --addr (the token is then your only protection)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	storeFlags(fs, &cfg)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK

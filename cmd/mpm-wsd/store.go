@@ -1,6 +1,49 @@
 package main
 
-import "github.com/mpm-dev/mpm/internal/wsd"
+import (
+	"flag"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/mpm-dev/mpm/internal/journal"
+	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/store"
+	"github.com/mpm-dev/mpm/internal/wsd"
+)
 
 // openStore chooses the event store: nil keeps the in-memory default.
+// storeFlags sets it to openJournalOrMemory.
 var openStore wsd.StoreOpener
+
+// journalFlags are the parsed journal flags.
+type journalFlags struct {
+	fsync          bool
+	retainEvents   int64
+	retainAge      time.Duration
+	retainBytes    int64
+	retainInterval time.Duration
+}
+
+// storeFlags registers the journal's flags on fs, binds --journal to
+// cfg.Journal (default on) and makes openStore honour them once parsed.
+func storeFlags(fs *flag.FlagSet, cfg *wsd.Config) {
+	jf := &journalFlags{}
+	cfg.Journal = true
+	fs.BoolVar(&cfg.Journal, "journal", true, "keep events durably in <data-dir>/"+paths.JournalFile+" (SQLite); --journal=false keeps only the last --history events in memory")
+	fs.BoolVar(&jf.fsync, "fsync", false, "fsync the journal at every commit, so acknowledged events also survive power loss (slower ingest)")
+	fs.Int64Var(&jf.retainEvents, "retain-events", journal.DefaultRetainEvents, "most events kept in the journal (0: no limit)")
+	fs.DurationVar(&jf.retainAge, "retain-age", journal.DefaultRetainAge, "oldest event kept in the journal (0: no limit)")
+	fs.Int64Var(&jf.retainBytes, "retain-bytes", journal.DefaultRetainBytes, "bytes of events kept in the journal, payloads and fields (0: no limit)")
+	fs.DurationVar(&jf.retainInterval, "retain-interval", journal.DefaultRetainInterval, "how often journal retention runs")
+	openStore = func(c wsd.Config, log hclog.Logger) (store.Store, error) {
+		if !c.Journal {
+			return store.NewMemory(c.History), nil
+		}
+		return journal.Open(journal.Options{
+			Path: paths.Journal(c.DataDir), Fsync: jf.fsync,
+			RetainEvents: jf.retainEvents, RetainAge: jf.retainAge, RetainBytes: jf.retainBytes,
+			RetainInterval: jf.retainInterval, Logger: log,
+		})
+	}
+}

@@ -1,0 +1,158 @@
+package journal
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/sessions"
+)
+
+// writerStmts are the prepared statements of the writer connection.
+type writerStmts struct {
+	event, key, session, meta *sql.Stmt
+}
+
+func (s *writerStmts) prepare(db *sql.DB) error {
+	var err error
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = db.Prepare(q)
+		return st
+	}
+	s.event = prep(`INSERT INTO events(seq, received_ns, sent_ns, session_id, event, tool, tool_use_id, cwd, transcript_path, reason, size, payload)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	s.key = prep(`INSERT INTO keys(seq, k, received_ns) VALUES (?, ?, ?)`)
+	s.session = prep(`INSERT INTO sessions(session_id, last_seq, last_ns, info) VALUES (?, ?, ?, ?)
+		ON CONFLICT(session_id) DO UPDATE SET last_seq = excluded.last_seq, last_ns = excluded.last_ns, info = excluded.info`)
+	s.meta = prep(`UPDATE meta SET v = ? WHERE k = ?`)
+	return err
+}
+
+func (s *writerStmts) close() {
+	for _, st := range []*sql.Stmt{s.event, s.key, s.session, s.meta} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// eventSize is what an event counts against the byte limit: its payload and
+// text fields plus a fixed allowance for the numbers and row overhead.
+func eventSize(ev *event.Event) int64 {
+	return int64(len(ev.Payload) + len(ev.SessionID) + len(ev.Name) + len(ev.Tool) + len(ev.ToolUseID) +
+		len(ev.Cwd) + len(ev.TranscriptPath) + len(ev.Reason) + 48)
+}
+
+// Append implements store.Store: the batch, its idempotency keys, the
+// updated session summaries and last_seq are written in one transaction.
+// When it returns nil the transaction is committed to the WAL (and fsynced
+// with Options.Fsync).
+func (j *Journal) Append(evs []*event.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	if j.w == nil {
+		return errors.New("journal is closed")
+	}
+	last := j.last.Load()
+	for i, ev := range evs {
+		if ev.Seq != last+uint64(i)+1 {
+			return fmt.Errorf("journal: event %d has seq %d, want %d (seqs must directly follow the last stored one)", i, ev.Seq, last+uint64(i)+1)
+		}
+	}
+	tx, err := j.w.Begin()
+	if err != nil {
+		return fmt.Errorf("journal: begin: %w", err)
+	}
+	defer tx.Rollback()
+	insEvent, insKey := tx.Stmt(j.ins.event), tx.Stmt(j.ins.key)
+	var added int64
+	for _, ev := range evs {
+		size := eventSize(ev)
+		added += size
+		recv, sent := ev.Received.UnixNano(), int64(0)
+		if !ev.Sent.IsZero() {
+			sent = ev.Sent.UnixNano()
+		}
+		if _, err := insEvent.Exec(int64(ev.Seq), recv, sent, ev.SessionID, ev.Name, ev.Tool,
+			ev.ToolUseID, ev.Cwd, ev.TranscriptPath, ev.Reason, size, ev.Payload); err != nil {
+			return fmt.Errorf("journal: store event %d: %w", ev.Seq, err)
+		}
+		if ev.Key != "" {
+			if _, err := insKey.Exec(int64(ev.Seq), ev.Key, recv); err != nil {
+				return fmt.Errorf("journal: store idempotency key of event %d: %w", ev.Seq, err)
+			}
+		}
+	}
+	touched := j.foldSessions(evs)
+	upsert := tx.Stmt(j.ins.session)
+	for id, in := range touched {
+		raw, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("journal: encode session %s: %w", id, err)
+		}
+		if _, err := upsert.Exec(id, int64(in.LastSeq), in.LastSeen.UnixNano(), raw); err != nil {
+			return fmt.Errorf("journal: store session %s: %w", id, err)
+		}
+	}
+	newLast := evs[len(evs)-1].Seq
+	meta := tx.Stmt(j.ins.meta)
+	if _, err := meta.Exec(int64(newLast), "last_seq"); err != nil {
+		return fmt.Errorf("journal: store last seq: %w", err)
+	}
+	if _, err := meta.Exec(j.bytes.Load()+added, "bytes"); err != nil {
+		return fmt.Errorf("journal: store size: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("journal: commit: %w", err)
+	}
+	j.bytes.Add(added)
+	j.last.Store(newLast)
+	j.smu.Lock()
+	for id, in := range touched {
+		j.sess[id] = in
+	}
+	j.smu.Unlock()
+	return nil
+}
+
+// foldSessions returns copies of the summaries of the sessions in evs with
+// evs folded in by sessions.Info.Apply; the stored ones are untouched until
+// the transaction commits.
+func (j *Journal) foldSessions(evs []*event.Event) map[string]*sessions.Info {
+	touched := make(map[string]*sessions.Info, 4)
+	j.smu.RLock()
+	for _, ev := range evs {
+		in := touched[ev.SessionID]
+		if in == nil {
+			if old := j.sess[ev.SessionID]; old != nil {
+				in = copyInfo(old)
+			} else {
+				in = &sessions.Info{}
+			}
+			touched[ev.SessionID] = in
+		}
+		in.Apply(ev)
+	}
+	j.smu.RUnlock()
+	return touched
+}
+
+// copyInfo is a deep copy of in.
+func copyInfo(in *sessions.Info) *sessions.Info {
+	c := *in
+	c.Events = make(map[string]uint64, len(in.Events))
+	for k, v := range in.Events {
+		c.Events[k] = v
+	}
+	c.OpenTools = append([]sessions.OpenTool(nil), in.OpenTools...)
+	return &c
+}

@@ -1,0 +1,75 @@
+package journal
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mpm-dev/mpm/internal/event"
+)
+
+// mkEvent builds a parsed hook event like the daemon's ingest does.
+func mkEvent(t testing.TB, seq uint64, session, name, tool, toolUseID, key string, received time.Time, pad int) *event.Event {
+	t.Helper()
+	payload := fmt.Sprintf(`{"session_id":%q,"hook_event_name":%q,"cwd":"/home/dev/proj","transcript_path":"/home/dev/.claude/t.jsonl"`, session, name)
+	if tool != "" {
+		payload += fmt.Sprintf(`,"tool_name":%q,"tool_use_id":%q`, tool, toolUseID)
+	}
+	if name == "SessionEnd" {
+		payload += `,"reason":"exit"`
+	}
+	payload += fmt.Sprintf(`,"tool_input":{"command":"echo <é> & \"q\"","pad":%q}}`, strings.Repeat("x", pad))
+	ev, err := event.Parse([]byte(payload), 1<<20)
+	if err != nil {
+		t.Fatalf("parse %s: %v", payload, err)
+	}
+	ev.Seq, ev.Key, ev.Received = seq, key, received
+	if seq%2 == 0 {
+		ev.Sent = received.Add(-time.Millisecond)
+	}
+	return ev
+}
+
+// openT opens a journal in dir with opts, closing it at cleanup.
+func openT(t testing.TB, dir string, opts Options) *Journal {
+	t.Helper()
+	opts.Path = filepath.Join(dir, "journal.db")
+	if opts.RetainInterval == 0 {
+		opts.RetainInterval = time.Hour // tests call EnforceRetention themselves
+	}
+	j, err := Open(opts)
+	if err != nil {
+		t.Fatalf("open journal: %v", err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j
+}
+
+// wires concatenates the events' wire encodings, one per line.
+func wires(evs []*event.Event) []byte {
+	var b bytes.Buffer
+	for _, ev := range evs {
+		b.Write(ev.Wire())
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+func seqs(evs []*event.Event) []uint64 {
+	out := make([]uint64, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.Seq
+	}
+	return out
+}
+
+func rangeSeqs(from, to uint64) []uint64 {
+	var out []uint64
+	for s := from; s <= to; s++ {
+		out = append(out, s)
+	}
+	return out
+}

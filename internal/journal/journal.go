@@ -1,0 +1,287 @@
+// Package journal is mpm-wsd's durable event store: every accepted event, the
+// session summaries and the idempotency keys, in one SQLite file
+// (<data-dir>/journal.db) written through modernc.org/sqlite (pure Go, no
+// cgo). It implements store.Store.
+//
+// Durability: the file is in WAL mode. A commit has been written to the WAL
+// (handed to the OS) before Append returns, so a crash of the process loses no
+// acknowledged event. With synchronous=NORMAL (the default) the WAL is not
+// fsynced at each commit, so a power loss or OS crash may roll back the
+// transactions committed since the last checkpoint; the file stays consistent.
+// Options.Fsync selects synchronous=FULL: every commit is fsynced and survives
+// power loss too, at the cost of one fsync per batch.
+//
+// Writes go through one connection guarded by a mutex (Append and the
+// retention loop take turns); reads use a small pool of read-only connections
+// and never wait for a writer.
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/mpm-dev/mpm/internal/sessions"
+	"github.com/mpm-dev/mpm/internal/store"
+)
+
+// Retention defaults, also the mpm-wsd flag defaults.
+const (
+	// DefaultRetainEvents is how many events are kept at most.
+	DefaultRetainEvents = 1_000_000
+	// DefaultRetainAge is how old the oldest kept event may be.
+	DefaultRetainAge = 30 * 24 * time.Hour
+	// DefaultRetainBytes bounds the kept events' size (payload and fields).
+	DefaultRetainBytes = 1 << 30
+	// DefaultRetainInterval is how often retention runs.
+	DefaultRetainInterval = 30 * time.Second
+	// DefaultKeyWindow is how long an idempotency key is remembered at
+	// least, even when its event was dropped by retention: longer than a
+	// hook spool waits for a daemon in practice.
+	DefaultKeyWindow = 7 * 24 * time.Hour
+	// readConns is the size of the read connection pool.
+	readConns = 4
+	// checkpointInterval is how often the WAL is copied back into the
+	// database file, away from the ingest path.
+	checkpointInterval = time.Second
+)
+
+// deleteChunk bounds the rows one retention transaction deletes, so the
+// writer is never held for long (a variable for tests).
+var deleteChunk = 5000
+
+// Options configure Open.
+type Options struct {
+	// Path is the database file, normally paths.Journal(dataDir).
+	Path string
+	// Fsync makes every commit fsync the WAL (synchronous=FULL).
+	Fsync bool
+	// RetainEvents is the most events kept; 0: no count limit.
+	RetainEvents int64
+	// RetainAge is the oldest event kept; 0: no age limit.
+	RetainAge time.Duration
+	// RetainBytes bounds the kept events' size; 0: no size limit.
+	RetainBytes int64
+	// RetainInterval is how often retention runs; 0: DefaultRetainInterval.
+	RetainInterval time.Duration
+	// KeyWindow is how long idempotency keys outlive their events; 0:
+	// DefaultKeyWindow.
+	KeyWindow time.Duration
+	// Logger receives the journal's logs; nil: none.
+	Logger hclog.Logger
+	// now is the clock (tests); nil: time.Now.
+	now func() time.Time
+}
+
+// Journal is the SQLite-backed store.Store.
+type Journal struct {
+	// opts are the options Open was given, defaults filled in.
+	opts Options
+	// log is the journal's logger.
+	log hclog.Logger
+	// note says what happened at open (a corrupt file moved aside).
+	note string
+
+	// w is the writer database handle: one connection, used under wmu.
+	w *sql.DB
+	// r is the read-only pool.
+	r *sql.DB
+	// ck is a separate connection that runs WAL checkpoints.
+	ck *sql.DB
+	// wmu serialises writer transactions (Append and retention).
+	wmu sync.Mutex
+	// ins are the writer's prepared statements.
+	ins writerStmts
+	// rd are the readers' prepared statements.
+	rd readerStmts
+
+	// last is the highest seq ever stored.
+	last atomic.Uint64
+	// oldest is the lowest retained seq, or last+1 when none is.
+	oldest atomic.Uint64
+	// bytes is the retained events' accounted size (see eventSize).
+	bytes atomic.Int64
+
+	// smu guards sess.
+	smu sync.RWMutex
+	// sess holds every stored session summary; the writer folds events
+	// into copies and swaps them in after commit.
+	sess map[string]*sessions.Info
+
+	// stop ends the background loops; done is closed when they returned.
+	stop chan struct{}
+	done sync.WaitGroup
+	// closeOnce makes Close idempotent.
+	closeOnce sync.Once
+}
+
+var _ store.Store = (*Journal)(nil)
+
+// Open opens or creates the journal at opts.Path and starts its background
+// retention and checkpoint loops. A file that is not a database or is
+// corrupt is renamed to <path>.corrupt-<time> (with its -wal and -shm) and a
+// fresh journal is started; Note says so. Other failures (permissions, a full
+// disk) are returned.
+func Open(opts Options) (*Journal, error) {
+	if opts.Path == "" {
+		return nil, errors.New("journal: no path")
+	}
+	if opts.RetainInterval <= 0 {
+		opts.RetainInterval = DefaultRetainInterval
+	}
+	if opts.KeyWindow <= 0 {
+		opts.KeyWindow = DefaultKeyWindow
+	}
+	if opts.now == nil {
+		opts.now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	err := checkHeader(opts.Path)
+	var j *Journal
+	if err == nil {
+		j, err = open(opts, log)
+	}
+	if err != nil && isCorrupt(err) {
+		moved, lastSeq, mvErr := moveAside(opts.Path, opts.now())
+		if mvErr != nil {
+			return nil, fmt.Errorf("journal %s is damaged (%v) and could not be moved aside: %w; move or remove it by hand", opts.Path, err, mvErr)
+		}
+		note := fmt.Sprintf("journal %s was damaged (%v); it was moved to %s and a fresh journal was started", opts.Path, err, moved)
+		log.Error("journal damaged: moved aside, starting a fresh one; the old file is kept for inspection",
+			"path", opts.Path, "moved_to", moved, "error", err, "continuing_after_seq", lastSeq)
+		j, err = open(opts, log)
+		if err != nil {
+			return nil, fmt.Errorf("open fresh journal %s: %w", opts.Path, err)
+		}
+		j.note = note
+		if lastSeq > j.last.Load() {
+			if err := j.seedLastSeq(lastSeq); err != nil {
+				j.Close()
+				return nil, err
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	j.stop = make(chan struct{})
+	j.done.Add(2)
+	go j.retentionLoop()
+	go j.checkpointLoop()
+	return j, nil
+}
+
+// open opens the three handles, creates or checks the schema and loads the
+// state that Append needs.
+func open(opts Options, log hclog.Logger) (j *Journal, err error) {
+	j = &Journal{opts: opts, log: log, sess: map[string]*sessions.Info{}}
+	defer func() {
+		if err != nil {
+			j.closeHandles()
+			j = nil
+		}
+	}()
+	syncMode := "NORMAL"
+	if opts.Fsync {
+		syncMode = "FULL"
+	}
+	if j.w, err = sql.Open("sqlite", dsn(opts.Path, "journal_mode(WAL)", "synchronous("+syncMode+")", "wal_autocheckpoint(0)", "fullfsync("+onOff(opts.Fsync)+")")); err != nil {
+		return j, err
+	}
+	j.w.SetMaxOpenConns(1)
+	j.w.SetMaxIdleConns(1)
+	j.w.SetConnMaxLifetime(0)
+	ctx := context.Background()
+	if err = j.w.PingContext(ctx); err != nil {
+		return j, fmt.Errorf("open journal %s: %w", opts.Path, err)
+	}
+	if err = checkHealthy(ctx, j.w); err != nil {
+		return j, err
+	}
+	if err = createSchema(ctx, j.w); err != nil {
+		return j, err
+	}
+	if j.r, err = sql.Open("sqlite", dsn(opts.Path, "query_only(1)")); err != nil {
+		return j, err
+	}
+	j.r.SetMaxOpenConns(readConns)
+	j.r.SetMaxIdleConns(readConns)
+	if j.ck, err = sql.Open("sqlite", dsn(opts.Path, "synchronous("+syncMode+")", "fullfsync("+onOff(opts.Fsync)+")")); err != nil {
+		return j, err
+	}
+	j.ck.SetMaxOpenConns(1)
+	if err = j.ins.prepare(j.w); err != nil {
+		return j, fmt.Errorf("journal %s: prepare: %w", opts.Path, err)
+	}
+	if err = j.rd.prepare(j.r); err != nil {
+		return j, fmt.Errorf("journal %s: prepare: %w", opts.Path, err)
+	}
+	if err = j.load(ctx); err != nil {
+		return j, err
+	}
+	return j, nil
+}
+
+// dsn builds a modernc.org/sqlite data source name with pragmas applied to
+// every connection.
+func dsn(path string, pragmas ...string) string {
+	s := path + "?_pragma=busy_timeout(10000)"
+	for _, p := range pragmas {
+		s += "&_pragma=" + p
+	}
+	return s
+}
+
+func onOff(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// Kind implements store.Store.
+func (j *Journal) Kind() string { return "journal" }
+
+// Note implements store.Store.
+func (j *Journal) Note() string { return j.note }
+
+// Path is the journal's file.
+func (j *Journal) Path() string { return j.opts.Path }
+
+// Close stops the background loops and closes the database; the last
+// connection to close checkpoints the WAL into the file.
+func (j *Journal) Close() error {
+	var err error
+	j.closeOnce.Do(func() {
+		if j.stop != nil {
+			close(j.stop)
+			j.done.Wait()
+		}
+		j.wmu.Lock()
+		defer j.wmu.Unlock()
+		err = j.closeHandles()
+	})
+	return err
+}
+
+func (j *Journal) closeHandles() error {
+	var errs []error
+	j.rd.close()
+	j.ins.close()
+	for _, db := range []*sql.DB{j.r, j.ck, j.w} {
+		if db != nil {
+			errs = append(errs, db.Close())
+		}
+	}
+	return errors.Join(errs...)
+}

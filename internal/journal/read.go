@@ -1,0 +1,181 @@
+package journal
+
+import (
+	"database/sql"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/sessions"
+	"github.com/mpm-dev/mpm/internal/store"
+)
+
+// readerStmts are the prepared statements of the read pool.
+type readerStmts struct {
+	// readAll, readSession: ascending from a seq; tailAll, tailSession:
+	// descending to a seq. Each is one range scan of an index.
+	readAll, readSession, tailAll, tailSession *sql.Stmt
+	// key looks up an idempotency key.
+	key *sql.Stmt
+}
+
+// eventCols are the columns scanEvent reads, in order.
+const eventCols = `seq, received_ns, sent_ns, session_id, event, tool, tool_use_id, cwd, transcript_path, reason, payload`
+
+func (s *readerStmts) prepare(db *sql.DB) error {
+	var err error
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var st *sql.Stmt
+		st, err = db.Prepare(q)
+		return st
+	}
+	s.readAll = prep(`SELECT ` + eventCols + ` FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`)
+	s.readSession = prep(`SELECT ` + eventCols + ` FROM events WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`)
+	s.tailAll = prep(`SELECT ` + eventCols + ` FROM events WHERE seq > ? AND seq <= ? ORDER BY seq DESC LIMIT ?`)
+	s.tailSession = prep(`SELECT ` + eventCols + ` FROM events WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq DESC LIMIT ?`)
+	s.key = prep(`SELECT seq FROM keys WHERE k = ?`)
+	return err
+}
+
+func (s *readerStmts) close() {
+	for _, st := range []*sql.Stmt{s.readAll, s.readSession, s.tailAll, s.tailSession, s.key} {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// sqlLimit maps "0 or less: no limit" to SQLite's -1.
+func sqlLimit(n int) int64 {
+	if n <= 0 {
+		return -1
+	}
+	return int64(n)
+}
+
+// Read implements store.Store.
+func (j *Journal) Read(after, upto uint64, f store.Filter, limit int) ([]*event.Event, error) {
+	return j.query(after, upto, f, limit, false)
+}
+
+// Tail implements store.Store.
+func (j *Journal) Tail(after, upto uint64, f store.Filter, n int) ([]*event.Event, error) {
+	return j.query(after, upto, f, n, true)
+}
+
+// query runs Read (tail false) or Tail (tail true). Several sessions are
+// read one index range each and merged, so each query stays an index scan
+// bounded by limit.
+func (j *Journal) query(after, upto uint64, f store.Filter, limit int, tail bool) ([]*event.Event, error) {
+	if upto > 1<<63-1 {
+		upto = 1<<63 - 1
+	}
+	if after >= upto {
+		return nil, nil
+	}
+	if f.All() {
+		st := j.rd.readAll
+		if tail {
+			st = j.rd.tailAll
+		}
+		return scanEvents(st, tail, int64(after), int64(upto), sqlLimit(limit))
+	}
+	st := j.rd.readSession
+	if tail {
+		st = j.rd.tailSession
+	}
+	var out []*event.Event
+	seen := make(map[string]bool, len(f.Sessions))
+	for _, id := range f.Sessions {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		evs, err := scanEvents(st, tail, id, int64(after), int64(upto), sqlLimit(limit))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+	}
+	if len(seen) > 1 {
+		sort.Slice(out, func(a, b int) bool { return out[a].Seq < out[b].Seq })
+		if limit > 0 && len(out) > limit {
+			if tail {
+				out = out[len(out)-limit:]
+			} else {
+				out = out[:limit]
+			}
+		}
+	}
+	return out, nil
+}
+
+// scanEvents runs st and decodes its rows; descending results are reversed.
+func scanEvents(st *sql.Stmt, desc bool, args ...any) ([]*event.Event, error) {
+	rows, err := st.Query(args...)
+	if err != nil {
+		return nil, fmt.Errorf("journal: read: %w", err)
+	}
+	defer rows.Close()
+	var out []*event.Event
+	for rows.Next() {
+		var ev event.Event
+		var seq, recv, sent int64
+		if err := rows.Scan(&seq, &recv, &sent, &ev.SessionID, &ev.Name, &ev.Tool, &ev.ToolUseID,
+			&ev.Cwd, &ev.TranscriptPath, &ev.Reason, &ev.Payload); err != nil {
+			return nil, fmt.Errorf("journal: read: %w", err)
+		}
+		ev.Seq = uint64(seq)
+		ev.Received = time.Unix(0, recv)
+		if sent != 0 {
+			ev.Sent = time.Unix(0, sent)
+		}
+		out = append(out, &ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("journal: read: %w", err)
+	}
+	if desc {
+		for a, b := 0, len(out)-1; a < b; a, b = a+1, b-1 {
+			out[a], out[b] = out[b], out[a]
+		}
+	}
+	return out, nil
+}
+
+// LastSeq implements store.Store.
+func (j *Journal) LastSeq() uint64 { return j.last.Load() }
+
+// OldestSeq implements store.Store.
+func (j *Journal) OldestSeq() uint64 { return j.oldest.Load() }
+
+// Bytes is the retained events' accounted size (what --retain-bytes bounds).
+func (j *Journal) Bytes() int64 { return j.bytes.Load() }
+
+// LookupKey implements store.Store: one lookup in the keys index.
+func (j *Journal) LookupKey(key string) (uint64, bool) {
+	var seq int64
+	if err := j.rd.key.QueryRow(key).Scan(&seq); err != nil {
+		if err != sql.ErrNoRows {
+			j.log.Warn("idempotency key lookup failed; treating the event as new", "error", err)
+		}
+		return 0, false
+	}
+	return uint64(seq), true
+}
+
+// Sessions implements store.Store: the stored summaries, most recent first.
+func (j *Journal) Sessions() ([]sessions.Info, error) {
+	j.smu.RLock()
+	out := make([]sessions.Info, 0, len(j.sess))
+	for _, in := range j.sess {
+		out = append(out, *copyInfo(in))
+	}
+	j.smu.RUnlock()
+	sort.Slice(out, func(a, b int) bool { return out[a].LastSeq > out[b].LastSeq })
+	return out, nil
+}

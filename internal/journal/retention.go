@@ -1,0 +1,234 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// retentionLoop enforces the retention limits at start and every
+// RetainInterval until Close.
+func (j *Journal) retentionLoop() {
+	defer j.done.Done()
+	t := time.NewTicker(j.opts.RetainInterval)
+	defer t.Stop()
+	for {
+		if err := j.EnforceRetention(); err != nil {
+			j.log.Warn("retention pass failed; will retry", "error", err)
+		}
+		select {
+		case <-j.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// checkpointLoop copies the WAL back into the database file every
+// checkpointInterval, on its own connection, so that the ingest path never
+// pays for a checkpoint (the writer's auto-checkpoint is off). In the default
+// synchronous=NORMAL mode the checkpoint is also when the WAL is fsynced.
+func (j *Journal) checkpointLoop() {
+	defer j.done.Done()
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-j.stop:
+			return
+		case <-t.C:
+		}
+		if _, err := j.ck.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			j.log.Warn("WAL checkpoint failed; will retry", "error", err)
+		}
+	}
+}
+
+// stopping reports whether Close has begun.
+func (j *Journal) stopping() bool {
+	if j.stop == nil {
+		return false
+	}
+	select {
+	case <-j.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// EnforceRetention drops the oldest events beyond the count, age and byte
+// limits, then the idempotency keys older than both their event and the key
+// window, then the sessions idle for longer than the age limit. Each
+// transaction deletes at most deleteChunk rows, so ingest waits at most one
+// short delete.
+func (j *Journal) EnforceRetention() error {
+	now := j.opts.now()
+	for !j.stopping() {
+		more, err := j.dropEvents(now)
+		if err != nil || !more {
+			if err != nil {
+				return err
+			}
+			break
+		}
+	}
+	for !j.stopping() {
+		more, err := j.dropKeys(now.Add(-j.opts.KeyWindow).UnixNano())
+		if err != nil || !more {
+			if err != nil {
+				return err
+			}
+			break
+		}
+	}
+	if j.opts.RetainAge > 0 {
+		return j.dropSessions(now.Add(-j.opts.RetainAge).UnixNano())
+	}
+	return nil
+}
+
+// dropEvents deletes the longest prefix of at most deleteChunk events that
+// breaks a limit; more reports that a full chunk was deleted.
+func (j *Journal) dropEvents(now time.Time) (more bool, err error) {
+	o := j.opts
+	last, oldest := j.last.Load(), j.oldest.Load()
+	if oldest > last {
+		return false, nil
+	}
+	var countBound uint64
+	if o.RetainEvents > 0 && last > uint64(o.RetainEvents) {
+		countBound = last - uint64(o.RetainEvents)
+	}
+	var cutoff int64
+	if o.RetainAge > 0 {
+		cutoff = now.Add(-o.RetainAge).UnixNano()
+	}
+	if countBound < oldest && cutoff == 0 && (o.RetainBytes <= 0 || j.bytes.Load() <= o.RetainBytes) {
+		return false, nil
+	}
+	rows, err := j.r.Query(`SELECT seq, received_ns, size FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`, int64(oldest), deleteChunk)
+	if err != nil {
+		return false, fmt.Errorf("journal retention: %w", err)
+	}
+	var bound uint64
+	var freed int64
+	n := 0
+	remaining := j.bytes.Load()
+	for rows.Next() {
+		var seq, recv, size int64
+		if err := rows.Scan(&seq, &recv, &size); err != nil {
+			rows.Close()
+			return false, fmt.Errorf("journal retention: %w", err)
+		}
+		n++
+		if uint64(seq) <= countBound || recv < cutoff || (o.RetainBytes > 0 && remaining > o.RetainBytes) {
+			bound = uint64(seq)
+			remaining -= size
+			freed += size
+			continue
+		}
+		n = -1 // stopped early
+		break
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("journal retention: %w", err)
+	}
+	if bound == 0 {
+		return false, nil
+	}
+	err = j.writeTx(func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`DELETE FROM events WHERE seq <= ?`, int64(bound)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`UPDATE meta SET v = ? WHERE k = 'bytes'`, j.bytes.Load()-freed)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("journal retention: %w", err)
+	}
+	j.bytes.Add(-freed)
+	j.oldest.Store(bound + 1)
+	j.log.Debug("retention dropped events", "through_seq", bound, "bytes", freed)
+	return n == deleteChunk, nil
+}
+
+// dropKeys deletes, in seq order, up to deleteChunk idempotency keys whose
+// event is gone and that are older than keyCutoff (Unix ns).
+func (j *Journal) dropKeys(keyCutoff int64) (more bool, err error) {
+	rows, err := j.r.Query(`SELECT seq, received_ns FROM keys WHERE seq < ? ORDER BY seq LIMIT ?`, int64(j.oldest.Load()), deleteChunk)
+	if err != nil {
+		return false, fmt.Errorf("journal key retention: %w", err)
+	}
+	var bound int64
+	n := 0
+	for rows.Next() {
+		var seq, recv int64
+		if err := rows.Scan(&seq, &recv); err != nil {
+			rows.Close()
+			return false, fmt.Errorf("journal key retention: %w", err)
+		}
+		if recv >= keyCutoff {
+			n = -1
+			break
+		}
+		bound = seq
+		n++
+	}
+	rows.Close()
+	if bound == 0 {
+		return false, rows.Err()
+	}
+	err = j.writeTx(func(tx *sql.Tx) error {
+		_, err := tx.Exec(`DELETE FROM keys WHERE seq <= ?`, bound)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("journal key retention: %w", err)
+	}
+	return n == deleteChunk, nil
+}
+
+// dropSessions forgets sessions idle since before cutoff (Unix ns).
+func (j *Journal) dropSessions(cutoff int64) error {
+	var n int64
+	err := j.writeTx(func(tx *sql.Tx) error {
+		res, err := tx.Exec(`DELETE FROM sessions WHERE last_ns < ?`, cutoff)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("journal session retention: %w", err)
+	}
+	if n > 0 {
+		j.smu.Lock()
+		for id, in := range j.sess {
+			if in.LastSeen.UnixNano() < cutoff {
+				delete(j.sess, id)
+			}
+		}
+		j.smu.Unlock()
+	}
+	return nil
+}
+
+// writeTx runs fn in a transaction on the writer connection, taking turns
+// with Append.
+func (j *Journal) writeTx(fn func(*sql.Tx) error) error {
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	tx, err := j.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}

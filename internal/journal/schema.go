@@ -1,0 +1,199 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/mpm-dev/mpm/internal/sessions"
+)
+
+// schemaVersion is PRAGMA user_version of the layout below.
+const schemaVersion = 1
+
+// schema is the journal's layout. Times are Unix nanoseconds; empty strings
+// are stored as ”. Users may read the file with the sqlite3 shell.
+//
+//	events   one row per accepted event; payload is the hook JSON byte for
+//	         byte; size is what the event counts against --retain-bytes.
+//	keys     idempotency keys, by the seq of the event they were stored with.
+//	sessions the session summaries (sessions.Info as JSON), kept in step
+//	         with events in the same transaction.
+//	meta     last_seq (so seq never goes back, even when retention dropped
+//	         every event) and bytes (the retained events' size).
+const schema = `
+CREATE TABLE IF NOT EXISTS events(
+	seq INTEGER PRIMARY KEY,
+	received_ns INTEGER NOT NULL,
+	sent_ns INTEGER NOT NULL DEFAULT 0,
+	session_id TEXT NOT NULL,
+	event TEXT NOT NULL,
+	tool TEXT NOT NULL DEFAULT '',
+	tool_use_id TEXT NOT NULL DEFAULT '',
+	cwd TEXT NOT NULL DEFAULT '',
+	transcript_path TEXT NOT NULL DEFAULT '',
+	reason TEXT NOT NULL DEFAULT '',
+	size INTEGER NOT NULL,
+	payload BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_session ON events(session_id, seq);
+CREATE TABLE IF NOT EXISTS keys(
+	seq INTEGER PRIMARY KEY,
+	k TEXT NOT NULL UNIQUE,
+	received_ns INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions(
+	session_id TEXT PRIMARY KEY,
+	last_seq INTEGER NOT NULL,
+	last_ns INTEGER NOT NULL,
+	info TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta(
+	k TEXT PRIMARY KEY,
+	v INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO meta(k, v) VALUES ('last_seq', 0), ('bytes', 0);
+`
+
+// checkHealthy reads the file's header and schema, and runs PRAGMA
+// quick_check, which reads every page once: a garbage or damaged file fails
+// here rather than in the middle of ingest.
+func checkHealthy(ctx context.Context, db *sql.DB) error {
+	var v int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("read journal header: %w", err)
+	}
+	if v > schemaVersion {
+		return fmt.Errorf("the journal was written by a newer mpm (layout %d, this one knows %d): upgrade mpm, or move the journal away to start a new one", v, schemaVersion)
+	}
+	rows, err := db.QueryContext(ctx, "PRAGMA quick_check")
+	if err != nil {
+		return fmt.Errorf("check journal: %w", err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return fmt.Errorf("check journal: %w", err)
+		}
+		if s != "ok" && len(problems) < 3 {
+			problems = append(problems, s)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("check journal: %w", err)
+	}
+	if len(problems) > 0 {
+		return &corruptError{msg: fmt.Sprintf("integrity check failed: %v", problems)}
+	}
+	return nil
+}
+
+// createSchema creates the tables of a new journal; it is a no-op on an
+// existing one.
+func createSchema(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create journal schema: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("create journal schema: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
+		return fmt.Errorf("create journal schema: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("create journal schema: %w", err)
+	}
+	return nil
+}
+
+// load reads last_seq, the oldest seq, the byte count and the sessions.
+// Every query is an index lookup except the sessions, whose table has one
+// small row per session: nothing scans the events.
+func (j *Journal) load(ctx context.Context) error {
+	var metaLast, maxSeq, minSeq sql.NullInt64
+	var bytes int64
+	if err := j.w.QueryRowContext(ctx, "SELECT v FROM meta WHERE k = 'last_seq'").Scan(&metaLast); err != nil {
+		return fmt.Errorf("read journal: %w", err)
+	}
+	if err := j.w.QueryRowContext(ctx, "SELECT v FROM meta WHERE k = 'bytes'").Scan(&bytes); err != nil {
+		return fmt.Errorf("read journal: %w", err)
+	}
+	if err := j.w.QueryRowContext(ctx, "SELECT MAX(seq), MIN(seq) FROM events").Scan(&maxSeq, &minSeq); err != nil {
+		return fmt.Errorf("read journal: %w", err)
+	}
+	last := uint64(metaLast.Int64)
+	if uint64(maxSeq.Int64) > last {
+		last = uint64(maxSeq.Int64)
+	}
+	j.last.Store(last)
+	if minSeq.Valid {
+		j.oldest.Store(uint64(minSeq.Int64))
+	} else {
+		j.oldest.Store(last + 1)
+	}
+	j.bytes.Store(bytes)
+	rows, err := j.w.QueryContext(ctx, "SELECT session_id, info FROM sessions")
+	if err != nil {
+		return fmt.Errorf("read journal sessions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var raw []byte
+		if err := rows.Scan(&id, &raw); err != nil {
+			return fmt.Errorf("read journal sessions: %w", err)
+		}
+		in := &sessions.Info{}
+		if err := json.Unmarshal(raw, in); err != nil {
+			j.log.Warn("skipping a session summary that does not decode", "session_id", id, "error", err)
+			continue
+		}
+		j.sess[id] = in
+	}
+	return rows.Err()
+}
+
+// seedLastSeq makes a fresh journal continue after seq, so that seq numbers
+// are not reused after a damaged journal was replaced.
+func (j *Journal) seedLastSeq(seq uint64) error {
+	if _, err := j.w.Exec("UPDATE meta SET v = ? WHERE k = 'last_seq'", int64(seq)); err != nil {
+		return fmt.Errorf("journal: record last seq: %w", err)
+	}
+	j.last.Store(seq)
+	j.oldest.Store(seq + 1)
+	return nil
+}
+
+// corruptError is a damaged journal found by our own checks.
+type corruptError struct{ msg string }
+
+func (e *corruptError) Error() string { return e.msg }
+
+// isCorrupt reports whether err means the file is not a usable database
+// (as opposed to, say, a permission problem, which moving it would not fix).
+func isCorrupt(err error) bool {
+	var ce *corruptError
+	if errors.As(err, &ce) {
+		return true
+	}
+	var coder interface{ Code() int }
+	if errors.As(err, &coder) {
+		switch coder.Code() & 0xff {
+		case sqliteCorrupt, sqliteNotADB:
+			return true
+		}
+	}
+	return false
+}
+
+// SQLite primary result codes that mean a damaged file.
+const (
+	sqliteCorrupt = 11
+	sqliteNotADB  = 26
+)
