@@ -178,7 +178,7 @@ func TestRetentionByCount(t *testing.T) {
 	dir := t.TempDir()
 	c := deleteChunk
 	t.Cleanup(func() { deleteChunk = c }) // after the journal's Close
-	deleteChunk = 100 // several delete transactions
+	deleteChunk = 100                     // several delete transactions
 	j := openT(t, dir, Options{RetainEvents: 700, KeyWindow: time.Nanosecond})
 	now := time.Now()
 	var evs []*event.Event
