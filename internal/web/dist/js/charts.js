@@ -1,0 +1,84 @@
+// charts.js: events per minute per session (stacked SVG bars built with DOM
+// APIs) and per-tool durations (count, p50, p95, max as bars).
+
+import { h, s, clear } from "./dom.js";
+import { formatMs, sessionHue } from "./model.js";
+
+const W = 280;
+const H = 90;
+const PAD_L = 26;
+const PAD_B = 14;
+
+// drawPerMinute renders pm (model.perMinute) into the element el.
+export function drawPerMinute(el, pm) {
+  clear(el);
+  const plotW = W - PAD_L - 2;
+  const plotH = H - PAD_B - 4;
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": `events per minute, last ${pm.minutes} minutes` });
+  const max = Math.max(1, pm.max);
+  const bw = plotW / pm.minutes;
+  svg.append(
+    s("line", { x1: PAD_L, y1: 4, x2: PAD_L, y2: 4 + plotH, class: "axis" }),
+    s("line", { x1: PAD_L, y1: 4 + plotH, x2: W - 2, y2: 4 + plotH, class: "axis" }),
+    s("text", { x: PAD_L - 3, y: 10, class: "tick", "text-anchor": "end" }, String(max)),
+    s("text", { x: PAD_L - 3, y: 4 + plotH, class: "tick", "text-anchor": "end" }, "0"),
+    s("text", { x: PAD_L, y: H - 2, class: "tick" }, `-${pm.minutes}m`),
+    s("text", { x: W - 2, y: H - 2, class: "tick", "text-anchor": "end" }, "now"),
+  );
+  const base = new Array(pm.minutes).fill(0);
+  for (const { session, counts } of pm.series) {
+    const g = s("g", { class: "series" });
+    g.style.setProperty("--hue", sessionHue(session));
+    g.append(s("title", null, session));
+    counts.forEach((n, i) => {
+      if (!n) return;
+      base[i] += n;
+      const bh = (n / max) * plotH;
+      const y = 4 + plotH - (base[i] / max) * plotH;
+      const rect = s("rect", { x: (PAD_L + 1 + i * bw).toFixed(1), y: y.toFixed(1), width: Math.max(1, bw - 1).toFixed(1), height: Math.max(0.5, bh).toFixed(1) });
+      rect.append(s("title", null, `${session.slice(0, 8)}: ${n} event${n === 1 ? "" : "s"} (minute ${i - pm.minutes + 1})`));
+      g.append(rect);
+    });
+    svg.append(g);
+  }
+  el.append(svg);
+}
+
+// drawToolStats renders per-tool rows: name, count, and bars for p50 and
+// max on a shared scale, plus running and failed counts.
+export function drawToolStats(el, stats) {
+  clear(el);
+  if (!stats.length) {
+    el.append(h("p", { class: "empty" }, "No tool calls loaded."));
+    return;
+  }
+  let scale = 1;
+  for (const t of stats) if (t.max) scale = Math.max(scale, t.max);
+  const table = h("div", { class: "tstats", role: "table", "aria-label": "tool durations" });
+  table.append(
+    h("div", { class: "trow thead", role: "row" },
+      h("span", { role: "columnheader" }, "tool"),
+      h("span", { role: "columnheader" }, "n"),
+      h("span", { role: "columnheader" }, "p50 / max"),
+    ),
+  );
+  for (const t of stats.slice(0, 12)) {
+    const bar = h("span", { class: "bars", role: "cell" });
+    const bmax = h("span", { class: "bar bmax" });
+    const bp50 = h("span", { class: "bar bp50" });
+    bmax.style.width = t.max ? `${Math.max(1, (Math.log1p(t.max) / Math.log1p(scale)) * 100)}%` : "0";
+    bp50.style.width = t.p50 !== null ? `${Math.max(1, (Math.log1p(t.p50) / Math.log1p(scale)) * 100)}%` : "0";
+    bar.append(bmax, bp50, h("span", { class: "blabel" }, t.p50 !== null ? `${formatMs(t.p50)} / ${formatMs(t.max)}` : "—"));
+    const extra = [];
+    if (t.running) extra.push(`${t.running} running`);
+    if (t.failed) extra.push(`${t.failed} failed`);
+    table.append(
+      h("div", { class: "trow", role: "row", title: `${t.tool}: ${t.count} calls, p50 ${formatMs(t.p50)}, p95 ${formatMs(t.p95)}, max ${formatMs(t.max)}${extra.length ? ", " + extra.join(", ") : ""}` },
+        h("span", { class: "tname", role: "cell" }, t.tool, extra.length ? h("small", null, " " + extra.join(", ")) : null),
+        h("span", { class: "tcount", role: "cell" }, String(t.count)),
+        bar,
+      ),
+    );
+  }
+  el.append(table, h("p", { class: "hint" }, "bars on a log scale"));
+}

@@ -1,0 +1,57 @@
+// dom.js: the only way this page makes DOM. Every piece of data becomes a
+// text node (textContent / createTextNode), never markup: an event holding
+// "<script>" or "<img onerror=…>" shows as those characters.
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+// h builds an element. attrs: class, dataset (object), on* handlers
+// (functions), and plain attributes (set with setAttribute, never "style"
+// or "on…" strings). children: nodes, strings (as text) or null.
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  applyAttrs(el, attrs);
+  append(el, children);
+  return el;
+}
+
+// s builds an SVG element the same way.
+export function s(tag, attrs, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  applyAttrs(el, attrs);
+  append(el, children);
+  return el;
+}
+
+function applyAttrs(el, attrs) {
+  if (!attrs) return;
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "class") el.setAttribute("class", v);
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "style" || k.startsWith("on")) throw new Error("dom.js: refusing attribute " + k);
+    else el.setAttribute(k, v === true ? "" : String(v));
+  }
+}
+
+function append(el, children) {
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+// text replaces el's content with the text t.
+export function text(el, t) {
+  el.textContent = t === undefined || t === null ? "" : String(t);
+}
+
+// clear removes every child of el.
+export function clear(el) {
+  while (el.firstChild) el.firstChild.remove();
+}
+
+// $ finds one element by id.
+export function $(id) {
+  return document.getElementById(id);
+}

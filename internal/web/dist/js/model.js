@@ -1,0 +1,246 @@
+// model.js: the events the page holds, their tool-call pairing, the
+// filters, and the figures the charts draw. No DOM here.
+
+// MAX_RECORDS bounds memory: past it the oldest records are dropped (they
+// can be loaded again with "load older" while the daemon still has them).
+export const MAX_RECORDS = 50000;
+
+// Record wraps one wire event (ev, untouched) with what the page derives.
+//   key     unique in the page: "<epoch>:<seq>" (probes: "<epoch>:p<n>")
+//   epoch   bumps when a daemon without journal restarted (seq began again)
+//   t       daemon receive time, ms since the epoch
+//   call    the ToolCall it belongs to, if any
+//   divider text, for the marker rows between epochs (ev is null)
+export class Model {
+  constructor() {
+    this.records = [];
+    this.epoch = 0;
+    this.calls = new Map(); // tool_use_id → ToolCall
+    this.types = new Map(); // event name → count
+    this.tools = new Map(); // tool name → count
+    this.probes = 0;
+    this.trimmed = 0; // records dropped by MAX_RECORDS
+    this.endedSessions = new Set();
+  }
+
+  clear() {
+    this.records = [];
+    this.calls.clear();
+    this.types.clear();
+    this.tools.clear();
+    this.trimmed = 0;
+  }
+
+  // reset marks a daemon restart that lost history: what is shown stays,
+  // under a divider, and the new daemon's seq numbers begin a new epoch.
+  reset(text) {
+    this.epoch++;
+    const r = { key: `${this.epoch}:divider`, epoch: this.epoch, divider: text, ev: null, t: Date.now() };
+    this.records.push(r);
+    return r;
+  }
+
+  makeRecord(ev) {
+    const key = ev.seq ? `${this.epoch}:${ev.seq}` : `${this.epoch}:p${++this.probes}`;
+    const t = Date.parse(ev.received) || Date.now();
+    const r = { key, epoch: this.epoch, ev, t, call: null };
+    this.index(r);
+    return r;
+  }
+
+  index(r) {
+    const ev = r.ev;
+    this.types.set(ev.event, (this.types.get(ev.event) || 0) + 1);
+    if (ev.tool) this.tools.set(ev.tool, (this.tools.get(ev.tool) || 0) + 1);
+    if (ev.event === "SessionEnd") this.endedSessions.add(ev.session_id);
+    const id = ev.tool_use_id;
+    if (!id) return;
+    let call = this.calls.get(id);
+    if (!call) {
+      call = { id, tool: ev.tool || "", session: ev.session_id, pre: null, post: null, ok: null };
+      this.calls.set(id, call);
+    }
+    if (ev.event === "PreToolUse") call.pre = r;
+    else if (ev.event === "PostToolUse" || ev.event === "PostToolUseFailure") {
+      call.post = r;
+      call.ok = ev.event === "PostToolUse";
+    }
+    if (!call.tool && ev.tool) call.tool = ev.tool;
+    r.call = call;
+  }
+
+  // add appends live or replayed events (ascending seq, already deduplicated).
+  add(evs) {
+    const out = evs.map((ev) => this.makeRecord(ev));
+    for (const r of out) this.records.push(r);
+    let trimmed = 0;
+    if (this.records.length > MAX_RECORDS) {
+      trimmed = this.records.length - MAX_RECORDS;
+      this.records.splice(0, trimmed);
+      this.trimmed += trimmed;
+    }
+    return { added: out, trimmed };
+  }
+
+  // prepend inserts older events of the current epoch before its first one.
+  prepend(evs) {
+    const firstSeq = this.firstSeq();
+    const fresh = evs.filter((ev) => ev.seq && (firstSeq === null || ev.seq < firstSeq));
+    const out = fresh.map((ev) => this.makeRecord(ev));
+    let at = this.records.findIndex((r) => r.epoch === this.epoch && r.ev);
+    if (at < 0) at = this.records.length;
+    this.records.splice(at, 0, ...out);
+    return out;
+  }
+
+  // firstSeq is the lowest seq held of the current epoch, or null.
+  firstSeq() {
+    for (const r of this.records) if (r.epoch === this.epoch && r.ev && r.ev.seq) return r.ev.seq;
+    return null;
+  }
+
+  count() {
+    let n = 0;
+    for (const r of this.records) if (r.ev) n++;
+    return n;
+  }
+}
+
+// callState describes a tool call: {state: running|ok|failed|unfinished|orphan, ms}.
+export function callState(call, now, endedSessions) {
+  if (!call) return null;
+  if (call.pre && call.post) return { state: call.ok ? "ok" : "failed", ms: call.post.t - call.pre.t };
+  if (call.pre) {
+    if (endedSessions.has(call.session)) return { state: "unfinished", ms: null };
+    return { state: "running", ms: now - call.pre.t };
+  }
+  return { state: call.ok ? "ok" : "failed", ms: null }; // its PreToolUse is not loaded
+}
+
+// Filter is what the toolbar asks for. types: Set of event names (empty =
+// all); tool: "" = all; search: text, case-insensitive, over the whole event.
+export function matches(r, f) {
+  if (!r.ev) return true; // dividers always show
+  const ev = r.ev;
+  if (f.types.size && !f.types.has(ev.event)) return false;
+  if (f.tool && ev.tool !== f.tool) return false;
+  if (f.search) {
+    if (r.text === undefined) r.text = JSON.stringify(ev).toLowerCase();
+    if (!r.text.includes(f.search)) return false;
+  }
+  return true;
+}
+
+// formatMs renders a duration.
+export function formatMs(ms) {
+  if (ms === null || ms === undefined || !isFinite(ms)) return "";
+  if (ms < 0) ms = 0;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
+  const m = Math.floor(ms / 60000);
+  return `${m} m ${Math.round((ms % 60000) / 1000)} s`;
+}
+
+// summary is the one-line gist of an event, from its payload.
+export function summary(ev) {
+  const p = ev.payload && typeof ev.payload === "object" ? ev.payload : {};
+  let s = "";
+  switch (ev.event) {
+    case "UserPromptSubmit":
+      s = p.prompt;
+      break;
+    case "PreToolUse":
+    case "PostToolUse":
+      s = toolInput(ev.tool, p.tool_input);
+      break;
+    case "PostToolUseFailure":
+      s = p.error || toolInput(ev.tool, p.tool_input);
+      break;
+    case "Notification":
+      s = p.message;
+      break;
+    case "SessionStart":
+      s = [p.source, p.cwd].filter(Boolean).join(" · ");
+      break;
+    case "SessionEnd":
+      s = p.reason;
+      break;
+    case "PreCompact":
+      s = p.trigger;
+      break;
+    default:
+      s = p.message || p.reason || "";
+  }
+  if (typeof s !== "string") s = s === undefined || s === null ? "" : JSON.stringify(s);
+  s = s.replace(/\s+/g, " ").trim();
+  return s.length > 400 ? s.slice(0, 400) + "…" : s;
+}
+
+function toolInput(tool, input) {
+  if (!input || typeof input !== "object") return input === undefined ? "" : String(input);
+  const pick = input.command || input.file_path || input.path || input.pattern || input.url || input.description || input.query || input.prompt;
+  if (typeof pick === "string") return pick;
+  return JSON.stringify(input);
+}
+
+// perMinute counts events per session per minute over the `minutes` minutes
+// ending at `end` (ms). Returns {start, minutes, series: [{session, counts}] , max}.
+export function perMinute(records, end, minutes) {
+  const endMin = Math.floor(end / 60000);
+  const startMin = endMin - minutes + 1;
+  const by = new Map();
+  let max = 0;
+  for (let i = records.length - 1; i >= 0; i--) {
+    const r = records[i];
+    if (!r.ev) continue;
+    const m = Math.floor(r.t / 60000);
+    if (m < startMin) break; // records are in arrival order
+    if (m > endMin) continue;
+    let c = by.get(r.ev.session_id);
+    if (!c) {
+      c = new Array(minutes).fill(0);
+      by.set(r.ev.session_id, c);
+    }
+    c[m - startMin]++;
+  }
+  const totals = new Array(minutes).fill(0);
+  for (const c of by.values()) c.forEach((n, i) => (totals[i] += n));
+  for (const n of totals) max = Math.max(max, n);
+  return { start: startMin * 60000, minutes, series: [...by].map(([session, counts]) => ({ session, counts })), max };
+}
+
+// toolStats is per tool: count, failed, running, p50, p95, max (ms).
+export function toolStats(calls, now, endedSessions) {
+  const by = new Map();
+  for (const c of calls.values()) {
+    const st = callState(c, now, endedSessions);
+    const name = c.tool || "?";
+    let t = by.get(name);
+    if (!t) {
+      t = { tool: name, count: 0, failed: 0, running: 0, durations: [] };
+      by.set(name, t);
+    }
+    t.count++;
+    if (st.state === "failed") t.failed++;
+    if (st.state === "running") t.running++;
+    if ((st.state === "ok" || st.state === "failed") && st.ms !== null) t.durations.push(st.ms);
+  }
+  const out = [];
+  for (const t of by.values()) {
+    t.durations.sort((a, b) => a - b);
+    const d = t.durations;
+    t.p50 = d.length ? d[Math.floor((d.length - 1) * 0.5)] : null;
+    t.p95 = d.length ? d[Math.floor((d.length - 1) * 0.95)] : null;
+    t.max = d.length ? d[d.length - 1] : null;
+    out.push(t);
+  }
+  out.sort((a, b) => b.count - a.count || a.tool.localeCompare(b.tool));
+  return out;
+}
+
+// sessionHue gives each session a stable colour.
+export function sessionHue(id) {
+  let h = 0;
+  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) >>> 0;
+  return h % 360;
+}

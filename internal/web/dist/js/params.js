@@ -1,0 +1,86 @@
+// params.js: what the page's URL asks for.
+//
+//   http://127.0.0.1:8765/?session=ID#token=…       (current form)
+//   http://127.0.0.1:8765/?port=8765&session=ID     (old form; port ignored)
+//
+// The token travels in the fragment so it is never sent to the server in a
+// URL (nor logged, nor in a Referer). It is moved into sessionStorage and
+// removed from the visible URL, so a reload keeps working and a screenshot
+// or a copied address does not leak it.
+
+const TOKEN_KEY = "mpm.token";
+export const DEFAULT_TAIL = 2000;
+
+// readParams parses loc (window.location-like) and storage (sessionStorage-
+// like). It returns {token, tokenSource, sessions, tail, portNote, cleanURL}.
+// cleanURL is the address to show instead (no token), or null to keep it.
+export function readParams(loc, storage) {
+  const q = new URLSearchParams(loc.search);
+  const frag = new URLSearchParams(loc.hash.replace(/^#/, ""));
+  let token = frag.get("token") || q.get("token") || "";
+  let tokenSource = token ? "url" : "";
+  token = token.trim();
+  let stripped = false;
+  if (frag.has("token")) {
+    frag.delete("token");
+    stripped = true;
+  }
+  if (q.has("token")) {
+    q.delete("token");
+    stripped = true;
+  }
+  if (token) {
+    try { storage.setItem(TOKEN_KEY, token); } catch { /* storage disabled: token lives for this page only */ }
+  } else {
+    try { token = (storage.getItem(TOKEN_KEY) || "").trim(); } catch { token = ""; }
+    if (token) tokenSource = "storage";
+  }
+
+  const sessions = [];
+  for (const v of q.getAll("session")) {
+    for (const p of v.split(",")) {
+      const id = p.trim();
+      if (id && !sessions.includes(id)) sessions.push(id);
+    }
+  }
+
+  let tail = DEFAULT_TAIL;
+  if (q.has("tail")) {
+    const n = Number(q.get("tail"));
+    if (Number.isInteger(n) && n >= 0) tail = n;
+  }
+
+  // The old form named the daemon's port; the page always talks to the
+  // daemon that served it, so a different port is only worth a note.
+  let portNote = "";
+  if (q.has("port")) {
+    const p = q.get("port");
+    const own = loc.port || (loc.protocol === "https:" ? "443" : "80");
+    if (p !== own) portNote = `The URL names port ${p}, but this page always uses the daemon that served it (${loc.host}).`;
+  }
+
+  let cleanURL = null;
+  if (stripped) {
+    const qs = q.toString();
+    const fs = frag.toString();
+    cleanURL = loc.pathname + (qs ? "?" + qs : "") + (fs ? "#" + fs : "");
+  }
+  return { token, tokenSource, sessions, tail, portNote, cleanURL };
+}
+
+// saveToken stores a token typed by the user.
+export function saveToken(storage, token) {
+  try { storage.setItem(TOKEN_KEY, token); } catch { /* ignore */ }
+}
+
+// sessionsURL returns the page's address with the session selection in it
+// (so a reload or a bookmark keeps the choice). sessions null = all.
+export function sessionsURL(loc, sessions) {
+  const q = new URLSearchParams(loc.search);
+  q.delete("session");
+  q.delete("port");
+  q.delete("token");
+  for (const id of sessions || []) q.append("session", id);
+  const qs = q.toString();
+  return loc.pathname + (qs ? "?" + qs : "") + loc.hash;
+}
