@@ -16,15 +16,17 @@ var errTimeout = errors.New("daemon did not answer in time")
 // roundTrip sends req to addr over TCP and returns the HTTP status code of
 // the answer, all before deadline. It uses the socket system calls directly:
 // linking the net package alone costs more start-up time than everything
-// else the hook does.
-func roundTrip(addr string, req []byte, deadline time.Time) (int, error) {
+// else the hook does. With whole set, it reads the answer up to EOF (at
+// most maxAnswer bytes) and returns it too; else it returns as soon as the
+// status line is in.
+func roundTrip(addr string, req []byte, deadline time.Time, whole bool) (int, []byte, error) {
 	host, port, err := hostPort(addr)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	ip, ok := parseIP(host)
 	if !ok {
-		return 0, errors.New("address " + addr + ": the hook needs an IP address (e.g. 127.0.0.1:8765), not a host name")
+		return 0, nil, errors.New("address " + addr + ": the hook needs an IP address (e.g. 127.0.0.1:8765), not a host name")
 	}
 	var sa unix.Sockaddr
 	family := unix.AF_INET
@@ -45,11 +47,11 @@ func roundTrip(addr string, req []byte, deadline time.Time) (int, error) {
 	}
 	syscall.ForkLock.RUnlock()
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer unix.Close(fd)
 	if err := unix.SetNonblock(fd, true); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	// The request goes in one write, but set NODELAY anyway so that no
 	// tail segment waits for a delayed ACK.
@@ -58,17 +60,17 @@ func roundTrip(addr string, req []byte, deadline time.Time) (int, error) {
 	err = unix.Connect(fd, sa)
 	if err == unix.EINPROGRESS || err == unix.EINTR || err == unix.EALREADY {
 		if err := wait(fd, unix.POLLOUT, deadline); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		if soerr != 0 {
-			return 0, syscall.Errno(soerr)
+			return 0, nil, syscall.Errno(soerr)
 		}
 	} else if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 
 	var writeErr error
@@ -79,7 +81,7 @@ func roundTrip(addr string, req []byte, deadline time.Time) (int, error) {
 		}
 		if err == unix.EAGAIN || err == unix.EINTR {
 			if err := wait(fd, unix.POLLOUT, deadline); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 			continue
 		}
@@ -91,38 +93,53 @@ func roundTrip(addr string, req []byte, deadline time.Time) (int, error) {
 		}
 	}
 
-	var resp [512]byte
+	resp := make([]byte, 512)
+	if whole {
+		resp = make([]byte, maxAnswer)
+	}
 	got := 0
+	code := 0
 	for got < len(resp) {
 		n, err := unix.Read(fd, resp[got:])
 		if err == unix.EAGAIN || err == unix.EINTR {
 			if err := wait(fd, unix.POLLIN, deadline); err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 			continue
 		}
 		if err != nil {
-			if writeErr != nil {
-				return 0, writeErr
+			if code != 0 {
+				return code, resp[:got], nil
 			}
-			return 0, err
+			if writeErr != nil {
+				return 0, nil, writeErr
+			}
+			return 0, nil, err
 		}
 		if n == 0 {
 			break // EOF
 		}
 		got += n
-		code, ok, err := statusLine(resp[:got])
-		if err != nil {
-			return 0, err
+		if code == 0 {
+			c, ok, err := statusLine(resp[:got])
+			if err != nil {
+				return 0, nil, err
+			}
+			if ok {
+				code = c
+				if !whole {
+					return code, nil, nil
+				}
+			}
 		}
-		if ok {
-			return code, nil
-		}
+	}
+	if code != 0 {
+		return code, resp[:got], nil
 	}
 	if writeErr != nil {
-		return 0, writeErr
+		return 0, nil, writeErr
 	}
-	return 0, errNoStatus
+	return 0, nil, errNoStatus
 }
 
 // wait polls fd for events until deadline.

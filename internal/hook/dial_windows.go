@@ -12,45 +12,60 @@ import (
 var errTimeout = errors.New("daemon did not answer in time")
 
 // roundTrip sends req to addr over TCP and returns the HTTP status code of
-// the answer, all before deadline. Windows uses the net package (raw
-// Winsock calls are not worth their code there).
-func roundTrip(addr string, req []byte, deadline time.Time) (int, error) {
+// the answer, all before deadline (with whole, also the answer up to EOF).
+// Windows uses the net package (raw Winsock calls are not worth their code
+// there).
+func roundTrip(addr string, req []byte, deadline time.Time, whole bool) (int, []byte, error) {
 	host, port, err := hostPort(addr)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	ip, ok := parseIP(host)
 	if !ok {
-		return 0, errors.New("address " + addr + ": the hook needs an IP address (e.g. 127.0.0.1:8765), not a host name")
+		return 0, nil, errors.New("address " + addr + ": the hook needs an IP address (e.g. 127.0.0.1:8765), not a host name")
 	}
 	dst := &net.TCPAddr{IP: net.IP(ip), Port: port}
 	c, err := net.DialTimeout("tcp", dst.String(), time.Until(deadline))
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer c.Close()
 	c.SetDeadline(deadline)
 	_, writeErr := c.Write(req)
-	var resp [512]byte
-	got := 0
+	resp := make([]byte, 512)
+	if whole {
+		resp = make([]byte, maxAnswer)
+	}
+	got, code := 0, 0
 	for got < len(resp) {
 		n, err := c.Read(resp[got:])
 		got += n
-		if code, ok, serr := statusLine(resp[:got]); serr != nil {
-			return 0, serr
-		} else if ok {
-			return code, nil
+		if code == 0 {
+			if c, ok, serr := statusLine(resp[:got]); serr != nil {
+				return 0, nil, serr
+			} else if ok {
+				code = c
+				if !whole {
+					return code, nil, nil
+				}
+			}
 		}
 		if err != nil {
+			if code != 0 {
+				return code, resp[:got], nil
+			}
 			if writeErr != nil {
-				return 0, writeErr
+				return 0, nil, writeErr
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
-				return 0, errTimeout
+				return 0, nil, errTimeout
 			}
-			return 0, err
+			return 0, nil, err
 		}
 	}
-	return 0, errNoStatus
+	if code != 0 {
+		return code, resp[:got], nil
+	}
+	return 0, nil, errNoStatus
 }

@@ -9,12 +9,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/hook"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/spool"
 	"github.com/mpm-dev/mpm/internal/testutil"
@@ -243,39 +242,6 @@ func TestDaemonDownSpoolsThenDeliversOnceInOrder(t *testing.T) {
 	checkOnceInOrder(t, got, n)
 }
 
-func TestSIGSTOPDaemonBoundedThenDeliveredOnce(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("no SIGSTOP on Windows")
-	}
-	d := testutil.StartDaemon(t)
-	if err := d.Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	stopped := true
-	defer func() {
-		if stopped {
-			d.Cmd.Process.Signal(syscall.SIGCONT)
-		}
-	}()
-	for i, p := range [][]byte{payload("s-stop", "PreToolUse", "small"), payload("s-stop", "PostToolUse", strings.Repeat("z", 256<<10))} {
-		r := runHook(t, d.Addr, d.DataDir, p)
-		wantNeutral(t, r)
-		if !strings.Contains(r.stderr, "mpm-hook: spooled") {
-			t.Fatalf("hook %d against a stopped daemon: %q, want spooled", i, r.stderr)
-		}
-		t.Logf("hook %d returned after %v against a stopped daemon", i, r.took)
-	}
-	d.Cmd.Process.Signal(syscall.SIGCONT)
-	stopped = false
-	// The daemon may have read the small request from its socket backlog
-	// after SIGCONT; the spooled copy carries the same key. Either way:
-	// once after a restart's drain.
-	d.Stop()
-	d.Start()
-	got := waitEvents(t, d, "s-stop", 2)
-	checkOnceInOrder(t, got, 2)
-}
-
 func checkOnceInOrder(t *testing.T, got []event, n int) {
 	t.Helper()
 	if len(got) != n {
@@ -294,5 +260,29 @@ func checkOnceInOrder(t *testing.T, got []event, n int) {
 				t.Errorf("event %d out of order: %s", i, e.Payload)
 			}
 		}
+	}
+}
+
+// The installer's status check uses Get on the real daemon.
+func TestGetHealthz(t *testing.T) {
+	d := testutil.StartDaemon(t)
+	code, body, err := hook.Get(d.Addr, "/healthz", "", 2*time.Second)
+	if err != nil || code != 200 || !bytes.Contains(body, []byte(`"service":"mpm-wsd"`)) {
+		t.Fatalf("Get /healthz = %d %q %v", code, body, err)
+	}
+	code, _, err = hook.Get(d.Addr, "/metrics", "", 2*time.Second)
+	if err != nil || code != 401 {
+		t.Errorf("Get /metrics without token = %d, %v; want 401", code, err)
+	}
+	tok, err := hook.ReadToken(d.DataDir)
+	if err != nil || tok != d.Token() {
+		t.Fatalf("ReadToken = %q, %v", tok, err)
+	}
+	code, body, err = hook.Get(d.Addr, "/metrics", tok, 2*time.Second)
+	if err != nil || code != 200 || !bytes.Contains(body, []byte("mpm_events_accepted_total")) {
+		t.Errorf("Get /metrics with token = %d, %v", code, err)
+	}
+	if _, _, err := hook.Get(testutil.FreeAddr(t), "/healthz", "", time.Second); err == nil {
+		t.Errorf("Get on a closed port succeeded")
 	}
 }

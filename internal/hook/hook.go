@@ -143,10 +143,10 @@ func Run(cfg Config, stdin io.Reader) (res Result) {
 	key := newKey()
 	sent := time.Now()
 
-	tok, terr := readToken(cfg.DataDir)
+	tok, terr := ReadToken(cfg.DataDir)
 	if terr == nil {
 		req := buildRequest(cfg.Addr, tok, key, sent.UnixNano(), in.data)
-		code, err := roundTrip(cfg.Addr, req, sent.Add(cfg.Timeout))
+		code, _, err := roundTrip(cfg.Addr, req, sent.Add(cfg.Timeout), false)
 		res.Status, res.Err = code, err
 		switch {
 		case err != nil:
@@ -214,9 +214,10 @@ func newKey() string {
 	return string(b[:])
 }
 
-// readToken reads the daemon's access token from dataDir. It does what
-// token.Read does without linking that package's crypto and fmt.
-func readToken(dataDir string) (string, error) {
+// ReadToken reads the daemon's access token from dataDir. It does what
+// token.Read does without linking that package's crypto/rand and fmt, which
+// cost start-up time.
+func ReadToken(dataDir string) (string, error) {
 	b, err := os.ReadFile(paths.Token(dataDir))
 	if err != nil {
 		return "", err

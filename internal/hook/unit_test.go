@@ -196,11 +196,11 @@ func TestNewKeyAndToken(t *testing.T) {
 	}
 	dir := t.TempDir()
 	os.WriteFile(dir+"/token", []byte("  abc123\n"), 0o600)
-	if tok, err := readToken(dir); tok != "abc123" || err != nil {
+	if tok, err := ReadToken(dir); tok != "abc123" || err != nil {
 		t.Errorf("readToken = %q, %v", tok, err)
 	}
 	os.WriteFile(dir+"/token", []byte("abc\r\nInjected: 1\n"), 0o600)
-	if _, err := readToken(dir); err == nil {
+	if _, err := ReadToken(dir); err == nil {
 		t.Errorf("readToken accepted a token with a line break")
 	}
 }

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"os/exec"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// Start-up time is what mpm-hook costs Claude Code on every event, and it
+// grows with what the binary links: on the 2-core test VM, linking the net
+// package alone (which also turns on cgo: a dynamically linked binary, ld.so
+// and libc at every start) made a run ~1.8x an empty Go program, net/http
+// ~2.5x, while the hook's own packages stay near 1.1x (see
+// internal/hook's BenchmarkHook). These tests make adding a heavy import a
+// deliberate act, as tailscale's tstest/deptest does.
+
+// denied must never be linked into mpm-hook, whatever the subcommands need.
+// The installer may link encoding/json, fmt, flag and os/exec (measured: +4%
+// start-up); it must reach the daemon with hook.Get and read the token with
+// hook.ReadToken instead of net/http and internal/token (crypto/rand: +10%).
+var denied = []string{
+	"net", "net/http", "crypto/tls", "crypto/x509", "crypto/rand", "runtime/cgo",
+	"github.com/hashicorp/go-hclog",
+	"github.com/prometheus/client_golang/prometheus",
+	"github.com/gorilla/websocket",
+	"modernc.org/sqlite",
+}
+
+// allowedHook is everything the forwarding path (internal/hook) may link on
+// linux; anything new must be justified by a start-up measurement.
+var allowedHook = []string{
+	"bytes", "cmp", "encoding/binary", "errors", "hash", "hash/crc32", "io", "io/fs", "iter",
+	"math", "math/bits", "math/rand/v2", "os", "path", "path/filepath", "reflect", "runtime",
+	"slices", "sort", "strconv", "strings", "sync", "sync/atomic", "syscall", "time",
+	"unicode", "unicode/utf8", "unsafe",
+	"golang.org/x/sys/unix",
+	"github.com/mpm-dev/mpm/internal/hook",
+	"github.com/mpm-dev/mpm/internal/paths",
+	"github.com/mpm-dev/mpm/internal/spool",
+}
+
+type pkgInfo struct {
+	imports []string
+}
+
+// deps returns pkg's dependencies for goos, with their direct imports.
+func deps(t *testing.T, goos, pkg string) map[string]pkgInfo {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}} {{join .Imports \" \"}}", pkg)
+	cmd.Env = append(cmd.Environ(), "GOOS="+goos, "GOARCH=amd64")
+	if goos == "darwin" {
+		cmd.Env = append(cmd.Env, "GOARCH=arm64")
+	}
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s (GOOS=%s): %v", pkg, goos, err)
+	}
+	m := map[string]pkgInfo{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		m[f[0]] = pkgInfo{imports: f[1:]}
+	}
+	return m
+}
+
+// chain returns an import path from root to target, for the error message.
+func chain(m map[string]pkgInfo, root, target string) string {
+	prev := map[string]string{root: ""}
+	queue := []string{root}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if p == target {
+			var path []string
+			for ; p != ""; p = prev[p] {
+				path = append([]string{p}, path...)
+			}
+			return strings.Join(path, " -> ")
+		}
+		for _, imp := range m[p].imports {
+			if _, seen := prev[imp]; !seen {
+				prev[imp] = p
+				queue = append(queue, imp)
+			}
+		}
+	}
+	return target
+}
+
+func TestMpmHookLinksNoHeavyPackage(t *testing.T) {
+	const root = "github.com/mpm-dev/mpm/cmd/mpm-hook"
+	for _, goos := range []string{"linux", "darwin"} {
+		m := deps(t, goos, root)
+		for _, d := range denied {
+			if _, ok := m[d]; ok {
+				t.Errorf("GOOS=%s: mpm-hook links %s: %s", goos, d, chain(m, root, d))
+			}
+		}
+	}
+}
+
+func TestForwardingPathAllowList(t *testing.T) {
+	m := deps(t, "linux", "github.com/mpm-dev/mpm/internal/hook")
+	allowed := map[string]bool{}
+	for _, p := range allowedHook {
+		allowed[p] = true
+	}
+	var extra []string
+	for p := range m {
+		if !allowed[p] && !strings.HasPrefix(p, "internal/") && !strings.HasPrefix(p, "vendor/") {
+			extra = append(extra, chain(m, "github.com/mpm-dev/mpm/internal/hook", p))
+		}
+	}
+	sort.Strings(extra)
+	for _, e := range extra {
+		t.Errorf("the forwarding path links a package not on the allow-list: %s", e)
+	}
+}
