@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/mpm-dev/mpm/internal/managerstate"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/testutil"
 )
@@ -196,7 +199,7 @@ func TestE2EHookBinaryDoesNotRun(t *testing.T) {
 		t.Fatalf("exit %d, want 1", code)
 	}
 	want(t, r, "hooks", Fail, bad+", which fails", "install")
-	want(t, r, "hooks", Fail, "fake mpm-hook failing on purpose", "")
+	want(t, r, "hooks", Fail, "fake mpm-hook exiting with 3", "")
 }
 
 func TestE2EUsage(t *testing.T) {
@@ -207,4 +210,62 @@ func TestE2EUsage(t *testing.T) {
 	if code, out, _ := e.verify("--help"); code != 0 || !strings.Contains(out, "round-trip") {
 		t.Errorf("--help: exit %d, %q", code, out)
 	}
+}
+
+func TestE2EUnderManager(t *testing.T) {
+	testutil.Binary(t, "mpm-wsd") // the manager finds it next to itself
+	mgr := testutil.Binary(t, "mpm-manager")
+	e := newEnv(t, testutil.FreeAddr(t), "")
+	e.installHooks()
+	cmd := exec.Command(mgr, "run", "--addr", e.addr, "--data-dir", e.dataDir, "--backoff-min", "50ms", "--backoff-max", "100ms")
+	cmd.Env = e.cleanEnviron()
+	log := &testutil.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	// Kill the manager's daemon once, wait for the replacement.
+	st := waitState(t, e.dataDir, log, func(s managerstate.State) bool { return s.Phase == managerstate.PhaseRunning && s.DaemonPID > 0 })
+	if p, err := os.FindProcess(st.DaemonPID); err == nil {
+		p.Kill()
+	}
+	waitState(t, e.dataDir, log, func(s managerstate.State) bool {
+		return s.Phase == managerstate.PhaseRunning && s.Restarts == 1 && s.DaemonPID != st.DaemonPID
+	})
+	if err := testutil.WaitHealthy(e.addr, 20*time.Second, nil); err != nil {
+		t.Fatal(err)
+	}
+	code, r := e.verifyJSON()
+	if code != 0 {
+		t.Fatalf("exit %d under the manager: %+v", code, r.Checks)
+	}
+	want(t, r, "manager", OK, "1 daemon restart, last exit:", "")
+	want(t, r, "manager", OK, "phase running", "")
+	want(t, r, "round-trip", OK, "", "")
+}
+
+// waitState polls the manager state file until ok accepts it.
+func waitState(t *testing.T, dataDir string, log *testutil.SyncBuffer, ok func(managerstate.State) bool) managerstate.State {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if s, err := managerstate.Read(dataDir); err == nil && ok(s) {
+			return s
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	s, err := managerstate.Read(dataDir)
+	t.Fatalf("manager state never reached the wanted condition: %+v (%v)\nmanager log:\n%s", s, err, log.String())
+	return s
 }

@@ -125,7 +125,7 @@ func checkManager(ctx context.Context, st *state) Result {
 }
 
 func restartsText(ms managerstate.State) string {
-	s := fmt.Sprintf("%d daemon restarts", ms.Restarts)
+	s := fmt.Sprintf("%d daemon %s", ms.Restarts, plural(ms.Restarts, "restart", "restarts"))
 	if ms.LastExit != "" {
 		s += fmt.Sprintf(", last exit: %s", ms.LastExit)
 		if !ms.LastExitAt.IsZero() {
