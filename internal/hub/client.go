@@ -66,9 +66,12 @@ type replay struct {
 	upto uint64
 }
 
-// Serve runs a client on an upgraded connection until it closes. initial,
-// when not nil, subscribes before the first read. It returns ErrTooManyClients
-// or ErrClosed (after closing conn with a reason) when the hub refuses it.
+// Serve registers a client on an upgraded connection and starts its reader
+// and writer goroutines; it returns at once, so the HTTP handler's goroutine
+// (and the stack it grew) does not stay behind for the connection's life.
+// initial, when not nil, subscribes before the first read. It returns
+// ErrTooManyClients or ErrClosed (after closing conn with a reason) when the
+// hub refuses it.
 func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
 	c := &Client{
 		hub:        h,
@@ -95,7 +98,7 @@ func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
 		h.subscribe(c, *initial)
 	}
 	go c.writePump()
-	c.readPump()
+	go c.readPump()
 	return nil
 }
 

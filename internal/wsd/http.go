@@ -274,6 +274,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 func (s *Server) newUpgrader() *websocket.Upgrader {
 	return &websocket.Upgrader{
 		HandshakeTimeout: 5 * time.Second,
+		ReadBufferSize:   1024, // client frames are small; an idle connection keeps this buffer
 		WriteBufferSize:  16 << 10,
 		WriteBufferPool:  &sync.Pool{}, // an idle connection holds no write buffer
 		CheckOrigin:      s.guard.originOK,
