@@ -1,0 +1,50 @@
+# mpm — make targets. The README's two commands work without make too.
+GO      ?= go
+BIN     ?= bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X github.com/mpm-dev/mpm/internal/version.Version=$(VERSION)
+
+.PHONY: all build run test race bench lint fuzz cross clean web
+
+all: lint build test
+
+## build: the five binaries into ./bin
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+
+## run: build, then supervise mpm-wsd in the foreground (prints the dashboard URL)
+run: build
+	$(BIN)/mpm-manager run
+
+## test: every test, with the race detector (what CI runs)
+test:
+	$(GO) test -race -count=1 ./...
+
+## bench: the benchmark figures (daemon, hook, journal, supervisor); see docs/benchmarks.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/wsd/ ./internal/hook/ ./internal/journal/ ./internal/supervisor/ 2>&1 | tee bench.out
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt wants to change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## fuzz: a short run of every fuzz target
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
+	  done; \
+	done
+
+## cross: the binaries must compile for macOS and Windows
+cross:
+	GOOS=darwin GOARCH=arm64 $(GO) build -o /dev/null ./...
+	GOOS=windows GOARCH=amd64 $(GO) build -o /dev/null ./...
+
+## web: the dashboard is hand-written static files (internal/web/dist): nothing to build
+web:
+	@echo "internal/web/dist is plain HTML/CSS/JS embedded as is: no build step"
+
+clean:
+	rm -rf $(BIN) bench.out testout
