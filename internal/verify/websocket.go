@@ -69,7 +69,9 @@ func checkWebSocket(ctx context.Context, st *state) Result {
 	defer cancel()
 	url := "ws://" + st.cfg.Addr + "/v1/ws"
 	// Subscribed by URL to a private session that no hook ever writes to:
-	// the round trip reuses this connection.
+	// the round trip reuses this connection. (Subscribing also makes the
+	// daemon flush its hello at once; an unsubscribed connection gets it
+	// only after a subscribe.)
 	st.probeSession = ProbeSessionPrefix + randomHex(8)
 	c, err := st.cfg.Dialer.Dial(ctx, st.cfg.Addr, st.token, []string{st.probeSession})
 	if err != nil {
