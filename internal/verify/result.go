@@ -52,7 +52,7 @@ type Result struct {
 	Detail string `json:"detail"`
 	// Fix is the exact command or edit that repairs a failure (also given
 	// for some warnings); empty when there is nothing to do.
-	Fix string `json:"fix,omitempty"`
+	Fix string `json:"fix"`
 }
 
 // Report is the outcome of a whole run.
