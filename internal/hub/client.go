@@ -94,6 +94,7 @@ func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
 		LastSeq: h.LastSeq(), OldestSeq: h.cfg.Store.OldestSeq(), ServerTime: time.Now().UTC(),
 		HeartbeatMS: h.cfg.Heartbeat.Milliseconds(),
 	}))
+	c.signal() // hello goes out at once, subscribed or not
 	if initial != nil {
 		h.subscribe(c, *initial)
 	}

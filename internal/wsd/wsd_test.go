@@ -74,6 +74,22 @@ func TestResumeAtAnySeq(t *testing.T) {
 	}
 }
 
+func TestHelloWithoutSubscription(t *testing.T) {
+	ts := startServer(t, nil)
+	ts.post(t, payload("s", "Stop", ""), nil)
+	c := ts.dial(t, "")
+	c.waitFor(t, "hello", func() bool { return len(c.msgs) >= 1 })
+	if m := c.msgs[0]; m.Type != "hello" || m.LastSeq != 1 || m.Instance == "" {
+		t.Fatalf("first message %+v, want hello with last_seq 1", m)
+	}
+	ts.post(t, payload("s", "Stop", ""), nil) // not subscribed: nothing arrives
+	c.send(t, map[string]any{"type": "ping"})
+	c.waitFor(t, "pong", func() bool { return c.msgs[len(c.msgs)-1].Type == "pong" })
+	if len(c.events()) != 0 {
+		t.Fatal("an unsubscribed client got events")
+	}
+}
+
 func TestTailReplay(t *testing.T) {
 	ts := startServer(t, nil)
 	for i := 0; i < 30; i++ {
