@@ -90,7 +90,7 @@ func TestHealthUnreachableAndStranger(t *testing.T) {
 	// A stranger: a plain HTTP server on the port.
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("hello from nginx\n")) })}
 	addr := testutil.FreeAddr(t)
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listen(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,3 +256,5 @@ func waitCond(t testing.TB, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }

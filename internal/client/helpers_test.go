@@ -54,9 +54,27 @@ func startStream(t testing.TB, c *Client, sub Subscription) *collector {
 	go func() {
 		defer close(col.done)
 		err := c.Stream(ctx, sub, Handlers{
-			Event: func(e Event) error { col.mu.Lock(); col.evs = append(col.evs, e); col.mu.Unlock(); col.wake(); return nil },
-			Live:  func(seq uint64) error { col.mu.Lock(); col.lives = append(col.lives, seq); col.mu.Unlock(); col.wake(); return nil },
-			State: func(s State) error { col.mu.Lock(); col.states = append(col.states, s); col.mu.Unlock(); col.wake(); return nil },
+			Event: func(e Event) error {
+				col.mu.Lock()
+				col.evs = append(col.evs, e)
+				col.mu.Unlock()
+				col.wake()
+				return nil
+			},
+			Live: func(seq uint64) error {
+				col.mu.Lock()
+				col.lives = append(col.lives, seq)
+				col.mu.Unlock()
+				col.wake()
+				return nil
+			},
+			State: func(s State) error {
+				col.mu.Lock()
+				col.states = append(col.states, s)
+				col.mu.Unlock()
+				col.wake()
+				return nil
+			},
 		})
 		col.mu.Lock()
 		col.err = err
