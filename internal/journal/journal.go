@@ -21,6 +21,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,11 @@ const (
 	// database file, away from the ingest path.
 	checkpointInterval = time.Second
 )
+
+// quickCheckMaxBytes is the largest file PRAGMA quick_check runs on before
+// Open returns (it reads every page: 5 to 10 s per GiB); larger files are
+// checked in the background after start-up (a variable for tests).
+var quickCheckMaxBytes int64 = 128 << 20
 
 // deleteChunk bounds the rows one retention transaction deletes, so the
 // writer is never held for long (a variable for tests).
@@ -86,8 +92,9 @@ type Journal struct {
 	opts Options
 	// log is the journal's logger.
 	log hclog.Logger
-	// note says what happened at open (a corrupt file moved aside).
-	note string
+	// note says what happened at open (a corrupt file moved aside) or what
+	// the background integrity check found; a string.
+	note atomic.Value
 
 	// w is the writer database handle: one connection, used under wmu.
 	w *sql.DB
@@ -95,6 +102,8 @@ type Journal struct {
 	r *sql.DB
 	// ck is a separate connection that runs WAL checkpoints.
 	ck *sql.DB
+	// retMu serialises retention passes.
+	retMu sync.Mutex
 	// wmu serialises writer transactions (Append and retention).
 	wmu sync.Mutex
 	// ins are the writer's prepared statements.
@@ -118,6 +127,8 @@ type Journal struct {
 	// stop ends the background loops; done is closed when they returned.
 	stop chan struct{}
 	done sync.WaitGroup
+	// bigFile is set when the file was too large to check at open.
+	bigFile bool
 	// closeOnce makes Close idempotent.
 	closeOnce sync.Once
 }
@@ -147,6 +158,9 @@ func Open(opts Options) (*Journal, error) {
 		log = hclog.NewNullLogger()
 	}
 	err := checkHeader(opts.Path)
+	if err == nil {
+		err = checkMarker(opts.Path)
+	}
 	var j *Journal
 	if err == nil {
 		j, err = open(opts, log)
@@ -163,7 +177,7 @@ func Open(opts Options) (*Journal, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open fresh journal %s: %w", opts.Path, err)
 		}
-		j.note = note
+		j.note.Store(note)
 		if lastSeq > j.last.Load() {
 			if err := j.seedLastSeq(lastSeq); err != nil {
 				j.Close()
@@ -178,6 +192,10 @@ func Open(opts Options) (*Journal, error) {
 	j.done.Add(2)
 	go j.retentionLoop()
 	go j.checkpointLoop()
+	if j.bigFile {
+		j.done.Add(1)
+		go j.backgroundCheck()
+	}
 	return j, nil
 }
 
@@ -205,7 +223,10 @@ func open(opts Options, log hclog.Logger) (j *Journal, err error) {
 	if err = j.w.PingContext(ctx); err != nil {
 		return j, fmt.Errorf("open journal %s: %w", opts.Path, err)
 	}
-	if err = checkHealthy(ctx, j.w); err != nil {
+	if fi, statErr := os.Stat(opts.Path); statErr == nil && fi.Size() > quickCheckMaxBytes {
+		j.bigFile = true // quick_check runs in the background (backgroundCheck)
+	}
+	if err = checkHealthy(ctx, j.w, !j.bigFile); err != nil {
 		return j, err
 	}
 	if err = createSchema(ctx, j.w); err != nil {
@@ -253,7 +274,10 @@ func onOff(b bool) string {
 func (j *Journal) Kind() string { return "journal" }
 
 // Note implements store.Store.
-func (j *Journal) Note() string { return j.note }
+func (j *Journal) Note() string {
+	s, _ := j.note.Load().(string)
+	return s
+}
 
 // Path is the journal's file.
 func (j *Journal) Path() string { return j.opts.Path }

@@ -337,8 +337,11 @@ func TestCorruptFileIsMovedAsideAndAFreshOneStarts(t *testing.T) {
 	}
 }
 
-func TestDamagedPagesAreDetectedAndSeqIsSalvaged(t *testing.T) {
-	dir := t.TempDir()
+// damageJournal fills a journal in dir with 2000 events, closes it and
+// scribbles over pages in the middle (events and index pages; the schema
+// and meta tables sit in the first pages).
+func damageJournal(t *testing.T, dir string, fromPage, pages int) string {
+	t.Helper()
 	j := openT(t, dir, Options{})
 	var evs []*event.Event
 	for s := uint64(1); s <= 2000; s++ {
@@ -357,12 +360,16 @@ func TestDamagedPagesAreDetectedAndSeqIsSalvaged(t *testing.T) {
 	if fi.Size() < 100*4096 {
 		t.Fatalf("journal only %d bytes", fi.Size())
 	}
-	// Scribble over the pages in the middle (events and index pages; the
-	// schema and meta tables sit in the first pages).
-	if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, 40*4096), 50*4096); err != nil {
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0xA5}, pages*4096), int64(fromPage)*4096); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
+	return path
+}
+
+func TestDamagedPagesAreDetectedAndSeqIsSalvaged(t *testing.T) {
+	dir := t.TempDir()
+	path := damageJournal(t, dir, 50, 40)
 	j2 := openT(t, dir, Options{})
 	if j2.Note() == "" {
 		t.Fatal("damaged journal opened without a note")
@@ -434,4 +441,34 @@ func TestConcurrentReadsDuringAppendAndRetention(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+}
+
+func TestLargeDamagedJournalIsCheckedInTheBackground(t *testing.T) {
+	dir := t.TempDir()
+	path := damageJournal(t, dir, 120, 1) // a leaf that Open does not read
+	old := quickCheckMaxBytes
+	t.Cleanup(func() { quickCheckMaxBytes = old }) // after the journals' Close
+	quickCheckMaxBytes = 0
+	j := openT(t, dir, Options{})
+	if j.Note() != "" {
+		t.Fatalf("note at open %q: the damage should only be found by the background check", j.Note())
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(j.Note(), "damaged") {
+		if time.Now().After(deadline) {
+			t.Fatalf("background check did not report the damage; note %q", j.Note())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	j.Close()
+	if _, err := os.Stat(path + markerSuffix); err != nil {
+		t.Fatalf("no marker for the next start: %v", err)
+	}
+	j2 := openT(t, dir, Options{})
+	if !strings.Contains(j2.Note(), "moved to") || j2.LastSeq() != 2000 {
+		t.Fatalf("next start: note %q last %d, want the file moved aside and seq continued after 2000", j2.Note(), j2.LastSeq())
+	}
+	if moved, _ := filepath.Glob(path + ".corrupt-*[0-9]Z"); len(moved) != 1 {
+		t.Fatalf("moved files %v, want the damaged journal", moved)
+	}
 }

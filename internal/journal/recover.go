@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -73,4 +74,47 @@ func salvageLastSeq(path string) uint64 {
 		}
 	}
 	return best
+}
+
+// markerSuffix names the file the background integrity check leaves next to
+// a damaged journal, so that the next start moves it aside.
+const markerSuffix = ".damaged"
+
+// checkMarker reports a journal that the background check found damaged.
+func checkMarker(path string) error {
+	b, err := os.ReadFile(path + markerSuffix)
+	if err != nil {
+		return nil
+	}
+	os.Remove(path + markerSuffix)
+	return &corruptError{msg: "the integrity check of the previous run found damage: " + string(b)}
+}
+
+// backgroundCheck runs PRAGMA quick_check on a journal too large to check
+// before start-up. On damage it logs an error, says so in Note and leaves a
+// marker so that the next start moves the file aside; the daemon keeps
+// running on what is readable.
+func (j *Journal) backgroundCheck() {
+	defer j.done.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-j.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	start := time.Now()
+	err := quickCheck(ctx, j.r)
+	switch {
+	case err == nil:
+		j.log.Debug("journal integrity check passed", "took", time.Since(start))
+	case isCorrupt(err):
+		os.WriteFile(j.opts.Path+markerSuffix, []byte(err.Error()), 0o600)
+		j.note.Store(fmt.Sprintf("journal %s is damaged (%v); restart mpm-wsd to move it aside and start a fresh one", j.opts.Path, err))
+		j.log.Error("journal integrity check found damage; restart mpm-wsd to move it aside and start a fresh one", "path", j.opts.Path, "error", err)
+	case ctx.Err() == nil:
+		j.log.Warn("journal integrity check did not run to the end", "error", err)
+	}
 }

@@ -64,6 +64,8 @@ func (j *Journal) stopping() bool {
 // transaction deletes at most deleteChunk rows, so ingest waits at most one
 // short delete.
 func (j *Journal) EnforceRetention() error {
+	j.retMu.Lock()
+	defer j.retMu.Unlock()
 	now := j.opts.now()
 	for !j.stopping() {
 		more, err := j.dropEvents(now)
@@ -140,6 +142,10 @@ func (j *Journal) dropEvents(now time.Time) (more bool, err error) {
 		return false, nil
 	}
 	err = j.writeTx(func(tx *sql.Tx) error {
+		// what is deleted, counted in the transaction that deletes it
+		if err := tx.QueryRow(`SELECT COALESCE(SUM(size), 0) FROM events WHERE seq <= ?`, int64(bound)).Scan(&freed); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(`DELETE FROM events WHERE seq <= ?`, int64(bound)); err != nil {
 			return err
 		}

@@ -57,10 +57,10 @@ CREATE TABLE IF NOT EXISTS meta(
 INSERT OR IGNORE INTO meta(k, v) VALUES ('last_seq', 0), ('bytes', 0);
 `
 
-// checkHealthy reads the file's header and schema, and runs PRAGMA
-// quick_check, which reads every page once: a garbage or damaged file fails
-// here rather than in the middle of ingest.
-func checkHealthy(ctx context.Context, db *sql.DB) error {
+// checkHealthy reads the file's header and schema and, with full, runs
+// PRAGMA quick_check, which reads every page once: a garbage or damaged file
+// fails here rather than in the middle of ingest.
+func checkHealthy(ctx context.Context, db *sql.DB, full bool) error {
 	var v int
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return fmt.Errorf("read journal header: %w", err)
@@ -68,6 +68,15 @@ func checkHealthy(ctx context.Context, db *sql.DB) error {
 	if v > schemaVersion {
 		return fmt.Errorf("the journal was written by a newer mpm (layout %d, this one knows %d): upgrade mpm, or move the journal away to start a new one", v, schemaVersion)
 	}
+	if !full {
+		return nil
+	}
+	return quickCheck(ctx, db)
+}
+
+// quickCheck runs PRAGMA quick_check and returns a *corruptError listing the
+// first problems it reports.
+func quickCheck(ctx context.Context, db *sql.DB) error {
 	rows, err := db.QueryContext(ctx, "PRAGMA quick_check")
 	if err != nil {
 		return fmt.Errorf("check journal: %w", err)

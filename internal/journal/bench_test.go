@@ -1,0 +1,232 @@
+package journal_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/journal"
+	"github.com/mpm-dev/mpm/internal/testutil"
+)
+
+// benchEvent is a typical ~1 KiB PostToolUse event.
+func benchEvent(b testing.TB, seq uint64, session string) *event.Event {
+	id := strconv.FormatUint(seq, 10)
+	ev, err := event.Parse(hookBody(session, id, 700), 1<<20)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev.Seq, ev.Received, ev.Key = seq, time.Now(), "key-"+id
+	return ev
+}
+
+// percentile returns the p-th percentile of sorted durations.
+func percentile(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	return d[int(float64(len(d)-1)*p)]
+}
+
+func BenchmarkJournalAppend(b *testing.B) {
+	for _, batch := range []int{1, 16, 256} {
+		for _, fsync := range []bool{false, true} {
+			b.Run(fmt.Sprintf("batch=%d/fsync=%v", batch, fsync), func(b *testing.B) {
+				j, err := journal.Open(journal.Options{Path: filepath.Join(b.TempDir(), "journal.db"), Fsync: fsync})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer j.Close()
+				evs := make([]*event.Event, 0, b.N)
+				for i := 0; i < b.N; i++ {
+					evs = append(evs, benchEvent(b, uint64(i+1), "s"+strconv.Itoa(i%8)))
+				}
+				var lat []time.Duration
+				b.ResetTimer()
+				start := time.Now()
+				for i := 0; i < len(evs); i += batch {
+					t0 := time.Now()
+					if err := j.Append(evs[i:min(i+batch, len(evs))]); err != nil {
+						b.Fatal(err)
+					}
+					lat = append(lat, time.Since(t0))
+				}
+				el := time.Since(start)
+				b.StopTimer()
+				sort.Slice(lat, func(a, c int) bool { return lat[a] < lat[c] })
+				b.ReportMetric(float64(b.N)/el.Seconds(), "events/s")
+				b.ReportMetric(float64(percentile(lat, 0.5).Microseconds()), "p50_batch_µs")
+				b.ReportMetric(float64(percentile(lat, 0.99).Microseconds()), "p99_batch_µs")
+			})
+		}
+	}
+}
+
+// ingestResult is one end-to-end ingest run.
+type ingestResult struct {
+	eventsPerSec float64
+	p50, p99     time.Duration
+}
+
+// runID makes each ingest run's idempotency keys unique.
+var runID atomic.Int64
+
+// ingestRun posts n events to d from posters concurrent keep-alive clients.
+func ingestRun(b *testing.B, d *testutil.Daemon, posters, n int) ingestResult {
+	p := newPoster(d, posters)
+	bodies := make([][]byte, posters)
+	for i := range bodies {
+		bodies[i] = hookBody("bench-"+strconv.Itoa(i), "x", 700)
+	}
+	lats := make([][]time.Duration, posters)
+	var wg sync.WaitGroup
+	var next sync.Mutex
+	issued := 0
+	runID.Add(1)
+	prefix := "k-" + strconv.FormatInt(runID.Load(), 10) + "-"
+	start := time.Now()
+	for w := 0; w < posters; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				next.Lock()
+				i := issued
+				issued++
+				next.Unlock()
+				if i >= n {
+					return
+				}
+				t0 := time.Now()
+				code, _, err := p.post(bodies[w], prefix+strconv.Itoa(i))
+				if err != nil || code != 202 {
+					b.Errorf("post: %d %v", code, err)
+					return
+				}
+				lats[w] = append(lats[w], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	var all []time.Duration
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(a, c int) bool { return all[a] < all[c] })
+	return ingestResult{eventsPerSec: float64(len(all)) / el.Seconds(), p50: percentile(all, 0.5), p99: percentile(all, 0.99)}
+}
+
+// BenchmarkJournalIngest posts ~1 KiB events with Idempotency-Keys to a real
+// mpm-wsd over HTTP keep-alive from 16 concurrent posters, once with the
+// journal and once in memory (--journal=false), and prints the comparison.
+// b.N is the number of events per mode (use -benchtime=20000x).
+func BenchmarkJournalIngest(b *testing.B) {
+	const posters = 16
+	res := map[string]ingestResult{}
+	for _, mode := range []struct {
+		name string
+		args []string
+	}{
+		{"memory", []string{"--journal=false", "--history", "100000"}},
+		{"journal", nil},
+		{"journal-fsync", []string{"--fsync"}},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			d := testutil.StartDaemon(b, append(mode.args, "--log-level", "warn")...)
+			ingestRun(b, d, posters, 500) // warm up connections
+			b.ResetTimer()
+			r := ingestRun(b, d, posters, b.N)
+			b.StopTimer()
+			d.Stop()
+			res[mode.name] = r
+			b.ReportMetric(r.eventsPerSec, "events/s")
+			b.ReportMetric(float64(r.p50.Microseconds()), "p50_µs")
+			b.ReportMetric(float64(r.p99.Microseconds()), "p99_µs")
+		})
+	}
+	mem, jr := res["memory"], res["journal"]
+	if mem.eventsPerSec > 0 {
+		fmt.Printf("ingest, %d posters, ~1 KiB events:\n", posters)
+		for _, name := range []string{"memory", "journal", "journal-fsync"} {
+			r := res[name]
+			fmt.Printf("  %-14s %8.0f events/s (%5.1f%% of memory)  p50 %v  p99 %v\n", name, r.eventsPerSec, 100*r.eventsPerSec/mem.eventsPerSec, r.p50, r.p99)
+		}
+		fmt.Printf("  journal/memory throughput %.0f%% (target >= 50%%), journal p99 %v (target <= 2ms)\n", 100*jr.eventsPerSec/mem.eventsPerSec, jr.p99)
+	}
+}
+
+// BenchmarkJournalStartup fills a journal with MPM_BENCH_EVENTS (default
+// 1,000,000) ~1 KiB events over 200 sessions through the package, then
+// times journal.Open with the first Sessions and LastSeq, and a real mpm-wsd
+// start until /healthz answers 200. It reports the file size per 1 M events.
+func BenchmarkJournalStartup(b *testing.B) {
+	total := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("MPM_BENCH_EVENTS")); err == nil && v > 0 {
+		total = v
+	}
+	d := testutil.StartDaemon(b, "--log-level", "warn", "--retain-events", "0", "--retain-bytes", "0")
+	d.Kill()
+	path := filepath.Join(d.DataDir, "journal.db")
+	for _, s := range []string{"", "-wal", "-shm"} {
+		os.Remove(path + s)
+	}
+	j, err := journal.Open(journal.Options{Path: path})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fill := time.Now()
+	const batch = 1000
+	evs := make([]*event.Event, 0, batch)
+	for s := 1; s <= total; s++ {
+		evs = append(evs, benchEvent(b, uint64(s), "session-"+strconv.Itoa(s%200)))
+		if len(evs) == batch || s == total {
+			if err := j.Append(evs); err != nil {
+				b.Fatal(err)
+			}
+			evs = evs[:0]
+		}
+	}
+	fillTime := time.Since(fill)
+	if err := j.Close(); err != nil {
+		b.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var openTime, daemonTime time.Duration
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		j, err := journal.Open(journal.Options{Path: path})
+		if err != nil {
+			b.Fatal(err)
+		}
+		infos, _ := j.Sessions()
+		if j.LastSeq() != uint64(total) || len(infos) != 200 {
+			b.Fatalf("reopened: last %d, %d sessions", j.LastSeq(), len(infos))
+		}
+		openTime += time.Since(t0)
+		j.Close()
+		t0 = time.Now()
+		d.Start()
+		daemonTime += time.Since(t0)
+		d.Stop()
+	}
+	b.StopTimer()
+	perM := float64(fi.Size()) / float64(total) * 1e6
+	b.ReportMetric(float64(openTime.Milliseconds())/float64(b.N), "open_ms")
+	b.ReportMetric(float64(daemonTime.Milliseconds())/float64(b.N), "daemon_start_ms")
+	b.ReportMetric(perM/(1<<20), "MiB_per_1M_events")
+	fmt.Printf("startup with %d stored events (%.0f MiB file, %.0f MiB per 1 M events, filled in %v = %.0f events/s): journal.Open+Sessions %v, daemon start to /healthz 200 %v\n",
+		total, float64(fi.Size())/(1<<20), perM/(1<<20), fillTime.Round(time.Millisecond), float64(total)/fillTime.Seconds(),
+		(openTime / time.Duration(b.N)).Round(time.Millisecond), (daemonTime / time.Duration(b.N)).Round(time.Millisecond))
+}
