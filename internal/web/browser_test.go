@@ -137,10 +137,13 @@ func (p *page) navigate(url string) {
 	}
 }
 
+// awaitPromise makes eval wait for the promise the expression returns.
+func awaitPromise() chromedp.EvaluateOption { return chromedp.EvalAwaitPromise }
+
 // eval runs a JavaScript expression and decodes its value into T.
-func eval[T any](p *page, js string) T {
+func eval[T any](p *page, js string, opts ...chromedp.EvaluateOption) T {
 	p.t.Helper()
-	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](js))
+	v, err := chromedp.Run(p.ctx, chromedp.Evaluate[T](js, opts...))
 	if err != nil {
 		p.t.Fatalf("eval %s: %v", js, err)
 	}

@@ -26,7 +26,7 @@ let hello = null;
 let restartedAt = 0;
 let newWhilePaused = 0;
 let replaying = true;
-let firstLoadAt = 0;
+let loadMs = 0; // from navigation start to the first "live"
 
 const list = new VirtualList($("list"), {
   rowHeight: ROW_H,
@@ -77,7 +77,10 @@ const conn = new Connection({
   onEvents: addEvents,
   onLive: () => {
     replaying = false;
-    if (!firstLoadAt) firstLoadAt = performance.now();
+    if (!loadMs) {
+      loadMs = Math.round(performance.now());
+      document.body.dataset.loadMs = String(loadMs);
+    }
     document.body.dataset.live = "1";
     updateStatus();
   },
@@ -103,9 +106,21 @@ function addEvents(evs) {
   if (touched.size) list.refresh(touched);
   if (newSession) refreshSessionsSoon();
   markStats();
-  updateFilters();
-  updateStatus();
-  updateFollow();
+  scheduleUI();
+}
+
+// scheduleUI refreshes the toolbar and status line once per frame, however
+// many event frames arrived in it.
+let uiPending = false;
+function scheduleUI() {
+  if (uiPending) return;
+  uiPending = true;
+  requestAnimationFrame(() => {
+    uiPending = false;
+    updateFilters();
+    updateStatus();
+    updateFollow();
+  });
 }
 
 function rebuildView() {
@@ -121,15 +136,19 @@ function renderRow(r, { expanded }) {
   }
   const ev = r.ev;
   const st = callState(r.call, Date.now(), model.endedSessions);
+  if (r.sum === undefined) {
+    r.sum = summary(ev);
+    r.hue = sessionHue(ev.session_id);
+  }
   const sess = h("span", { class: "sess", title: ev.session_id }, ev.session_id.slice(0, 8));
-  sess.style.setProperty("--hue", sessionHue(ev.session_id));
+  sess.style.setProperty("--hue", r.hue);
   const line = h("div", { class: "line" },
     h("span", { class: "seq" }, ev.seq ? "#" + ev.seq : "probe"),
     h("span", { class: "time", title: ev.received }, clock(r.t)),
     sess,
     h("span", { class: "type", dataset: { type: ev.event } }, ev.event),
     h("span", { class: "tool" }, ev.tool || ""),
-    h("span", { class: "sum" }, summary(ev)),
+    h("span", { class: "sum" }, r.sum),
     callCell(st),
   );
   const row = h("div", { class: "row", tabindex: "-1", id: "row-" + r.key.replace(":", "-") }, line);
@@ -545,14 +564,15 @@ function renderHeader() {
   text($("daemon"), parts.join(" · "));
 }
 
+let running = 0; // tool calls running, counted with the charts
 function updateStatus() {
   const n = model.count();
-  const running = [...model.calls.values()].filter((c) => c.pre && !c.post && !model.endedSessions.has(c.session)).length;
   const parts = [`${n} event${n === 1 ? "" : "s"} loaded`];
-  if (list.items.length !== model.records.length) parts.push(`${list.items.filter((r) => r.ev).length} shown`);
+  if (list.items.length !== model.records.length) parts.push(`${list.items.length} shown`);
   if (running) parts.push(`${running} tool call${running === 1 ? "" : "s"} running`);
   if (model.trimmed) parts.push(`${model.trimmed} oldest dropped from the page`);
   if (replaying && connState.state === "connected") parts.push("loading history…");
+  if (!replaying && loadMs) parts.push(`loaded in ${loadMs} ms`);
   text($("status"), parts.join(" · "));
   document.body.dataset.count = String(n);
   document.body.dataset.shown = String(list.items.length);
@@ -649,6 +669,7 @@ function drawStats() {
   if (last && last.t < now - CHART_MINUTES * 60000) end = last.t;
   drawPerMinute($("chart-pm"), perMinute(model.records, end, CHART_MINUTES));
   drawToolStats($("chart-tools"), toolStats(model.calls, now, model.endedSessions));
+  running = model.running();
   updateStatus();
 }
 
@@ -661,6 +682,14 @@ $("auth-form").addEventListener("submit", (e) => {
   $("auth-token").value = "";
   saveToken(sessionStorage, t);
   conn.setToken(t);
+});
+
+// A URL with a new #token= pasted into this tab changes only the fragment:
+// the page does not reload, so take the token from here.
+window.addEventListener("hashchange", () => {
+  const p = readParams(location, sessionStorage);
+  if (p.cleanURL !== null) history.replaceState(null, "", p.cleanURL);
+  if (p.tokenSource === "url" && p.token !== conn.token) conn.setToken(p.token);
 });
 
 if (params.portNote) notice(params.portNote, "port");

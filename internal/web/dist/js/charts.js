@@ -6,7 +6,7 @@ import { formatMs, sessionHue } from "./model.js";
 
 const W = 280;
 const H = 90;
-const PAD_L = 26;
+const PAD_L = 30;
 const PAD_B = 14;
 
 // drawPerMinute renders pm (model.perMinute) into the element el.
@@ -20,7 +20,7 @@ export function drawPerMinute(el, pm) {
   svg.append(
     s("line", { x1: PAD_L, y1: 4, x2: PAD_L, y2: 4 + plotH, class: "axis" }),
     s("line", { x1: PAD_L, y1: 4 + plotH, x2: W - 2, y2: 4 + plotH, class: "axis" }),
-    s("text", { x: PAD_L - 3, y: 10, class: "tick", "text-anchor": "end" }, String(max)),
+    s("text", { x: PAD_L - 3, y: 10, class: "tick", "text-anchor": "end" }, compact(max)),
     s("text", { x: PAD_L - 3, y: 4 + plotH, class: "tick", "text-anchor": "end" }, "0"),
     s("text", { x: PAD_L, y: H - 2, class: "tick" }, `-${pm.minutes}m`),
     s("text", { x: W - 2, y: H - 2, class: "tick", "text-anchor": "end" }, "now"),
@@ -81,4 +81,10 @@ export function drawToolStats(el, stats) {
     );
   }
   el.append(table, h("p", { class: "hint" }, "bars on a log scale"));
+}
+
+function compact(n) {
+  if (n >= 10000) return Math.round(n / 1000) + "k";
+  if (n >= 1000) return (n / 1000).toFixed(1) + "k";
+  return String(n);
 }

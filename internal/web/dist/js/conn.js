@@ -51,7 +51,10 @@ export class Connection {
     this.attempt = 0;
     clearTimeout(this.retryTimer);
     this.retryTimer = 0;
-    if (!this.ws) this.connect();
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) ws.close();
+    this.connect();
   }
 
   start() {
@@ -84,9 +87,9 @@ export class Connection {
     }
     let resp;
     try {
-      resp = await fetch("/v1/sessions", { headers: this.headers, cache: "no-store" });
+      resp = await fetch("/v1/sessions", { headers: this.headers, cache: "no-store", signal: AbortSignal.timeout(HANDSHAKE_TIMEOUT) });
     } catch (e) {
-      this.retry("daemon unreachable");
+      this.retry(e && e.name === "TimeoutError" ? "daemon not answering" : "daemon unreachable");
       return;
     }
     if (resp.status === 401) {

@@ -21,6 +21,7 @@ export class Model {
     this.probes = 0;
     this.trimmed = 0; // records dropped by MAX_RECORDS
     this.endedSessions = new Set();
+    this.n = 0; // records that are events (not dividers)
   }
 
   clear() {
@@ -29,6 +30,7 @@ export class Model {
     this.types.clear();
     this.tools.clear();
     this.trimmed = 0;
+    this.n = 0;
   }
 
   // reset marks a daemon restart that lost history: what is shown stays,
@@ -44,6 +46,7 @@ export class Model {
     const key = ev.seq ? `${this.epoch}:${ev.seq}` : `${this.epoch}:p${++this.probes}`;
     const t = Date.parse(ev.received) || Date.now();
     const r = { key, epoch: this.epoch, ev, t, call: null };
+    this.n++;
     this.index(r);
     return r;
   }
@@ -76,7 +79,7 @@ export class Model {
     let trimmed = 0;
     if (this.records.length > MAX_RECORDS) {
       trimmed = this.records.length - MAX_RECORDS;
-      this.records.splice(0, trimmed);
+      for (const r of this.records.splice(0, trimmed)) if (r.ev) this.n--;
       this.trimmed += trimmed;
     }
     return { added: out, trimmed };
@@ -100,8 +103,13 @@ export class Model {
   }
 
   count() {
+    return this.n;
+  }
+
+  // running counts tool calls still waiting for their result.
+  running() {
     let n = 0;
-    for (const r of this.records) if (r.ev) n++;
+    for (const c of this.calls.values()) if (c.pre && !c.post && !this.endedSessions.has(c.session)) n++;
     return n;
   }
 }
@@ -238,9 +246,16 @@ export function toolStats(calls, now, endedSessions) {
   return out;
 }
 
-// sessionHue gives each session a stable colour.
+// sessionHue gives each session a colour, distinct for the first ones seen
+// (a fixed palette of well-separated hues), stable for the page's life.
+const PALETTE = [212, 28, 140, 285, 355, 55, 178, 320];
+const hues = new Map();
 export function sessionHue(id) {
-  let h = 0;
-  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) >>> 0;
-  return h % 360;
+  let h = hues.get(id);
+  if (h === undefined) {
+    const n = hues.size;
+    h = (PALETTE[n % PALETTE.length] + 17 * Math.floor(n / PALETTE.length)) % 360;
+    hues.set(id, h);
+  }
+  return h;
 }

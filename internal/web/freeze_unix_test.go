@@ -1,0 +1,27 @@
+//go:build unix
+
+package web_test
+
+import (
+	"syscall"
+	"testing"
+
+	"github.com/mpm-dev/mpm/internal/testutil"
+)
+
+// freeze stops the daemon process (SIGSTOP): its sockets stay open but it
+// says nothing, like a hung daemon. thaw (SIGCONT) resumes it.
+func freeze(t *testing.T, d *testutil.Daemon) bool {
+	t.Helper()
+	if err := d.Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("SIGSTOP: %v", err)
+	}
+	return true
+}
+
+func thaw(t *testing.T, d *testutil.Daemon) {
+	t.Helper()
+	if d.Cmd != nil {
+		d.Cmd.Process.Signal(syscall.SIGCONT)
+	}
+}
