@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/mpm-dev/mpm/internal/logging"
 	"github.com/mpm-dev/mpm/internal/paths"
@@ -166,6 +167,26 @@ func (r *runFlags) register(fs *flag.FlagSet) {
 	fs.DurationVar(&r.o.CrashLoopCooldown, "crash-loop-cooldown", d.CrashLoopCooldown, "")
 }
 
+// validate rejects zero or negative values, which the supervisor would
+// otherwise silently replace with its defaults.
+func (r *runFlags) validate() error {
+	o := r.o
+	for name, d := range map[string]time.Duration{"health-interval": o.HealthInterval, "health-timeout": o.HealthTimeout,
+		"health-grace": o.HealthGrace, "stop-timeout": o.StopTimeout, "backoff-min": o.BackoffMin, "backoff-max": o.BackoffMax,
+		"stable-after": o.StableAfter, "crash-loop-window": o.CrashLoopWindow, "crash-loop-cooldown": o.CrashLoopCooldown} {
+		if d <= 0 {
+			return flagError{fmt.Errorf("--%s must be a positive duration such as 500ms or 30s", name)}
+		}
+	}
+	if o.HealthFailures < 1 || o.CrashLoopCount < 1 {
+		return flagError{errors.New("--health-failures and --crash-loop-count must be at least 1")}
+	}
+	if !logging.ValidLevel(r.logLevel) {
+		return flagError{fmt.Errorf("--log-level %q: use trace, debug, info, warn or error", r.logLevel)}
+	}
+	return nil
+}
+
 // resolveWSD finds mpm-wsd: --wsd, else next to this executable, else PATH.
 func resolveWSD(given string) (string, error) {
 	if given != "" {
@@ -221,8 +242,8 @@ func cmdRun(args []string, stderr io.Writer) error {
 		return err
 	}
 	r.wsdArgs = append(r.wsdArgs, fs.Args()...)
-	if !logging.ValidLevel(r.logLevel) {
-		return flagError{fmt.Errorf("--log-level %q: use trace, debug, info, warn or error", r.logLevel)}
+	if err := r.validate(); err != nil {
+		return err
 	}
 	var out io.Writer = stderr
 	if r.logFile != "" {
@@ -270,6 +291,9 @@ func cmdInstall(args []string, stdout, stderr io.Writer) error {
 		return flagError{fmt.Errorf("unexpected arguments %q: pass daemon flags with --wsd-arg", fs.Args())}
 	}
 	// Validate the supervision options the service will run with.
+	if err := r.validate(); err != nil {
+		return err
+	}
 	wsd, err := resolveWSD(r.wsd)
 	if err != nil {
 		return err
