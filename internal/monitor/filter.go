@@ -1,0 +1,93 @@
+package monitor
+
+import (
+	"strings"
+
+	"github.com/mpm-dev/mpm/internal/client"
+)
+
+// Filter selects the events mpm-monitor prints. Empty lists match all.
+type Filter struct {
+	// Sessions are session ids or prefixes of them.
+	Sessions []string
+	// Events are hook event names, matched case-insensitively.
+	Events []string
+	// Tools are tool names, matched case-insensitively; a trailing "*"
+	// matches a prefix (mcp__github__*).
+	Tools []string
+}
+
+// Match reports whether ev passes every list.
+func (f *Filter) Match(ev *client.Event) bool {
+	if len(f.Sessions) > 0 && !anyPrefix(f.Sessions, ev.SessionID) {
+		return false
+	}
+	if len(f.Events) > 0 && !anyName(f.Events, ev.Event) {
+		return false
+	}
+	if len(f.Tools) > 0 && !anyName(f.Tools, ev.Tool) {
+		return false
+	}
+	return true
+}
+
+// ClientSide reports whether the filter needs more than the daemon's
+// session filter given the server-side session list (see ServerSessions).
+func (f *Filter) ClientSide(server []string) bool {
+	return len(f.Events) > 0 || len(f.Tools) > 0 || (len(f.Sessions) > 0 && len(server) == 0)
+}
+
+// ServerSessions returns the session ids to subscribe to: the --session
+// values when every one is the full id of a session the daemon knows,
+// else nil (subscribe to all and match prefixes here, which also catches
+// sessions that start later).
+func (f *Filter) ServerSessions(known []string) []string {
+	if len(f.Sessions) == 0 {
+		return nil
+	}
+	set := make(map[string]bool, len(known))
+	for _, k := range known {
+		set[k] = true
+	}
+	for _, s := range f.Sessions {
+		if !set[s] {
+			return nil
+		}
+	}
+	return f.Sessions
+}
+
+func anyPrefix(prefixes []string, s string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func anyName(names []string, s string) bool {
+	for _, n := range names {
+		if p, ok := strings.CutSuffix(n, "*"); ok {
+			if len(s) >= len(p) && strings.EqualFold(s[:len(p)], p) {
+				return true
+			}
+		} else if strings.EqualFold(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// SplitList splits repeated, comma-separated flag values, dropping empties.
+func SplitList(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}

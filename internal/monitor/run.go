@@ -1,0 +1,241 @@
+// Package monitor is mpm-monitor's logic: which events to ask the daemon
+// for, which to print, how to print them (human lines or NDJSON), and what
+// to tell the user on stderr while the connection comes and goes.
+package monitor
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/mpm-dev/mpm/internal/client"
+)
+
+// Options are mpm-monitor's settings after flag parsing.
+type Options struct {
+	// Client talks to the daemon.
+	Client *client.Client
+	// Filter selects the events to print.
+	Filter Filter
+	// Since prints retained events with seq > *Since first; nil: none
+	// (unless Last or !Follow).
+	Since *uint64
+	// Last prints only the last Last matching events of the history; 0: all.
+	Last int
+	// Follow keeps printing live events; false: print history and exit.
+	Follow bool
+	// Count exits after printing Count events; 0: no limit.
+	Count int
+	// Format formats the lines.
+	Format Format
+	// Stdout receives the events; Stderr the notes.
+	Stdout, Stderr io.Writer
+	// Name prefixes notes ("mpm-monitor").
+	Name string
+}
+
+// ErrBrokenPipe is returned when stdout's reader went away (| head): the
+// caller exits quietly with status 0.
+var ErrBrokenPipe = errors.New("stdout closed")
+
+// runner is one Run's state.
+type runner struct {
+	o   Options
+	out *bufio.Writer
+	// ring holds the last Last matching events of the first replay.
+	ring [][]byte
+	// buffering is set until the first replay ends, when Last > 0.
+	buffering bool
+	// printed counts printed events.
+	printed int
+	// connected is set once a connection subscribed.
+	connected bool
+	// down is when the current outage started; zero when connected.
+	down time.Time
+	// lastNote is when the last outage note was written.
+	lastNote time.Time
+}
+
+// Run prints events until ctx ends (nil), Count is reached (nil), the
+// history is printed without Follow (nil), stdout is closed
+// (ErrBrokenPipe), or the daemon cannot be reached without Follow (an
+// error saying what to do).
+func Run(ctx context.Context, o Options) error {
+	if o.Name == "" {
+		o.Name = "mpm-monitor"
+	}
+	r := &runner{o: o, out: bufio.NewWriterSize(o.Stdout, 64<<10)}
+	sub := client.Subscription{Since: o.Since}
+	if sub.Since == nil && (o.Last > 0 || !o.Follow) {
+		zero := uint64(0)
+		sub.Since = &zero
+	}
+	if len(o.Filter.Sessions) > 0 {
+		sub.Sessions = r.serverSessions(ctx)
+	}
+	if o.Last > 0 {
+		r.buffering = true
+		if !o.Filter.ClientSide(sub.Sessions) {
+			sub.Tail = o.Last
+		}
+	}
+	err := o.Client.Stream(ctx, sub, client.Handlers{
+		Event: r.event,
+		Flush: r.flush,
+		Live:  r.live,
+		State: r.state,
+	})
+	if ferr := r.flush(); ferr != nil && err == nil {
+		err = ferr
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+	return err
+}
+
+// serverSessions resolves --session values against the daemon's sessions
+// (see Filter.ServerSessions); nil when it cannot ask.
+func (r *runner) serverSessions(ctx context.Context) []string {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	infos, err := r.o.Client.Sessions(ctx)
+	if err != nil {
+		return nil
+	}
+	known := make([]string, len(infos))
+	for i, in := range infos {
+		known[i] = in.SessionID
+	}
+	return r.o.Filter.ServerSessions(known)
+}
+
+// event prints (or buffers) one matching event.
+func (r *runner) event(ev client.Event) error {
+	if !r.o.Filter.Match(&ev) {
+		return nil
+	}
+	line := r.o.Format.Line(&ev)
+	if r.buffering {
+		if len(r.ring) == r.o.Last {
+			copy(r.ring, r.ring[1:])
+			r.ring = r.ring[:len(r.ring)-1]
+		}
+		r.ring = append(r.ring, line)
+		return nil
+	}
+	return r.print(line)
+}
+
+// print writes one line and stops at Count.
+func (r *runner) print(line []byte) error {
+	if _, err := r.out.Write(line); err != nil {
+		return r.writeErr(err)
+	}
+	r.printed++
+	if r.o.Count > 0 && r.printed >= r.o.Count {
+		return client.ErrStop
+	}
+	return nil
+}
+
+// live ends the first replay: the buffered tail is printed, and without
+// Follow the run ends.
+func (r *runner) live(uint64) error {
+	if r.buffering {
+		r.buffering = false
+		ring := r.ring
+		r.ring = nil
+		for _, line := range ring {
+			if err := r.print(line); err != nil {
+				return err
+			}
+		}
+	}
+	if err := r.flush(); err != nil {
+		return err
+	}
+	if !r.o.Follow {
+		return client.ErrStop
+	}
+	return nil
+}
+
+func (r *runner) flush() error {
+	if err := r.out.Flush(); err != nil {
+		return r.writeErr(err)
+	}
+	return nil
+}
+
+func (r *runner) writeErr(err error) error {
+	if isBrokenPipe(err) {
+		return ErrBrokenPipe
+	}
+	return fmt.Errorf("write events: %w", err)
+}
+
+// state turns connection changes into notes on stderr.
+func (r *runner) state(s client.State) error {
+	switch s.Kind {
+	case client.StateDisconnected:
+		if !r.o.Follow && s.Dial {
+			return s.Err
+		}
+		now := time.Now()
+		if r.down.IsZero() {
+			r.down, r.lastNote = now, now
+			if r.connected {
+				r.note("connection to mpm-wsd lost (%v); reconnecting, will resume after seq %d", s.Err, s.Cursor)
+			} else {
+				r.note("%v; retrying", s.Err)
+			}
+		} else if now.Sub(r.lastNote) >= 30*time.Second {
+			r.lastNote = now
+			r.note("still retrying after %v: %v", now.Sub(r.down).Round(time.Second), s.Err)
+		}
+	case client.StateConnected:
+		if !r.down.IsZero() {
+			if r.connected {
+				r.note("reconnected to mpm-wsd %s (instance %s), resuming after seq %d", s.Hello.Version, short(s.Hello.Instance), cursorOf(s))
+			} else {
+				r.note("connected to mpm-wsd %s at %s", s.Hello.Version, r.o.Client.Addr())
+			}
+		}
+		r.connected = true
+		r.down = time.Time{}
+	case client.StateInstanceChanged:
+		if s.Reset {
+			r.note("mpm-wsd restarted (instance %s → %s) without a journal: its earlier events are gone and seq starts again; printing the new instance's events", short(s.PrevInstance), short(s.Hello.Instance))
+		} else {
+			r.note("mpm-wsd restarted (instance %s → %s)", short(s.PrevInstance), short(s.Hello.Instance))
+		}
+	case client.StateTruncated:
+		r.note("the daemon no longer keeps some events after seq %d (retention); continuing from seq %d", cursorOf(s), s.Subscribed.OldestSeq)
+	}
+	return nil
+}
+
+func cursorOf(s client.State) uint64 {
+	if s.Subscribed.Since != nil {
+		return *s.Subscribed.Since
+	}
+	return s.Cursor
+}
+
+// note writes one line to stderr.
+func (r *runner) note(format string, args ...any) {
+	fmt.Fprintf(r.o.Stderr, "%s: %s\n", r.o.Name, fmt.Sprintf(format, args...))
+}
+
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
