@@ -65,10 +65,45 @@ type page struct {
 	console []chromedp.ConsoleMessage
 }
 
-// newPage starts a fresh headless Chromium (own user-data dir) with one tab.
-func newPage(t *testing.T, d *testutil.Daemon) *page {
+// The browser is started once per test binary (it takes seconds on a busy
+// machine) with a fresh user-data dir; each test gets its own tab, so its
+// own sessionStorage.
+var (
+	browserMu     sync.Mutex
+	browserCtx    context.Context
+	browserCancel func()
+	browserDir    string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	browserMu.Lock()
+	if browserCancel != nil {
+		browserCancel()
+	}
+	if browserDir != "" {
+		// Chromium's children may still write for a moment after it exits.
+		for i := 0; i < 50 && os.RemoveAll(browserDir) != nil; i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	browserMu.Unlock()
+	os.Exit(code)
+}
+
+// browser returns the shared browser context, starting Chromium if needed.
+func browser(t *testing.T) context.Context {
 	t.Helper()
 	exe := chromiumPath(t)
+	browserMu.Lock()
+	defer browserMu.Unlock()
+	if browserCtx != nil {
+		return browserCtx
+	}
+	dir, err := os.MkdirTemp("", "mpm-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Flag("headless", true),
@@ -82,15 +117,30 @@ func newPage(t *testing.T, d *testutil.Daemon) *page {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("mute-audio", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(1280, 800),
 	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelT := chromedp.NewContext(actx)
-	t.Cleanup(func() {
-		cancelT()
+	bctx, cancelB := chromedp.NewContext(actx)
+	if err := chromedp.Do(bctx); err != nil { // starts the browser
+		cancelB()
 		cancelA()
-	})
+		os.RemoveAll(dir)
+		t.Fatalf("start %s: %v", exe, err)
+	}
+	browserCtx, browserDir = bctx, dir
+	browserCancel = func() {
+		cancelB()
+		cancelA()
+	}
+	return browserCtx
+}
+
+// newPage opens a new tab in the shared browser.
+func newPage(t *testing.T, d *testutil.Daemon) *page {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser(t))
+	t.Cleanup(cancel)
 	p := &page{t: t, ctx: ctx, d: d}
 	msgs := chromedp.Console(ctx)
 	go func() {
@@ -104,7 +154,7 @@ func newPage(t *testing.T, d *testutil.Daemon) *page {
 		}
 	}()
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 800)); err != nil {
-		t.Fatalf("start chromium: %v", err)
+		t.Fatalf("open a tab: %v", err)
 	}
 	t.Cleanup(p.checkConsole)
 	return p
@@ -261,8 +311,17 @@ func dashURL(d *testutil.Daemon, query, tok string) string {
 // post sends one hook event to the daemon and returns its seq header.
 func post(t *testing.T, d *testutil.Daemon, tok string, ev map[string]any) string {
 	t.Helper()
+	return postWith(t, d, tok, ev, nil)
+}
+
+// postWith is post with extra request headers.
+func postWith(t *testing.T, d *testutil.Daemon, tok string, ev map[string]any, hdr map[string]string) string {
+	t.Helper()
 	body, _ := json.Marshal(ev)
 	req, _ := http.NewRequest(http.MethodPost, d.URL("/v1/events"), bytes.NewReader(body))
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Mpm-Sent-At", fmt.Sprint(time.Now().UnixNano()))

@@ -113,6 +113,9 @@ func TestDashboardLive(t *testing.T) {
 	post(t, d, tok, hookEvent(sessA, "Notification", map[string]any{"message": "not for B"}))
 	post(t, d, tok, hookEvent(sessB, "Notification", map[string]any{"message": "for B"}))
 	p.waitFor("B's live event only", `document.body.dataset.count === "3"`, 5*time.Second)
+	// A probe (mpm-verify) reaches a page that named its session.
+	postWith(t, d, tok, hookEvent(sessB, "Notification", map[string]any{"message": "probe for B"}), map[string]string{"Mpm-Ephemeral": "1"})
+	p.waitFor("the probe row", `document.body.dataset.count === "4" && [...document.querySelectorAll("#list .row .seq")].some(e => e.textContent === "probe")`, 5*time.Second)
 	p.click(`#sessions li[data-id="` + sessA + `"] input.pick`)
 	p.waitFor("A and B", `document.body.dataset.count === "11"`, 10*time.Second)
 	p.click("#sess-all")
