@@ -1,6 +1,10 @@
 package hook
 
-import "time"
+import (
+	"time"
+
+	"github.com/mpm-dev/mpm/internal/token"
+)
 
 // maxAnswer bounds what Get reads of an answer, headers included.
 const maxAnswer = 1 << 20
@@ -17,8 +21,8 @@ func Get(addr, path, tok string, timeout time.Duration) (status int, body []byte
 	b = append(b, " HTTP/1.0\r\nHost: "...)
 	b = append(b, addr...)
 	if tok != "" {
-		if !validToken(tok) {
-			return 0, nil, errBadToken
+		if !token.Valid(tok) {
+			return 0, nil, token.ErrInvalid
 		}
 		b = append(b, "\r\nAuthorization: Bearer "...)
 		b = append(b, tok...)

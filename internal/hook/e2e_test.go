@@ -16,6 +16,7 @@ import (
 	"github.com/mpm-dev/mpm/internal/hook"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/spool"
+	"github.com/mpm-dev/mpm/internal/token"
 	"github.com/mpm-dev/mpm/internal/testutil"
 )
 
@@ -274,7 +275,7 @@ func TestGetHealthz(t *testing.T) {
 	if err != nil || code != 401 {
 		t.Errorf("Get /metrics without token = %d, %v; want 401", code, err)
 	}
-	tok, err := hook.ReadToken(d.DataDir)
+	tok, err := token.Read(paths.Token(d.DataDir))
 	if err != nil || tok != d.Token() {
 		t.Fatalf("ReadToken = %q, %v", tok, err)
 	}

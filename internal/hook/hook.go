@@ -19,6 +19,7 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/spool"
+	"github.com/mpm-dev/mpm/internal/token"
 )
 
 const (
@@ -143,7 +144,7 @@ func Run(cfg Config, stdin io.Reader) (res Result) {
 	key := newKey()
 	sent := time.Now()
 
-	tok, terr := ReadToken(cfg.DataDir)
+	tok, terr := token.Read(paths.Token(cfg.DataDir))
 	if terr == nil {
 		req := buildRequest(cfg.Addr, tok, key, sent.UnixNano(), in.data)
 		code, _, err := roundTrip(cfg.Addr, req, sent.Add(cfg.Timeout), false)
@@ -212,34 +213,4 @@ func newKey() string {
 		}
 	}
 	return string(b[:])
-}
-
-// ReadToken reads the daemon's access token from dataDir. It does what
-// token.Read does without linking that package's crypto/rand and fmt, which
-// cost start-up time.
-func ReadToken(dataDir string) (string, error) {
-	b, err := os.ReadFile(paths.Token(dataDir))
-	if err != nil {
-		return "", err
-	}
-	for len(b) > 0 && isSpace(b[len(b)-1]) {
-		b = b[:len(b)-1]
-	}
-	for len(b) > 0 && isSpace(b[0]) {
-		b = b[1:]
-	}
-	if !validToken(string(b)) {
-		return "", errBadToken
-	}
-	return string(b), nil
-}
-
-var errBadToken = tokenError("token file is empty or holds characters a header cannot carry: delete it and restart mpm-wsd")
-
-type tokenError string
-
-func (e tokenError) Error() string { return string(e) }
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }

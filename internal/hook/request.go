@@ -76,19 +76,6 @@ func statusLine(resp []byte) (code int, ok bool, err error) {
 	return code, true, nil
 }
 
-// validToken reports whether tok can go in a header as is.
-func validToken(tok string) bool {
-	if tok == "" || len(tok) > 1024 {
-		return false
-	}
-	for i := 0; i < len(tok); i++ {
-		if tok[i] <= ' ' || tok[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
-
 // hostPort splits "host:port" or "[v6]:port".
 func hostPort(addr string) (host string, port int, err error) {
 	i := len(addr) - 1

@@ -189,18 +189,9 @@ func TestReadInputDeadline(t *testing.T) {
 	}
 }
 
-func TestNewKeyAndToken(t *testing.T) {
+func TestNewKey(t *testing.T) {
 	a, b := newKey(), newKey()
 	if len(a) != 32 || a == b || strings.Trim(a, "0123456789abcdef") != "" {
 		t.Errorf("keys %q %q", a, b)
-	}
-	dir := t.TempDir()
-	os.WriteFile(dir+"/token", []byte("  abc123\n"), 0o600)
-	if tok, err := ReadToken(dir); tok != "abc123" || err != nil {
-		t.Errorf("readToken = %q, %v", tok, err)
-	}
-	os.WriteFile(dir+"/token", []byte("abc\r\nInjected: 1\n"), 0o600)
-	if _, err := ReadToken(dir); err == nil {
-		t.Errorf("readToken accepted a token with a line break")
 	}
 }

@@ -395,7 +395,7 @@ func printTokenHelp(w io.Writer, o Options) {
 	}
 	if t, err := token.Read(tp); err != nil {
 		fmt.Fprintf(w, "(%s does not exist yet: mpm-wsd creates it on its first start.)\n", tp)
-	} else if v := os.Getenv(TokenEnvVar); v != "" && !token.Equal(v, t) {
+	} else if v := os.Getenv(TokenEnvVar); v != "" && v != t {
 		fmt.Fprintf(w, "Warning: %s is set in this shell but differs from %s: the daemon will refuse those events (401).\n", TokenEnvVar, tp)
 	}
 }

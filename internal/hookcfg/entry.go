@@ -2,7 +2,7 @@ package hookcfg
 
 import (
 	"encoding/json"
-	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"runtime"
@@ -201,8 +201,8 @@ func isLoopbackHost(h string) bool {
 	if strings.EqualFold(h, "localhost") {
 		return true
 	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
+	ip, err := netip.ParseAddr(strings.Trim(h, "[]"))
+	return err == nil && ip.IsLoopback()
 }
 
 // commandExecutable returns the executable word of a shell command: the

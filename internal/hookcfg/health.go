@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"time"
+
+	"github.com/mpm-dev/mpm/internal/hook"
 )
 
 // Health is the daemon's /healthz answer.
@@ -32,30 +32,22 @@ type Health struct {
 // HealthTimeout bounds a status check of the daemon.
 const HealthTimeout = time.Second
 
-// CheckDaemon asks http://addr/healthz, within timeout. An error means the
-// daemon did not answer (refused, hung, or something else answered).
+// CheckDaemon asks http://addr/healthz, within timeout (and ctx's deadline,
+// if sooner). An error means the daemon did not answer (refused, hung, or
+// something else answered). It uses mpm-hook's own light HTTP client: this
+// package is linked into mpm-hook, whose start-up time net/http would double.
 func CheckDaemon(ctx context.Context, addr string, timeout time.Duration) (Health, error) {
 	var h Health
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
-	if err != nil {
-		return h, fmt.Errorf("bad daemon address %q: %w", addr, err)
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
+		timeout = time.Until(d)
 	}
-	// No proxy, no keep-alive: a loopback probe.
-	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
-	resp, err := client.Do(req)
+	code, body, err := hook.Get(addr, "/healthz", "", timeout)
 	if err != nil {
 		return h, err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return h, err
-	}
-	h.Status = resp.StatusCode
+	h.Status = code
 	if err := json.Unmarshal(body, &h); err != nil {
-		return h, fmt.Errorf("something answers on %s but it is not mpm-wsd (HTTP %d, body not JSON)", addr, resp.StatusCode)
+		return h, fmt.Errorf("something answers on %s but it is not mpm-wsd (HTTP %d, body not JSON)", addr, code)
 	}
 	if h.Service != "" && h.Service != "mpm-wsd" {
 		return h, fmt.Errorf("%s answers on %s, not mpm-wsd", h.Service, addr)

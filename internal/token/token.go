@@ -1,15 +1,15 @@
-// Package token reads and creates the access token that every mpm endpoint
-// but /healthz requires. The token lives in the data directory, mode 0600.
+// Package token reads the access token that every mpm endpoint but /healthz
+// requires. The token lives in the data directory, mode 0600; mpm-wsd
+// creates it at its first start.
+//
+// mpm-hook links this package, so it imports nothing heavier than os and
+// strings: no fmt, no crypto (creating and comparing tokens is the daemon's
+// business, in internal/wsd).
 package token
 
 import (
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/hex"
 	"errors"
-	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 )
 
@@ -20,6 +20,10 @@ const Header = "Authorization"
 // header, which browsers cannot set on a WebSocket.
 const QueryParam = "token"
 
+// ErrInvalid is returned for a token file that is empty or holds characters
+// an HTTP header cannot carry.
+var ErrInvalid = errors.New("the token file is empty or damaged: delete it and restart mpm-wsd to create a new one")
+
 // Read returns the token stored at path, trimmed of white space.
 func Read(path string) (string, error) {
 	b, err := os.ReadFile(path)
@@ -27,47 +31,22 @@ func Read(path string) (string, error) {
 		return "", err
 	}
 	t := strings.TrimSpace(string(b))
-	if t == "" {
-		return "", fmt.Errorf("token file %s is empty: delete it and restart mpm-wsd to create a new one", path)
+	if !Valid(t) {
+		return "", &os.PathError{Op: "read token", Path: path, Err: ErrInvalid}
 	}
 	return t, nil
 }
 
-// Ensure returns the token stored at path, creating a new random one (mode
-// 0600, directory 0700) when the file does not exist yet. Two processes racing
-// to create it agree on one token: the file is created with O_EXCL.
-func Ensure(path string) (string, error) {
-	if t, err := Read(path); err == nil {
-		return t, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return "", err
+// Valid reports whether t can be a token: 1 to 1024 printable ASCII
+// characters without spaces, so it fits an HTTP header as it is.
+func Valid(t string) bool {
+	if t == "" || len(t) > 1024 {
+		return false
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return "", fmt.Errorf("create data directory: %w", err)
+	for i := 0; i < len(t); i++ {
+		if t[i] <= ' ' || t[i] > '~' {
+			return false
+		}
 	}
-	var raw [32]byte
-	if _, err := rand.Read(raw[:]); err != nil {
-		return "", err
-	}
-	t := hex.EncodeToString(raw[:])
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return Read(path)
-	}
-	if err != nil {
-		return "", fmt.Errorf("create token file: %w", err)
-	}
-	if _, err := f.WriteString(t + "\n"); err != nil {
-		f.Close()
-		return "", err
-	}
-	if err := f.Close(); err != nil {
-		return "", err
-	}
-	return t, nil
-}
-
-// Equal compares two tokens in constant time.
-func Equal(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+	return true
 }

@@ -70,13 +70,13 @@ func (g *guard) tokenOK(r *http.Request, allowQuery bool) bool {
 	if h := r.Header.Get(token.Header); h != "" {
 		const p = "Bearer "
 		if len(h) > len(p) && strings.EqualFold(h[:len(p)], p) {
-			return token.Equal(strings.TrimSpace(h[len(p):]), g.token)
+			return tokenEqual(strings.TrimSpace(h[len(p):]), g.token)
 		}
 		return false
 	}
 	if allowQuery {
 		if q := r.URL.Query().Get(token.QueryParam); q != "" {
-			return token.Equal(q, g.token)
+			return tokenEqual(q, g.token)
 		}
 	}
 	return false

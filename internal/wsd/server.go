@@ -20,7 +20,6 @@ import (
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/sessions"
 	"github.com/mpm-dev/mpm/internal/store"
-	"github.com/mpm-dev/mpm/internal/token"
 	"github.com/mpm-dev/mpm/internal/version"
 )
 
@@ -84,7 +83,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("create data directory %s: %w (set --data-dir to a writable directory)", cfg.DataDir, err)
 	}
 	tokPath := paths.Token(cfg.DataDir)
-	tok, err := token.Ensure(tokPath)
+	tok, err := ensureToken(tokPath)
 	if err != nil {
 		return nil, fmt.Errorf("access token %s: %w", tokPath, err)
 	}
