@@ -16,8 +16,8 @@ import (
 	"github.com/mpm-dev/mpm/internal/hook"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/spool"
-	"github.com/mpm-dev/mpm/internal/token"
 	"github.com/mpm-dev/mpm/internal/testutil"
+	"github.com/mpm-dev/mpm/internal/token"
 )
 
 // hookRun is one finished mpm-hook process.
