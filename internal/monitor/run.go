@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/client"
@@ -45,8 +46,11 @@ var ErrBrokenPipe = errors.New("stdout closed")
 type runner struct {
 	o   Options
 	out *bufio.Writer
-	// ring holds the last Last matching events of the first replay.
-	ring [][]byte
+	// ring holds the last Last matching events of the first replay
+	// (formatted only when printed).
+	ring []client.Event
+	// ringNext is where the next event goes once ring is full.
+	ringNext int
 	// buffering is set until the first replay ends, when Last > 0.
 	buffering bool
 	// printed counts printed events.
@@ -120,16 +124,16 @@ func (r *runner) event(ev client.Event) error {
 	if !r.o.Filter.Match(&ev) {
 		return nil
 	}
-	line := r.o.Format.Line(&ev)
 	if r.buffering {
-		if len(r.ring) == r.o.Last {
-			copy(r.ring, r.ring[1:])
-			r.ring = r.ring[:len(r.ring)-1]
+		if len(r.ring) < r.o.Last {
+			r.ring = append(r.ring, ev)
+		} else {
+			r.ring[r.ringNext] = ev
+			r.ringNext = (r.ringNext + 1) % r.o.Last
 		}
-		r.ring = append(r.ring, line)
 		return nil
 	}
-	return r.print(line)
+	return r.print(r.o.Format.Line(&ev))
 }
 
 // print writes one line and stops at Count.
@@ -149,10 +153,10 @@ func (r *runner) print(line []byte) error {
 func (r *runner) live(uint64) error {
 	if r.buffering {
 		r.buffering = false
-		ring := r.ring
+		ring := slices.Concat(r.ring[r.ringNext:], r.ring[:r.ringNext]) // oldest first
 		r.ring = nil
-		for _, line := range ring {
-			if err := r.print(line); err != nil {
+		for i := range ring {
+			if err := r.print(r.o.Format.Line(&ring[i])); err != nil {
 				return err
 			}
 		}
