@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -39,6 +40,9 @@ func storeFlags(fs *flag.FlagSet, cfg *wsd.Config) {
 	openStore = func(c wsd.Config, log hclog.Logger) (store.Store, error) {
 		if !c.Journal {
 			return store.NewMemory(c.History), nil
+		}
+		if jf.retainEvents < 0 || jf.retainBytes < 0 || jf.retainAge < 0 || jf.retainInterval <= 0 {
+			return nil, fmt.Errorf("--retain-events, --retain-bytes and --retain-age must be 0 (no limit) or more, and --retain-interval more than 0")
 		}
 		return journal.Open(journal.Options{
 			Path: paths.Journal(c.DataDir), Fsync: jf.fsync,

@@ -242,7 +242,12 @@ func TestRetentionKeepsKeysForTheKeyWindow(t *testing.T) {
 func TestRetentionByAgeDropsEverythingButSeqContinues(t *testing.T) {
 	dir := t.TempDir()
 	clock := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	j := openT(t, dir, Options{RetainAge: time.Hour, now: func() time.Time { return clock }})
+	var clockMu sync.Mutex // the retention loop reads the clock too
+	j := openT(t, dir, Options{RetainAge: time.Hour, now: func() time.Time {
+		clockMu.Lock()
+		defer clockMu.Unlock()
+		return clock
+	}})
 	old := clock.Add(-2 * time.Hour)
 	if err := j.Append([]*event.Event{
 		mkEvent(t, 1, "old", "SessionStart", "", "", "", old, 0),
@@ -261,7 +266,9 @@ func TestRetentionByAgeDropsEverythingButSeqContinues(t *testing.T) {
 	if len(infos) != 1 || infos[0].SessionID != "new" {
 		t.Fatalf("sessions %+v, want only the one active within the age limit", infos)
 	}
+	clockMu.Lock()
 	clock = clock.Add(2 * time.Hour)
+	clockMu.Unlock()
 	if err := j.EnforceRetention(); err != nil {
 		t.Fatal(err)
 	}
