@@ -54,6 +54,7 @@ func DefaultConfig() Config {
 		Addr:             paths.Addr(),
 		DataDir:          paths.DataDir(),
 		History:          10000,
+		Journal:          true,
 		MaxEventBytes:    1 << 20,
 		MaxClients:       1000,
 		ClientQueueBytes: 64 << 20,
