@@ -44,6 +44,8 @@ func TestDashboard10k(t *testing.T) {
 	p.navigate(dashURL(d, "tail=0", tok))
 	p.waitFor("10,000 events loaded", fmt.Sprintf(`document.body.dataset.count === "%d" && document.body.dataset.live === "1"`, total), 60*time.Second)
 	loaded := time.Since(start)
+	raw := eval[string](p, `new Promise((res) => { const t0 = performance.now(); let n = 0, bytes = 0; const ws = new WebSocket("ws://" + location.host + "/v1/ws?since=0&tail=0&token=" + sessionStorage.getItem("mpm.token")); ws.onmessage = (m) => { bytes += m.data.length; if (m.data.startsWith('{"type":"events"')) n++; if (m.data.startsWith('{"type":"live"')) { ws.close(); res(n + " frames, " + bytes + " bytes in " + Math.round(performance.now() - t0) + " ms"); } }; })`, awaitPromise())
+	t.Logf("for comparison, the same replay on a bare WebSocket in the loaded page: %s", raw)
 	p.waitFor("rows on screen", `document.querySelectorAll("#list .row").length > 10`, 5*time.Second)
 	t.Logf("10,000 events: navigation to all shown and live in %v (in-page: %s ms from navigation start to live)", loaded.Round(time.Millisecond), eval[string](p, `document.body.dataset.loadMs`))
 	if n := eval[int](p, `document.querySelectorAll("#list .row").length`); n > 200 {

@@ -72,11 +72,14 @@ const conn = new Connection({
     oldestSeq = m.oldest_seq || oldestSeq;
     if (m.truncated && model.count() > 0) notice(`Some events were dropped by the daemon's retention while this page was away (it keeps --history events).`, "gap");
     replaying = true;
+    list.busy = true;
     updateStatus();
   },
   onEvents: addEvents,
   onLive: () => {
     replaying = false;
+    list.busy = false;
+    list.schedule();
     if (!loadMs) {
       loadMs = Math.round(performance.now());
       document.body.dataset.loadMs = String(loadMs);

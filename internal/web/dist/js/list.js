@@ -21,6 +21,7 @@ export class VirtualList {
     this.active = -1;
     this.follow = true;
     this.pending = false;
+    this.busy = false; // a replay is streaming in
     this.spacer = document.createElement("div");
     this.spacer.className = "spacer";
     el.append(this.spacer);
@@ -96,10 +97,14 @@ export class VirtualList {
   schedule() {
     if (this.pending) return;
     this.pending = true;
-    requestAnimationFrame(() => {
+    const run = () => {
       this.pending = false;
       this.render();
-    });
+    };
+    // While a big replay streams in, draw a few times a second instead of
+    // every frame: the rows on screen change completely each time anyway.
+    if (this.busy) setTimeout(() => requestAnimationFrame(run), 150);
+    else requestAnimationFrame(run);
   }
 
   // render places the visible rows; call refresh() to rebuild them.
