@@ -36,6 +36,11 @@ type Event struct {
 	Key string
 	// Ephemeral marks a probe that is fanned out but never stored.
 	Ephemeral bool
+	// Origin names the machine+user an event came from in fleet mode;
+	// empty for events ingested locally.
+	Origin string
+	// OriginSeq is the event's seq at its origin (fleet mode); 0 locally.
+	OriginSeq uint64
 	// Payload is the original hook JSON, unchanged.
 	Payload []byte
 
@@ -83,6 +88,12 @@ func (e *Event) AppendWire(b []byte) []byte {
 	}
 	if e.Ephemeral {
 		b = append(b, `,"ephemeral":true`...)
+	}
+	if e.Origin != "" {
+		b = append(b, `,"origin":`...)
+		b = AppendString(b, e.Origin)
+		b = append(b, `,"origin_seq":`...)
+		b = strconv.AppendUint(b, e.OriginSeq, 10)
 	}
 	b = append(b, `,"payload":`...)
 	b = append(b, e.Payload...)

@@ -9,13 +9,16 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/hub"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/sessions"
@@ -33,6 +36,10 @@ type Options struct {
 	OpenStore StoreOpener
 	// Static serves the dashboard at /; nil: no dashboard.
 	Static http.Handler
+	// Background are extra loops (fleet mode's publisher or consumer) that
+	// run from Run until shutdown; ctx ends before the ingest loop stops.
+	// An error is logged; it does not stop the daemon.
+	Background []func(ctx context.Context, s *Server) error
 }
 
 // Server is a running mpm-wsd.
@@ -67,6 +74,11 @@ type Server struct {
 	spoolStop chan struct{}
 	// spoolDone is closed when the spool drainer has returned.
 	spoolDone chan struct{}
+	// background are Options.Background.
+	background []func(ctx context.Context, s *Server) error
+	// bgCancel ends the background loops; bgDone counts them.
+	bgCancel context.CancelFunc
+	bgDone   sync.WaitGroup
 }
 
 // New validates cfg, creates the data directory and token, opens the store
@@ -104,16 +116,17 @@ func New(cfg Config, opts Options) (*Server, error) {
 	var raw [8]byte
 	rand.Read(raw[:])
 	s := &Server{
-		cfg:       cfg,
-		log:       log,
-		instance:  hex.EncodeToString(raw[:]),
-		started:   time.Now(),
-		token:     tok,
-		store:     st,
-		tracker:   sessions.NewTracker(infos),
-		m:         newMetrics(),
-		spoolStop: make(chan struct{}),
-		spoolDone: make(chan struct{}),
+		cfg:        cfg,
+		log:        log,
+		instance:   hex.EncodeToString(raw[:]),
+		started:    time.Now(),
+		token:      tok,
+		store:      st,
+		tracker:    sessions.NewTracker(infos),
+		m:          newMetrics(),
+		spoolStop:  make(chan struct{}),
+		spoolDone:  make(chan struct{}),
+		background: opts.Background,
 	}
 	h := hub.New(hub.Config{
 		Store: st, Logger: log.Named("hub"), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
@@ -195,6 +208,17 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	go s.ingest.run()
 	go s.drainSpoolLoop()
+	bgCtx, bgCancel := context.WithCancel(context.Background())
+	s.bgCancel = bgCancel
+	for _, bg := range s.background {
+		s.bgDone.Add(1)
+		go func() {
+			defer s.bgDone.Done()
+			if err := bg(bgCtx, s); err != nil && !errors.Is(err, context.Canceled) {
+				s.log.Error("background loop stopped", "error", err)
+			}
+		}()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.log.Info("mpm-wsd listening", "addr", s.Addr(), "version", version.Version, "instance", s.instance,
@@ -215,6 +239,8 @@ func (s *Server) shutdown() error {
 	defer cancel()
 	close(s.spoolStop)
 	<-s.spoolDone
+	s.bgCancel()
+	s.bgDone.Wait()
 	httpErr := s.http.Shutdown(ctx) // waits for ingest requests in flight
 	hubErr := s.ingest.hub.Shutdown(ctx)
 	s.ingest.stop()
@@ -229,6 +255,29 @@ func (s *Server) shutdown() error {
 	s.log.Info("stopped", "last_seq", s.ingest.last)
 	return errors.Join(httpErr, storeErr)
 }
+
+// Ingest sequences and stores one event like POST /v1/events does (fleet
+// mode's consumer feeds the hub's events through it). ev must come from
+// event.Parse; Received is set here when zero.
+func (s *Server) Ingest(ctx context.Context, ev *event.Event) (seq uint64, duplicate bool, err error) {
+	if ev.Received.IsZero() {
+		ev.Received = time.Now()
+	}
+	res := s.ingest.submit(ctx, ev)
+	return res.seq, res.dup, res.err
+}
+
+// Store is the daemon's event store (fleet mode's publisher reads it).
+func (s *Server) Store() store.Store { return s.store }
+
+// LastSeq is the highest seq stored and published.
+func (s *Server) LastSeq() uint64 { return s.ingest.hub.LastSeq() }
+
+// Logger is the daemon's root logger.
+func (s *Server) Logger() hclog.Logger { return s.log }
+
+// Registry is the Prometheus registry /metrics serves.
+func (s *Server) Registry() *prometheus.Registry { return s.m.reg }
 
 func (s *Server) metricsHandler() http.Handler {
 	return promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{})
