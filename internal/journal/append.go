@@ -25,8 +25,8 @@ func (s *writerStmts) prepare(db *sql.DB) error {
 		st, err = db.Prepare(q)
 		return st
 	}
-	s.event = prep(`INSERT INTO events(seq, received_ns, sent_ns, session_id, event, tool, tool_use_id, cwd, transcript_path, reason, size, payload)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	s.event = prep(`INSERT INTO events(seq, received_ns, sent_ns, session_id, event, tool, tool_use_id, cwd, transcript_path, reason, size, payload, origin, origin_seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	s.key = prep(`INSERT INTO keys(seq, k, received_ns) VALUES (?, ?, ?)`)
 	s.session = prep(`INSERT INTO sessions(session_id, last_seq, last_ns, info) VALUES (?, ?, ?, ?)
 		ON CONFLICT(session_id) DO UPDATE SET last_seq = excluded.last_seq, last_ns = excluded.last_ns, info = excluded.info`)
@@ -46,7 +46,7 @@ func (s *writerStmts) close() {
 // text fields plus a fixed allowance for the numbers and row overhead.
 func eventSize(ev *event.Event) int64 {
 	return int64(len(ev.Payload) + len(ev.SessionID) + len(ev.Name) + len(ev.Tool) + len(ev.ToolUseID) +
-		len(ev.Cwd) + len(ev.TranscriptPath) + len(ev.Reason) + 48)
+		len(ev.Cwd) + len(ev.TranscriptPath) + len(ev.Reason) + len(ev.Origin) + 48)
 }
 
 // Append implements store.Store: the batch, its idempotency keys, the
@@ -83,7 +83,7 @@ func (j *Journal) Append(evs []*event.Event) error {
 			sent = ev.Sent.UnixNano()
 		}
 		if _, err := insEvent.Exec(int64(ev.Seq), recv, sent, ev.SessionID, ev.Name, ev.Tool,
-			ev.ToolUseID, ev.Cwd, ev.TranscriptPath, ev.Reason, size, ev.Payload); err != nil {
+			ev.ToolUseID, ev.Cwd, ev.TranscriptPath, ev.Reason, size, ev.Payload, ev.Origin, int64(ev.OriginSeq)); err != nil {
 			return fmt.Errorf("journal: store event %d: %w", ev.Seq, err)
 		}
 		if ev.Key != "" {

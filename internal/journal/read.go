@@ -21,7 +21,7 @@ type readerStmts struct {
 }
 
 // eventCols are the columns scanEvent reads, in order.
-const eventCols = `seq, received_ns, sent_ns, session_id, event, tool, tool_use_id, cwd, transcript_path, reason, payload`
+const eventCols = `seq, received_ns, sent_ns, session_id, event, tool, tool_use_id, cwd, transcript_path, reason, payload, origin, origin_seq`
 
 func (s *readerStmts) prepare(db *sql.DB) error {
 	var err error
@@ -124,12 +124,13 @@ func scanEvents(st *sql.Stmt, desc bool, args ...any) ([]*event.Event, error) {
 	var out []*event.Event
 	for rows.Next() {
 		var ev event.Event
-		var seq, recv, sent int64
+		var seq, recv, sent, originSeq int64
 		if err := rows.Scan(&seq, &recv, &sent, &ev.SessionID, &ev.Name, &ev.Tool, &ev.ToolUseID,
-			&ev.Cwd, &ev.TranscriptPath, &ev.Reason, &ev.Payload); err != nil {
+			&ev.Cwd, &ev.TranscriptPath, &ev.Reason, &ev.Payload, &ev.Origin, &originSeq); err != nil {
 			return nil, fmt.Errorf("journal: read: %w", err)
 		}
 		ev.Seq = uint64(seq)
+		ev.OriginSeq = uint64(originSeq)
 		ev.Received = time.Unix(0, recv)
 		if sent != 0 {
 			ev.Sent = time.Unix(0, sent)

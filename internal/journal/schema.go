@@ -10,14 +10,19 @@ import (
 	"github.com/mpm-dev/mpm/internal/sessions"
 )
 
-// schemaVersion is PRAGMA user_version of the layout below.
-const schemaVersion = 1
+// schemaVersion is PRAGMA user_version of the layout below plus the
+// migrations in createSchema. Layout 2 added events.origin and
+// events.origin_seq (fleet mode).
+const schemaVersion = 2
 
 // schema is the journal's layout. Times are Unix nanoseconds; empty strings
 // are stored as ”. Users may read the file with the sqlite3 shell.
 //
 //	events   one row per accepted event; payload is the hook JSON byte for
-//	         byte; size is what the event counts against --retain-bytes.
+//	         byte; size is what the event counts against --retain-bytes;
+//	         origin and origin_seq (added by migrateV2) name the machine an
+//	         event came from in fleet mode and its seq there ('' and 0 for
+//	         local events).
 //	keys     idempotency keys, by the seq of the event they were stored with.
 //	sessions the session summaries (sessions.Info as JSON), kept in step
 //	         with events in the same transaction.
@@ -101,22 +106,67 @@ func quickCheck(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// createSchema creates the tables of a new journal; it is a no-op on an
-// existing one.
+// createSchema creates the tables of a new journal and migrates an older
+// layout to schemaVersion; it is a no-op on an up-to-date one.
 func createSchema(ctx context.Context, db *sql.DB) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("create journal schema: %w", err)
 	}
 	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("read journal header: %w", err)
+	}
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("create journal schema: %w", err)
+	}
+	if v < 2 {
+		if err := migrateV2(ctx, tx); err != nil {
+			return err
+		}
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 		return fmt.Errorf("create journal schema: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("create journal schema: %w", err)
+	}
+	return nil
+}
+
+// migrateV2 adds the fleet-mode columns origin and origin_seq to events
+// (layout 1 -> 2). Existing rows get ” and 0: they were ingested locally.
+// A column that is already there (an interrupted migration cannot leave
+// one, but a hand-edited file might) is left alone.
+func migrateV2(ctx context.Context, tx *sql.Tx) error {
+	have := map[string]bool{}
+	rows, err := tx.QueryContext(ctx, "SELECT name FROM pragma_table_info('events')")
+	if err != nil {
+		return fmt.Errorf("migrate journal to layout 2: %w", err)
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return fmt.Errorf("migrate journal to layout 2: %w", err)
+		}
+		have[name] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("migrate journal to layout 2: %w", err)
+	}
+	for _, col := range []struct{ name, def string }{
+		{"origin", "origin TEXT NOT NULL DEFAULT ''"},
+		{"origin_seq", "origin_seq INTEGER NOT NULL DEFAULT 0"},
+	} {
+		if have[col.name] {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "ALTER TABLE events ADD COLUMN "+col.def); err != nil {
+			return fmt.Errorf("migrate journal to layout 2 (add events.%s): %w", col.name, err)
+		}
 	}
 	return nil
 }
