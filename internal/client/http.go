@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/sessions"
 )
 
@@ -51,19 +52,7 @@ func IsStatus(err error, code int) bool {
 }
 
 // Health is the decoded /healthz answer.
-type Health struct {
-	OK        bool    `json:"ok"`
-	Service   string  `json:"service"`
-	Version   string  `json:"version"`
-	Pid       int     `json:"pid"`
-	Instance  string  `json:"instance"`
-	Uptime    float64 `json:"uptime_seconds"`
-	Clients   int     `json:"clients"`
-	LastSeq   uint64  `json:"last_seq"`
-	Store     string  `json:"store"`
-	StoreNote string  `json:"store_note,omitempty"`
-	Error     string  `json:"error,omitempty"`
-}
+type Health = protocol.Health
 
 // NotMPMError says that something other than mpm-wsd answered on the address.
 type NotMPMError struct {

@@ -298,9 +298,9 @@ func runStatus(args []string, stdout, stderr io.Writer, opts Options) int {
 	case err != nil:
 		fmt.Fprintf(stdout, "daemon: not answering on %s (%v).\n  Start it: mpm-manager start (or run mpm-wsd). Command hooks spool events meanwhile; http hooks lose them.\n", o.Addr, err)
 	case !h.OK:
-		fmt.Fprintf(stdout, "daemon: %s %s (pid %d) on %s answers but is not healthy (HTTP %d); mpm-manager restarts it, or run mpm-manager restart.\n", h.Service, h.Version, h.PID, o.Addr, h.Status)
+		fmt.Fprintf(stdout, "daemon: %s %s (pid %d) on %s answers but is not healthy (HTTP %d); mpm-manager restarts it, or run mpm-manager restart.\n", h.Service, h.Version, h.Pid, o.Addr, h.Status)
 	default:
-		fmt.Fprintf(stdout, "daemon: %s %s (pid %d) answering on %s, up %.0fs, last seq %d.\n", h.Service, h.Version, h.PID, o.Addr, h.UptimeSeconds, h.LastSeq)
+		fmt.Fprintf(stdout, "daemon: %s %s (pid %d) answering on %s, up %.0fs, last seq %d.\n", h.Service, h.Version, h.Pid, o.Addr, h.Uptime, h.LastSeq)
 	}
 	if !r.Wired() {
 		fmt.Fprintln(stdout, "mpm-hook is not wired into any settings file: run mpm-hook install.")

@@ -7,24 +7,12 @@ import (
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/hook"
+	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
-// Health is the daemon's /healthz answer.
+// Health is the daemon's /healthz answer and the HTTP status it came with.
 type Health struct {
-	// OK is true when the daemon's broadcast loop answered.
-	OK bool `json:"ok"`
-	// Service names the program ("mpm-wsd").
-	Service string `json:"service"`
-	// Version is the daemon's build version.
-	Version string `json:"version"`
-	// PID is the daemon's process id.
-	PID int `json:"pid"`
-	// Instance changes at every daemon start.
-	Instance string `json:"instance"`
-	// UptimeSeconds is how long the daemon has run.
-	UptimeSeconds float64 `json:"uptime_seconds"`
-	// LastSeq is the last event sequence number.
-	LastSeq int64 `json:"last_seq"`
+	protocol.Health
 	// Status is the HTTP status code of the answer.
 	Status int `json:"-"`
 }
@@ -49,7 +37,7 @@ func CheckDaemon(ctx context.Context, addr string, timeout time.Duration) (Healt
 	if err := json.Unmarshal(body, &h); err != nil {
 		return h, fmt.Errorf("something answers on %s but it is not mpm-wsd (HTTP %d, body not JSON)", addr, code)
 	}
-	if h.Service != "" && h.Service != "mpm-wsd" {
+	if h.Service != "" && h.Service != protocol.ServiceName {
 		return h, fmt.Errorf("%s answers on %s, not mpm-wsd", h.Service, addr)
 	}
 	return h, nil

@@ -131,7 +131,7 @@ func TestStatusAndHTTPHookAgainstDaemon(t *testing.T) {
 func TestCheckDaemonNotMpm(t *testing.T) {
 	d := testutil.StartDaemon(t)
 	h, err := CheckDaemon(context.Background(), d.Addr, 5*time.Second)
-	if err != nil || !h.OK || h.Service != "mpm-wsd" || h.PID != d.Pid() {
+	if err != nil || !h.OK || h.Service != "mpm-wsd" || h.Pid != d.Pid() {
 		t.Fatalf("health %+v err %v", h, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/store"
 )
 
@@ -89,8 +90,8 @@ func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
 		conn.Close()
 		return err
 	}
-	c.control = append(c.control, mustJSON(Hello{
-		Type: "hello", Protocol: Protocol, Instance: h.cfg.Instance, Version: h.cfg.Version,
+	c.control = append(c.control, mustJSON(protocol.Hello{
+		Type: "hello", Protocol: protocol.Version, Instance: h.cfg.Instance, Version: h.cfg.Version,
 		LastSeq: h.LastSeq(), OldestSeq: h.cfg.Store.OldestSeq(), ServerTime: time.Now().UTC(),
 		HeartbeatMS: h.cfg.Heartbeat.Milliseconds(),
 	}))
@@ -148,7 +149,7 @@ func (c *Client) enqueue(evs []*event.Event) {
 		added = true
 	}
 	if c.queued > c.hub.cfg.QueueBytes {
-		c.closeCode = CloseSlowConsumer
+		c.closeCode = protocol.CloseSlowConsumer
 		c.closeReason = fmt.Sprintf("slow consumer: %d bytes queued; reconnect with since=%d", c.queued, c.lastSent.Load())
 		c.log.Warn("dropping slow client", "queued_bytes", c.queued, "limit", c.hub.cfg.QueueBytes, "last_sent", c.lastSent.Load())
 		c.queue, c.queued = nil, 0
@@ -207,22 +208,22 @@ func (c *Client) readPump() {
 
 // handle acts on one client message.
 func (c *Client) handle(data []byte) {
-	var msg ClientMsg
+	var msg protocol.ClientMsg
 	if err := json.Unmarshal(data, &msg); err != nil {
-		c.sendControl(mustJSON(ErrorMsg{Type: "error", Error: "message is not JSON: " + err.Error()}))
+		c.sendControl(mustJSON(protocol.ErrorMsg{Type: "error", Error: "message is not JSON: " + err.Error()}))
 		return
 	}
 	switch msg.Type {
 	case "subscribe":
 		if msg.Tail < 0 {
-			c.sendControl(mustJSON(ErrorMsg{Type: "error", Error: "tail must be >= 0"}))
+			c.sendControl(mustJSON(protocol.ErrorMsg{Type: "error", Error: "tail must be >= 0"}))
 			return
 		}
 		c.hub.subscribe(c, Subscription{Sessions: msg.Sessions, Since: msg.Since, Tail: msg.Tail})
 	case "ping":
 		c.sendControl([]byte(`{"type":"pong"}`))
 	default:
-		c.sendControl(mustJSON(ErrorMsg{Type: "error", Error: fmt.Sprintf("unknown message type %q: expected subscribe or ping", msg.Type)}))
+		c.sendControl(mustJSON(protocol.ErrorMsg{Type: "error", Error: fmt.Sprintf("unknown message type %q: expected subscribe or ping", msg.Type)}))
 	}
 }
 
@@ -260,7 +261,7 @@ func (c *Client) pump() error {
 				return err
 			}
 			if time.Since(lastWrite) >= c.hub.cfg.Heartbeat-c.hub.cfg.Heartbeat/10 {
-				hb := mustJSON(Heartbeat{Type: "heartbeat", LastSeq: c.hub.LastSeq(), ServerTime: time.Now().UTC()})
+				hb := mustJSON(protocol.Heartbeat{Type: "heartbeat", LastSeq: c.hub.LastSeq(), ServerTime: time.Now().UTC()})
 				if err := c.write(hb); err != nil {
 					return err
 				}
@@ -321,7 +322,7 @@ func (c *Client) superseded() bool {
 func (c *Client) replay(r *replay) (bool, error) {
 	st := c.hub.cfg.Store
 	oldest := st.OldestSeq()
-	msg := Subscribed{Type: "subscribed", Sessions: r.sub.Sessions, Since: r.sub.Since, ReplayTo: r.upto, OldestSeq: oldest}
+	msg := protocol.Subscribed{Type: "subscribed", Sessions: r.sub.Sessions, Since: r.sub.Since, ReplayTo: r.upto, OldestSeq: oldest}
 	if msg.Sessions == nil {
 		msg.Sessions = []string{}
 	}
@@ -369,7 +370,7 @@ func (c *Client) replay(r *replay) (bool, error) {
 	if r.sub.Since == nil || *r.sub.Since < r.upto {
 		c.lastSent.Store(r.upto)
 	}
-	return true, c.write(mustJSON(Live{Type: "live", Seq: r.upto}))
+	return true, c.write(mustJSON(protocol.Live{Type: "live", Seq: r.upto}))
 }
 
 var (

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
 var (
@@ -178,16 +180,7 @@ func (d *Daemon) Done() <-chan struct{} { return d.done }
 func (d *Daemon) URL(path string) string { return "http://" + d.Addr + path }
 
 // Health is the decoded /healthz answer.
-type Health struct {
-	OK       bool    `json:"ok"`
-	Service  string  `json:"service"`
-	Version  string  `json:"version"`
-	Pid      int     `json:"pid"`
-	Instance string  `json:"instance"`
-	Uptime   float64 `json:"uptime_seconds"`
-	Clients  int     `json:"clients"`
-	LastSeq  uint64  `json:"last_seq"`
-}
+type Health = protocol.Health
 
 // GetHealth fetches and decodes http://addr/healthz.
 func GetHealth(ctx context.Context, addr string) (Health, int, error) {

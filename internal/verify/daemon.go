@@ -13,36 +13,13 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/supervisor/procinfo"
 	"github.com/mpm-dev/mpm/internal/version"
 )
 
 // Health is the daemon's /healthz answer (docs/protocol.md).
-type Health struct {
-	// OK is true when the daemon's event loop answered.
-	OK bool `json:"ok"`
-	// Service is "mpm-wsd" for our daemon.
-	Service string `json:"service"`
-	// Version is the daemon's build version.
-	Version string `json:"version"`
-	// Pid is the daemon's process id.
-	Pid int `json:"pid"`
-	// Instance changes at every daemon start.
-	Instance string `json:"instance"`
-	// Uptime is how long the daemon has run, in seconds.
-	Uptime float64 `json:"uptime_seconds"`
-	// Clients is the number of WebSocket clients.
-	Clients int `json:"clients"`
-	// LastSeq is the last assigned event sequence number.
-	LastSeq uint64 `json:"last_seq"`
-	// Store is the event store's kind ("memory", "sqlite", ...).
-	Store string `json:"store"`
-	// StoreNote explains a degraded store (e.g. a journal that could not
-	// be opened), empty when all is well.
-	StoreNote string `json:"store_note"`
-	// Error says why OK is false.
-	Error string `json:"error"`
-}
+type Health = protocol.Health
 
 // httpClient is a loopback client: no proxy, no keep-alive.
 func httpClient(timeout time.Duration) *http.Client {

@@ -17,17 +17,18 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/hub"
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/store"
 	"github.com/mpm-dev/mpm/internal/version"
 )
 
-// Request headers of POST /v1/events.
+// Headers of POST /v1/events (docs/protocol.md).
 const (
-	HeaderIdempotencyKey = "Idempotency-Key"
-	HeaderSentAt         = "Mpm-Sent-At"
-	HeaderEphemeral      = "Mpm-Ephemeral"
-	HeaderSeq            = "Mpm-Seq"
-	maxKeyLen            = 128
+	HeaderIdempotencyKey = protocol.HeaderIdempotencyKey
+	HeaderSentAt         = protocol.HeaderSentAt
+	HeaderEphemeral      = protocol.HeaderEphemeral
+	HeaderSeq            = protocol.HeaderSeq
+	maxKeyLen            = protocol.MaxKeyLen
 )
 
 // routes builds the daemon's handler.
@@ -193,19 +194,7 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
 }
 
 // Health is the /healthz answer.
-type Health struct {
-	OK        bool    `json:"ok"`
-	Service   string  `json:"service"`
-	Version   string  `json:"version"`
-	Pid       int     `json:"pid"`
-	Instance  string  `json:"instance"`
-	Uptime    float64 `json:"uptime_seconds"`
-	Clients   int     `json:"clients"`
-	LastSeq   uint64  `json:"last_seq"`
-	Store     string  `json:"store"`
-	StoreNote string  `json:"store_note,omitempty"`
-	Error     string  `json:"error,omitempty"`
-}
+type Health = protocol.Health
 
 // handleHealth is GET /healthz: 200 only if the ingest loop and the hub
 // answer within a short deadline.
@@ -214,7 +203,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	res := s.ingest.submit(ctx, nil)
 	h := Health{
-		OK: res.err == nil, Service: "mpm-wsd", Version: version.Version, Pid: os.Getpid(),
+		OK: res.err == nil, Service: protocol.ServiceName, Version: version.Version, Pid: os.Getpid(),
 		Instance: s.instance, Uptime: time.Since(s.started).Seconds(),
 		Store: s.store.Kind(), StoreNote: s.store.Note(),
 	}

@@ -1,0 +1,136 @@
+// Package protocol is the contract between mpm-wsd and its clients, as
+// docs/protocol.md describes it: the WebSocket messages, the /healthz answer
+// and the ingest headers. The daemon, the shared client, mpm-verify, the
+// installer and the tests all use these types, so the wire has one
+// definition. It imports only time: mpm-hook may link it.
+package protocol
+
+import "time"
+
+// Version is the WebSocket protocol's version, sent in Hello.
+const Version = 1
+
+// ServiceName is what /healthz says in "service" for mpm-wsd.
+const ServiceName = "mpm-wsd"
+
+// Close codes besides the standard ones.
+const (
+	// CloseSlowConsumer closes a client that fell too far behind.
+	CloseSlowConsumer = 4000
+)
+
+// Request and response headers of POST /v1/events.
+const (
+	// HeaderIdempotencyKey makes a repeated delivery of one event a no-op.
+	HeaderIdempotencyKey = "Idempotency-Key"
+	// HeaderSentAt is the sender's clock, Unix nanoseconds.
+	HeaderSentAt = "Mpm-Sent-At"
+	// HeaderEphemeral ("1") marks a probe that is never stored.
+	HeaderEphemeral = "Mpm-Ephemeral"
+	// HeaderSeq answers the seq the event got (or had, for a duplicate).
+	HeaderSeq = "Mpm-Seq"
+	// MaxKeyLen bounds an Idempotency-Key.
+	MaxKeyLen = 128
+)
+
+// Hello is the first message on every WebSocket connection.
+type Hello struct {
+	// Type is "hello".
+	Type string `json:"type"`
+	// Protocol is the protocol version (Version).
+	Protocol int `json:"protocol"`
+	// Instance changes every time the daemon starts.
+	Instance string `json:"instance"`
+	// Version is the daemon's build version.
+	Version string `json:"version"`
+	// LastSeq is the last seq the daemon assigned.
+	LastSeq uint64 `json:"last_seq"`
+	// OldestSeq is the oldest retained seq.
+	OldestSeq uint64 `json:"oldest_seq"`
+	// ServerTime is the daemon's clock.
+	ServerTime time.Time `json:"server_time"`
+	// HeartbeatMS is the heartbeat interval in milliseconds.
+	HeartbeatMS int64 `json:"heartbeat_ms"`
+}
+
+// Subscribed answers a subscribe: what the replay covers.
+type Subscribed struct {
+	// Type is "subscribed".
+	Type string `json:"type"`
+	// Sessions echoes the subscription's sessions ([] for all).
+	Sessions []string `json:"sessions"`
+	// Since echoes the subscription's since (null: live only).
+	Since *uint64 `json:"since"`
+	// ReplayTo is the daemon's last seq when it subscribed: the replay
+	// covers (since, replay_to].
+	ReplayTo uint64 `json:"replay_to"`
+	// OldestSeq is the oldest retained seq.
+	OldestSeq uint64 `json:"oldest_seq"`
+	// Truncated means retention already dropped events after since.
+	Truncated bool `json:"truncated"`
+}
+
+// Live marks the end of a replay: events after it are live.
+type Live struct {
+	// Type is "live".
+	Type string `json:"type"`
+	// Seq is the replay's last seq (replay_to).
+	Seq uint64 `json:"seq"`
+}
+
+// Heartbeat is sent when a connection has been quiet for a heartbeat
+// interval, so browsers (which cannot see pings) notice a dead daemon.
+type Heartbeat struct {
+	// Type is "heartbeat".
+	Type string `json:"type"`
+	// LastSeq is the daemon's last seq (not a cursor: do not resume from it).
+	LastSeq uint64 `json:"last_seq"`
+	// ServerTime is the daemon's clock.
+	ServerTime time.Time `json:"server_time"`
+}
+
+// ErrorMsg answers a client message the server could not understand.
+type ErrorMsg struct {
+	// Type is "error".
+	Type string `json:"type"`
+	// Error says what was wrong.
+	Error string `json:"error"`
+}
+
+// ClientMsg is any message a client sends.
+type ClientMsg struct {
+	// Type is "subscribe" or "ping".
+	Type string `json:"type"`
+	// Sessions lists the sessions to receive; empty means all.
+	Sessions []string `json:"sessions"`
+	// Since asks for a replay of events after it; nil means live only.
+	Since *uint64 `json:"since"`
+	// Tail limits the replay to the last Tail matching events.
+	Tail int `json:"tail"`
+}
+
+// Health is the /healthz answer.
+type Health struct {
+	// OK is true when the daemon's event loop answered.
+	OK bool `json:"ok"`
+	// Service is ServiceName for mpm-wsd.
+	Service string `json:"service"`
+	// Version is the daemon's build version.
+	Version string `json:"version"`
+	// Pid is the daemon's process id.
+	Pid int `json:"pid"`
+	// Instance changes at every daemon start.
+	Instance string `json:"instance"`
+	// Uptime is how long the daemon has run, in seconds.
+	Uptime float64 `json:"uptime_seconds"`
+	// Clients is the number of WebSocket clients.
+	Clients int `json:"clients"`
+	// LastSeq is the last assigned event seq.
+	LastSeq uint64 `json:"last_seq"`
+	// Store is the event store's kind ("memory", "journal").
+	Store string `json:"store"`
+	// StoreNote explains a degraded store, empty when all is well.
+	StoreNote string `json:"store_note,omitempty"`
+	// Error says why OK is false.
+	Error string `json:"error,omitempty"`
+}
