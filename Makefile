@@ -20,9 +20,14 @@ run: build
 test:
 	$(GO) test -race -count=1 ./...
 
-## bench: the benchmark figures (daemon, hook, journal, supervisor); see docs/benchmarks.md
+## bench: the benchmark figures (daemon, hook, journal, supervisor, client); see docs/benchmarks.md
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./internal/wsd/ ./internal/hook/ ./internal/journal/ ./internal/supervisor/ 2>&1 | tee bench.out
+	{ $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 20m ./internal/wsd/ && \
+	  $(GO) test -run '^$$' -bench Hook -timeout 30m ./internal/hook/ && \
+	  $(GO) test -run '^$$' -bench JournalIngest -benchtime 20000x -timeout 20m ./internal/journal/ && \
+	  $(GO) test -run '^$$' -bench JournalStartup -benchtime 1x -timeout 30m ./internal/journal/ && \
+	  $(GO) test -run '^$$' -bench Recovery -benchtime 1x -timeout 20m ./internal/supervisor/ && \
+	  $(GO) test -run '^$$' -bench RoundTrip -benchtime 200x ./internal/verify/ ; } 2>&1 | tee bench.out
 
 ## lint: gofmt and go vet
 lint:
