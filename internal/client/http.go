@@ -71,22 +71,43 @@ func (e *NotMPMError) Error() string {
 // something else answers.
 func (c *Client) Health(ctx context.Context) (Health, error) {
 	var h Health
-	resp, err := c.do(ctx, http.MethodGet, "/healthz", nil, nil, false)
+	raw, err := c.HealthRaw(ctx)
 	if err != nil {
 		return h, err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return h, fmt.Errorf("GET /healthz: %w", err)
+	if err := json.Unmarshal(raw.Body, &h); err != nil || h.Service != Service {
+		return h, &NotMPMError{Addr: c.cfg.Addr, Detail: fmt.Sprintf("GET /healthz answered %d %q", raw.Code, firstLine(raw.Body, 80))}
 	}
-	if err := json.Unmarshal(body, &h); err != nil || h.Service != Service {
-		return h, &NotMPMError{Addr: c.cfg.Addr, Detail: fmt.Sprintf("GET /healthz answered %d %q", resp.StatusCode, firstLine(body, 80))}
-	}
-	if resp.StatusCode != http.StatusOK || !h.OK {
-		return h, fmt.Errorf("mpm-wsd at %s is unhealthy (%d): %s", c.cfg.Addr, resp.StatusCode, h.Error)
+	if raw.Code != http.StatusOK || !h.OK {
+		return h, fmt.Errorf("mpm-wsd at %s is unhealthy (%d): %s", c.cfg.Addr, raw.Code, h.Error)
 	}
 	return h, nil
+}
+
+// RawHealth is the answer to GET /healthz as it came, for a caller that
+// describes whatever answers on the address (mpm-verify names a stranger).
+type RawHealth struct {
+	// Code is the HTTP status code.
+	Code int
+	// Body is the answer's body, at most 1 MiB of it.
+	Body []byte
+}
+
+// HealthRaw fetches /healthz without judging the answer: any HTTP answer
+// is returned, whoever sent it. The error is a *UnreachableError when
+// nothing answered HTTP, or the failure to read the body.
+func (c *Client) HealthRaw(ctx context.Context) (RawHealth, error) {
+	resp, err := c.do(ctx, http.MethodGet, "/healthz", nil, nil, false)
+	if err != nil {
+		return RawHealth{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	raw := RawHealth{Code: resp.StatusCode, Body: body}
+	if err != nil {
+		return raw, fmt.Errorf("GET /healthz: %w", err)
+	}
+	return raw, nil
 }
 
 // Sessions fetches GET /v1/sessions, newest activity first.

@@ -205,7 +205,9 @@ func (c *Client) wsURL() string { return "ws://" + c.cfg.Addr + "/v1/ws" }
 
 // Dial opens a WebSocket to the daemon with the token and the configured
 // Origin, and returns the connection and its hello. The caller subscribes
-// and reads; Stream does all of this and more.
+// and reads; Stream does all of this and more. A refused handshake is a
+// *StatusError, no connection a *UnreachableError, and a connection
+// without a hello (within 10s or ctx's deadline) a *HelloError.
 func (c *Client) Dial(ctx context.Context) (*websocket.Conn, Hello, error) {
 	auth, err := c.authHeader()
 	if err != nil {
@@ -230,20 +232,44 @@ func (c *Client) Dial(ctx context.Context) (*websocket.Conn, Hello, error) {
 		return nil, Hello{}, &UnreachableError{Addr: c.cfg.Addr, Err: err}
 	}
 	conn.SetReadLimit(256 << 20)
-	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	deadline := time.Now().Add(10 * time.Second)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	conn.SetReadDeadline(deadline)
 	var m serverMsg
 	if err := conn.ReadJSON(&m); err != nil {
 		conn.Close()
-		return nil, Hello{}, fmt.Errorf("waiting for the daemon's hello: %w", err)
+		return nil, Hello{}, &HelloError{Err: err}
 	}
 	if m.Type != "hello" {
 		conn.Close()
-		return nil, Hello{}, fmt.Errorf("the daemon's first message is %q, not hello: is this an mpm-wsd?", m.Type)
+		return nil, Hello{}, &HelloError{First: m.Type}
 	}
 	conn.SetReadDeadline(time.Time{})
 	return conn, Hello{Protocol: m.Protocol, Instance: m.Instance, Version: m.Version, LastSeq: m.LastSeq,
 		OldestSeq: m.OldestSeq, ServerTime: m.ServerTime, HeartbeatMS: m.HeartbeatMS}, nil
 }
+
+// HelloError says that the WebSocket opened but the daemon's hello did
+// not come: Err when nothing readable came in time, else First is the type
+// of the message that came instead.
+type HelloError struct {
+	// Err is the read error while waiting for the hello; nil when another
+	// message came first.
+	Err error
+	// First is the type of the first message when it was not a hello.
+	First string
+}
+
+func (e *HelloError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("waiting for the daemon's hello: %v", e.Err)
+	}
+	return fmt.Sprintf("the daemon's first message is %q, not hello: is this an mpm-wsd?", e.First)
+}
+
+func (e *HelloError) Unwrap() error { return e.Err }
 
 // connect runs one connection until it fails. progressed says it reached
 // the end of a replay (the backoff starts over); dial says it failed before
