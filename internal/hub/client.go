@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/hashicorp/go-hclog"
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/protocol"
@@ -18,21 +17,25 @@ import (
 // MaxClientMessage is the read limit for client frames.
 const MaxClientMessage = 64 << 10
 
-// Client is one WebSocket connection: a reader (the goroutine that called
-// Serve) and a writer goroutine that owns every write to the connection.
+// Client is one WebSocket connection: a reader goroutine for its lifetime,
+// and a writer goroutine that exists only while there is something to write
+// (started by kick, gone when the queue is empty), so an idle connection
+// costs one goroutine. At most one writer runs at a time; it does every
+// write to the connection but the close handshake's reply.
 type Client struct {
 	// hub is the hub the client is registered with.
 	hub *Hub
 	// conn is the WebSocket connection.
 	conn *websocket.Conn
-	// log is the client's logger (with its remote address).
-	log hclog.Logger
-	// notify wakes the writer; capacity 1, never blocks a sender.
-	notify chan struct{}
-	// readerDone is closed when the reader returns.
-	readerDone chan struct{}
+	// remote is the peer's address, for logs.
+	remote string
 	// lastSent is the highest seq written to the connection.
 	lastSent atomic.Uint64
+	// timer fires every heartbeat interval to make the writer ping.
+	timer *time.Timer
+	// lastWrite is when the writer last wrote; only the running writer
+	// touches it (writers never overlap).
+	lastWrite time.Time
 
 	// mu guards the fields below, shared by publisher, reader and writer.
 	mu sync.Mutex
@@ -57,6 +60,12 @@ type Client struct {
 	closeReason string
 	// flushFirst makes the writer write the queue before closing.
 	flushFirst bool
+	// pingDue asks the writer for a ping (and a heartbeat if idle).
+	pingDue bool
+	// writing is set while a writer goroutine runs.
+	writing bool
+	// done is set when the connection is finished: no writer starts again.
+	done bool
 }
 
 // replay is a subscription whose history the writer still has to send.
@@ -74,13 +83,7 @@ type replay struct {
 // ErrTooManyClients or ErrClosed (after closing conn with a reason) when the
 // hub refuses it.
 func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
-	c := &Client{
-		hub:        h,
-		conn:       conn,
-		log:        h.cfg.Logger.With("remote", conn.RemoteAddr().String()),
-		notify:     make(chan struct{}, 1),
-		readerDone: make(chan struct{}),
-	}
+	c := &Client{hub: h, conn: conn, remote: conn.RemoteAddr().String(), lastWrite: time.Now()}
 	if err := h.register(c); err != nil {
 		code := websocket.ClosePolicyViolation
 		if err == ErrClosed {
@@ -90,25 +93,37 @@ func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
 		conn.Close()
 		return err
 	}
-	c.control = append(c.control, mustJSON(protocol.Hello{
+	c.sendControl(mustJSON(protocol.Hello{ // hello goes out at once, subscribed or not
 		Type: "hello", Protocol: protocol.Version, Instance: h.cfg.Instance, Version: h.cfg.Version,
 		LastSeq: h.LastSeq(), OldestSeq: h.cfg.Store.OldestSeq(), ServerTime: time.Now().UTC(),
 		HeartbeatMS: h.cfg.Heartbeat.Milliseconds(),
 	}))
-	c.signal() // hello goes out at once, subscribed or not
 	if initial != nil {
 		h.subscribe(c, *initial)
 	}
-	go c.writePump()
+	c.timer = time.AfterFunc(h.cfg.Heartbeat, c.tick)
 	go c.readPump()
 	return nil
 }
 
-// signal wakes the writer without blocking.
-func (c *Client) signal() {
-	select {
-	case c.notify <- struct{}{}:
-	default:
+// kick starts a writer unless one runs or the connection is finished.
+// Callers hold c.mu.
+func (c *Client) kick() {
+	if !c.writing && !c.done {
+		c.writing = true
+		go c.writePump()
+	}
+}
+
+// tick is the heartbeat timer: it asks the writer for a ping.
+func (c *Client) tick() {
+	c.mu.Lock()
+	c.pingDue = true
+	c.kick()
+	done := c.done
+	c.mu.Unlock()
+	if !done {
+		c.timer.Reset(c.hub.cfg.Heartbeat)
 	}
 }
 
@@ -123,8 +138,8 @@ func (c *Client) setSubscription(sub Subscription, upto uint64) {
 	}
 	c.queue, c.queued = nil, 0
 	c.pending = &replay{sub: sub, upto: upto}
+	c.kick()
 	c.mu.Unlock()
-	c.signal()
 }
 
 // enqueue is called by Publish with the hub lock held. A client whose queue
@@ -151,16 +166,16 @@ func (c *Client) enqueue(evs []*event.Event) {
 	if c.queued > c.hub.cfg.QueueBytes {
 		c.closeCode = protocol.CloseSlowConsumer
 		c.closeReason = fmt.Sprintf("slow consumer: %d bytes queued; reconnect with since=%d", c.queued, c.lastSent.Load())
-		c.log.Warn("dropping slow client", "queued_bytes", c.queued, "limit", c.hub.cfg.QueueBytes, "last_sent", c.lastSent.Load())
+		c.hub.cfg.Logger.Warn("dropping slow client", "remote", c.remote, "queued_bytes", c.queued, "limit", c.hub.cfg.QueueBytes, "last_sent", c.lastSent.Load())
 		c.queue, c.queued = nil, 0
 		if m := c.hub.cfg.Metrics; m != nil {
 			m.SlowDropped.Inc()
 		}
 	}
-	c.mu.Unlock()
 	if added || c.closeCode != 0 {
-		c.signal()
+		c.kick()
 	}
+	c.mu.Unlock()
 }
 
 // closeAfterQueue makes the writer write what is queued, then close.
@@ -169,24 +184,22 @@ func (c *Client) closeAfterQueue(code int, reason string) {
 	if c.closeCode == 0 {
 		c.closeCode, c.closeReason, c.flushFirst = code, reason, true
 	}
+	c.kick()
 	c.mu.Unlock()
-	c.signal()
 }
 
 // sendControl queues a message for the writer.
 func (c *Client) sendControl(msg []byte) {
 	c.mu.Lock()
 	c.control = append(c.control, msg)
+	c.kick()
 	c.mu.Unlock()
-	c.signal()
 }
 
-// readPump reads client messages until the connection fails or closes.
+// readPump reads client messages until the connection fails or closes;
+// the client's life ends with it.
 func (c *Client) readPump() {
-	defer func() {
-		close(c.readerDone)
-		c.hub.unregister(c)
-	}()
+	defer c.finish()
 	wait := 2*c.hub.cfg.Heartbeat + c.hub.cfg.WriteTimeout
 	c.conn.SetReadLimit(MaxClientMessage)
 	c.conn.SetReadDeadline(time.Now().Add(wait))
@@ -197,7 +210,7 @@ func (c *Client) readPump() {
 		_, data, err := c.conn.ReadMessage()
 		if err != nil {
 			if websocket.IsUnexpectedCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
-				c.log.Debug("client connection ended", "error", err)
+				c.hub.cfg.Logger.Debug("client connection ended", "remote", c.remote, "error", err)
 			}
 			return
 		}
@@ -227,54 +240,65 @@ func (c *Client) handle(data []byte) {
 	}
 }
 
-// writePump owns every write to the connection.
+// finish ends the client: no writer starts again, the connection closes
+// (a running writer's next write fails at once), the hub forgets it.
+func (c *Client) finish() {
+	c.mu.Lock()
+	c.done = true
+	c.mu.Unlock()
+	c.timer.Stop()
+	c.conn.Close()
+	c.hub.unregister(c)
+	c.hub.wg.Done()
+}
+
+// writePump writes what is queued until nothing is left, then exits.
 func (c *Client) writePump() {
-	defer c.hub.wg.Done()
-	defer c.conn.Close()
-	defer c.hub.unregister(c)
-	if err := c.pump(); err != nil {
-		if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
-			c.log.Warn("dropping stalled client: a write took longer than the write timeout", "timeout", c.hub.cfg.WriteTimeout, "last_sent", c.lastSent.Load())
-			if m := c.hub.cfg.Metrics; m != nil {
-				m.SlowDropped.Inc()
-			}
-		} else {
-			c.log.Debug("client writer ended", "error", err)
+	err := c.pump()
+	if err == nil {
+		return
+	}
+	c.mu.Lock()
+	c.done = true
+	c.mu.Unlock()
+	c.conn.Close() // the reader ends, and with it the client
+	if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
+		c.hub.cfg.Logger.Warn("dropping stalled client: a write took longer than the write timeout", "remote", c.remote, "timeout", c.hub.cfg.WriteTimeout, "last_sent", c.lastSent.Load())
+		if m := c.hub.cfg.Metrics; m != nil {
+			m.SlowDropped.Inc()
 		}
+	} else if err != errClosing {
+		c.hub.cfg.Logger.Debug("client writer ended", "remote", c.remote, "error", err)
 	}
 }
 
-// pump writes until the connection closes or fails; it returns the error
-// that ended it, or nil.
+// errClosing ends the writer after it sent a close frame.
+var errClosing = fmt.Errorf("connection closed by the hub")
+
+// pump does the writer's work: it returns nil when nothing is left to write
+// (after clearing c.writing under the lock, so the next kick starts a new
+// writer), or the error that ends the connection.
 func (c *Client) pump() error {
-	ticker := time.NewTicker(c.hub.cfg.Heartbeat)
-	defer ticker.Stop()
-	lastWrite := time.Now()
 	for {
-		select {
-		case <-c.notify:
-		case <-c.readerDone:
-			return nil
-		case <-ticker.C:
-			deadline := time.Now().Add(c.hub.cfg.WriteTimeout)
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, deadline); err != nil {
-				return err
-			}
-			if time.Since(lastWrite) >= c.hub.cfg.Heartbeat-c.hub.cfg.Heartbeat/10 {
-				hb := mustJSON(protocol.Heartbeat{Type: "heartbeat", LastSeq: c.hub.LastSeq(), ServerTime: time.Now().UTC()})
-				if err := c.write(hb); err != nil {
-					return err
-				}
-				lastWrite = time.Now()
-			}
-			continue
-		}
 		c.mu.Lock()
-		control, pending, queue := c.control, c.pending, c.queue
-		c.control, c.pending, c.queue, c.queued = nil, nil, nil, 0
+		control, pending, queue, ping := c.control, c.pending, c.queue, c.pingDue
 		code, reason, flush := c.closeCode, c.closeReason, c.flushFirst
+		if len(control) == 0 && pending == nil && len(queue) == 0 && !ping && code == 0 {
+			c.writing = false
+			c.mu.Unlock()
+			return nil
+		}
+		c.control, c.pending, c.queue, c.queued, c.pingDue = nil, nil, nil, 0, false
 		c.mu.Unlock()
 
+		if ping {
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.cfg.WriteTimeout)); err != nil {
+				return err
+			}
+			if time.Since(c.lastWrite) >= c.hub.cfg.Heartbeat-c.hub.cfg.Heartbeat/10 {
+				control = append(control, mustJSON(protocol.Heartbeat{Type: "heartbeat", LastSeq: c.hub.LastSeq(), ServerTime: time.Now().UTC()}))
+			}
+		}
 		for _, m := range control {
 			if err := c.write(m); err != nil {
 				return err
@@ -294,12 +318,14 @@ func (c *Client) pump() error {
 				return err
 			}
 		}
-		lastWrite = time.Now()
+		if len(control) > 0 || pending != nil || len(queue) > 0 {
+			c.lastWrite = time.Now()
+		}
 		if code != 0 {
 			// A slow client's socket may be full: give the close frame the
 			// whole write timeout to get through, so the reason arrives.
 			c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(c.hub.cfg.WriteTimeout))
-			return nil
+			return errClosing
 		}
 	}
 }
@@ -339,7 +365,7 @@ func (c *Client) replay(r *replay) (bool, error) {
 		if r.sub.Tail > 0 {
 			evs, err := st.Tail(after, r.upto, f, r.sub.Tail)
 			if err != nil {
-				c.log.Error("replay failed", "error", err)
+				c.hub.cfg.Logger.Error("replay failed", "remote", c.remote, "error", err)
 				return false, err
 			}
 			if err := c.writeEvents(evs, false); err != nil {
@@ -349,7 +375,7 @@ func (c *Client) replay(r *replay) (bool, error) {
 			for after < r.upto {
 				evs, err := st.Read(after, r.upto, f, c.hub.cfg.ReplayPage)
 				if err != nil {
-					c.log.Error("replay failed", "error", err)
+					c.hub.cfg.Logger.Error("replay failed", "remote", c.remote, "error", err)
 					return false, err
 				}
 				if len(evs) == 0 {
