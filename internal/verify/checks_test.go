@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,8 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/mpm-dev/mpm/internal/managerstate"
 	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/spool"
 	"github.com/mpm-dev/mpm/internal/testutil"
 )
@@ -247,19 +252,68 @@ func TestTextOutput(t *testing.T) {
 func TestRoundTripTimesOutWithoutDelivery(t *testing.T) {
 	d := testutil.StartDaemon(t)
 	e := newEnv(t, d.Addr, d.DataDir)
-	// A dialer that subscribes to another session than the probe's: the
+	// The WebSocket subscribes to another session than the probe's: the
 	// daemon never delivers the probe to it, and the check must say so
 	// within the timeout rather than hang.
 	r := e.run(func(c *Config) {
 		c.Timeout = 2 * time.Second
-		c.Dialer = wrongSessionDialer{}
+		c.subscribeTo = []string{"someone-else"}
 	})
 	want(t, r, "websocket", OK, "", "")
 	want(t, r, "round-trip", Fail, "did not come back over the WebSocket within 2s", "mpm-manager restart")
 }
 
-type wrongSessionDialer struct{}
+// fakeDaemon serves /healthz and /v1/sessions like mpm-wsd (accepting the
+// token in dataDir) and answers /v1/ws with ws.
+func fakeDaemon(t *testing.T, dataDir string, ws http.HandlerFunc) string {
+	t.Helper()
+	tok := strings.Repeat("cd", 32)
+	if err := os.WriteFile(paths.Token(dataDir), []byte(tok+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(protocol.Health{OK: true, Service: protocol.ServiceName, Version: "dev", Store: "memory"})
+	})
+	mux.HandleFunc("/v1/sessions", func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer "+tok {
+			http.Error(w, "bad token", http.StatusUnauthorized)
+			return
+		}
+		w.Write([]byte(`{"sessions":[]}`))
+	})
+	mux.HandleFunc("/v1/ws", ws)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return l.Addr().String()
+}
 
-func (wrongSessionDialer) Dial(ctx context.Context, addr, tok string, sessions []string) (Conn, error) {
-	return GorillaDialer{}.Dial(ctx, addr, tok, []string{"someone-else"})
+func TestWebSocketRefusedOrWithoutHello(t *testing.T) {
+	dataDir := t.TempDir()
+	addr := fakeDaemon(t, dataDir, func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "origin not allowed", http.StatusForbidden)
+	})
+	r := newEnv(t, addr, dataDir).run()
+	want(t, r, "token", OK, "the daemon accepts it", "")
+	want(t, r, "websocket", Fail, "the handshake was refused with HTTP 403; origin not allowed", "refused the Origin or Host")
+	want(t, r, "round-trip", Skip, "handshake failed", "")
+
+	up := websocket.Upgrader{}
+	dataDir = t.TempDir()
+	addr = fakeDaemon(t, dataDir, func(w http.ResponseWriter, r *http.Request) {
+		c, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.WriteJSON(map[string]string{"type": "welcome"})
+		c.ReadMessage()
+	})
+	r = newEnv(t, addr, dataDir).run()
+	want(t, r, "websocket", Fail, `the first message is not a hello: "welcome"`, "another protocol version")
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -20,14 +19,6 @@ import (
 
 // Health is the daemon's /healthz answer (docs/protocol.md).
 type Health = protocol.Health
-
-// httpClient is a loopback client: no proxy, no keep-alive.
-func httpClient(timeout time.Duration) *http.Client {
-	return &http.Client{
-		Timeout:   timeout,
-		Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true},
-	}
-}
 
 // startFix is how to get a daemon running on addr.
 func startFix(addr string) string {
@@ -109,21 +100,15 @@ func checkDaemon(ctx context.Context, st *state) Result {
 // getHealth asks /healthz and decodes the answer. err is set when the
 // answer is not HTTP or not a JSON object.
 func getHealth(ctx context.Context, cfg Config) (Health, int, []byte, error) {
-	var h Health
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+cfg.Addr+"/healthz", nil)
+	c, err := apiClient(cfg, "")
 	if err != nil {
-		return h, 0, nil, err
+		return Health{}, 0, nil, err
 	}
-	resp, err := httpClient(cfg.Timeout).Do(req)
+	raw, err := c.HealthRaw(ctx)
 	if err != nil {
-		return h, 0, nil, errors.Unwrap(err) // drop the "Get URL:" prefix
+		return Health{}, raw.Code, raw.Body, cause(err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return h, resp.StatusCode, body, err
-	}
-	return parseHealth(body), resp.StatusCode, body, nil
+	return parseHealth(raw.Body), raw.Code, raw.Body, nil
 }
 
 // parseHealth decodes a /healthz body; anything that is not a JSON object

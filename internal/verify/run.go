@@ -5,6 +5,8 @@ import (
 	"net"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/version"
 )
@@ -49,8 +51,6 @@ type Config struct {
 	Timeout time.Duration
 	// Session is a session id for which to print the dashboard URL.
 	Session string
-	// Dialer opens WebSocket connections (default: gorilla/websocket).
-	Dialer Dialer
 	// Service asks the OS service manager about mpm-manager; nil leaves
 	// the service out of the manager check.
 	Service func(ctx context.Context) []ServiceState
@@ -59,6 +59,9 @@ type Config struct {
 	// HookRunTimeout bounds `mpm-hook help` when checking that the hook
 	// binary runs (default 5s).
 	HookRunTimeout time.Duration
+	// subscribeTo, when set (tests), replaces the probe's session in the
+	// WebSocket's subscription: the probe then never comes back.
+	subscribeTo []string
 }
 
 func (c Config) withDefaults() Config {
@@ -70,9 +73,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
-	}
-	if c.Dialer == nil {
-		c.Dialer = GorillaDialer{}
 	}
 	if c.LookupHost == nil {
 		c.LookupHost = net.DefaultResolver.LookupHost
@@ -98,7 +98,7 @@ type state struct {
 	tokenAccepted bool
 	// conn is the WebSocket opened by the websocket check, subscribed to
 	// probeSession; nil when the handshake failed.
-	conn Conn
+	conn *websocket.Conn
 	// probeSession is the private session id of the round-trip probe.
 	probeSession string
 }
@@ -121,7 +121,7 @@ func Run(ctx context.Context, cfg Config) Report {
 		r.Checks = append(r.Checks, check(ctx, st))
 	}
 	if st.conn != nil {
-		st.conn.Close()
+		closeConn(st.conn)
 	}
 	r.OK = r.Count(Fail) == 0
 	if st.token != "" {

@@ -2,16 +2,14 @@ package verify
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"os"
 	"runtime"
-	"strings"
 
+	"github.com/mpm-dev/mpm/internal/client"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/token"
 )
@@ -94,32 +92,20 @@ func checkToken(ctx context.Context, st *state) Result {
 // getSessions asks GET /v1/sessions with the token and returns the status,
 // an error body's first line, and the number of sessions on success.
 func getSessions(ctx context.Context, cfg Config, tok string) (code int, body string, n int, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+cfg.Addr+"/v1/sessions", nil)
+	c, err := apiClient(cfg, tok)
 	if err != nil {
 		return 0, "", 0, err
 	}
-	req.Header.Set(token.Header, "Bearer "+tok)
-	resp, err := httpClient(cfg.Timeout).Do(req)
-	if err != nil {
-		return 0, "", 0, errors.Unwrap(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if resp.StatusCode != http.StatusOK {
-		line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
-		if len(line) > 300 {
-			line = line[:300] + "…"
+	list, err := c.Sessions(ctx)
+	var se *client.StatusError
+	switch {
+	case errors.As(err, &se):
+		if se.Message != "" {
+			body = "the daemon says: " + se.Message
 		}
-		if line != "" {
-			line = "the daemon says: " + line
-		}
-		return resp.StatusCode, line, 0, nil
+		return se.Code, body, 0, nil
+	case err != nil:
+		return 0, "", 0, cause(err)
 	}
-	var s struct {
-		Sessions []json.RawMessage `json:"sessions"`
-	}
-	if err := json.Unmarshal(b, &s); err != nil {
-		return resp.StatusCode, "", 0, fmt.Errorf("the answer is not the expected JSON: %v", err)
-	}
-	return resp.StatusCode, "", len(s.Sessions), nil
+	return http.StatusOK, "", len(list), nil
 }

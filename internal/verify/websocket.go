@@ -8,12 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/mpm-dev/mpm/internal/token"
+	"github.com/gorilla/websocket"
+
+	"github.com/mpm-dev/mpm/internal/client"
+	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
 // ProbeEvent is the hook_event_name of mpm-verify's round-trip probe.
@@ -22,26 +23,11 @@ const ProbeEvent = "MpmVerify"
 // ProbeSessionPrefix starts the private session id of a probe.
 const ProbeSessionPrefix = "mpm-verify-"
 
-// hello is the daemon's first WebSocket message.
-type hello struct {
-	Type        string `json:"type"`
-	Protocol    int    `json:"protocol"`
-	Instance    string `json:"instance"`
-	Version     string `json:"version"`
-	LastSeq     uint64 `json:"last_seq"`
-	HeartbeatMS int64  `json:"heartbeat_ms"`
-}
-
 // frame is any daemon message, with the fields the round trip reads.
 type frame struct {
-	Type   string `json:"type"`
-	Error  string `json:"error"`
-	Events []struct {
-		Seq       uint64          `json:"seq"`
-		SessionID string          `json:"session_id"`
-		Event     string          `json:"event"`
-		Payload   json.RawMessage `json:"payload"`
-	} `json:"events"`
+	Type   string         `json:"type"`
+	Error  string         `json:"error"`
+	Events []client.Event `json:"events"`
 }
 
 // wsSkip says why the WebSocket checks cannot run, "" when they can.
@@ -68,49 +54,80 @@ func checkWebSocket(ctx context.Context, st *state) Result {
 	ctx, cancel := context.WithTimeout(ctx, st.cfg.Timeout)
 	defer cancel()
 	url := "ws://" + st.cfg.Addr + "/v1/ws"
-	// Subscribed by URL to a private session that no hook ever writes to:
-	// the round trip reuses this connection. (Subscribing also makes the
-	// daemon flush its hello at once; an unsubscribed connection gets it
-	// only after a subscribe.)
+	// Subscribed to a private session that no hook ever writes to: the
+	// round trip reuses this connection.
 	st.probeSession = ProbeSessionPrefix + randomHex(8)
-	c, err := st.cfg.Dialer.Dial(ctx, st.cfg.Addr, st.token, []string{st.probeSession})
-	if err != nil {
+	c, h, err := dialProbe(ctx, st.cfg, st.token, st.probeSession)
+	var he *client.HelloError
+	switch {
+	case errors.As(err, &he) && he.Err != nil:
 		res.Status = Fail
-		res.Detail = fmt.Sprintf("WebSocket %s with the token and Origin http://%s failed: %v", url, st.cfg.Addr, err)
-		res.Fix = wsFix(err)
-		return res
-	}
-	raw, err := c.Next(ctx)
-	if err != nil {
-		c.Close()
-		res.Status = Fail
-		res.Detail = fmt.Sprintf("the WebSocket %s opened but no hello came within %s: %v", url, st.cfg.Timeout, err)
+		res.Detail = fmt.Sprintf("the WebSocket %s opened but no hello came within %s: %v", url, st.cfg.Timeout, he.Err)
 		res.Fix = "a proxy or security tool may be cutting WebSockets on loopback; else restart the daemon: mpm-manager restart"
 		return res
-	}
-	var h hello
-	if json.Unmarshal(raw, &h) != nil || h.Type != "hello" {
-		c.Close()
+	case errors.As(err, &he):
 		res.Status = Fail
-		res.Detail = fmt.Sprintf("the WebSocket %s opened but the first message is not a hello: %s", url, clip(raw))
+		res.Detail = fmt.Sprintf("the WebSocket %s opened but the first message is not a hello: %q", url, he.First)
 		res.Fix = "the daemon speaks another protocol version: upgrade mpm-wsd and mpm-verify together, then mpm-manager restart"
+		return res
+	case err != nil:
+		res.Status = Fail
+		res.Detail = fmt.Sprintf("WebSocket %s with the token and Origin http://%s failed: %v", url, st.cfg.Addr, handshakeError(err))
+		res.Fix = wsFix(err)
 		return res
 	}
 	st.conn = c
 	res.Status = OK
 	res.Detail = fmt.Sprintf("%s accepted the token and origin; hello: protocol %d, instance %s, version %s, heartbeat %dms", url, h.Protocol, h.Instance, h.Version, h.HeartbeatMS)
-	if h.Protocol != 1 {
+	if h.Protocol != protocol.Version {
 		res.Status = Warn
-		res.Detail += fmt.Sprintf("; this mpm-verify speaks protocol 1, the daemon %d", h.Protocol)
+		res.Detail += fmt.Sprintf("; this mpm-verify speaks protocol %d, the daemon %d", protocol.Version, h.Protocol)
 		res.Fix = "upgrade mpm-wsd and mpm-verify together, then mpm-manager restart"
 	}
 	return res
 }
 
+// dialProbe opens a WebSocket with tok through the shared client, reads
+// its hello and subscribes it, live only, to session (to cfg.subscribeTo
+// instead when a test sets it). The caller closes the connection.
+func dialProbe(ctx context.Context, cfg Config, tok, session string) (*websocket.Conn, client.Hello, error) {
+	api, err := apiClient(cfg, tok)
+	if err != nil {
+		return nil, client.Hello{}, err
+	}
+	c, h, err := api.Dial(ctx)
+	if err != nil {
+		return nil, h, err
+	}
+	sessions := []string{session}
+	if cfg.subscribeTo != nil {
+		sessions = cfg.subscribeTo
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetWriteDeadline(dl)
+	}
+	if err := c.WriteJSON(protocol.ClientMsg{Type: "subscribe", Sessions: sessions}); err != nil {
+		c.Close()
+		return nil, h, fmt.Errorf("subscribe to %s: %v", session, err)
+	}
+	c.SetWriteDeadline(time.Time{})
+	return c, h, nil
+}
+
+// handshakeError says why the WebSocket could not be opened: the status
+// and message of a refused handshake, the transport's error otherwise.
+func handshakeError(err error) error {
+	var se *client.StatusError
+	if errors.As(err, &se) {
+		return errors.New(sentences(fmt.Sprintf("the handshake was refused with HTTP %d", se.Code), se.Message))
+	}
+	return cause(err)
+}
+
 func wsFix(err error) string {
-	var he *HandshakeError
-	if errors.As(err, &he) {
-		switch he.Status {
+	var se *client.StatusError
+	if errors.As(err, &se) {
+		switch se.Code {
 		case http.StatusUnauthorized:
 			return "the daemon refused the token on the WebSocket though it accepted it on /v1/sessions: mpm-manager restart"
 		case http.StatusForbidden:
@@ -169,17 +186,16 @@ func RoundTrip(ctx context.Context, cfg Config, tok string) (RoundTripResult, er
 	session := ProbeSessionPrefix + randomHex(8)
 	dctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	c, err := cfg.Dialer.Dial(dctx, cfg.Addr, tok, []string{session})
+	c, _, err := dialProbe(dctx, cfg, tok, session)
 	if err != nil {
-		return RoundTripResult{Session: session}, fmt.Errorf("WebSocket subscribed to %s: %v", session, err)
+		return RoundTripResult{Session: session}, fmt.Errorf("WebSocket subscribed to %s: %v", session, handshakeError(err))
 	}
-	defer c.Close()
+	defer closeConn(c)
 	return roundTripOn(ctx, cfg, tok, c, session)
 }
 
-// roundTripOn runs the probe on c, a connection subscribed by URL to
-// session.
-func roundTripOn(ctx context.Context, cfg Config, tok string, c Conn, session string) (RoundTripResult, error) {
+// roundTripOn runs the probe on c, a connection subscribed to session.
+func roundTripOn(ctx context.Context, cfg Config, tok string, c *websocket.Conn, session string) (RoundTripResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	nonce := randomHex(16)
@@ -187,7 +203,7 @@ func roundTripOn(ctx context.Context, cfg Config, tok string, c Conn, session st
 	// Wait until the subscription is live, so the probe cannot pass by
 	// before it is registered.
 	for live := false; !live; {
-		raw, err := c.Next(ctx)
+		raw, err := nextFrame(ctx, c)
 		if err != nil {
 			return rt, fmt.Errorf("the daemon did not confirm the subscription to %s within %s: %v", session, cfg.Timeout, err)
 		}
@@ -205,12 +221,20 @@ func roundTripOn(ctx context.Context, cfg Config, tok string, c Conn, session st
 		"hook_event_name": ProbeEvent,
 		"mpm_verify":      nonce,
 	})
-	start := time.Now()
-	if err := postProbe(ctx, cfg, tok, body); err != nil {
+	api, err := apiClient(cfg, tok)
+	if err != nil {
 		return rt, err
 	}
+	start := time.Now()
+	if _, err := api.Post(ctx, body, client.PostOptions{Ephemeral: true, SentAt: start}); err != nil {
+		var se *client.StatusError
+		if errors.As(err, &se) {
+			return rt, fmt.Errorf("POST /v1/events refused the probe with HTTP %d: %s", se.Code, se.Message)
+		}
+		return rt, fmt.Errorf("POST /v1/events failed: %v", cause(err))
+	}
 	for {
-		raw, err := c.Next(ctx)
+		raw, err := nextFrame(ctx, c)
 		if err != nil {
 			return rt, fmt.Errorf("the daemon accepted the probe but it did not come back over the WebSocket within %s (%v)", cfg.Timeout, err)
 		}
@@ -237,40 +261,41 @@ func findProbe(raw []byte, session, nonce string) (seq uint64, found bool) {
 	return 0, false
 }
 
-// postProbe posts body as an ephemeral event and wants 202.
-func postProbe(ctx context.Context, cfg Config, tok string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+cfg.Addr+"/v1/events", bytes.NewReader(body))
-	if err != nil {
-		return err
+// nextFrame returns the next text frame's JSON, waiting until ctx is done.
+func nextFrame(ctx context.Context, c *websocket.Conn) (json.RawMessage, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		c.SetReadDeadline(dl)
+	} else {
+		c.SetReadDeadline(time.Time{})
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(token.Header, "Bearer "+tok)
-	req.Header.Set("Mpm-Ephemeral", "1")
-	req.Header.Set("Mpm-Sent-At", fmt.Sprint(time.Now().UnixNano()))
-	resp, err := httpClient(cfg.Timeout).Do(req)
-	if err != nil {
-		return fmt.Errorf("POST /v1/events failed: %v", errors.Unwrap(err))
+	// Abort a blocked read when ctx is cancelled without a deadline.
+	stop := context.AfterFunc(ctx, func() { c.SetReadDeadline(time.Now()) })
+	defer stop()
+	for {
+		mt, b, err := c.ReadMessage()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, err
+		}
+		if mt == websocket.TextMessage {
+			if !json.Valid(b) {
+				return nil, errors.New("the daemon sent a frame that is not JSON")
+			}
+			return b, nil
+		}
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	if resp.StatusCode != http.StatusAccepted && resp.StatusCode != http.StatusOK {
-		line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
-		return fmt.Errorf("POST /v1/events refused the probe with HTTP %d: %s", resp.StatusCode, line)
-	}
-	return nil
+}
+
+// closeConn says goodbye and closes c.
+func closeConn(c *websocket.Conn) {
+	c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+	c.Close()
 }
 
 func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// clip shows at most 120 bytes of a message.
-func clip(b []byte) string {
-	s := string(b)
-	if len(s) > 120 {
-		s = s[:120] + "…"
-	}
-	return s
 }
