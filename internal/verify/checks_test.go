@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -283,14 +282,7 @@ func fakeDaemon(t *testing.T, dataDir string, ws http.HandlerFunc) string {
 		w.Write([]byte(`{"sessions":[]}`))
 	})
 	mux.HandleFunc("/v1/ws", ws)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: mux}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	return l.Addr().String()
+	return serve(t, mux)
 }
 
 func TestWebSocketRefusedOrWithoutHello(t *testing.T) {

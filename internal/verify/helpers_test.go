@@ -200,19 +200,26 @@ func fakeHook(t *testing.T, code int) string {
 	return p
 }
 
-// stranger serves a plain HTTP "hello" on a free 127.0.0.1 port.
-func stranger(t *testing.T) string {
+// serve runs h on a free 127.0.0.1 port until the test ends and returns
+// the address.
+func serve(t *testing.T, h http.Handler) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte("hello"))
-	})}
+	srv := &http.Server{Handler: h}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 	return l.Addr().String()
+}
+
+// stranger serves a plain HTTP "hello" on a free 127.0.0.1 port.
+func stranger(t *testing.T) string {
+	t.Helper()
+	return serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("hello"))
+	}))
 }
 
 // rawStranger accepts TCP connections on a free port and answers each
