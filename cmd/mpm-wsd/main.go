@@ -50,6 +50,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a non-loopback --addr (the token is then your only protection)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	storeFlags(fs, &cfg)
+	fleetFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -74,7 +75,7 @@ func run(args []string, stderr io.Writer) int {
 		log.Error(err.Error())
 		return exitUsage
 	}
-	srv, err := wsd.New(cfg, wsd.Options{Static: web.Handler(), OpenStore: openStore})
+	srv, err := wsd.New(cfg, wsd.Options{Static: web.Handler(), OpenStore: openStore, Background: fleetLoops(cfg)})
 	if err != nil {
 		log.Error("cannot start", "error", err)
 		return exitError

@@ -1,0 +1,78 @@
+package fleet
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/nats-io/nats.go"
+)
+
+// connect dials NATS with the configured credentials. It returns at once
+// even when the server is unreachable: the connection keeps retrying in the
+// background for as long as the daemon runs, and the loops retry their work
+// until it is back. onState is called on every connect, disconnect and
+// reconnect.
+func connect(cfg Config, name string, log hclog.Logger, onState func(connected bool, err error)) (*nats.Conn, error) {
+	opts := []nats.Option{
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500 * time.Millisecond),
+		nats.ReconnectJitter(250*time.Millisecond, time.Second),
+		nats.RetryOnFailedConnect(true),
+		nats.Timeout(5 * time.Second),
+		nats.ConnectHandler(func(*nats.Conn) { onState(true, nil) }),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			log.Info("NATS connection back", "server", nc.ConnectedUrlRedacted())
+			onState(true, nil)
+		}),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err != nil {
+				log.Warn("NATS connection lost; events wait in the journal and are sent when it is back", "error", err)
+			}
+			onState(false, err)
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			log.Warn("NATS error", "error", err)
+		}),
+	}
+	switch {
+	case cfg.Creds != "":
+		opts = append(opts, nats.UserCredentials(cfg.Creds))
+	case cfg.NKey != "":
+		o, err := nats.NkeyOptionFromSeed(cfg.NKey)
+		if err != nil {
+			return nil, fmt.Errorf("--nats-nkey %s: %w (give a file holding an nkey seed, SU...)", cfg.NKey, err)
+		}
+		opts = append(opts, o)
+	case cfg.User != "":
+		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
+	}
+	if cfg.TLSCA != "" {
+		opts = append(opts, nats.RootCAs(cfg.TLSCA))
+	}
+	if cfg.TLSCert != "" {
+		opts = append(opts, nats.ClientCert(cfg.TLSCert, cfg.TLSKey))
+	}
+	nc, err := nats.Connect(cfg.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("NATS %s: %w (check --nats and the credentials)", redact(cfg.URL), err)
+	}
+	if !nc.IsConnected() {
+		log.Warn("NATS is not reachable yet; retrying in the background", "url", redact(cfg.URL))
+	}
+	return nc, nil
+}
+
+// redact hides passwords in (comma separated) NATS URLs for logs.
+func redact(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
+}

@@ -1,0 +1,60 @@
+package fleet
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mpm-dev/mpm/internal/event"
+)
+
+// record is an event's wire JSON as an edge publishes it.
+type record struct {
+	Seq       uint64          `json:"seq"`
+	Received  time.Time       `json:"received"`
+	Sent      time.Time       `json:"sent"`
+	SessionID string          `json:"session_id"`
+	Origin    string          `json:"origin"`
+	OriginSeq uint64          `json:"origin_seq"`
+	Payload   json.RawMessage `json:"payload"`
+}
+
+// decode turns a message published by an edge into an Event ready for
+// Server.Ingest: the payload parsed as the daemon parses a hook body (at
+// most maxBytes), the edge's times kept, Origin and OriginSeq set, and Key
+// set to msgID (the Nats-Msg-Id header), or origin:origin_seq without one,
+// so that a redelivered message is stored once.
+func decode(data []byte, msgID string, maxBytes int) (*event.Event, error) {
+	var r record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("not an mpm event record: %w", err)
+	}
+	if len(r.Payload) == 0 {
+		return nil, errors.New("not an mpm event record: no payload")
+	}
+	if r.Origin == "" {
+		return nil, errors.New("event record has no origin (published by something other than an mpm edge?)")
+	}
+	if r.OriginSeq == 0 {
+		r.OriginSeq = r.Seq
+	}
+	if r.OriginSeq == 0 {
+		return nil, errors.New("event record has no origin_seq")
+	}
+	ev, err := event.Parse(r.Payload, maxBytes)
+	if err != nil {
+		return nil, fmt.Errorf("event payload: %w", err)
+	}
+	if ev.SessionID != r.SessionID && r.SessionID != "" {
+		return nil, fmt.Errorf("event record's session_id %q differs from its payload's %q", r.SessionID, ev.SessionID)
+	}
+	ev.Origin, ev.OriginSeq = r.Origin, r.OriginSeq
+	ev.Received, ev.Sent = r.Received, r.Sent
+	ev.Key = msgID
+	if ev.Key == "" || len(ev.Key) > 200 || strings.ContainsFunc(ev.Key, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+		ev.Key = fmt.Sprintf("%s:%d", r.Origin, r.OriginSeq)
+	}
+	return ev, nil
+}

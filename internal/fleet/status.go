@@ -1,0 +1,105 @@
+package fleet
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Status is the state of this daemon's NATS link, for /healthz and
+// mpm-verify.
+type Status struct {
+	// Mode is "edge" or "hub".
+	Mode string `json:"mode"`
+	// URL is the NATS URL, passwords redacted.
+	URL string `json:"url"`
+	// Stream is the JetStream stream name.
+	Stream string `json:"stream"`
+	// Origin is the edge's origin name (or the hub's name).
+	Origin string `json:"origin"`
+	// Connected is whether the NATS connection is up.
+	Connected bool `json:"connected"`
+	// StreamOK is whether the stream was found (or created).
+	StreamOK bool `json:"stream_ok"`
+	// Cursor is, on an edge, the highest local seq JetStream acknowledged.
+	Cursor uint64 `json:"cursor,omitempty"`
+	// Lag is, on an edge, how many stored events are not yet acknowledged
+	// (local last seq - Cursor).
+	Lag uint64 `json:"lag"`
+	// Published counts events acknowledged by JetStream (edge), Consumed
+	// events ingested from it (hub), since start.
+	Published uint64 `json:"published,omitempty"`
+	Consumed  uint64 `json:"consumed,omitempty"`
+	// LastOK is when the last batch was published or consumed.
+	LastOK time.Time `json:"last_ok,omitzero"`
+	// LastError is the last failure, "" after a success.
+	LastError string `json:"last_error,omitempty"`
+}
+
+// Healthy reports whether the link works: connected, stream present.
+func (s Status) Healthy() bool { return s.Connected && s.StreamOK }
+
+// link holds one loop's live status.
+type link struct {
+	mu sync.Mutex
+	st Status
+}
+
+func (l *link) update(f func(*Status)) {
+	l.mu.Lock()
+	f(&l.st)
+	l.mu.Unlock()
+}
+
+func (l *link) get() Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.st
+}
+
+// current is the link of the loop running in this process (one per daemon).
+var current atomic.Pointer[link]
+
+// CurrentStatus is the status of this process's fleet link; ok is false
+// when fleet mode is off (or its loop has not started yet).
+func CurrentStatus() (st Status, ok bool) {
+	l := current.Load()
+	if l == nil {
+		return Status{}, false
+	}
+	return l.get(), true
+}
+
+// metrics are fleet mode's collectors on the daemon's registry.
+type metrics struct {
+	published, publishErrors, consumed, ingestErrors prometheus.Counter
+}
+
+// newMetrics registers the collectors on reg; lag and connected read l.
+// Registering twice on one registry (a restarted loop) reuses nothing and
+// is skipped quietly.
+func newMetrics(reg prometheus.Registerer, l *link) *metrics {
+	m := &metrics{
+		published:     prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_fleet_published_total", Help: "Events acknowledged by JetStream (edge)."}),
+		publishErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_fleet_publish_errors_total", Help: "Failed publish attempts (edge); the events are retried."}),
+		consumed:      prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_fleet_consumed_total", Help: "Events ingested from JetStream, duplicates included (hub)."}),
+		ingestErrors:  prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_fleet_ingest_errors_total", Help: "Messages that could not be ingested (hub): retried, or dropped when undecodable."}),
+	}
+	lag := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mpm_fleet_outbox_lag", Help: "Stored events not yet acknowledged by JetStream (edge)."},
+		func() float64 { return float64(l.get().Lag) })
+	conn := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mpm_fleet_connected", Help: "1 while the NATS connection is up."},
+		func() float64 {
+			if l.get().Connected {
+				return 1
+			}
+			return 0
+		})
+	if reg != nil {
+		for _, c := range []prometheus.Collector{m.published, m.publishErrors, m.consumed, m.ingestErrors, lag, conn} {
+			_ = reg.Register(c)
+		}
+	}
+	return m
+}
