@@ -33,9 +33,8 @@ type Client struct {
 	lastSent atomic.Uint64
 	// timer fires every heartbeat interval to make the writer ping.
 	timer *time.Timer
-	// lastWrite is when the writer last wrote; only the running writer
-	// touches it (writers never overlap).
-	lastWrite time.Time
+	// lastWrite is when the writer last wrote events (Unix nanoseconds).
+	lastWrite atomic.Int64
 
 	// mu guards the fields below, shared by publisher, reader and writer.
 	mu sync.Mutex
@@ -83,7 +82,8 @@ type replay struct {
 // ErrTooManyClients or ErrClosed (after closing conn with a reason) when the
 // hub refuses it.
 func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
-	c := &Client{hub: h, conn: conn, remote: conn.RemoteAddr().String(), lastWrite: time.Now()}
+	c := &Client{hub: h, conn: conn, remote: conn.RemoteAddr().String()}
+	c.lastWrite.Store(time.Now().UnixNano())
 	if err := h.register(c); err != nil {
 		code := websocket.ClosePolicyViolation
 		if err == ErrClosed {
@@ -107,12 +107,25 @@ func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
 }
 
 // kick starts a writer unless one runs or the connection is finished.
-// Callers hold c.mu.
+// Callers hold c.mu. A client that was written to less than Coalesce ago
+// gets its writer that much later, so that under a high event rate its
+// events share frames (one write, one syscall) instead of one frame each;
+// at a low rate the writer starts at once.
 func (c *Client) kick() {
-	if !c.writing && !c.done {
-		c.writing = true
-		go c.writePump()
+	if c.writing || c.done {
+		return
 	}
+	c.writing = true
+	if wait := c.coalesceWait(); wait > 0 {
+		time.AfterFunc(wait, c.writePump)
+		return
+	}
+	go c.writePump()
+}
+
+// coalesceWait is how long to hold events back so they share a frame.
+func (c *Client) coalesceWait() time.Duration {
+	return c.hub.cfg.Coalesce - time.Duration(time.Now().UnixNano()-c.lastWrite.Load())
 }
 
 // tick is the heartbeat timer: it asks the writer for a ping.
@@ -279,7 +292,17 @@ var errClosing = fmt.Errorf("connection closed by the hub")
 // (after clearing c.writing under the lock, so the next kick starts a new
 // writer), or the error that ends the connection.
 func (c *Client) pump() error {
-	for {
+	for first := true; ; first = false {
+		if !first {
+			c.mu.Lock()
+			more := len(c.queue) > 0
+			c.mu.Unlock()
+			if more {
+				if wait := c.coalesceWait(); wait > 0 {
+					time.Sleep(wait)
+				}
+			}
+		}
 		c.mu.Lock()
 		control, pending, queue, ping := c.control, c.pending, c.queue, c.pingDue
 		code, reason, flush := c.closeCode, c.closeReason, c.flushFirst
@@ -295,7 +318,7 @@ func (c *Client) pump() error {
 			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.cfg.WriteTimeout)); err != nil {
 				return err
 			}
-			if time.Since(c.lastWrite) >= c.hub.cfg.Heartbeat-c.hub.cfg.Heartbeat/10 {
+			if time.Duration(time.Now().UnixNano()-c.lastWrite.Load()) >= c.hub.cfg.Heartbeat-c.hub.cfg.Heartbeat/10 {
 				control = append(control, mustJSON(protocol.Heartbeat{Type: "heartbeat", LastSeq: c.hub.LastSeq(), ServerTime: time.Now().UTC()}))
 			}
 		}
@@ -319,7 +342,7 @@ func (c *Client) pump() error {
 			}
 		}
 		if len(control) > 0 || pending != nil || len(queue) > 0 {
-			c.lastWrite = time.Now()
+			c.lastWrite.Store(time.Now().UnixNano())
 		}
 		if code != 0 {
 			// A slow client's socket may be full: give the close frame the

@@ -43,6 +43,10 @@ type Config struct {
 	MaxClients int
 	// ReplayPage is how many events a replay reads from the store at once (512).
 	ReplayPage int
+	// Coalesce is the least time between two event writes to one client
+	// (1 ms; negative: none). Under a high event rate a client's events
+	// then share frames; at a low rate it adds nothing.
+	Coalesce time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -60,6 +64,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ReplayPage <= 0 {
 		c.ReplayPage = 512
+	}
+	if c.Coalesce == 0 {
+		c.Coalesce = time.Millisecond
 	}
 	if c.Logger == nil {
 		c.Logger = hclog.NewNullLogger()
