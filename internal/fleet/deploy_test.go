@@ -1,0 +1,50 @@
+package fleet
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// TestDeployConfig runs nats-server with deploy/nats/nats-server.conf (on
+// a free loopback port and a temp store): an edge and a hub with its users
+// carry events through, so the shipped permissions are the working ones.
+func TestDeployConfig(t *testing.T) {
+	for _, name := range []string{"nats-server.conf", "cluster-3.conf"} {
+		if _, err := server.ProcessConfigFile(filepath.Join("..", "..", "deploy", "nats", name)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join("..", "..", "deploy", "nats", "nats-server.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := strings.NewReplacer("0.0.0.0:4222", "127.0.0.1:-1", "/var/lib/nats/jetstream", filepath.ToSlash(t.TempDir())).Replace(string(raw))
+	path := filepath.Join(t.TempDir(), "nats.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts, err := server.ProcessConfigFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := startNATS(t, -1, opts.StoreDir, func(o *server.Options) {
+		store := o.StoreDir
+		*o = *opts
+		o.StoreDir, o.NoLog, o.NoSigs, o.Port = store, true, true, -1
+	})
+	hc := hubCfg(ns.url())
+	hc.User, hc.Password = "hub", "change-me-hub"
+	hub := startDaemon(t, "", Hub(hc))
+	c := hub.subscribe(t, 0)
+	dir := t.TempDir()
+	ec := edgeCfg(ns.url(), "a", dir)
+	ec.User, ec.Password = "edge", "change-me-edge"
+	a := startDaemon(t, dir, Edge(ec))
+	postN(t, a, 1, 10)
+	checkFleet(t, c.waitCount(t, 10, 30*time.Second), 1, map[string]int{"a": 10})
+}
