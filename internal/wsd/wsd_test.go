@@ -130,8 +130,21 @@ func TestSessionFilterAndResubscribe(t *testing.T) {
 	if got[0].Seq != 2 || got[1].Seq != 5 || got[0].SessionID != "b" || got[1].SessionID != "b" {
 		t.Fatalf("after resubscribe got %+v, want seqs 2 and 5 of b", got)
 	}
-	// Subscribe to everything live only.
+	// Subscribe to everything live only; post once the daemon confirmed it.
+	subs := func() int {
+		n := 0
+		for _, m := range c.msgs {
+			if m.Type == "live" {
+				n++
+			}
+		}
+		return n
+	}
+	c.mu.Lock()
+	before := subs()
+	c.mu.Unlock()
 	c.send(t, map[string]any{"type": "subscribe"})
+	c.waitFor(t, "the live-only subscription", func() bool { return subs() > before })
 	ts.post(t, payload("c", "Stop", ""), nil) // 6
 	c.waitFor(t, "c's event", func() bool { return len(c.evs) >= 5 })
 	if ev := c.events()[4]; ev.Seq != 6 {
