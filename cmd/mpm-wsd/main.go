@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/mpm-dev/mpm/internal/fleet"
 	"github.com/mpm-dev/mpm/internal/logging"
 	"github.com/mpm-dev/mpm/internal/version"
 	"github.com/mpm-dev/mpm/internal/web"
@@ -75,7 +76,11 @@ func run(args []string, stderr io.Writer) int {
 		log.Error(err.Error())
 		return exitUsage
 	}
-	srv, err := wsd.New(cfg, wsd.Options{Static: web.Handler(), OpenStore: openStore, Background: fleetLoops(cfg)})
+	if err := checkFleet(cfg); err != nil {
+		log.Error(err.Error())
+		return exitUsage
+	}
+	srv, err := wsd.New(cfg, wsd.Options{Static: web.Handler(), OpenStore: openStore, Background: fleetLoops(cfg), FleetStatus: fleet.CurrentStatus})
 	if err != nil {
 		log.Error("cannot start", "error", err)
 		return exitError

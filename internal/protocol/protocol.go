@@ -133,4 +133,40 @@ type Health struct {
 	StoreNote string `json:"store_note,omitempty"`
 	// Error says why OK is false.
 	Error string `json:"error,omitempty"`
+	// Fleet is the NATS link's state in fleet mode; absent otherwise. It
+	// does not affect OK: a NATS outage is no reason to restart the daemon.
+	Fleet *FleetStatus `json:"fleet,omitempty"`
 }
+
+// FleetStatus is the state of this daemon's NATS link, for /healthz and
+// mpm-verify.
+type FleetStatus struct {
+	// Mode is "edge" or "hub".
+	Mode string `json:"mode"`
+	// URL is the NATS URL, passwords redacted.
+	URL string `json:"url"`
+	// Stream is the JetStream stream name.
+	Stream string `json:"stream"`
+	// Origin is the edge's origin name (or the hub's name).
+	Origin string `json:"origin"`
+	// Connected is whether the NATS connection is up.
+	Connected bool `json:"connected"`
+	// StreamOK is whether the stream was found (or created).
+	StreamOK bool `json:"stream_ok"`
+	// Cursor is, on an edge, the highest local seq JetStream acknowledged.
+	Cursor uint64 `json:"cursor,omitempty"`
+	// Lag is, on an edge, how many stored events are not yet acknowledged
+	// (local last seq - Cursor).
+	Lag uint64 `json:"lag"`
+	// Published counts events acknowledged by JetStream (edge), Consumed
+	// events ingested from it (hub), since start.
+	Published uint64 `json:"published,omitempty"`
+	Consumed  uint64 `json:"consumed,omitempty"`
+	// LastOK is when the last batch was published or consumed.
+	LastOK time.Time `json:"last_ok,omitzero"`
+	// LastError is the last failure, "" after a success.
+	LastError string `json:"last_error,omitempty"`
+}
+
+// Healthy reports whether the link works: connected, stream present.
+func (s FleetStatus) Healthy() bool { return s.Connected && s.StreamOK }

@@ -215,6 +215,11 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		h.Clients = s.ingest.hub.Clients()
 		h.LastSeq = s.ingest.hub.LastSeq()
 	}
+	if s.fleetStatus != nil {
+		if st, ok := s.fleetStatus(); ok {
+			h.Fleet = &st
+		}
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, code, h)
 }

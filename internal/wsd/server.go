@@ -21,6 +21,7 @@ import (
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/hub"
 	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/sessions"
 	"github.com/mpm-dev/mpm/internal/store"
 	"github.com/mpm-dev/mpm/internal/version"
@@ -40,6 +41,8 @@ type Options struct {
 	// run from Run until shutdown; ctx ends before the ingest loop stops.
 	// An error is logged; it does not stop the daemon.
 	Background []func(ctx context.Context, s *Server) error
+	// FleetStatus, when set, reports fleet mode's NATS link in /healthz.
+	FleetStatus func() (protocol.FleetStatus, bool)
 }
 
 // Server is a running mpm-wsd.
@@ -76,6 +79,8 @@ type Server struct {
 	spoolDone chan struct{}
 	// background are Options.Background.
 	background []func(ctx context.Context, s *Server) error
+	// fleetStatus is Options.FleetStatus.
+	fleetStatus func() (protocol.FleetStatus, bool)
 	// bgCancel ends the background loops; bgDone counts them.
 	bgCancel context.CancelFunc
 	bgDone   sync.WaitGroup
@@ -116,17 +121,18 @@ func New(cfg Config, opts Options) (*Server, error) {
 	var raw [8]byte
 	rand.Read(raw[:])
 	s := &Server{
-		cfg:        cfg,
-		log:        log,
-		instance:   hex.EncodeToString(raw[:]),
-		started:    time.Now(),
-		token:      tok,
-		store:      st,
-		tracker:    sessions.NewTracker(infos),
-		m:          newMetrics(),
-		spoolStop:  make(chan struct{}),
-		spoolDone:  make(chan struct{}),
-		background: opts.Background,
+		cfg:         cfg,
+		log:         log,
+		instance:    hex.EncodeToString(raw[:]),
+		started:     time.Now(),
+		token:       tok,
+		store:       st,
+		tracker:     sessions.NewTracker(infos),
+		m:           newMetrics(),
+		spoolStop:   make(chan struct{}),
+		spoolDone:   make(chan struct{}),
+		background:  opts.Background,
+		fleetStatus: opts.FleetStatus,
 	}
 	h := hub.New(hub.Config{
 		Store: st, Logger: log.Named("hub"), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
