@@ -39,6 +39,11 @@ Examples:
   mpm-monitor --session 4f1c --tool Bash,Edit
   mpm-monitor --event UserPromptSubmit --no-follow --since 0
   mpm-monitor --json | jq .payload.tool_input
+  mpm-monitor --origin laptop-a,ci    on a fleet hub: only these machines
+
+On a fleet hub (mpm-wsd --nats URL --fleet) each line shows the event's
+origin before its session (laptop-a/4f1c2b3a); --json records carry
+"origin" and "origin_seq".
 
 Flags:
 `
@@ -79,10 +84,11 @@ func run(args []string, stdout *os.File, stderr io.Writer) int {
 	addr := fs.String("addr", paths.Addr(), "mpm-wsd address (env "+paths.EnvAddr+")")
 	dataDir := fs.String("data-dir", paths.DataDir(), "mpm-wsd's data directory, for the token (env "+paths.EnvDataDir+")")
 	tok := fs.String("token", "", "access token (default: read from the data directory)")
-	var sessions, events, tools listFlag
+	var sessions, events, tools, origins listFlag
 	fs.Var(&sessions, "session", "only this session; a prefix of the id is enough (repeatable, comma list)")
 	fs.Var(&events, "event", "only these hook events, e.g. PreToolUse,UserPromptSubmit (repeatable, comma list)")
 	fs.Var(&tools, "tool", "only these tools, e.g. Bash,Edit or mcp__github__* (repeatable, comma list)")
+	fs.Var(&origins, "origin", "only events from these fleet origins (machine names on a fleet hub); a prefix is enough, case ignored (repeatable, comma list)")
 	var since sinceFlag
 	fs.Var(&since, "since", "first print the retained events after this seq")
 	last := fs.Int("last", 0, "first print the last N matching events of the history")
@@ -148,6 +154,7 @@ func run(args []string, stdout *os.File, stderr io.Writer) int {
 			Sessions: monitor.SplitList(sessions),
 			Events:   monitor.SplitList(events),
 			Tools:    monitor.SplitList(tools),
+			Origins:  monitor.SplitList(origins),
 		},
 		Since:  since.v,
 		Last:   *last,

@@ -25,6 +25,11 @@ type Event struct {
 	ToolUseID string `json:"tool_use_id,omitempty"`
 	// Ephemeral marks a probe that has no seq and is not stored.
 	Ephemeral bool `json:"ephemeral,omitempty"`
+	// Origin is the machine+user the event came from, set by a fleet hub
+	// (mpm-wsd --nats URL --fleet); "" for events ingested locally.
+	Origin string `json:"origin,omitempty"`
+	// OriginSeq is the event's seq at its origin; 0 without an origin.
+	OriginSeq uint64 `json:"origin_seq,omitempty"`
 	// Payload is the original hook JSON, byte for byte.
 	Payload json.RawMessage `json:"payload"`
 	// Raw is the whole record as received on the wire.

@@ -15,11 +15,18 @@ type Filter struct {
 	// Tools are tool names, matched case-insensitively; a trailing "*"
 	// matches a prefix (mcp__github__*).
 	Tools []string
+	// Origins are fleet origin names or prefixes of them, matched
+	// case-insensitively; an event without an origin (ingested locally)
+	// matches none.
+	Origins []string
 }
 
 // Match reports whether ev passes every list.
 func (f *Filter) Match(ev *client.Event) bool {
 	if len(f.Sessions) > 0 && !anyPrefix(f.Sessions, ev.SessionID) {
+		return false
+	}
+	if len(f.Origins) > 0 && !anyFoldPrefix(f.Origins, ev.Origin) {
 		return false
 	}
 	if len(f.Events) > 0 && !anyName(f.Events, ev.Event) {
@@ -34,7 +41,7 @@ func (f *Filter) Match(ev *client.Event) bool {
 // ClientSide reports whether the filter needs more than the daemon's
 // session filter given the server-side session list (see ServerSessions).
 func (f *Filter) ClientSide(server []string) bool {
-	return len(f.Events) > 0 || len(f.Tools) > 0 || (len(f.Sessions) > 0 && len(server) == 0)
+	return len(f.Events) > 0 || len(f.Tools) > 0 || len(f.Origins) > 0 || (len(f.Sessions) > 0 && len(server) == 0)
 }
 
 // ServerSessions returns the session ids to subscribe to: the --session
@@ -60,6 +67,20 @@ func (f *Filter) ServerSessions(known []string) []string {
 func anyPrefix(prefixes []string, s string) bool {
 	for _, p := range prefixes {
 		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// anyFoldPrefix reports whether s starts with one of prefixes, ignoring
+// case; an empty s matches none.
+func anyFoldPrefix(prefixes []string, s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, p := range prefixes {
+		if len(s) >= len(p) && strings.EqualFold(s[:len(p)], p) {
 			return true
 		}
 	}

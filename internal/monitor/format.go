@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mpm-dev/mpm/internal/client"
 )
@@ -24,6 +25,9 @@ type Format struct {
 
 // DefaultSummaryWidth bounds a summary when the terminal width is unknown.
 const DefaultSummaryWidth = 120
+
+// maxOriginWidth bounds the origin shown before the session (fleet hub).
+const maxOriginWidth = 16
 
 // minSummaryWidth keeps some summary on narrow terminals.
 const minSummaryWidth = 20
@@ -54,14 +58,22 @@ func (f *Format) Line(ev *client.Event) []byte {
 	}
 	ts := ev.Received.In(loc).Format("15:04:05.000")
 	sess := cut(Clean(ev.SessionID, len(ev.SessionID)+1), 8)
+	// A fleet hub's events show "origin/session"; local ones just the
+	// session, so single-machine lines are unchanged.
+	origin := ""
+	sessWidth := 8
+	if ev.Origin != "" {
+		origin = Clean(ev.Origin, maxOriginWidth)
+		sessWidth += utf8.RuneCountInString(origin) + 1
+	}
 	name := Clean(ev.Event, 24)
 	tool := Clean(ev.Tool, 32)
 	seq := "#" + strconv.FormatUint(ev.Seq, 10)
 	if ev.Seq == 0 {
 		seq = "probe"
 	}
-	// time(12) sp session(8) sp event(18) sp tool(12) sp summary sp seq
-	prefix := 12 + 1 + 8 + 1 + max(18, len(name)) + 1 + max(12, len(tool)) + 1
+	// time(12) sp [origin/]session(8) sp event(18) sp tool(12) sp summary sp seq
+	prefix := 12 + 1 + sessWidth + 1 + max(18, len(name)) + 1 + max(12, len(tool)) + 1
 	width := DefaultSummaryWidth
 	if f.Width > 0 {
 		width = max(minSummaryWidth, f.Width-prefix-1-len(seq))
@@ -72,6 +84,10 @@ func (f *Format) Line(ev *client.Event) []byte {
 	b.Grow(prefix + len(sum.Text) + 64)
 	f.paint(&b, dim, ts)
 	b.WriteByte(' ')
+	if origin != "" {
+		f.paint(&b, sessionColor(ev.Origin), origin)
+		f.paint(&b, dim, "/")
+	}
 	f.paint(&b, sessionColor(ev.SessionID), pad(sess, 8))
 	b.WriteByte(' ')
 	f.paint(&b, eventColor(ev.Event, sum.Failed), pad(name, 18))

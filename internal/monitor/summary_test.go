@@ -91,6 +91,20 @@ func TestFilter(t *testing.T) {
 	if got := (&Filter{Sessions: []string{"abc", "de"}}).ServerSessions([]string{"abc", "def"}); got != nil {
 		t.Errorf("a prefix: %v", got)
 	}
+	of := Filter{Origins: []string{"LAPTOP", "ci-runner-7"}}
+	for _, tc := range []struct {
+		origin string
+		want   bool
+	}{
+		{"laptop-a", true}, {"Laptop", true}, {"ci-runner-7", true}, {"ci-runner-", false}, {"desk", false}, {"", false},
+	} {
+		if got := of.Match(&client.Event{SessionID: "s", Event: "Stop", Origin: tc.origin}); got != tc.want {
+			t.Errorf("origin %q: %v, want %v", tc.origin, got, tc.want)
+		}
+	}
+	if !of.ClientSide([]string{"s"}) {
+		t.Error("an origin filter is applied here: ClientSide must be true")
+	}
 	if got := SplitList([]string{"a, b", "", "c,,"}); strings.Join(got, "|") != "a|b|c" {
 		t.Errorf("SplitList: %q", got)
 	}
@@ -113,6 +127,36 @@ func TestFormatLineWidth(t *testing.T) {
 	}
 }
 
+func TestFormatLineOrigin(t *testing.T) {
+	ev := client.Event{Seq: 7, Received: time.Date(2026, 1, 2, 3, 4, 5, 678e6, time.UTC), SessionID: "0123456789abcdef",
+		Event: "PreToolUse", Tool: "Bash", Payload: []byte(`{"tool_input":{"command":"ls"}}`)}
+	f := Format{Location: time.UTC}
+	local := string(f.Line(&ev))
+	if want := "03:04:05.678 01234567 PreToolUse         Bash         ls #7\n"; local != want {
+		t.Fatalf("local line %q, want %q", local, want)
+	}
+	ev.Origin, ev.OriginSeq = "laptop-a", 3
+	if got, want := string(f.Line(&ev)), "03:04:05.678 laptop-a/01234567 PreToolUse         Bash         ls #7\n"; got != want {
+		t.Fatalf("fleet line %q, want %q", got, want)
+	}
+	// A hostile or long origin is cleaned and cut; the line stays one line
+	// within the terminal's width.
+	ev.Origin = "evil\x1b[2J\nname-that-goes-on-and-on"
+	ev.Payload = []byte(`{"tool_input":{"command":"` + strings.Repeat("y ", 100) + `"}}`)
+	f.Width = 100
+	line := strings.TrimSuffix(string(f.Line(&ev)), "\n")
+	if strings.ContainsAny(line, "\x1b\n") || !strings.Contains(line, " evil[2J name-th…/01234567 ") {
+		t.Fatalf("hostile origin: %q", line)
+	}
+	if n := utf8.RuneCountInString(line); n > 100 {
+		t.Fatalf("%d runes on a 100-column terminal: %q", n, line)
+	}
+	f.Color = true
+	if line := string(f.Line(&ev)); !strings.Contains(line, dim+"/"+reset) {
+		t.Fatalf("coloured fleet line %q", line)
+	}
+}
+
 // FuzzSummarize: any payload gives one clean line of bounded width, and
 // never a panic.
 func FuzzSummarize(f *testing.F) {
@@ -129,7 +173,7 @@ func FuzzSummarize(f *testing.F) {
 		s := Summarize(event, tool, payload, width)
 		w := max(width, 1)
 		checkLine(t, s.Text, w)
-		ev := client.Event{Seq: 1, SessionID: string(payload), Event: event, Tool: tool, Payload: payload}
+		ev := client.Event{Seq: 1, SessionID: string(payload), Event: event, Tool: tool, Payload: payload, Origin: tool}
 		line := (&Format{Width: width, Color: width%2 == 0}).Line(&ev)
 		body := strings.TrimSuffix(string(line), "\n")
 		if strings.ContainsAny(body, "\n\r") || !utf8.ValidString(body) {

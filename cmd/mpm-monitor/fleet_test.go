@@ -1,0 +1,104 @@
+package main
+
+import (
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/mpm-dev/mpm/internal/testutil"
+)
+
+// startNATS runs an in-process nats-server with JetStream on a free
+// loopback port and a temp store; it returns the URL.
+func startNATS(t *testing.T) string {
+	t.Helper()
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	return "nats://127.0.0.1:" + strconv.Itoa(s.Addr().(*net.TCPAddr).Port)
+}
+
+// TestFleetOrigin: two real edges (mpm-wsd --nats --origin) and a real hub
+// (mpm-wsd --nats --fleet); mpm-monitor on the hub shows origin/session and
+// filters by --origin; on an edge (no origin) the lines are unchanged.
+func TestFleetOrigin(t *testing.T) {
+	url := startNATS(t)
+	hub := testutil.StartDaemon(t, "--nats", url, "--fleet", "--origin", "hub")
+	edgeA := testutil.StartDaemon(t, "--nats", url, "--origin", "laptop-a")
+	edgeB := testutil.StartDaemon(t, "--nats", url, "--origin", "ci-runner-b")
+	ca, cb := newClient(t, edgeA), newClient(t, edgeB)
+	post(t, ca, ev(sessA, "UserPromptSubmit", "", 1, `,"prompt":"from a"`))
+	post(t, cb, ev(sessB, "UserPromptSubmit", "", 2, `,"prompt":"from b"`))
+	post(t, ca, ev(sessA, "Stop", "", 3, ``))
+
+	// The hub holds all three once the edges published and it consumed.
+	m := start(t, hub, "--json", "--since", "0", "--count", "3")
+	m.waitLines(t, 3, 30*time.Second)
+	if _, errOut, code := m.wait(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+
+	out, errOut, code := runMon(t, hub, "--no-follow")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		got = append(got, strings.Join(strings.Fields(line[13:]), " "))
+	}
+	// Edges publish independently: the hub's order between them varies.
+	slices.Sort(got)
+	want := []string{"ci-runner-b/bbbb2222 UserPromptSubmit from b", "laptop-a/aaaa1111 Stop", "laptop-a/aaaa1111 UserPromptSubmit from a"}
+	if len(got) != 3 {
+		t.Fatalf("hub lines:\n%s", out)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]+" #") {
+			t.Errorf("hub line %q, want %q #N", got[i], want[i])
+		}
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--origin", "laptop-a"}, 2},
+		{[]string{"--origin", "LAPTOP"}, 2},
+		{[]string{"--origin", "ci"}, 1},
+		{[]string{"--origin", "desk", "--origin", "ci-runner-b,laptop"}, 3},
+		{[]string{"--origin", "desk"}, 0},
+		{[]string{"--origin", "laptop", "--last", "1"}, 1},
+	} {
+		out, errOut, code := runMon(t, hub, append([]string{"--no-follow"}, tc.args...)...)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", tc.args, code, errOut)
+		}
+		if n := strings.Count(out, "\n"); n != tc.want {
+			t.Errorf("%v: %d lines, want %d:\n%s", tc.args, n, tc.want, out)
+		}
+	}
+	// NDJSON carries the hub's record, origin and origin seq included.
+	out, _, _ = runMon(t, hub, "--no-follow", "--json", "--origin", "ci")
+	if !strings.Contains(out, `"origin":"ci-runner-b","origin_seq":1`) {
+		t.Errorf("NDJSON without origin: %s", out)
+	}
+	// On an edge, events have no origin: no origin shown, --origin matches none.
+	out, _, _ = runMon(t, edgeA, "--no-follow")
+	if strings.Contains(out, "/aaaa1111") || strings.Count(out, "\n") != 2 {
+		t.Errorf("edge lines:\n%s", out)
+	}
+	if out, _, _ = runMon(t, edgeA, "--no-follow", "--origin", "laptop-a"); out != "" {
+		t.Errorf("--origin on an edge printed:\n%s", out)
+	}
+}
