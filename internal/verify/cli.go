@@ -32,6 +32,9 @@ Checks, in order (✓ ok, ✗ failed, ! warning, - skipped):
   hooks       Claude Code's settings (user, project, local) wire mpm-hook,
               the binary they name exists and runs, no duplicates
   spool       the hook spool is empty or draining; dropped events
+  fleet       only when mpm-wsd runs with --nats: connected to NATS, the
+              stream present, the edge's outbox draining (lag), or the
+              hub consuming
 
 Flags:
   --addr HOST:PORT  daemon address (default MPM_ADDR, else 127.0.0.1:8765)

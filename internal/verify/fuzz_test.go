@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mpm-dev/mpm/internal/testutil"
 )
@@ -18,12 +19,25 @@ func FuzzParseHealth(f *testing.F) {
 	f.Add([]byte(`[1,2,3]`))
 	f.Add([]byte(`{"service":1}`))
 	f.Add([]byte("\xff\xfe"))
+	f.Add([]byte(`{"ok":true,"service":"mpm-wsd","uptime_s":1e300,"fleet":{"mode":"edge","url":"nats://127.0.0.1:4222","stream":"MPM_EVENTS","origin":"pc","connected":true,"stream_ok":true,"lag":18446744073709551615,"last_ok":"0001-01-01T00:00:00Z"}}`))
+	f.Add([]byte(`{"ok":true,"service":"mpm-wsd","uptime_s":-5,"fleet":{"mode":"hub","connected":true,"stream_ok":true,"last_error":"x","last_ok":"9999-12-31T23:59:59Z"}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		h := parseHealth(body)
 		if h.Service == "mpm-wsd" && !strings.Contains(string(body), "mpm-wsd") && !strings.Contains(string(body), `\u`) {
 			t.Fatalf("took %q for mpm-wsd", body)
 		}
 		_ = quoteBody(body)
+		// The fleet check judges whatever fleet object came with it.
+		if res, ok := checkFleet(&state{health: &h}, time.Now()); ok {
+			if res.Name != "fleet" || (res.Status == Fail && res.Fix == "") {
+				t.Fatalf("fleet result %+v for %q", res, body)
+			}
+			if !h.Fleet.Healthy() && res.Status != Fail {
+				t.Fatalf("an unhealthy link is %s: %q", res.Status, body)
+			}
+		} else if h.Fleet != nil {
+			t.Fatalf("fleet object %+v not checked", h.Fleet)
+		}
 	})
 }
 

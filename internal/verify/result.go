@@ -1,8 +1,9 @@
 // Package verify checks every link of the chain from Claude Code to the
 // dashboard — the address, the daemon, the token, the WebSocket, a live
-// round trip, the manager, the hook wiring in Claude Code's settings and the
-// hook spool — and says, for each link that is broken, what to run or edit
-// to fix it. mpm-verify is its command-line face.
+// round trip, the manager, the hook wiring in Claude Code's settings, the
+// hook spool and, in fleet mode, the daemon's NATS link — and says, for
+// each link that is broken, what to run or edit to fix it. mpm-verify is
+// its command-line face.
 //
 // Each check is a function returning a Result; Run calls them in order and
 // skips a check whose precondition failed earlier (daemon down: no
@@ -44,7 +45,8 @@ func (s Status) Symbol() string {
 // Result is the outcome of one check, as printed and as in --json.
 type Result struct {
 	// Name identifies the check: address, daemon, token, websocket,
-	// round-trip, manager, hooks, spool.
+	// round-trip, manager, hooks, spool, and fleet (only when the daemon
+	// runs in fleet mode, mpm-wsd --nats).
 	Name string `json:"name"`
 	// Status is ok, fail, warn or skip.
 	Status Status `json:"status"`

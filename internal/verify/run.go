@@ -120,6 +120,11 @@ func Run(ctx context.Context, cfg Config) Report {
 	} {
 		r.Checks = append(r.Checks, check(ctx, st))
 	}
+	// The NATS link, only when the daemon runs in fleet mode (reported in
+	// the /healthz answer the daemon check already fetched).
+	if res, ok := checkFleet(st, time.Now()); ok {
+		r.Checks = append(r.Checks, res)
+	}
 	if st.conn != nil {
 		closeConn(st.conn)
 	}
