@@ -14,7 +14,8 @@ const params = readParams(location, sessionStorage);
 if (params.cleanURL !== null) history.replaceState(null, "", params.cleanURL);
 
 const model = new Model();
-const filter = { types: new Set(), tool: "", search: "" };
+const filter = { types: new Set(), tool: "", origin: "", search: "" };
+let fleet = false; // an event with an origin was seen: show the origin column and filter
 let selection = params.sessions.length ? new Set(params.sessions) : null; // null = all sessions
 const sessions = new Map(); // session_id → session (as /v1/sessions, kept live from events)
 let oldestSeq = 0; // the daemon's oldest retained seq (for "load older")
@@ -148,6 +149,7 @@ function renderRow(r, { expanded }) {
   const line = h("div", { class: "line" },
     h("span", { class: "seq" }, ev.seq ? "#" + ev.seq : "probe"),
     h("span", { class: "time", title: ev.received }, clock(r.t)),
+    h("span", { class: "origin", title: ev.origin ? `${ev.origin}, its seq #${ev.origin_seq}` : "" }, ev.origin || ""),
     sess,
     h("span", { class: "type", dataset: { type: ev.event } }, ev.event),
     h("span", { class: "tool" }, ev.tool || ""),
@@ -227,7 +229,11 @@ async function copyJSON(ev) {
 // ---- sessions -----------------------------------------------------------
 
 function mergeSessions(listed) {
-  for (const s of listed) sessions.set(s.session_id, { ...s, last: Date.parse(s.last_seen) || 0 });
+  for (const s of listed) {
+    // /v1/sessions may not name the origin: keep the one the events gave.
+    const had = sessions.get(s.session_id);
+    sessions.set(s.session_id, { ...s, origin: s.origin || (had && had.origin) || "", last: Date.parse(s.last_seen) || 0 });
+  }
   renderSessions();
 }
 
@@ -235,9 +241,10 @@ function trackSession(ev) {
   let s = sessions.get(ev.session_id);
   const isNew = !s;
   if (!s) {
-    s = { session_id: ev.session_id, cwd: "", total: 0, events: {}, ended: false, last_seq: 0, last: 0 };
+    s = { session_id: ev.session_id, origin: "", cwd: "", total: 0, events: {}, ended: false, last_seq: 0, last: 0 };
     sessions.set(ev.session_id, s);
   }
+  if (ev.origin) s.origin = ev.origin;
   if (ev.seq > (s.last_seq || 0)) {
     s.last_seq = ev.seq;
     s.total = (s.total || 0) + 1;
@@ -287,6 +294,7 @@ function renderSessions() {
       li = h("li", { class: "session", dataset: { id: s.session_id } },
         h("label", null, cb,
           h("span", { class: "dot" }),
+          h("span", { class: "sorigin" }),
           h("span", { class: "sid" }, s.session_id.slice(0, 8)),
           h("span", { class: "cwd" }),
         ),
@@ -299,6 +307,9 @@ function renderSessions() {
     li.classList.toggle("selected", !!(selection && selection.has(s.session_id)));
     li.classList.toggle("ended", !!s.ended);
     li.dataset.ended = s.ended ? "1" : "0";
+    const so = li.querySelector(".sorigin");
+    text(so, s.origin || "");
+    so.title = s.origin ? "origin " + s.origin : "";
     const cwd = li.querySelector(".cwd");
     text(cwd, s.cwd ? s.cwd.replace(/^.*[/\\](?=[^/\\]+[/\\]?$)/, "") : "");
     cwd.title = s.cwd || "";
@@ -306,7 +317,7 @@ function renderSessions() {
     text(li.querySelector(".ago"), s.last ? ago(now - s.last) : "");
     const tools = (s.events && s.events.PreToolUse) || 0;
     text(li.querySelector(".counts"), `${s.total || 0} events · ${tools} tools`);
-    li.title = `${s.session_id}\n${s.cwd || ""}`;
+    li.title = `${s.origin ? s.origin + " / " : ""}${s.session_id}\n${s.cwd || ""}`;
   }
   // Order by activity; move nodes only when the order changed (moving a
   // focused checkbox would lose its focus).
@@ -378,6 +389,29 @@ function updateFilters() {
     for (const t of tools) sel.append(h("option", { value: t }, t));
     sel.value = filter.tool;
   }
+  updateOriginFilter();
+}
+
+// updateOriginFilter shows the origin column and select once an event with
+// an origin (a fleet hub's) arrived; a single machine's page never changes.
+let originsKnown = "";
+function updateOriginFilter() {
+  if (!fleet && !model.origins.size) return;
+  if (!fleet) {
+    fleet = true;
+    document.body.dataset.fleet = "1";
+    $("origin-filter").hidden = false;
+  }
+  const origins = [...model.origins.keys()].sort();
+  if (filter.origin && !origins.includes(filter.origin)) origins.push(filter.origin);
+  const sig = origins.join("\n");
+  if (sig === originsKnown) return;
+  originsKnown = sig;
+  const sel = $("origin-filter");
+  clear(sel);
+  sel.append(h("option", { value: "" }, "all origins"));
+  for (const o of origins) sel.append(h("option", { value: o }, o));
+  sel.value = filter.origin;
 }
 
 function toggleType(t) {
@@ -389,6 +423,11 @@ function toggleType(t) {
 
 $("tool-filter").addEventListener("change", (e) => {
   filter.tool = e.target.value;
+  rebuildView();
+});
+
+$("origin-filter").addEventListener("change", (e) => {
+  filter.origin = e.target.value;
   rebuildView();
 });
 
@@ -414,9 +453,11 @@ $("search").addEventListener("keydown", (e) => {
 $("clear-filters").addEventListener("click", () => {
   filter.types.clear();
   filter.tool = "";
+  filter.origin = "";
   filter.search = "";
   $("search").value = "";
   $("tool-filter").value = "";
+  $("origin-filter").value = "";
   updateFilters();
   rebuildView();
 });

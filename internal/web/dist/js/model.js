@@ -18,6 +18,7 @@ export class Model {
     this.calls = new Map(); // tool_use_id → ToolCall
     this.types = new Map(); // event name → count
     this.tools = new Map(); // tool name → count
+    this.origins = new Map(); // fleet origin → count (events without one are not counted)
     this.probes = 0;
     this.trimmed = 0; // records dropped by MAX_RECORDS
     this.endedSessions = new Set();
@@ -29,6 +30,7 @@ export class Model {
     this.calls.clear();
     this.types.clear();
     this.tools.clear();
+    this.origins.clear();
     this.trimmed = 0;
     this.n = 0;
   }
@@ -55,6 +57,7 @@ export class Model {
     const ev = r.ev;
     this.types.set(ev.event, (this.types.get(ev.event) || 0) + 1);
     if (ev.tool) this.tools.set(ev.tool, (this.tools.get(ev.tool) || 0) + 1);
+    if (ev.origin) this.origins.set(ev.origin, (this.origins.get(ev.origin) || 0) + 1);
     if (ev.event === "SessionEnd") this.endedSessions.add(ev.session_id);
     const id = ev.tool_use_id;
     if (!id) return;
@@ -126,12 +129,14 @@ export function callState(call, now, endedSessions) {
 }
 
 // Filter is what the toolbar asks for. types: Set of event names (empty =
-// all); tool: "" = all; search: text, case-insensitive, over the whole event.
+// all); tool: "" = all; origin: a fleet hub's origin name, "" = all (an
+// event without an origin matches only ""); search: text, case-insensitive, over the whole event.
 export function matches(r, f) {
   if (!r.ev) return true; // dividers always show
   const ev = r.ev;
   if (f.types.size && !f.types.has(ev.event)) return false;
   if (f.tool && ev.tool !== f.tool) return false;
+  if (f.origin && ev.origin !== f.origin) return false;
   if (f.search) {
     if (r.text === undefined) r.text = JSON.stringify(ev).toLowerCase();
     if (!r.text.includes(f.search)) return false;

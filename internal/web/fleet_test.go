@@ -1,0 +1,98 @@
+package web_test
+
+import (
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/mpm-dev/mpm/internal/testutil"
+)
+
+// startNATS runs an in-process nats-server with JetStream on a free
+// loopback port and a temp store; it returns the URL.
+func startNATS(t *testing.T) string {
+	t.Helper()
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start()
+	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	return "nats://127.0.0.1:" + strconv.Itoa(s.Addr().(*net.TCPAddr).Port)
+}
+
+// TestDashboardFleet: on a real fleet hub (mpm-wsd --nats --fleet) fed by two
+// real edges, the page shows an origin column, an origin filter and each
+// session's origin; on an edge (no origins) none of it appears.
+const sessC = "cccc1111-2222-3333-4444-555566667777"
+
+func TestDashboardFleet(t *testing.T) {
+	url := startNATS(t)
+	hub := testutil.StartDaemon(t, "--nats", url, "--fleet", "--origin", "hub")
+	edgeA := testutil.StartDaemon(t, "--nats", url, "--origin", "laptop-a")
+	edgeB := testutil.StartDaemon(t, "--nats", url, "--origin", "ci-runner-b")
+	tokA, tokB := edgeA.Token(), edgeB.Token()
+	post(t, edgeA, tokA, hookEvent(sessA, "SessionStart", map[string]any{"source": "startup"}))
+	post(t, edgeA, tokA, hookEvent(sessA, "UserPromptSubmit", map[string]any{"prompt": "from laptop a"}))
+	post(t, edgeB, tokB, hookEvent(sessB, "SessionStart", map[string]any{"source": "startup"}))
+	post(t, edgeB, tokB, hookEvent(sessB, "PreToolUse", map[string]any{"tool_name": "Bash", "tool_use_id": "toolu_b1", "tool_input": map[string]any{"command": "make"}}))
+	post(t, edgeB, tokB, hookEvent(sessB, "Stop", nil))
+
+	p := newPage(t, hub)
+	p.navigate(dashURL(hub, "", hub.Token()))
+	p.waitFor("the hub's 5 events", `document.body.dataset.conn === "connected" && document.body.dataset.count === "5"`, 30*time.Second)
+	p.waitFor("fleet mode on the page", `document.body.dataset.fleet === "1" && !document.getElementById("origin-filter").hidden`, 5*time.Second)
+	if d := eval[string](p, `getComputedStyle(document.querySelector(".list-head .origin")).display`); d == "none" {
+		t.Error("the origin column head is hidden on a fleet hub")
+	}
+	rowOrigins := `[...document.querySelectorAll("#list .row .line")].map(l => l.querySelector(".origin").textContent + "/" + l.querySelector(".sess").textContent).sort().join(",")`
+	p.waitFor("rows with origin/session", rowOrigins+` === "ci-runner-b/bbbb1111,ci-runner-b/bbbb1111,ci-runner-b/bbbb1111,laptop-a/aaaa1111,laptop-a/aaaa1111"`, 5*time.Second)
+	p.waitFor("the origin options", `[...document.getElementById("origin-filter").options].map(o => o.value).join(",") === ",ci-runner-b,laptop-a"`, 5*time.Second)
+
+	// Filter by origin: only laptop-a's events; then all again.
+	setOrigin := func(v string) {
+		eval[bool](p, `(() => { const s = document.getElementById("origin-filter"); s.value = `+js(v)+`; s.dispatchEvent(new Event("change")); return true })()`)
+	}
+	setOrigin("laptop-a")
+	p.waitFor("laptop-a's 2 events shown", `document.body.dataset.shown === "2" && `+rowOrigins+` === "laptop-a/aaaa1111,laptop-a/aaaa1111"`, 5*time.Second)
+	// A live event from the other origin stays hidden; one from laptop-a shows.
+	post(t, edgeB, tokB, hookEvent(sessB, "Notification", map[string]any{"message": "b waits"}))
+	post(t, edgeA, tokA, hookEvent(sessA, "Stop", nil))
+	p.waitFor("7 events, 3 shown", `document.body.dataset.count === "7" && document.body.dataset.shown === "3"`, 30*time.Second)
+	p.shot("fleet-filtered")
+	setOrigin("")
+	p.waitFor("all 7 shown", `document.body.dataset.shown === "7"`, 5*time.Second)
+	p.click("#clear-filters")
+
+	// The sessions panel names each session's origin, and keeps it after
+	// /v1/sessions (which does not carry it) is merged: a new session makes
+	// the page fetch it, and a SessionEnd's reason comes only from there.
+	sorigin := func(id string) string {
+		return `document.querySelector('#sessions li[data-id="` + id + `"] .sorigin')?.textContent`
+	}
+	p.waitFor("session origins", sorigin(sessA)+` === "laptop-a" && `+sorigin(sessB)+` === "ci-runner-b"`, 5*time.Second)
+	post(t, edgeB, tokB, hookEvent(sessC, "SessionEnd", map[string]any{"reason": "logout"}))
+	p.waitFor("the merged session list", `document.querySelector('#sessions li[data-id="`+sessC+`"] .state')?.textContent === "ended (logout)"`, 30*time.Second)
+	if got := eval[string](p, sorigin(sessC)); got != "ci-runner-b" {
+		t.Errorf("after /v1/sessions the origin is %q", got)
+	}
+	p.shot("fleet")
+
+	// An edge's page (no origins): no column, no filter, no session badge.
+	q := newPage(t, edgeA)
+	q.navigate(dashURL(edgeA, "", tokA))
+	q.waitFor("the edge's 3 events and its session", `document.body.dataset.conn === "connected" && document.body.dataset.count === "3" && document.querySelector("#list .row .origin") && document.querySelector("#sessions .sorigin")`, 15*time.Second)
+	if got := eval[string](q, `JSON.stringify([document.body.dataset.fleet || "", document.getElementById("origin-filter").hidden, getComputedStyle(document.querySelector(".list-head .origin")).display, getComputedStyle(document.querySelector("#list .row .origin")).display, getComputedStyle(document.querySelector("#sessions .sorigin")).display])`); got != `["",true,"none","none","none"]` {
+		t.Errorf("single machine page shows origin pieces: %s", got)
+	}
+	if !strings.Contains(eval[string](q, `document.querySelector(".list-head").textContent`), "session") {
+		t.Error("list head lost its session column")
+	}
+}
