@@ -39,7 +39,7 @@ Examples:
   mpm-monitor --session 4f1c --tool Bash,Edit
   mpm-monitor --event UserPromptSubmit --no-follow --since 0
   mpm-monitor --json | jq .payload.tool_input
-  mpm-monitor --origin laptop-a,ci    on a fleet hub: only these machines
+  mpm-monitor --origin laptop-a,ci     on a fleet hub: only these machines
 
 On a fleet hub (mpm-wsd --nats URL --fleet) each line shows the event's
 origin before its session (laptop-a/4f1c2b3a); --json records carry
