@@ -28,6 +28,7 @@ type OpenTool struct {
 // Info is one session's summary, as served by GET /v1/sessions.
 type Info struct {
 	SessionID      string            `json:"session_id"`
+	Origin         string            `json:"origin,omitempty"`
 	Cwd            string            `json:"cwd,omitempty"`
 	TranscriptPath string            `json:"transcript_path,omitempty"`
 	FirstSeen      time.Time         `json:"first_seen"`
@@ -47,6 +48,9 @@ func (i *Info) Apply(ev *event.Event) {
 		i.SessionID = ev.SessionID
 		i.FirstSeen = ev.Received
 		i.FirstSeq = ev.Seq
+	}
+	if ev.Origin != "" {
+		i.Origin = ev.Origin
 	}
 	if ev.Cwd != "" {
 		i.Cwd = ev.Cwd
