@@ -132,6 +132,25 @@ func TestAppendReadTailLookupAndReopen(t *testing.T) {
 		if _, ok := j.LookupKey("never-sent"); ok {
 			t.Fatalf("%s: unknown key found", when)
 		}
+		// The batched lookup agrees, across chunk boundaries.
+		ks := []string{"never-sent"}
+		for i := 0; i < 3; i++ {
+			for _, ev := range all {
+				ks = append(ks, ev.Key)
+			}
+		}
+		found, err := j.LookupKeys(ks)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found) != len(all) {
+			t.Fatalf("%s: LookupKeys found %d keys, want %d", when, len(found), len(all))
+		}
+		for _, ev := range all {
+			if found[ev.Key] != ev.Seq {
+				t.Fatalf("%s: LookupKeys[%s] = %d, want %d", when, ev.Key, found[ev.Key], ev.Seq)
+			}
+		}
 		infos, err := j.Sessions()
 		if err != nil {
 			t.Fatal(err)

@@ -169,6 +169,47 @@ func (j *Journal) LookupKey(key string) (uint64, bool) {
 	return uint64(seq), true
 }
 
+// lookupChunk bounds the keys asked in one query (SQLite's variable limit
+// is far above it).
+const lookupChunk = 500
+
+// LookupKeys implements store.Store: one indexed query per 500 keys.
+func (j *Journal) LookupKeys(keys []string) (map[string]uint64, error) {
+	found := make(map[string]uint64)
+	for len(keys) > 0 {
+		n := min(len(keys), lookupChunk)
+		chunk := keys[:n]
+		keys = keys[n:]
+		q := make([]byte, 0, 40+2*n)
+		q = append(q, "SELECT k, seq FROM keys WHERE k IN (?"...)
+		args := make([]any, n)
+		for i, k := range chunk {
+			if i > 0 {
+				q = append(q, ",?"...)
+			}
+			args[i] = k
+		}
+		q = append(q, ')')
+		rows, err := j.r.Query(string(q), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k string
+			var seq int64
+			if err := rows.Scan(&k, &seq); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			found[k] = uint64(seq)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return found, nil
+}
+
 // Sessions implements store.Store: the stored summaries, most recent first.
 func (j *Journal) Sessions() ([]sessions.Info, error) {
 	j.smu.RLock()

@@ -139,6 +139,19 @@ func (m *Memory) LookupKey(key string) (uint64, bool) {
 	return s, ok
 }
 
+// LookupKeys implements Store.
+func (m *Memory) LookupKeys(keys []string) (map[string]uint64, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	found := make(map[string]uint64)
+	for _, k := range keys {
+		if s, ok := m.keys[k]; ok {
+			found[k] = s
+		}
+	}
+	return found, nil
+}
+
 // Sessions implements Store: the memory store starts empty.
 func (m *Memory) Sessions() ([]sessions.Info, error) { return nil, nil }
 

@@ -51,6 +51,9 @@ type Store interface {
 	// LookupKey returns the Seq stored with an idempotency key, if the key
 	// is still remembered.
 	LookupKey(key string) (uint64, bool)
+	// LookupKeys returns the Seq of every key in keys that is still
+	// remembered (the ingest loop asks once per batch).
+	LookupKeys(keys []string) (map[string]uint64, error)
 	// Sessions returns the stored session summaries (used to seed the
 	// in-memory tracker at start-up).
 	Sessions() ([]sessions.Info, error)

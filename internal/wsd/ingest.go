@@ -127,12 +127,35 @@ func (in *ingester) stop() {
 	<-in.stopped
 }
 
+// storedKeys asks the store, in one call, which of the batch's
+// idempotency keys it already holds. On a lookup failure the events are
+// treated as new (the failure is logged): losing an event is worse than
+// storing a rare duplicate.
+func (in *ingester) storedKeys(batch []*request) map[string]uint64 {
+	var ks []string
+	for _, r := range batch {
+		if r.ev != nil && !r.ev.Ephemeral && r.ev.Key != "" {
+			ks = append(ks, r.ev.Key)
+		}
+	}
+	if len(ks) == 0 {
+		return nil
+	}
+	found, err := in.store.LookupKeys(ks)
+	if err != nil {
+		in.log.Warn("idempotency key lookup failed; treating the events as new", "events", len(ks), "error", err)
+		return nil
+	}
+	return found
+}
+
 // commit sequences, stores, publishes and answers one batch.
 func (in *ingester) commit(batch []*request) {
 	results := make([]result, len(batch))
 	fresh := make([]*event.Event, 0, len(batch))
 	publish := make([]*event.Event, 0, len(batch))
 	var keys map[string]uint64
+	stored := in.storedKeys(batch)
 	next := in.last
 	for i, r := range batch {
 		ev := r.ev
@@ -148,7 +171,7 @@ func (in *ingester) commit(batch []*request) {
 				results[i] = result{seq: seq, dup: true}
 				continue
 			}
-			if seq, ok := in.store.LookupKey(ev.Key); ok {
+			if seq, ok := stored[ev.Key]; ok {
 				results[i] = result{seq: seq, dup: true}
 				continue
 			}
