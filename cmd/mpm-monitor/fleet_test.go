@@ -1,39 +1,20 @@
 package main
 
 import (
-	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
 	"github.com/mpm-dev/mpm/internal/testutil"
+	"github.com/mpm-dev/mpm/internal/testutil/natstest"
 )
-
-// startNATS runs an in-process nats-server with JetStream on a free
-// loopback port and a temp store; it returns the URL.
-func startNATS(t *testing.T) string {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	return "nats://127.0.0.1:" + strconv.Itoa(s.Addr().(*net.TCPAddr).Port)
-}
 
 // TestFleetOrigin: two real edges (mpm-wsd --nats --origin) and a real hub
 // (mpm-wsd --nats --fleet); mpm-monitor on the hub shows origin/session and
 // filters by --origin; on an edge (no origin) the lines are unchanged.
 func TestFleetOrigin(t *testing.T) {
-	url := startNATS(t)
+	url, _ := natstest.Start(t)
 	hub := testutil.StartDaemon(t, "--nats", url, "--fleet", "--origin", "hub")
 	edgeA := testutil.StartDaemon(t, "--nats", url, "--origin", "laptop-a")
 	edgeB := testutil.StartDaemon(t, "--nats", url, "--origin", "ci-runner-b")

@@ -73,14 +73,7 @@ func (e *edge) run(ctx context.Context) error {
 		e.log.Warn("the fleet cursor is ahead of the store (was the journal replaced?); publishing from the store's start", "cursor", pos, "last_seq", last)
 		pos = 0
 	}
-	nc, err := connect(e.cfg, "mpm-wsd edge "+e.cfg.Origin, e.log, func(up bool, err error) {
-		e.link.update(func(s *Status) {
-			s.Connected = up
-			if err != nil {
-				s.LastError = err.Error()
-			}
-		})
-	})
+	nc, err := connect(e.cfg, "mpm-wsd edge "+e.cfg.Origin, e.log, e.link.onConn)
 	if err != nil {
 		return err
 	}

@@ -47,14 +47,7 @@ type hubLoop struct {
 }
 
 func (h *hubLoop) run(ctx context.Context) error {
-	nc, err := connect(h.cfg, "mpm-wsd hub "+h.cfg.HubName, h.log, func(up bool, err error) {
-		h.link.update(func(s *Status) {
-			s.Connected = up
-			if err != nil {
-				s.LastError = err.Error()
-			}
-		})
-	})
+	nc, err := connect(h.cfg, "mpm-wsd hub "+h.cfg.HubName, h.log, h.link.onConn)
 	if err != nil {
 		return err
 	}

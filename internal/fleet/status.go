@@ -25,6 +25,16 @@ func (l *link) update(f func(*Status)) {
 	l.mu.Unlock()
 }
 
+// onConn records a connection change (connect's callback).
+func (l *link) onConn(up bool, err error) {
+	l.update(func(s *Status) {
+		s.Connected = up
+		if err != nil {
+			s.LastError = err.Error()
+		}
+	})
+}
+
 func (l *link) get() Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()

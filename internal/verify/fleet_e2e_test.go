@@ -2,42 +2,15 @@ package verify
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
 	"github.com/mpm-dev/mpm/internal/testutil"
+	"github.com/mpm-dev/mpm/internal/testutil/natstest"
 )
-
-// startNATS runs nats-server in-process on a free 127.0.0.1 port with
-// JetStream in a temp store and returns its URL and a stop function (also
-// run at cleanup).
-func startNATS(t *testing.T) (url string, stop func()) {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	stopped := false
-	stop = func() {
-		if !stopped {
-			stopped = true
-			s.Shutdown()
-			s.WaitForShutdown()
-		}
-	}
-	t.Cleanup(stop)
-	return "nats://127.0.0.1:" + strconv.Itoa(s.Addr().(*net.TCPAddr).Port), stop
-}
 
 // waitFleet polls the daemon's /healthz until its fleet object satisfies ok.
 func waitFleet(t *testing.T, d *testutil.Daemon, what string, ok func(h testutil.Health) bool) {
@@ -81,7 +54,7 @@ func postEvent(t *testing.T, d *testutil.Daemon, n int) {
 // then, with NATS stopped, the edge's failure naming the URL, the waiting
 // events and the fix.
 func TestE2EFleetEdge(t *testing.T) {
-	url, stopNATS := startNATS(t)
+	url, stopNATS := natstest.Start(t)
 	d := testutil.StartDaemon(t, "--nats", url, "--origin", "verify-e2e")
 	e := newEnv(t, d.Addr, d.DataDir)
 

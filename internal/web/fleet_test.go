@@ -1,32 +1,13 @@
 package web_test
 
 import (
-	"net"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-
 	"github.com/mpm-dev/mpm/internal/testutil"
+	"github.com/mpm-dev/mpm/internal/testutil/natstest"
 )
-
-// startNATS runs an in-process nats-server with JetStream on a free
-// loopback port and a temp store; it returns the URL.
-func startNATS(t *testing.T) string {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Start()
-	t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	return "nats://127.0.0.1:" + strconv.Itoa(s.Addr().(*net.TCPAddr).Port)
-}
 
 // TestDashboardFleet: on a real fleet hub (mpm-wsd --nats --fleet) fed by two
 // real edges, the page shows an origin column, an origin filter and each
@@ -34,7 +15,7 @@ func startNATS(t *testing.T) string {
 const sessC = "cccc1111-2222-3333-4444-555566667777"
 
 func TestDashboardFleet(t *testing.T) {
-	url := startNATS(t)
+	url, _ := natstest.Start(t)
 	hub := testutil.StartDaemon(t, "--nats", url, "--fleet", "--origin", "hub")
 	edgeA := testutil.StartDaemon(t, "--nats", url, "--origin", "laptop-a")
 	edgeB := testutil.StartDaemon(t, "--nats", url, "--origin", "ci-runner-b")
