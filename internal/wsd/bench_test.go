@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
@@ -359,4 +361,72 @@ func BenchmarkStalledNeighbour(b *testing.B) {
 	b.ReportMetric(ms(without), "p99-100healthy-ms")
 	b.ReportMetric(ms(with), "p99-99healthy+1stalled-ms")
 	b.ReportMetric(100*(ms(with)-ms(without))/ms(without), "p99-change-%")
+}
+
+// BenchmarkIngestWrk: the daemon's ingest capacity measured by wrk (a C
+// load generator, so the client's own cost does not cap the figure), in
+// memory and journal mode in the same run, then the per-request latency a
+// hook sees at a steady 1,000 events/s (paced Go client). Needs wrk
+// (apt-get install wrk); skipped without it. Targets: >= 20k events/s in
+// memory; journal >= 50 % of memory; journal p99 <= 2 ms.
+func BenchmarkIngestWrk(b *testing.B) {
+	wrk, err := exec.LookPath("wrk")
+	if err != nil {
+		b.Skip("wrk not installed (apt-get install wrk)")
+	}
+	body := string(typicalPayload("bench", 1))
+	run := func(mode string, args ...string) (rps float64, p50, p99 time.Duration) {
+		d := testutil.StartDaemon(b, append([]string{"--log-level", "warn", "--history", "200000"}, args...)...)
+		defer d.Kill()
+		script := filepath.Join(b.TempDir(), "post.lua")
+		lua := fmt.Sprintf("wrk.method = \"POST\"\nwrk.body = %q\nwrk.headers[\"Authorization\"] = \"Bearer %s\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n", body, d.Token())
+		if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		out, err := exec.Command(wrk, "-t1", "-c8", "-d5s", "--latency", "-s", script, d.URL("/v1/events")).CombinedOutput()
+		if err != nil {
+			b.Fatalf("wrk: %v\n%s", err, out)
+		}
+		if bytes.Contains(out, []byte("Non-2xx")) {
+			b.Fatalf("wrk saw errors:\n%s", out)
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			f := strings.Fields(line)
+			switch {
+			case len(f) == 2 && f[0] == "Requests/sec:":
+				rps, _ = strconv.ParseFloat(f[1], 64)
+			case len(f) == 2 && f[0] == "50%":
+				p50, _ = time.ParseDuration(f[1])
+			case len(f) == 2 && f[0] == "99%":
+				p99, _ = time.ParseDuration(f[1])
+			}
+		}
+		// Latency at a steady 1,000 events/s, as hooks see it.
+		p := newPoster(d)
+		var lat []time.Duration
+		start := time.Now()
+		for i := 0; i < 3000; i++ {
+			if wait := time.Until(start.Add(time.Duration(i) * time.Millisecond)); wait > 0 {
+				time.Sleep(wait)
+			}
+			t0 := time.Now()
+			if err := p.post(typicalPayload("paced", i)); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		b.ReportMetric(ms(percentile(lat, 0.50)), mode+"-1k/s-p50-ms")
+		b.ReportMetric(ms(percentile(lat, 0.99)), mode+"-1k/s-p99-ms")
+		return rps, p50, p99
+	}
+	b.ResetTimer()
+	memRPS, memP50, memP99 := run("memory", "--journal=false")
+	jRPS, jP50, jP99 := run("journal")
+	b.ReportMetric(memRPS, "memory-events/s")
+	b.ReportMetric(ms(memP50), "memory-saturated-p50-ms")
+	b.ReportMetric(ms(memP99), "memory-saturated-p99-ms")
+	b.ReportMetric(jRPS, "journal-events/s")
+	b.ReportMetric(ms(jP50), "journal-saturated-p50-ms")
+	b.ReportMetric(ms(jP99), "journal-saturated-p99-ms")
+	b.ReportMetric(100*jRPS/memRPS, "journal-%-of-memory")
 }
