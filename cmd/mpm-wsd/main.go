@@ -48,6 +48,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.MaxClients, "max-clients", cfg.MaxClients, "most WebSocket clients at once (0: no limit)")
 	fs.IntVar(&cfg.ClientQueueBytes, "client-queue-bytes", cfg.ClientQueueBytes, "bytes a WebSocket client may fall behind before it is dropped (it may reconnect and resume)")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", cfg.Heartbeat, "WebSocket ping and heartbeat interval")
+	fs.DurationVar(&cfg.Coalesce, "coalesce", cfg.Coalesce, "most a WebSocket client's events are held back so that they share frames when it gets many per millisecond; the window adapts per client, from 1/16 of this (negative: never)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "bound on the graceful shutdown")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a non-loopback --addr (the token is then your only protection)")
 	showVersion := fs.Bool("version", false, "print the version and exit")

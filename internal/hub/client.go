@@ -35,6 +35,10 @@ type Client struct {
 	timer *time.Timer
 	// lastWrite is when the writer last wrote events (Unix nanoseconds).
 	lastWrite atomic.Int64
+	// window is the client's current coalescing window (nanoseconds):
+	// the least time between two event frames. It adapts to the client's
+	// event rate (see adapt).
+	window atomic.Int64
 
 	// mu guards the fields below, shared by publisher, reader and writer.
 	mu sync.Mutex
@@ -84,6 +88,7 @@ type replay struct {
 func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
 	c := &Client{hub: h, conn: conn, remote: conn.RemoteAddr().String()}
 	c.lastWrite.Store(time.Now().UnixNano())
+	c.window.Store(int64(h.cfg.Coalesce / coalesceSteps))
 	if err := h.register(c); err != nil {
 		code := websocket.ClosePolicyViolation
 		if err == ErrClosed {
@@ -107,7 +112,7 @@ func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
 }
 
 // kick starts a writer unless one runs or the connection is finished.
-// Callers hold c.mu. A client that was written to less than Coalesce ago
+// Callers hold c.mu. A client that was written to less than its window ago
 // gets its writer that much later, so that under a high event rate its
 // events share frames (one write, one syscall) instead of one frame each;
 // at a low rate the writer starts at once.
@@ -125,7 +130,26 @@ func (c *Client) kick() {
 
 // coalesceWait is how long to hold events back so they share a frame.
 func (c *Client) coalesceWait() time.Duration {
-	return c.hub.cfg.Coalesce - time.Duration(time.Now().UnixNano()-c.lastWrite.Load())
+	return time.Duration(c.window.Load() - (time.Now().UnixNano() - c.lastWrite.Load()))
+}
+
+// coalesceSteps is how far below Config.Coalesce the window may shrink:
+// from Coalesce/16 (a client that gets an event now and then, written at
+// once) up to Coalesce (a flood, many events per frame).
+const coalesceSteps = 16
+
+// adapt moves the window after a write of n events: a write that found
+// several events queued doubles it (the client is flooded: fewer, larger
+// frames), one that found one or two halves it (latency first).
+func (c *Client) adapt(n int) {
+	w, hi := c.window.Load(), int64(c.hub.cfg.Coalesce)
+	lo := hi / coalesceSteps
+	switch {
+	case n >= 8 && w < hi:
+		c.window.Store(min(2*w, hi))
+	case n <= 2 && w > lo:
+		c.window.Store(max(w/2, lo))
+	}
 }
 
 // tick is the heartbeat timer: it asks the writer for a ping.
@@ -339,6 +363,9 @@ func (c *Client) pump() error {
 		if code == 0 || flush {
 			if err := c.writeEvents(queue, true); err != nil {
 				return err
+			}
+			if len(queue) > 0 {
+				c.adapt(len(queue))
 			}
 		}
 		if len(control) > 0 || pending != nil || len(queue) > 0 {

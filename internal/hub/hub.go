@@ -43,9 +43,11 @@ type Config struct {
 	MaxClients int
 	// ReplayPage is how many events a replay reads from the store at once (512).
 	ReplayPage int
-	// Coalesce is the least time between two event writes to one client
-	// (1 ms; negative: none). Under a high event rate a client's events
-	// then share frames; at a low rate it adds nothing.
+	// Coalesce is the most a client's events are held back so that they
+	// share frames (8 ms; negative: never). Each client's window adapts
+	// between Coalesce/16 and Coalesce to its event rate: a client that
+	// gets an event now and then is written at once, a flooded one gets
+	// few large frames instead of one syscall per event.
 	Coalesce time.Duration
 }
 
@@ -66,7 +68,7 @@ func (c *Config) setDefaults() {
 		c.ReplayPage = 512
 	}
 	if c.Coalesce == 0 {
-		c.Coalesce = time.Millisecond
+		c.Coalesce = 8 * time.Millisecond
 	}
 	if c.Logger == nil {
 		c.Logger = hclog.NewNullLogger()

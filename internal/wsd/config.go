@@ -38,6 +38,9 @@ type Config struct {
 	Heartbeat time.Duration
 	// WriteTimeout bounds each write to a WebSocket client.
 	WriteTimeout time.Duration
+	// Coalesce is the most a client's events are held back so that they
+	// share frames under a high event rate (the window adapts per client).
+	Coalesce time.Duration
 	// ShutdownTimeout bounds the graceful shutdown.
 	ShutdownTimeout time.Duration
 	// SpoolInterval is how often the hook spool is checked and drained.
@@ -60,6 +63,7 @@ func DefaultConfig() Config {
 		ClientQueueBytes: 64 << 20,
 		Heartbeat:        10 * time.Second,
 		WriteTimeout:     10 * time.Second,
+		Coalesce:         8 * time.Millisecond,
 		ShutdownTimeout:  5 * time.Second,
 		SpoolInterval:    2 * time.Second,
 		MaxBatch:         1024,

@@ -137,6 +137,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 	h := hub.New(hub.Config{
 		Store: st, Logger: log.Named("hub"), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
 		QueueBytes: cfg.ClientQueueBytes, Heartbeat: cfg.Heartbeat, WriteTimeout: cfg.WriteTimeout, MaxClients: cfg.MaxClients,
+		Coalesce: cfg.Coalesce,
 	})
 	s.ingest = newIngester(st, h, s.tracker, s.m, log.Named("ingest"), cfg.MaxBatch)
 	s.guard = newGuard(cfg.Addr, cfg.AllowedHosts, tok, tokPath, s.m)
