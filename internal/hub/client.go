@@ -121,9 +121,12 @@ func (c *Client) kick() {
 		return
 	}
 	c.writing = true
-	if wait := c.coalesceWait(); wait > 0 {
-		time.AfterFunc(wait, c.writePump)
-		return
+	// Only events wait: hello, answers, replays and pings go at once.
+	if len(c.control) == 0 && c.pending == nil && !c.pingDue && c.closeCode == 0 {
+		if wait := c.coalesceWait(); wait > 0 {
+			time.AfterFunc(wait, c.writePump)
+			return
+		}
 	}
 	go c.writePump()
 }
