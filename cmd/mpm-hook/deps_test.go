@@ -37,6 +37,7 @@ var allowedHook = []string{
 	"golang.org/x/sys/unix",
 	"github.com/mpm-dev/mpm/internal/hook",
 	"github.com/mpm-dev/mpm/internal/paths",
+	"github.com/mpm-dev/mpm/internal/protocol", // imports only time: the Idempotency-Key rule
 	"github.com/mpm-dev/mpm/internal/spool",
 	"github.com/mpm-dev/mpm/internal/token",
 }

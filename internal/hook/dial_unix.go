@@ -20,13 +20,9 @@ var errTimeout = errors.New("daemon did not answer in time")
 // most maxAnswer bytes) and returns it too; else it returns as soon as the
 // status line is in.
 func roundTrip(addr string, req []byte, deadline time.Time, whole bool) (int, []byte, error) {
-	host, port, err := hostPort(addr)
+	ip, port, err := resolveAddr(addr)
 	if err != nil {
 		return 0, nil, err
-	}
-	ip, ok := parseIP(host)
-	if !ok {
-		return 0, nil, errors.New("address " + addr + ": the hook needs an IP address (e.g. 127.0.0.1:8765), not a host name")
 	}
 	var sa unix.Sockaddr
 	family := unix.AF_INET

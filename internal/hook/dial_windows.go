@@ -16,13 +16,9 @@ var errTimeout = errors.New("daemon did not answer in time")
 // Windows uses the net package (raw Winsock calls are not worth their code
 // there).
 func roundTrip(addr string, req []byte, deadline time.Time, whole bool) (int, []byte, error) {
-	host, port, err := hostPort(addr)
+	ip, port, err := resolveAddr(addr)
 	if err != nil {
 		return 0, nil, err
-	}
-	ip, ok := parseIP(host)
-	if !ok {
-		return 0, nil, errors.New("address " + addr + ": the hook needs an IP address (e.g. 127.0.0.1:8765), not a host name")
 	}
 	dst := &net.TCPAddr{IP: net.IP(ip), Port: port}
 	c, err := net.DialTimeout("tcp", dst.String(), time.Until(deadline))

@@ -76,6 +76,21 @@ func statusLine(resp []byte) (code int, ok bool, err error) {
 	return code, true, nil
 }
 
+// resolveAddr turns "ip:port" into the address bytes (4 or 16) and port.
+// The hook takes only IP literals: resolving a name costs start-up time and
+// "localhost" may resolve to ::1 (hostPort reads it as 127.0.0.1).
+func resolveAddr(addr string) ([]byte, int, error) {
+	host, port, err := hostPort(addr)
+	if err != nil {
+		return nil, 0, err
+	}
+	ip, ok := parseIP(host)
+	if !ok {
+		return nil, 0, errors.New("address " + addr + ": the hook needs an IP address (e.g. 127.0.0.1:8765), not a host name")
+	}
+	return ip, port, nil
+}
+
 // hostPort splits "host:port" or "[v6]:port".
 func hostPort(addr string) (host string, port int, err error) {
 	i := len(addr) - 1

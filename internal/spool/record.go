@@ -56,6 +56,8 @@ import (
 	"hash/crc32"
 	"strconv"
 	"time"
+
+	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
 // Magic starts every record header.
@@ -63,7 +65,7 @@ const Magic = "MPM1 "
 
 // MaxKeyLen is the longest Idempotency-Key a record may carry (the daemon's
 // limit too).
-const MaxKeyLen = 128
+const MaxKeyLen = protocol.MaxKeyLen
 
 // maxHeaderLen bounds a header line: magic, key, two 20-digit numbers, a
 // checksum and separators.
@@ -92,22 +94,9 @@ type Record struct {
 // character outside printable ASCII or a space.
 var ErrBadKey = errors.New("spool: idempotency key must be 1-128 printable ASCII characters without spaces")
 
-// ValidKey reports whether k can be a record's key.
-func ValidKey(k string) bool {
-	if len(k) == 0 || len(k) > MaxKeyLen {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] <= ' ' || k[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
-
 // Encode returns rec in the spool's record format, ready for a single write.
 func Encode(rec Record) ([]byte, error) {
-	if !ValidKey(rec.Key) {
+	if !protocol.ValidKey(rec.Key) {
 		return nil, ErrBadKey
 	}
 	if len(rec.Payload) > MaxPayload {
@@ -208,7 +197,7 @@ func parseAt(data []byte, p int) (Record, int, bool) {
 		return rec, 0, false
 	}
 	key := string(fields[0])
-	if !ValidKey(key) {
+	if !protocol.ValidKey(key) {
 		return rec, 0, false
 	}
 	ns, ok := parseDec(fields[1], true)

@@ -113,10 +113,8 @@ func readHeaders(r *http.Request, ev *event.Event) error {
 		if len(k) > maxKeyLen {
 			return &event.Error{Reason: event.ReasonBadHeader, Msg: "Idempotency-Key is longer than 128 characters"}
 		}
-		for i := 0; i < len(k); i++ {
-			if k[i] < 0x21 || k[i] > 0x7e {
-				return &event.Error{Reason: event.ReasonBadHeader, Msg: "Idempotency-Key must be printable ASCII without spaces"}
-			}
+		if !protocol.ValidKey(k) {
+			return &event.Error{Reason: event.ReasonBadHeader, Msg: "Idempotency-Key must be printable ASCII without spaces"}
 		}
 		ev.Key = k
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/spool"
 )
 
@@ -57,7 +58,7 @@ func (s *Server) deliverSpooled(ctx context.Context, rec spool.Record) error {
 		s.log.Named("spool").Warn("skipping a spooled event the daemon cannot accept", "key", rec.Key, "error", err)
 		return nil
 	}
-	if spool.ValidKey(rec.Key) {
+	if protocol.ValidKey(rec.Key) {
 		ev.Key = rec.Key
 	}
 	ev.Sent = rec.SentAt
