@@ -1,20 +1,22 @@
 // Command mpm-hook is what Claude Code runs for each hook event: with no
 // arguments it forwards the JSON object on stdin to mpm-wsd (or spools it
 // when the daemon does not answer), prints nothing and exits 0, always.
-// With a subcommand (install, uninstall, status, help) it wires itself into
-// Claude Code's settings.
+//
+// Its subcommands (install, uninstall, status, help) wire it into Claude
+// Code's settings; they are carried out by mpm-hookctl, installed beside
+// it, so that this binary links nothing but the forwarding path: its
+// start-up time is what every event costs.
 package main
 
 import (
 	"os"
 
 	"github.com/mpm-dev/mpm/internal/hook"
-	"github.com/mpm-dev/mpm/internal/hookcfg"
 )
 
 func main() {
 	if len(os.Args) > 1 {
-		os.Exit(hookcfg.Main(os.Args[1:], os.Stdout, os.Stderr))
+		os.Exit(hook.RunCtl(os.Args[1:]))
 	}
 	forward()
 }
@@ -25,5 +27,5 @@ func forward() {
 		recover()
 		os.Exit(0)
 	}()
-	hook.Run(hook.ConfigFromEnv(), os.Stdin)
+	hook.Forward(hook.ConfigFromEnv())
 }

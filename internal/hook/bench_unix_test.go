@@ -38,7 +38,6 @@ func BenchmarkHook(b *testing.B) {
 	}
 	empty := buildEmpty(b)
 	hookBin := testutil.Binary(b, "mpm-hook")
-	fwdBin := buildForwardOnly(b)
 	small := benchPayload(1 << 10)
 	large := benchPayload(256 << 10)
 
@@ -59,27 +58,16 @@ func BenchmarkHook(b *testing.B) {
 		table = append(table, r)
 		return r
 	}
-	// measure interleaves the empty program, mpm-hook and (unless the
-	// daemon is stopped: each run then waits the full bound) the
-	// forward-only build.
+	// measure interleaves the empty program and mpm-hook.
 	measure := func(b *testing.B, state string, addr, dataDir string, payload []byte) {
 		env := []string{paths.EnvAddr + "=" + addr, paths.EnvDataDir + "=" + dataDir}
-		withFwd := state != "stopped"
-		var e, h, f []time.Duration
+		var e, h []time.Duration
 		for i := 0; i < runs; i++ {
 			e = append(e, timeRun(b, empty, nil, payload))
 			h = append(h, timeRun(b, hookBin, env, payload))
-			if withFwd {
-				f = append(f, timeRun(b, fwdBin, env, payload))
-			}
 		}
 		name := fmt.Sprintf("%s/%dKiB", state, len(payload)>>10)
 		r := add(name, e, h)
-		if withFwd {
-			fr := add(name+" fwd-only", e, f)
-			b.ReportMetric(float64(fr.hookP50.Microseconds())/1000, "fwdonly-p50-ms")
-			b.ReportMetric(float64(fr.hookP99.Microseconds())/1000, "fwdonly-p99-ms")
-		}
 		b.ReportMetric(float64(r.hookP50.Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(r.hookP99.Microseconds())/1000, "p99-ms")
 		b.ReportMetric(float64(r.emptyP50.Microseconds())/1000, "empty-p50-ms")
@@ -108,7 +96,6 @@ func BenchmarkHook(b *testing.B) {
 
 	var out strings.Builder
 	fmt.Fprintf(&out, "\nmpm-hook wall time per run, %d runs per cell, interleaved with an empty Go program (GOOS=%s, %d CPUs)\n", runs, runtime.GOOS, runtime.NumCPU())
-	fmt.Fprintf(&out, "(fwd-only: cmd/mpm-hook's forwarding path alone, without the installer's packages)\n")
 	fmt.Fprintf(&out, "%-25s %12s %12s %12s %12s %9s %9s %12s\n", "state/payload", "empty p50", "empty p99", "hook p50", "hook p99", "p50 x", "p99 x", "hook max")
 	for _, r := range table {
 		fmt.Fprintf(&out, "%-25s %12v %12v %12v %12v %9.2f %9.2f %12v\n", r.name,
@@ -148,39 +135,6 @@ func buildEmpty(b *testing.B) string {
 	cmd.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("build empty program: %v\n%s", err, out)
-	}
-	return exe
-}
-
-// buildForwardOnly builds a main that runs only the forwarding path (what
-// mpm-hook with no arguments does), through a -overlay so that nothing is
-// written into the source tree: its start-up shows what the installer's
-// packages add to mpm-hook.
-func buildForwardOnly(b *testing.B) string {
-	root := testutil.ModuleRoot(b)
-	dir := b.TempDir()
-	src := filepath.Join(dir, "main.go")
-	os.WriteFile(src, []byte(`package main
-
-import (
-	"os"
-
-	"github.com/mpm-dev/mpm/internal/hook"
-)
-
-func main() {
-	defer func() { recover(); os.Exit(0) }()
-	hook.Run(hook.ConfigFromEnv(), os.Stdin)
-}
-`), 0o644)
-	virt := filepath.Join(root, "cmd", "mpm-hook-fwdonly-bench", "main.go")
-	overlay := filepath.Join(dir, "overlay.json")
-	os.WriteFile(overlay, []byte(`{"Replace":{`+strconv.Quote(virt)+`:`+strconv.Quote(src)+`}}`), 0o644)
-	exe := filepath.Join(dir, "fwdonly")
-	cmd := exec.Command("go", "build", "-overlay", overlay, "-o", exe, "./cmd/mpm-hook-fwdonly-bench")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("build forward-only hook: %v\n%s", err, out)
 	}
 	return exe
 }

@@ -19,7 +19,6 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/spool"
-	"github.com/mpm-dev/mpm/internal/token"
 )
 
 const (
@@ -116,9 +115,15 @@ type Result struct {
 	Bytes int
 }
 
-// Run forwards the event on stdin per cfg. It never panics (a panic becomes
-// Outcome Lost) and never writes anything but cfg.Debug.
-func Run(cfg Config, stdin io.Reader) (res Result) {
+// Run forwards the event read from stdin per cfg. It never panics (a panic
+// becomes Outcome Lost) and never writes anything but cfg.Debug.
+func Run(cfg Config, stdin io.Reader) Result {
+	return finish(cfg, func() input { return readInput(stdin, cfg.StdinTimeout) })
+}
+
+// finish reads the input with read and delivers it, turning a panic into
+// Outcome Lost and writing the debug line.
+func finish(cfg Config, read func() input) (res Result) {
 	defer func() {
 		if p := recover(); p != nil {
 			res = Result{Outcome: Lost, Err: panicError{p}}
@@ -134,8 +139,11 @@ func Run(cfg Config, stdin io.Reader) (res Result) {
 			io.WriteString(cfg.Debug, line+"\n")
 		}
 	}()
+	return deliver(cfg, read())
+}
 
-	in := readInput(stdin, cfg.StdinTimeout)
+// deliver posts in to the daemon, or spools it.
+func deliver(cfg Config, in input) (res Result) {
 	res.Bytes = len(in.data)
 	if len(in.data) == 0 {
 		res.Outcome = NoInput
@@ -144,7 +152,7 @@ func Run(cfg Config, stdin io.Reader) (res Result) {
 	key := newKey()
 	sent := time.Now()
 
-	tok, terr := token.Read(paths.Token(cfg.DataDir))
+	tok, terr := readToken(paths.Token(cfg.DataDir))
 	if terr == nil {
 		req := buildRequest(cfg.Addr, tok, key, sent.UnixNano(), in.data)
 		code, _, err := roundTrip(cfg.Addr, req, sent.Add(cfg.Timeout), false)

@@ -11,7 +11,7 @@ import (
 // it; the rest is still read, so that Claude Code's write does not fail.
 const MaxInput = 32 << 20
 
-// input is what readInput found on stdin.
+// input is what the hook found on stdin.
 type input struct {
 	// data is the JSON object's bytes when complete, else everything read
 	// before the value was found bad, stdin ended, or the deadline passed.
@@ -23,43 +23,87 @@ type input struct {
 	timedOut bool
 }
 
-// readInput reads stdin until one JSON object has ended, stdin ends, the
-// input is not a JSON object, or timeout passes, whichever comes first. It
-// never waits for EOF after the object: Claude Code may never close stdin. A
-// goroutine keeps reading (and discarding) whatever follows while the caller
-// goes on, so a writer that sends a trailing newline or more does not get
-// EPIPE; it dies with the process.
+// collector gathers stdin's bytes and follows the object's structure as
+// they arrive; both readers (the file-descriptor one on unix, the goroutine
+// one for any io.Reader) fill it.
+type collector struct {
+	// buf holds what was read; reads go into its spare capacity.
+	buf []byte
+	// sc finds the object's end.
+	sc scanner
+}
+
+func newCollector(buf []byte) collector { return collector{buf: buf[:0], sc: newScanner()} }
+
+// room returns where the next read goes: the spare capacity, grown when
+// less than 16 KiB is left, and never past MaxInput.
+func (c *collector) room() []byte {
+	if cap(c.buf)-len(c.buf) < 16<<10 {
+		nb := make([]byte, len(c.buf), 2*cap(c.buf)+64<<10)
+		copy(nb, c.buf)
+		c.buf = nb
+	}
+	p := c.buf[len(c.buf):cap(c.buf)]
+	if left := MaxInput - len(c.buf); len(p) > left {
+		p = p[:left]
+	}
+	return p
+}
+
+// add takes the n bytes just read into room() and reports whether reading
+// for the object is over: it ended, it cannot be an object, or MaxInput is
+// reached.
+func (c *collector) add(n int) bool {
+	if n <= 0 {
+		return false
+	}
+	c.buf = c.buf[:len(c.buf)+n]
+	return c.sc.feed(c.buf[len(c.buf)-n:]) != scanMore || len(c.buf) >= MaxInput
+}
+
+// result is what was collected; timedOut says the deadline passed first.
+func (c *collector) result(timedOut bool) input {
+	if c.sc.status == scanDone {
+		return input{data: c.buf[c.sc.start:c.sc.end], complete: true}
+	}
+	return input{data: c.buf, timedOut: timedOut}
+}
+
+// readInput reads r until one JSON object has ended, r ends, the input is
+// not a JSON object, or timeout passes, whichever comes first. It never
+// waits for EOF after the object: Claude Code may never close stdin. A
+// goroutine does the reading (an io.Reader has no deadline) and keeps
+// reading and discarding whatever follows while the caller goes on, so a
+// writer that sends a trailing newline or more does not get EPIPE; it dies
+// with the process. On unix, mpm-hook reads its stdin with readStdin
+// instead, which needs no goroutine.
 func readInput(r io.Reader, timeout time.Duration) input {
-	st := &inputState{buf: make([]byte, 0, 64<<10), sc: newScanner(), done: make(chan struct{})}
+	st := &inputState{c: newCollector(make([]byte, 0, 64<<10)), done: make(chan struct{})}
 	go st.run(r)
 	t := time.NewTimer(timeout)
 	defer t.Stop()
+	timedOut := false
 	select {
 	case <-st.done:
 	case <-t.C:
+		timedOut = true
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	in := input{data: st.buf}
-	switch {
-	case st.sc.status == scanDone:
-		in.data = st.buf[st.sc.start:st.sc.end]
-		in.complete = true
-	case !st.finished:
-		in.timedOut = true
-		// The reader keeps filling buf[len:cap]; data must not see it.
-		in.data = append([]byte(nil), st.buf...)
-	}
 	st.abandoned = true
+	in := st.c.result(timedOut && !st.finished)
+	if !in.complete && !st.finished {
+		// The reader keeps filling buf[len:cap]; data must not see it.
+		in.data = append([]byte(nil), in.data...)
+	}
 	return in
 }
 
 type inputState struct {
 	mu sync.Mutex
-	// buf holds what was read; the reader goroutine reads into its spare
-	// capacity outside the lock and extends it under the lock.
-	buf []byte
-	sc  scanner
+	// c is what was read; the reader goroutine reads into its spare
+	// capacity outside the lock and adds the bytes under the lock.
+	c collector
 	// finished is set (and done closed) when the reader stops collecting.
 	finished bool
 	// abandoned is set when readInput returned; the reader then only
@@ -75,19 +119,11 @@ func (st *inputState) run(r io.Reader) {
 	for {
 		var p []byte
 		st.mu.Lock()
-		if collecting && st.abandoned {
+		if st.abandoned {
 			collecting = false
 		}
 		if collecting {
-			if cap(st.buf)-len(st.buf) < 16<<10 {
-				nb := make([]byte, len(st.buf), 2*cap(st.buf))
-				copy(nb, st.buf)
-				st.buf = nb
-			}
-			p = st.buf[len(st.buf):cap(st.buf)]
-			if room := MaxInput - len(st.buf); len(p) > room {
-				p = p[:room]
-			}
+			p = st.c.room()
 		}
 		st.mu.Unlock()
 		if !collecting {
@@ -100,9 +136,7 @@ func (st *inputState) run(r io.Reader) {
 		if collecting {
 			st.mu.Lock()
 			if !st.abandoned {
-				st.buf = st.buf[:len(st.buf)+n]
-				status := st.sc.feed(st.buf[len(st.buf)-n:])
-				if status != scanMore || err != nil || len(st.buf) >= MaxInput {
+				if st.c.add(n) || err != nil {
 					st.finished = true
 					collecting = false
 					close(st.done)

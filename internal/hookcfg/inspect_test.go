@@ -9,10 +9,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/hook"
 	"github.com/mpm-dev/mpm/internal/testutil"
 )
 
@@ -168,13 +170,29 @@ func TestMainProcess(t *testing.T) {
 	b := readFile(t, filepath.Join(home, ".claude", "settings.json"))
 	self, _ := filepath.EvalSymlinks(os.Args[0])
 	self, _ = filepath.Abs(self)
-	var v struct {
+	type settings struct {
 		Hooks map[string][]struct {
 			Hooks []struct{ Command string } `json:"hooks"`
 		} `json:"hooks"`
 	}
-	if err := json.Unmarshal(b, &v); err != nil || v.Hooks["Stop"][0].Hooks[0].Command != shellQuote(self) {
-		t.Fatalf("command is not the running binary %s: %v\n%s", self, err, b)
+	// Run directly (as mpm-hookctl), it installs the mpm-hook beside it.
+	beside := filepath.Join(filepath.Dir(self), HookBinaryName)
+	if runtime.GOOS == "windows" {
+		beside += ".exe"
+	}
+	var v settings
+	if err := json.Unmarshal(b, &v); err != nil || v.Hooks["Stop"][0].Hooks[0].Command != shellQuote(beside) {
+		t.Fatalf("command is not the mpm-hook beside the running binary, %s: %v\n%s", beside, err, b)
+	}
+	// Run by mpm-hook, it installs that mpm-hook (MPM_HOOK_BIN).
+	other := filepath.Join(t.TempDir(), "elsewhere", "mpm-hook")
+	if out, errs, code := run([]string{hook.EnvHookBin + "=" + other}, "install", "--scope", "project", "--events", "Stop"); code != 0 {
+		t.Fatalf("%d %s %s", code, out, errs)
+	}
+	v = settings{}
+	b = readFile(t, filepath.Join(proj, ".claude", "settings.json"))
+	if err := json.Unmarshal(b, &v); err != nil || v.Hooks["Stop"][0].Hooks[0].Command != shellQuote(other) {
+		t.Fatalf("command is not MPM_HOOK_BIN %s: %v\n%s", other, err, b)
 	}
 	// CLAUDE_CONFIG_DIR moves the user scope.
 	if out, errs, code := run([]string{EnvClaudeConfigDir + "=" + cfg}, "install", "--events", "Stop"); code != 0 {

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/hook"
 	"github.com/mpm-dev/mpm/internal/paths"
 )
 
@@ -87,7 +89,7 @@ func (o Options) withDefaults() (Options, error) {
 		o.ProjectDir = wd
 	}
 	if o.Executable == "" {
-		o.Executable = SelfPath()
+		o.Executable = HookPath()
 	}
 	if o.Addr == "" {
 		o.Addr = paths.Addr()
@@ -120,6 +122,29 @@ func SelfPath() string {
 	if err != nil {
 		return ""
 	}
+	return canonical(p)
+}
+
+// HookPath is the mpm-hook to install: the one named by MPM_HOOK_BIN (set by
+// mpm-hook when it hands a subcommand to mpm-hookctl), else the mpm-hook
+// beside this binary; absolute, symlinks resolved; "" when neither is known.
+func HookPath() string {
+	if p := os.Getenv(hook.EnvHookBin); p != "" {
+		return canonical(p)
+	}
+	self := SelfPath()
+	if self == "" {
+		return ""
+	}
+	name := HookBinaryName
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	return filepath.Join(filepath.Dir(self), name)
+}
+
+// canonical is p made absolute, with symlinks resolved where they can be.
+func canonical(p string) string {
 	if r, err := filepath.EvalSymlinks(p); err == nil {
 		p = r
 	}

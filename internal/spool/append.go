@@ -48,6 +48,9 @@ func AppendLimit(dir string, rec Record, maxBytes int64) error {
 		return ErrTooLarge
 	}
 	live := filepath.Join(dir, liveName)
+	if handled, err := appendFast(live, b, half); handled {
+		return err
+	}
 	for attempt := 0; attempt < maxReopen; attempt++ {
 		f, err := os.OpenFile(live, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if errors.Is(err, fs.ErrNotExist) {

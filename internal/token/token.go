@@ -30,6 +30,16 @@ func Read(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return Parse(b, path)
+}
+
+// MaxFileSize bounds what a reader needs of the token file: a valid token
+// and the white space around it fit (a longer file holds no valid token).
+const MaxFileSize = 2 << 10
+
+// Parse returns the token in b, the contents of the token file at path
+// (for the error), trimmed of white space.
+func Parse(b []byte, path string) (string, error) {
 	t := strings.TrimSpace(string(b))
 	if !Valid(t) {
 		return "", &os.PathError{Op: "read token", Path: path, Err: ErrInvalid}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 
@@ -136,15 +135,7 @@ func hookExecutable(cfg Config) string {
 	if cfg.HookExecutable != "" {
 		return cfg.HookExecutable
 	}
-	self := hookcfg.SelfPath()
-	if self == "" {
-		return ""
-	}
-	name := hookcfg.HookBinaryName
-	if runtime.GOOS == "windows" {
-		name += ".exe"
-	}
-	return filepath.Join(filepath.Dir(self), name)
+	return hookcfg.HookPath()
 }
 
 // installCmd is the mpm-hook install command for scope, with this

@@ -1,0 +1,17 @@
+// Command mpm-hookctl wires mpm-hook into Claude Code's settings: install,
+// uninstall, status and help. Users run it as `mpm-hook install` (and so
+// on): mpm-hook hands every subcommand to the mpm-hookctl installed beside
+// it, so that the binary Claude Code starts on every event links nothing
+// but the forwarding path. Run directly, it installs the mpm-hook found
+// beside itself.
+package main
+
+import (
+	"os"
+
+	"github.com/mpm-dev/mpm/internal/hookcfg"
+)
+
+func main() {
+	os.Exit(hookcfg.Main(os.Args[1:], os.Stdout, os.Stderr))
+}

@@ -1,0 +1,92 @@
+package hook
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+const (
+	// CtlName is the binary that carries out mpm-hook's subcommands
+	// (install, uninstall, status, help), looked for beside mpm-hook, then
+	// on PATH.
+	CtlName = "mpm-hookctl"
+	// EnvHookBin tells mpm-hookctl which mpm-hook to install: the one that
+	// handed it the subcommand.
+	EnvHookBin = "MPM_HOOK_BIN"
+)
+
+// RunCtl carries out `mpm-hook <args...>` by running mpm-hookctl with the
+// same arguments (on unix it replaces this process) and returns the exit
+// code. The installer lives in its own binary because everything mpm-hook
+// links costs start-up time on every event (see BenchmarkHook).
+func RunCtl(args []string) int {
+	self, _ := os.Executable()
+	ctl := findCtl(self)
+	if ctl == "" {
+		if len(args) > 0 && isHelp(args[0]) {
+			os.Stdout.WriteString(shortUsage)
+			return 0
+		}
+		os.Stderr.WriteString("mpm-hook: " + strings.Join(args, " ") + ": this is carried out by " + CtlName +
+			", which is neither beside " + self + " nor on PATH; install both binaries together (go install ./cmd/... or make build, see README)\n")
+		return 1
+	}
+	env := make([]string, 0, len(os.Environ())+1)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, EnvHookBin+"=") {
+			env = append(env, kv)
+		}
+	}
+	if self != "" {
+		env = append(env, EnvHookBin+"="+self)
+	}
+	code, err := execCtl(ctl, append([]string{ctl}, args...), env)
+	if err != nil {
+		os.Stderr.WriteString("mpm-hook: cannot run " + ctl + ": " + err.Error() + "\n")
+		return 1
+	}
+	return code
+}
+
+const shortUsage = `mpm-hook: Claude Code's hook for mpm. With no arguments it forwards the
+event on stdin to mpm-wsd. Its subcommands (install, uninstall, status,
+help) are carried out by ` + CtlName + `, which is not installed beside it.
+`
+
+func isHelp(a string) bool {
+	switch a {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// findCtl returns mpm-hookctl's path: beside self (as run, then with
+// symlinks resolved), else the first on PATH; "" when there is none.
+func findCtl(self string) string {
+	name := CtlName
+	if runtime.GOOS == "windows" {
+		name += ".exe"
+	}
+	var dirs []string
+	if self != "" {
+		dirs = append(dirs, filepath.Dir(self))
+		if r, err := filepath.EvalSymlinks(self); err == nil {
+			dirs = append(dirs, filepath.Dir(r))
+		}
+	}
+	for _, d := range filepath.SplitList(os.Getenv("PATH")) {
+		if d != "" && filepath.IsAbs(d) {
+			dirs = append(dirs, d)
+		}
+	}
+	for _, d := range dirs {
+		p := filepath.Join(d, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && (runtime.GOOS == "windows" || fi.Mode().Perm()&0o111 != 0) {
+			return p
+		}
+	}
+	return ""
+}
