@@ -2,7 +2,6 @@ package journal
 
 import (
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -49,10 +48,12 @@ func eventSize(ev *event.Event) int64 {
 		len(ev.Cwd) + len(ev.TranscriptPath) + len(ev.Reason) + len(ev.Origin) + 48)
 }
 
-// Append implements store.Store: the batch, its idempotency keys, the
-// updated session summaries and last_seq are written in one transaction.
-// When it returns nil the transaction is committed to the WAL (and fsynced
-// with Options.Fsync).
+// Append implements store.Store: the batch and its idempotency keys are
+// written in one transaction. When it returns nil the transaction is
+// committed to the WAL (and fsynced with Options.Fsync). The session
+// summaries and the byte count are updated in memory and saved by saveState
+// about once a second, not here: a commit writes only the pages the new
+// rows land on.
 func (j *Journal) Append(evs []*event.Event) error {
 	if len(evs) == 0 {
 		return nil
@@ -93,24 +94,7 @@ func (j *Journal) Append(evs []*event.Event) error {
 		}
 	}
 	touched := j.foldSessions(evs)
-	upsert := tx.Stmt(j.ins.session)
-	for id, in := range touched {
-		raw, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("journal: encode session %s: %w", id, err)
-		}
-		if _, err := upsert.Exec(id, int64(in.LastSeq), in.LastSeen.UnixNano(), raw); err != nil {
-			return fmt.Errorf("journal: store session %s: %w", id, err)
-		}
-	}
 	newLast := evs[len(evs)-1].Seq
-	meta := tx.Stmt(j.ins.meta)
-	if _, err := meta.Exec(int64(newLast), "last_seq"); err != nil {
-		return fmt.Errorf("journal: store last seq: %w", err)
-	}
-	if _, err := meta.Exec(j.bytes.Load()+added, "bytes"); err != nil {
-		return fmt.Errorf("journal: store size: %w", err)
-	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("journal: commit: %w", err)
 	}
@@ -119,6 +103,7 @@ func (j *Journal) Append(evs []*event.Event) error {
 	j.smu.Lock()
 	for id, in := range touched {
 		j.sess[id] = in
+		j.dirty[id] = struct{}{}
 	}
 	j.smu.Unlock()
 	return nil

@@ -49,10 +49,12 @@ const (
 	DefaultKeyWindow = 7 * 24 * time.Hour
 	// readConns is the size of the read connection pool.
 	readConns = 4
-	// checkpointInterval is how often the WAL is copied back into the
-	// database file, away from the ingest path.
-	checkpointInterval = time.Second
 )
+
+// checkpointInterval is how often the session state is saved and the WAL
+// copied back into the database file, away from the ingest path (a
+// variable for tests).
+var checkpointInterval = time.Second
 
 // quickCheckMaxBytes is the largest file PRAGMA quick_check runs on before
 // Open returns (it reads every page: 5 to 10 s per GiB); larger files are
@@ -110,6 +112,10 @@ type Journal struct {
 	ins writerStmts
 	// rd are the readers' prepared statements.
 	rd readerStmts
+	// lookup holds the key lookup statements by size class (see
+	// lookupStmt), prepared on first use under lkMu.
+	lookup [10]*sql.Stmt
+	lkMu   sync.Mutex
 
 	// last is the highest seq ever stored.
 	last atomic.Uint64
@@ -123,6 +129,11 @@ type Journal struct {
 	// sess holds every stored session summary; the writer folds events
 	// into copies and swaps them in after commit.
 	sess map[string]*sessions.Info
+	// dirty names the sessions whose summary changed since saveState last
+	// wrote them; stateSeq is the last seq that save reflects. Both are
+	// guarded by wmu.
+	dirty    map[string]struct{}
+	stateSeq uint64
 
 	// stop ends the background loops; done is closed when they returned.
 	stop chan struct{}
@@ -202,7 +213,7 @@ func Open(opts Options) (*Journal, error) {
 // open opens the three handles, creates or checks the schema and loads the
 // state that Append needs.
 func open(opts Options, log hclog.Logger) (j *Journal, err error) {
-	j = &Journal{opts: opts, log: log, sess: map[string]*sessions.Info{}}
+	j = &Journal{opts: opts, log: log, sess: map[string]*sessions.Info{}, dirty: map[string]struct{}{}}
 	defer func() {
 		if err != nil {
 			j.closeHandles()
@@ -293,6 +304,9 @@ func (j *Journal) Close() error {
 		}
 		j.wmu.Lock()
 		defer j.wmu.Unlock()
+		if serr := j.saveStateLocked(); serr != nil {
+			j.log.Warn("saving the session state at close failed; the next start replays it from the events", "error", serr)
+		}
 		err = j.closeHandles()
 	})
 	return err
@@ -302,6 +316,14 @@ func (j *Journal) closeHandles() error {
 	var errs []error
 	j.rd.close()
 	j.ins.close()
+	j.lkMu.Lock()
+	for i, st := range j.lookup {
+		if st != nil {
+			st.Close()
+			j.lookup[i] = nil
+		}
+	}
+	j.lkMu.Unlock()
 	for _, db := range []*sql.DB{j.r, j.ck, j.w} {
 		if db != nil {
 			errs = append(errs, db.Close())

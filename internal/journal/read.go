@@ -3,6 +3,7 @@ package journal
 import (
 	"database/sql"
 	"fmt"
+	"math/bits"
 	"sort"
 	"time"
 
@@ -123,19 +124,11 @@ func scanEvents(st *sql.Stmt, desc bool, args ...any) ([]*event.Event, error) {
 	defer rows.Close()
 	var out []*event.Event
 	for rows.Next() {
-		var ev event.Event
-		var seq, recv, sent, originSeq int64
-		if err := rows.Scan(&seq, &recv, &sent, &ev.SessionID, &ev.Name, &ev.Tool, &ev.ToolUseID,
-			&ev.Cwd, &ev.TranscriptPath, &ev.Reason, &ev.Payload, &ev.Origin, &originSeq); err != nil {
-			return nil, fmt.Errorf("journal: read: %w", err)
+		ev, err := scanEvent(rows)
+		if err != nil {
+			return nil, err
 		}
-		ev.Seq = uint64(seq)
-		ev.OriginSeq = uint64(originSeq)
-		ev.Received = time.Unix(0, recv)
-		if sent != 0 {
-			ev.Sent = time.Unix(0, sent)
-		}
-		out = append(out, &ev)
+		out = append(out, ev)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("journal: read: %w", err)
@@ -146,6 +139,25 @@ func scanEvents(st *sql.Stmt, desc bool, args ...any) ([]*event.Event, error) {
 		}
 	}
 	return out, nil
+}
+
+// scanEvent decodes the row rows is on, selected as eventCols followed by
+// the columns for extra.
+func scanEvent(rows *sql.Rows, extra ...any) (*event.Event, error) {
+	var ev event.Event
+	var seq, recv, sent, originSeq int64
+	dest := append([]any{&seq, &recv, &sent, &ev.SessionID, &ev.Name, &ev.Tool, &ev.ToolUseID,
+		&ev.Cwd, &ev.TranscriptPath, &ev.Reason, &ev.Payload, &ev.Origin, &originSeq}, extra...)
+	if err := rows.Scan(dest...); err != nil {
+		return nil, fmt.Errorf("journal: read: %w", err)
+	}
+	ev.Seq = uint64(seq)
+	ev.OriginSeq = uint64(originSeq)
+	ev.Received = time.Unix(0, recv)
+	if sent != 0 {
+		ev.Sent = time.Unix(0, sent)
+	}
+	return &ev, nil
 }
 
 // LastSeq implements store.Store.
@@ -171,26 +183,51 @@ func (j *Journal) LookupKey(key string) (uint64, bool) {
 
 // lookupChunk bounds the keys asked in one query (SQLite's variable limit
 // is far above it).
-const lookupChunk = 500
+const lookupChunk = 512
 
-// LookupKeys implements store.Store: one indexed query per 500 keys.
+// lookupStmt returns the prepared `SELECT k, seq FROM keys WHERE k IN (...)`
+// with n placeholders, n a power of two up to lookupChunk: preparing a
+// statement costs as much as running it, so each size is prepared once
+// and short lists are padded to the next size.
+func (j *Journal) lookupStmt(n int) (*sql.Stmt, error) {
+	class := bits.Len(uint(n - 1)) // n <= 1<<class
+	j.lkMu.Lock()
+	defer j.lkMu.Unlock()
+	if st := j.lookup[class]; st != nil {
+		return st, nil
+	}
+	q := make([]byte, 0, 48+2<<class)
+	q = append(q, "SELECT k, seq FROM keys WHERE k IN (?"...)
+	for i := 1; i < 1<<class; i++ {
+		q = append(q, ",?"...)
+	}
+	q = append(q, ')')
+	st, err := j.r.Prepare(string(q))
+	if err != nil {
+		return nil, err
+	}
+	j.lookup[class] = st
+	return st, nil
+}
+
+// LookupKeys implements store.Store: one indexed query per 512 keys, by a
+// statement prepared once per size.
 func (j *Journal) LookupKeys(keys []string) (map[string]uint64, error) {
 	found := make(map[string]uint64)
 	for len(keys) > 0 {
 		n := min(len(keys), lookupChunk)
 		chunk := keys[:n]
 		keys = keys[n:]
-		q := make([]byte, 0, 40+2*n)
-		q = append(q, "SELECT k, seq FROM keys WHERE k IN (?"...)
-		args := make([]any, n)
-		for i, k := range chunk {
-			if i > 0 {
-				q = append(q, ",?"...)
-			}
-			args[i] = k
+		st, err := j.lookupStmt(n)
+		if err != nil {
+			return nil, err
 		}
-		q = append(q, ')')
-		rows, err := j.r.Query(string(q), args...)
+		size := 1 << bits.Len(uint(n-1))
+		args := make([]any, size)
+		for i := range args {
+			args[i] = chunk[min(i, n-1)] // padded with the last key
+		}
+		rows, err := st.Query(args...)
 		if err != nil {
 			return nil, err
 		}

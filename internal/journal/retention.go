@@ -39,6 +39,9 @@ func (j *Journal) checkpointLoop() {
 			return
 		case <-t.C:
 		}
+		if err := j.saveState(); err != nil {
+			j.log.Warn("saving the session state failed; will retry (a restart replays it from the events)", "error", err)
+		}
 		if _, err := j.ck.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
 			j.log.Warn("WAL checkpoint failed; will retry", "error", err)
 		}
@@ -149,9 +152,10 @@ func (j *Journal) dropEvents(now time.Time) (more bool, err error) {
 		if _, err := tx.Exec(`DELETE FROM events WHERE seq <= ?`, int64(bound)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(`UPDATE meta SET v = ? WHERE k = 'bytes'`, j.bytes.Load()-freed)
-		return err
-	})
+		// The state is saved in the same transaction: the events that
+		// replay would fold in must still be there.
+		return j.writeState(tx, j.bytes.Load()-freed)
+	}, j.stateSaved)
 	if err != nil {
 		return false, fmt.Errorf("journal retention: %w", err)
 	}
@@ -197,35 +201,32 @@ func (j *Journal) dropKeys(keyCutoff int64) (more bool, err error) {
 	return n == deleteChunk, nil
 }
 
-// dropSessions forgets sessions idle since before cutoff (Unix ns).
+// dropSessions forgets sessions idle since before cutoff (Unix ns), in the
+// table and in memory (where a summary not saved yet may be the only copy).
 func (j *Journal) dropSessions(cutoff int64) error {
-	var n int64
 	err := j.writeTx(func(tx *sql.Tx) error {
-		res, err := tx.Exec(`DELETE FROM sessions WHERE last_ns < ?`, cutoff)
-		if err != nil {
-			return err
-		}
-		n, _ = res.RowsAffected()
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("journal session retention: %w", err)
-	}
-	if n > 0 {
+		_, err := tx.Exec(`DELETE FROM sessions WHERE last_ns < ?`, cutoff)
+		return err
+	}, func() {
 		j.smu.Lock()
 		for id, in := range j.sess {
 			if in.LastSeen.UnixNano() < cutoff {
 				delete(j.sess, id)
+				delete(j.dirty, id)
 			}
 		}
 		j.smu.Unlock()
+	})
+	if err != nil {
+		return fmt.Errorf("journal session retention: %w", err)
 	}
 	return nil
 }
 
 // writeTx runs fn in a transaction on the writer connection, taking turns
-// with Append.
-func (j *Journal) writeTx(fn func(*sql.Tx) error) error {
+// with Append, then the committed funcs (still holding wmu) once the
+// transaction has committed.
+func (j *Journal) writeTx(fn func(*sql.Tx) error, committed ...func()) error {
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
 	tx, err := j.w.BeginTx(context.Background(), nil)
@@ -236,5 +237,11 @@ func (j *Journal) writeTx(fn func(*sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	for _, f := range committed {
+		f()
+	}
+	return nil
 }

@@ -12,8 +12,10 @@ import (
 
 // schemaVersion is PRAGMA user_version of the layout below plus the
 // migrations in createSchema. Layout 2 added events.origin and
-// events.origin_seq (fleet mode).
-const schemaVersion = 2
+// events.origin_seq (fleet mode); layout 3 added meta state_seq (the
+// sessions and bytes are saved about once a second, not in every commit: an
+// older mpm would not fold the later events back in).
+const schemaVersion = 3
 
 // schema is the journal's layout. Times are Unix nanoseconds; empty strings
 // are stored as ”. Users may read the file with the sqlite3 shell.
@@ -27,7 +29,9 @@ const schemaVersion = 2
 //	sessions the session summaries (sessions.Info as JSON), kept in step
 //	         with events in the same transaction.
 //	meta     last_seq (so seq never goes back, even when retention dropped
-//	         every event) and bytes (the retained events' size).
+//	         every event), bytes (the retained events' size) and state_seq:
+//	         sessions and bytes reflect the events up to state_seq; the
+//	         events after it are folded in at open (see state.go).
 const schema = `
 CREATE TABLE IF NOT EXISTS events(
 	seq INTEGER PRIMARY KEY,
@@ -60,6 +64,7 @@ CREATE TABLE IF NOT EXISTS meta(
 	v INTEGER NOT NULL
 ) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta(k, v) VALUES ('last_seq', 0), ('bytes', 0);
+INSERT OR IGNORE INTO meta(k, v) SELECT 'state_seq', v FROM meta WHERE k = 'last_seq';
 `
 
 // checkHealthy reads the file's header and schema and, with full, runs
@@ -171,17 +176,20 @@ func migrateV2(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// load reads last_seq, the oldest seq, the byte count and the sessions.
-// Every query is an index lookup except the sessions, whose table has one
-// small row per session: nothing scans the events.
+// load reads last_seq, the oldest seq, the byte count and the sessions,
+// then folds in the events stored after state_seq. Every query is an index
+// lookup except the sessions, whose table has one small row per session,
+// and the replay, which reads only the last second or so of events.
 func (j *Journal) load(ctx context.Context) error {
 	var metaLast, maxSeq, minSeq sql.NullInt64
-	var bytes int64
-	if err := j.w.QueryRowContext(ctx, "SELECT v FROM meta WHERE k = 'last_seq'").Scan(&metaLast); err != nil {
-		return fmt.Errorf("read journal: %w", err)
-	}
-	if err := j.w.QueryRowContext(ctx, "SELECT v FROM meta WHERE k = 'bytes'").Scan(&bytes); err != nil {
-		return fmt.Errorf("read journal: %w", err)
+	var bytes, stateSeq int64
+	for _, m := range []struct {
+		k    string
+		dest any
+	}{{"last_seq", &metaLast}, {"bytes", &bytes}, {"state_seq", &stateSeq}} {
+		if err := j.w.QueryRowContext(ctx, "SELECT v FROM meta WHERE k = ?", m.k).Scan(m.dest); err != nil {
+			return fmt.Errorf("read journal (meta %s): %w", m.k, err)
+		}
 	}
 	if err := j.w.QueryRowContext(ctx, "SELECT MAX(seq), MIN(seq) FROM events").Scan(&maxSeq, &minSeq); err != nil {
 		return fmt.Errorf("read journal: %w", err)
@@ -215,7 +223,12 @@ func (j *Journal) load(ctx context.Context) error {
 		}
 		j.sess[id] = in
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read journal sessions: %w", err)
+	}
+	rows.Close()
+	j.stateSeq = uint64(stateSeq)
+	return j.replay(uint64(stateSeq))
 }
 
 // seedLastSeq makes a fresh journal continue after seq, so that seq numbers

@@ -1,0 +1,127 @@
+package journal
+
+import (
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/sessions"
+)
+
+// The journal's derived state — the session summaries, the retained
+// events' byte count and last_seq — is kept in memory and saved to the
+// sessions and meta tables about once a second (saveState), with the seq it
+// reflects as meta state_seq. Append writes only the events and their keys:
+// rewriting a session row and two meta rows in every commit made each
+// one-event commit write three more pages (and marshal a summary) for
+// nothing a crash can lose, because open folds the events stored after
+// state_seq back in (replay) and gets the very same state.
+
+// saveState writes the state if it changed since it was last saved.
+func (j *Journal) saveState() error {
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	return j.saveStateLocked()
+}
+
+// saveStateLocked is saveState with wmu held.
+func (j *Journal) saveStateLocked() error {
+	if j.w == nil || (len(j.dirty) == 0 && j.stateSeq == j.last.Load()) {
+		return nil
+	}
+	tx, err := j.w.Begin()
+	if err != nil {
+		return fmt.Errorf("journal: save state: %w", err)
+	}
+	if err := j.writeState(tx, j.bytes.Load()); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("journal: save state: %w", err)
+	}
+	j.stateSaved()
+	return nil
+}
+
+// writeState writes the dirty session summaries, last_seq, bytes (given:
+// retention passes what will be left after its delete) and state_seq in tx.
+// The caller holds wmu and calls stateSaved once tx has committed.
+func (j *Journal) writeState(tx *sql.Tx, bytes int64) error {
+	upsert := tx.Stmt(j.ins.session)
+	j.smu.RLock()
+	defer j.smu.RUnlock()
+	for id := range j.dirty {
+		in := j.sess[id]
+		if in == nil {
+			continue // dropped by retention since
+		}
+		raw, err := json.Marshal(in)
+		if err != nil {
+			return fmt.Errorf("journal: encode session %s: %w", id, err)
+		}
+		if _, err := upsert.Exec(id, int64(in.LastSeq), in.LastSeen.UnixNano(), raw); err != nil {
+			return fmt.Errorf("journal: store session %s: %w", id, err)
+		}
+	}
+	last := int64(j.last.Load())
+	meta := tx.Stmt(j.ins.meta)
+	for _, kv := range []struct {
+		k string
+		v int64
+	}{{"last_seq", last}, {"bytes", bytes}, {"state_seq", last}} {
+		if _, err := meta.Exec(kv.v, kv.k); err != nil {
+			return fmt.Errorf("journal: store %s: %w", kv.k, err)
+		}
+	}
+	return nil
+}
+
+// stateSaved records that the state written by writeState is committed.
+// The caller holds wmu.
+func (j *Journal) stateSaved() {
+	clear(j.dirty)
+	j.stateSeq = j.last.Load()
+}
+
+// replay folds the events stored after state_seq into the loaded session
+// summaries and byte count: what Append did in memory before a crash or
+// kill -9 cut it off from the next saveState.
+func (j *Journal) replay(stateSeq uint64) error {
+	rows, err := j.w.Query(`SELECT `+eventCols+`, size FROM events WHERE seq > ? ORDER BY seq`, int64(stateSeq))
+	if err != nil {
+		return fmt.Errorf("read journal: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var size int64
+		ev, err := scanEvent(rows, &size)
+		if err != nil {
+			return err
+		}
+		j.fold(ev)
+		j.bytes.Add(size)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read journal: %w", err)
+	}
+	if n > 0 {
+		j.log.Info("folded in the events stored after the last saved state", "events", n, "after_seq", stateSeq)
+	}
+	return nil
+}
+
+// fold applies ev to its session's summary in place and marks it dirty
+// (open only: nothing else runs yet).
+func (j *Journal) fold(ev *event.Event) {
+	in := j.sess[ev.SessionID]
+	if in == nil {
+		in = &sessions.Info{}
+		j.sess[ev.SessionID] = in
+	}
+	in.Apply(ev)
+	j.dirty[ev.SessionID] = struct{}{}
+}
