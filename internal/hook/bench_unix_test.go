@@ -76,7 +76,8 @@ func BenchmarkHook(b *testing.B) {
 		b.ReportMetric(float64(r.hookP99)/float64(r.emptyP99), "p99-x-empty")
 	}
 
-	d := testutil.StartDaemon(b)
+	// The daemon as users run it: default flags, journal on, info logs.
+	d := testutil.StartDaemon(b, "--log-level", "info")
 	for _, p := range [][]byte{small, large} {
 		b.Run(fmt.Sprintf("up/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "up", d.Addr, d.DataDir, p) })
 	}

@@ -28,7 +28,7 @@ func Get(addr, path, tok string, timeout time.Duration) (status int, body []byte
 		b = append(b, tok...)
 	}
 	b = append(b, "\r\nUser-Agent: mpm-hook\r\nConnection: close\r\n\r\n"...)
-	code, resp, err := roundTrip(addr, b, time.Now().Add(timeout), true)
+	code, resp, err := roundTrip(addr, [][]byte{b}, time.Now().Add(timeout), true)
 	if err != nil {
 		return 0, nil, err
 	}

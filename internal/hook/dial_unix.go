@@ -13,13 +13,13 @@ import (
 // errTimeout is returned when the daemon did not answer within the bound.
 var errTimeout = errors.New("daemon did not answer in time")
 
-// roundTrip sends req to addr over TCP and returns the HTTP status code of
+// roundTrip sends the parts of req, in order, to addr over TCP and returns the HTTP status code of
 // the answer, all before deadline. It uses the socket system calls directly:
 // linking the net package alone costs more start-up time than everything
 // else the hook does. With whole set, it reads the answer up to EOF (at
 // most maxAnswer bytes) and returns it too; else it returns as soon as the
 // status line is in.
-func roundTrip(addr string, req []byte, deadline time.Time, whole bool) (int, []byte, error) {
+func roundTrip(addr string, req [][]byte, deadline time.Time, whole bool) (int, []byte, error) {
 	ip, port, err := resolveAddr(addr)
 	if err != nil {
 		return 0, nil, err
@@ -70,22 +70,25 @@ func roundTrip(addr string, req []byte, deadline time.Time, whole bool) (int, []
 	}
 
 	var writeErr error
-	for off := 0; off < len(req); {
-		n, err := unix.Write(fd, req[off:])
-		if n > 0 {
-			off += n
-		}
-		if err == unix.EAGAIN || err == unix.EINTR {
-			if err := wait(fd, unix.POLLOUT, deadline); err != nil {
-				return 0, nil, err
+parts:
+	for _, part := range req {
+		for off := 0; off < len(part); {
+			n, err := unix.Write(fd, part[off:])
+			if n > 0 {
+				off += n
 			}
-			continue
-		}
-		if err != nil {
-			// The daemon may have answered and closed early (413, 401):
-			// read the answer before deciding.
-			writeErr = err
-			break
+			if err == unix.EAGAIN || err == unix.EINTR {
+				if err := wait(fd, unix.POLLOUT, deadline); err != nil {
+					return 0, nil, err
+				}
+				continue
+			}
+			if err != nil {
+				// The daemon may have answered and closed early (413,
+				// 401): read the answer before deciding.
+				writeErr = err
+				break parts
+			}
 		}
 	}
 

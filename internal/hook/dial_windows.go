@@ -11,11 +11,11 @@ import (
 // errTimeout is returned when the daemon did not answer within the bound.
 var errTimeout = errors.New("daemon did not answer in time")
 
-// roundTrip sends req to addr over TCP and returns the HTTP status code of
+// roundTrip sends the parts of req to addr over TCP and returns the HTTP status code of
 // the answer, all before deadline (with whole, also the answer up to EOF).
 // Windows uses the net package (raw Winsock calls are not worth their code
 // there).
-func roundTrip(addr string, req []byte, deadline time.Time, whole bool) (int, []byte, error) {
+func roundTrip(addr string, req [][]byte, deadline time.Time, whole bool) (int, []byte, error) {
 	ip, port, err := resolveAddr(addr)
 	if err != nil {
 		return 0, nil, err
@@ -27,7 +27,8 @@ func roundTrip(addr string, req []byte, deadline time.Time, whole bool) (int, []
 	}
 	defer c.Close()
 	c.SetDeadline(deadline)
-	_, writeErr := c.Write(req)
+	bufs := net.Buffers(req)
+	_, writeErr := bufs.WriteTo(c)
 	resp := make([]byte, 512)
 	if whole {
 		resp = make([]byte, maxAnswer)

@@ -35,11 +35,18 @@ type collector struct {
 
 func newCollector(buf []byte) collector { return collector{buf: buf[:0], sc: newScanner()} }
 
+// firstGrowth is the capacity the buffer jumps to when the first 64 KiB do
+// not hold the payload: memory the process never touches costs nothing, a
+// copy and the page faults of each doubling do. It stays well under the 4
+// MiB heap at which the runtime starts its first garbage collection (its
+// worker threads would cost more than the copies saved).
+const firstGrowth = 1 << 20
+
 // room returns where the next read goes: the spare capacity, grown when
 // less than 16 KiB is left, and never past MaxInput.
 func (c *collector) room() []byte {
 	if cap(c.buf)-len(c.buf) < 16<<10 {
-		nb := make([]byte, len(c.buf), 2*cap(c.buf)+64<<10)
+		nb := make([]byte, len(c.buf), max(2*cap(c.buf), firstGrowth))
 		copy(nb, c.buf)
 		c.buf = nb
 	}

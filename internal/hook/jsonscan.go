@@ -5,6 +5,8 @@ package hook
 // that follows strings and nesting as bytes arrive, and a full validator run
 // only before an event is spooled (the daemon validates what it receives).
 
+import "bytes"
+
 // scanStatus is what the structural scanner knows after some bytes.
 type scanStatus int
 
@@ -39,7 +41,8 @@ func (s *scanner) feed(b []byte) scanStatus {
 	if s.status != scanMore {
 		return s.status
 	}
-	for i, c := range b {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
 		switch {
 		case s.start < 0:
 			switch c {
@@ -60,6 +63,18 @@ func (s *scanner) feed(b []byte) scanStatus {
 				s.esc = true
 			case c == '"':
 				s.inStr = false
+			default:
+				// Jump to the next quote or backslash: most of a
+				// payload is string bytes.
+				rest := b[i:]
+				q := bytes.IndexByte(rest, '"')
+				if q < 0 {
+					q = len(rest)
+				}
+				if e := bytes.IndexByte(rest[:q], '\\'); e >= 0 {
+					q = e
+				}
+				i += q - 1
 			}
 		default:
 			switch c {
@@ -206,6 +221,16 @@ func (v *validator) value(depth int) bool {
 func (v *validator) str() bool {
 	v.i++ // opening quote
 	for v.i < len(v.b) {
+		// Plain printable ASCII, most of a payload, in a tight loop.
+		for v.i < len(v.b) {
+			if c := v.b[v.i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+				break
+			}
+			v.i++
+		}
+		if v.i >= len(v.b) {
+			return false
+		}
 		c := v.b[v.i]
 		switch {
 		case c == '"':

@@ -12,9 +12,20 @@ import (
 // EventsPath is the daemon's ingest endpoint.
 const EventsPath = "/v1/events"
 
-// buildRequest returns the bytes of POST /v1/events carrying body.
-func buildRequest(addr, tok, key string, sentNano int64, body []byte) []byte {
-	b := make([]byte, 0, 320+len(addr)+len(tok)+len(body))
+// copyBodyMax is the largest body buildRequest copies behind the header so
+// that the request goes out in one write; a larger one is sent as it is,
+// after the header: copying it would touch as many fresh pages again.
+const copyBodyMax = 64 << 10
+
+// buildRequest returns POST /v1/events carrying body, in the parts to write
+// in order: one for a typical event, the header and the body for a large
+// one.
+func buildRequest(addr, tok, key string, sentNano int64, body []byte) [][]byte {
+	n := 320 + len(addr) + len(tok)
+	if len(body) <= copyBodyMax {
+		n += len(body)
+	}
+	b := make([]byte, 0, n)
 	b = append(b, "POST "+EventsPath+" HTTP/1.1\r\nHost: "...)
 	b = append(b, addr...)
 	b = append(b, "\r\nAuthorization: Bearer "...)
@@ -26,8 +37,10 @@ func buildRequest(addr, tok, key string, sentNano int64, body []byte) []byte {
 	b = append(b, "\r\nContent-Type: application/json\r\nContent-Length: "...)
 	b = strconv.AppendInt(b, int64(len(body)), 10)
 	b = append(b, "\r\nUser-Agent: mpm-hook\r\nConnection: close\r\n\r\n"...)
-	b = append(b, body...)
-	return b
+	if len(body) > copyBodyMax {
+		return [][]byte{b, body}
+	}
+	return [][]byte{append(b, body...)}
 }
 
 // errNoStatus is returned when the answer does not start with an HTTP/1.x

@@ -38,19 +38,22 @@ func Append(dir string, rec Record) error { return AppendLimit(dir, rec, Default
 
 // AppendLimit is Append with the bound maxBytes.
 func AppendLimit(dir string, rec Record, maxBytes int64) error {
-	b, err := Encode(rec)
+	head, err := encodeHead(rec)
 	if err != nil {
 		return err
 	}
+	size := int64(len(head) + len(rec.Payload) + 1)
 	half := maxBytes / 2
-	if int64(len(b)) > half {
+	if size > half {
 		addDropped(dir, 1)
 		return ErrTooLarge
 	}
 	live := filepath.Join(dir, liveName)
-	if handled, err := appendFast(live, b, half); handled {
+	if handled, err := appendFast(live, [][]byte{head, rec.Payload, {'\n'}}, size, half); handled {
 		return err
 	}
+	b := make([]byte, 0, size)
+	b = append(append(append(b, head...), rec.Payload...), '\n')
 	for attempt := 0; attempt < maxReopen; attempt++ {
 		f, err := os.OpenFile(live, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if errors.Is(err, fs.ErrNotExist) {

@@ -1,6 +1,8 @@
-//go:build !unix
+//go:build !linux && !darwin
 
 package spool
 
 // appendFast never handles the append here: the general path does.
-func appendFast(path string, b []byte, half int64) (handled bool, err error) { return false, nil }
+func appendFast(path string, parts [][]byte, size, half int64) (handled bool, err error) {
+	return false, nil
+}

@@ -1,4 +1,4 @@
-//go:build unix
+//go:build linux || darwin
 
 package spool
 
@@ -8,19 +8,20 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// appendFast appends b to the live segment at path with plain system calls
-// when nothing unusual is going on: the directory exists, "live" is not
-// being renamed, and b fits within half. It reports whether it handled the
+// appendFast appends the record made of parts (size bytes in all) to the
+// live segment at path, in one writev(2), with plain system calls when
+// nothing unusual is going on: the directory exists, "live" is not being
+// renamed, and the record fits within half. It reports whether it handled the
 // append (err is then its outcome); when it did not, nothing was written and
 // the caller takes the general path. It exists because os.OpenFile starts
 // the runtime's network poller (an epoll set, an eventfd, a thread), which
 // is most of what a spooling mpm-hook would otherwise spend.
-func appendFast(path string, b []byte, half int64) (handled bool, err error) {
+func appendFast(path string, parts [][]byte, size, half int64) (handled bool, err error) {
 	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return false, nil
 	}
-	handled, err = appendLocked(fd, path, b, half)
+	handled, err = appendLocked(fd, path, parts, size, half)
 	if cerr := unix.Close(fd); handled && err == nil && cerr != nil {
 		err = &fs.PathError{Op: "close", Path: path, Err: cerr} // also released the lock
 	}
@@ -28,7 +29,7 @@ func appendFast(path string, b []byte, half int64) (handled bool, err error) {
 }
 
 // appendLocked is appendFast once path is open as fd.
-func appendLocked(fd int, path string, b []byte, half int64) (bool, error) {
+func appendLocked(fd int, path string, parts [][]byte, size, half int64) (bool, error) {
 	var err error
 	for {
 		err = unix.Flock(fd, unix.LOCK_EX)
@@ -44,18 +45,28 @@ func appendLocked(fd int, path string, b []byte, half int64) (bool, error) {
 		open.Dev != named.Dev || open.Ino != named.Ino {
 		return false, nil // renamed under us: the general path reopens
 	}
-	if open.Size > 0 && open.Size+int64(len(b)) > half {
+	if open.Size > 0 && open.Size+size > half {
 		return false, nil // rotation: the general path seals it
 	}
-	for off := 0; off < len(b); {
-		n, err := unix.Write(fd, b[off:])
+	for len(parts) > 0 {
+		n, err := unix.Writev(fd, parts)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
 			return true, &fs.PathError{Op: "write", Path: path, Err: err}
 		}
-		off += n
+		for n > 0 && len(parts) > 0 { // a short write: go on after it
+			if n < len(parts[0]) {
+				parts[0] = parts[0][n:]
+				break
+			}
+			n -= len(parts[0])
+			parts = parts[1:]
+		}
+		for len(parts) > 0 && len(parts[0]) == 0 {
+			parts = parts[1:]
+		}
 	}
 	return true, nil
 }

@@ -96,13 +96,26 @@ var ErrBadKey = errors.New("spool: idempotency key must be 1-128 printable ASCII
 
 // Encode returns rec in the spool's record format, ready for a single write.
 func Encode(rec Record) ([]byte, error) {
+	head, err := encodeHead(rec)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, len(head)+len(rec.Payload)+1)
+	b = append(b, head...)
+	b = append(b, rec.Payload...)
+	return append(b, '\n'), nil
+}
+
+// encodeHead returns rec's header line; the record is the header, the
+// payload and a newline.
+func encodeHead(rec Record) ([]byte, error) {
 	if !protocol.ValidKey(rec.Key) {
 		return nil, ErrBadKey
 	}
 	if len(rec.Payload) > MaxPayload {
 		return nil, errors.New("spool: payload larger than 1 GiB")
 	}
-	b := make([]byte, 0, maxHeaderLen+len(rec.Payload)+1)
+	b := make([]byte, 0, maxHeaderLen)
 	b = append(b, Magic...)
 	b = append(b, rec.Key...)
 	b = append(b, ' ')
@@ -115,10 +128,7 @@ func Encode(rec Record) ([]byte, error) {
 	b = strconv.AppendInt(b, int64(len(rec.Payload)), 10)
 	b = append(b, ' ')
 	b = appendHex32(b, checksum(rec.Payload))
-	b = append(b, '\n')
-	b = append(b, rec.Payload...)
-	b = append(b, '\n')
-	return b, nil
+	return append(b, '\n'), nil
 }
 
 func appendHex32(b []byte, v uint32) []byte {
