@@ -3,6 +3,8 @@ package wsd
 import (
 	"context"
 	"errors"
+	"runtime"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -94,20 +96,23 @@ func (in *ingester) submit(ctx context.Context, ev *event.Event) result {
 func (in *ingester) run() {
 	defer close(in.stopped)
 	batch := make([]*request, 0, in.maxBatch)
+	slow := false // the last commit took longer than slowCommit
 	for {
 		select {
 		case r := <-in.reqs:
 			batch = append(batch[:0], r)
-		drain:
-			for len(batch) < in.maxBatch {
-				select {
-				case r := <-in.reqs:
-					batch = append(batch, r)
-				default:
-					break drain
-				}
+			batch = in.drain(batch)
+			if slow && len(batch) < in.maxBatch {
+				// Commits are costly (a journal): let the handlers that
+				// are about to submit run first, so that they share this
+				// one. At idle nothing else is runnable and this costs
+				// nothing.
+				runtime.Gosched()
+				batch = in.drain(batch)
 			}
+			start := time.Now()
 			in.commit(batch)
+			slow = time.Since(start) > slowCommit
 		case <-in.quit:
 			for {
 				select {
@@ -119,6 +124,24 @@ func (in *ingester) run() {
 			}
 		}
 	}
+}
+
+// slowCommit is the commit time above which the loop yields once before the
+// next commit to gather more events into it: a journal commit costs about
+// the same for one event or several; a memory commit is far below it.
+const slowCommit = 50 * time.Microsecond
+
+// drain adds what is queued to batch, up to maxBatch.
+func (in *ingester) drain(batch []*request) []*request {
+	for len(batch) < in.maxBatch {
+		select {
+		case r := <-in.reqs:
+			batch = append(batch, r)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // stop ends the loop and waits for it.
