@@ -37,7 +37,7 @@ func readToken(path string) (string, error) {
 		return "", &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
-	var buf [token.MaxFileSize]byte
+	buf := make([]byte, token.MaxFileSize)
 	n := 0
 	for n < len(buf) {
 		m, err := unix.Read(fd, buf[n:])

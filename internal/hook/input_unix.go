@@ -12,6 +12,10 @@ import (
 // allocation, and a typical event fits.
 var stdinArea [64 << 10]byte
 
+// discardArea is discardRest's scratch space: static, as a 16 KiB array on
+// the stack would make the goroutine's stack grow (a copy and fresh pages).
+var discardArea [16 << 10]byte
+
 // readStdin is readInput for a file descriptor, on the calling goroutine:
 // poll(2) bounds each wait, so no reader goroutine, timer or extra thread is
 // needed (each costs start-up time). Call discardRest before exiting.
@@ -37,7 +41,7 @@ func readStdin(fd int, timeout time.Duration) input {
 // not fail with EPIPE, for at most timeout. It stops at the first moment
 // nothing is ready: stdin may stay open with nothing more to come.
 func discardRest(fd int, timeout time.Duration) {
-	var buf [16 << 10]byte
+	buf := discardArea[:]
 	deadline := time.Now().Add(timeout)
 	full := false
 	for total := 0; total < MaxInput && time.Now().Before(deadline); {
