@@ -81,11 +81,19 @@ func BenchmarkHook(b *testing.B) {
 	for _, p := range [][]byte{small, large} {
 		b.Run(fmt.Sprintf("up/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "up", d.Addr, d.DataDir, p) })
 	}
-	// Down: a port nothing listens on, the daemon's data dir (token there),
-	// so every run spools.
+	// Down: a port nothing listens on and a data dir of its own with the
+	// token (no daemon drains its spool meanwhile), so every run spools.
 	down := testutil.FreeAddr(b)
+	downDir := b.TempDir()
+	tok, err := os.ReadFile(paths.Token(d.DataDir))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(paths.Token(downDir), tok, 0o600); err != nil {
+		b.Fatal(err)
+	}
 	for _, p := range [][]byte{small, large} {
-		b.Run(fmt.Sprintf("down/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "down", down, d.DataDir, p) })
+		b.Run(fmt.Sprintf("down/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "down", down, downDir, p) })
 	}
 	if runtime.GOOS != "windows" {
 		d.Cmd.Process.Signal(syscall.SIGSTOP)

@@ -95,11 +95,24 @@ func (j *Journal) Append(evs []*event.Event) error {
 	}
 	touched := j.foldSessions(evs)
 	newLast := evs[len(evs)-1].Seq
+	// The keys enter the filter before the commit: there is no moment when
+	// a stored key is ruled out (if the commit fails they are only false
+	// positives).
+	var keys []string
+	for _, ev := range evs {
+		if ev.Key != "" {
+			keys = append(keys, ev.Key)
+		}
+	}
+	if len(keys) > 0 {
+		j.kf.add(keys)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("journal: commit: %w", err)
 	}
 	j.bytes.Add(added)
 	j.last.Store(newLast)
+
 	j.smu.Lock()
 	for id, in := range touched {
 		j.sess[id] = in

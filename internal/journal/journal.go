@@ -112,6 +112,8 @@ type Journal struct {
 	ins writerStmts
 	// rd are the readers' prepared statements.
 	rd readerStmts
+	// kf rules out fresh idempotency keys without a query.
+	kf keyFilter
 	// lookup holds the key lookup statements by size class (see
 	// lookupStmt), prepared on first use under lkMu.
 	lookup [10]*sql.Stmt
@@ -200,9 +202,10 @@ func Open(opts Options) (*Journal, error) {
 		return nil, err
 	}
 	j.stop = make(chan struct{})
-	j.done.Add(2)
+	j.done.Add(3)
 	go j.retentionLoop()
 	go j.checkpointLoop()
+	go j.buildKeyFilter()
 	if j.bigFile {
 		j.done.Add(1)
 		go j.backgroundCheck()

@@ -171,6 +171,9 @@ func (j *Journal) Bytes() int64 { return j.bytes.Load() }
 
 // LookupKey implements store.Store: one lookup in the keys index.
 func (j *Journal) LookupKey(key string) (uint64, bool) {
+	if len(j.kf.maybeStored([]string{key})) == 0 {
+		return 0, false
+	}
 	var seq int64
 	if err := j.rd.key.QueryRow(key).Scan(&seq); err != nil {
 		if err != sql.ErrNoRows {
@@ -210,10 +213,12 @@ func (j *Journal) lookupStmt(n int) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// LookupKeys implements store.Store: one indexed query per 512 keys, by a
+// LookupKeys implements store.Store: the key filter rules out the fresh
+// keys; the rest are looked up with one indexed query per 512 keys, by a
 // statement prepared once per size.
 func (j *Journal) LookupKeys(keys []string) (map[string]uint64, error) {
 	found := make(map[string]uint64)
+	keys = j.kf.maybeStored(keys)
 	for len(keys) > 0 {
 		n := min(len(keys), lookupChunk)
 		chunk := keys[:n]
