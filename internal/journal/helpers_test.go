@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bytes"
+	"database/sql"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -72,4 +73,17 @@ func rangeSeqs(from, to uint64) []uint64 {
 		out = append(out, s)
 	}
 	return out
+}
+
+// rawJournal opens a new journal.db in a temporary directory with
+// database/sql alone, for a test to write an older layout by hand; it
+// returns the handle and the directory (for openT).
+func rawJournal(t *testing.T) (*sql.DB, string) {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db, dir
 }

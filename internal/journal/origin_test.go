@@ -1,8 +1,6 @@
 package journal
 
 import (
-	"database/sql"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -53,12 +51,7 @@ func TestOriginRoundTrip(t *testing.T) {
 // its events read back as local ones, new events keep their origin, and
 // the file says layout 2 afterwards.
 func TestMigrateV1(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "journal.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, dir := rawJournal(t)
 	if _, err := db.Exec(schema + "PRAGMA user_version = 1;"); err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,7 @@ package journal
 
 import (
 	"bytes"
-	"database/sql"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -75,12 +73,7 @@ func TestStateReplayedAfterCrash(t *testing.T) {
 // A layout-2 journal saved its sessions in every commit: opening it takes
 // state_seq = last_seq and replays nothing.
 func TestMigrateV2StateSeq(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "journal.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, dir := rawJournal(t)
 	v2 := strings.Replace(schema, "INSERT OR IGNORE INTO meta(k, v) SELECT 'state_seq', v FROM meta WHERE k = 'last_seq';", "", 1)
 	if v2 == schema {
 		t.Fatal("the state_seq line is not in the schema any more; update this test")
