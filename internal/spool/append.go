@@ -10,9 +10,14 @@ import (
 	"time"
 )
 
-// DefaultMaxBytes bounds the spool directory's size: the live segment takes
-// at most half, sealed segments the other half.
+// DefaultMaxBytes bounds the spool directory's size.
 const DefaultMaxBytes int64 = 64 << 20
+
+// SegmentBytes is the size at which the live segment is sealed (or half
+// the bound, when that is smaller). It keeps what an appender may have to
+// do rare but bounded: dropping the oldest segment reads it through to
+// count its records, which for a 32 MiB segment took a hook ~200 ms.
+const SegmentBytes int64 = 1 << 20
 
 // File names inside the spool directory (see the package documentation).
 const (
@@ -43,13 +48,13 @@ func AppendLimit(dir string, rec Record, maxBytes int64) error {
 		return err
 	}
 	size := int64(len(head) + len(rec.Payload) + 1)
-	half := maxBytes / 2
-	if size > half {
+	if size > maxBytes/2 {
 		addDropped(dir, 1)
 		return ErrTooLarge
 	}
+	segLimit := min(SegmentBytes, maxBytes/2)
 	live := filepath.Join(dir, liveName)
-	if handled, err := appendFast(live, [][]byte{head, rec.Payload, {'\n'}}, size, half); handled {
+	if handled, err := appendFast(live, [][]byte{head, rec.Payload, {'\n'}}, size, segLimit); handled {
 		return err
 	}
 	b := make([]byte, 0, size)
@@ -80,8 +85,8 @@ func AppendLimit(dir string, rec Record, maxBytes int64) error {
 			f.Close()
 			continue
 		}
-		if fi.Size() > 0 && fi.Size()+int64(len(b)) > half {
-			if rotate(dir, half) == nil {
+		if fi.Size() > 0 && fi.Size()+int64(len(b)) > segLimit {
+			if rotate(dir, maxBytes-segLimit) == nil {
 				f.Close()
 				continue
 			}

@@ -32,11 +32,13 @@
 // # Bound
 //
 // The live segment is sealed (renamed to a seg- name) when a record would
-// make it larger than half the bound; then the oldest sealed segments are
-// deleted, their records added to "dropped", until the sealed segments take
-// at most the other half. So the spool never holds much more than the bound
+// make it larger than SegmentBytes (1 MiB, or half the bound if smaller);
+// then the oldest sealed segments are deleted, their records added to
+// "dropped", until the sealed segments take at most the bound less one
+// segment. So the spool never holds much more than the bound
 // (DefaultMaxBytes, 64 MiB), and when it must lose something it loses the
-// oldest events first.
+// oldest events first. A record larger than half the bound is refused and
+// counted.
 //
 // # Concurrency
 //

@@ -365,3 +365,31 @@ func FuzzReadRecords(f *testing.F) {
 		}
 	})
 }
+
+// With the default bound, the live segment is sealed at about SegmentBytes,
+// so that dropping the oldest segment (which reads it to count its records)
+// stays a small, bounded job for the hook that happens to do it.
+func TestSegmentsStaySmall(t *testing.T) {
+	dir := t.TempDir()
+	payload := `{"pad":"` + strings.Repeat("p", 100<<10) + `"}`
+	for i := 0; i < 40; i++ { // ~4 MiB
+		if err := Append(dir, rec(fmt.Sprintf("k%04d", i), payload)); err != nil {
+			t.Fatalf("append %d: %v", i, err)
+		}
+	}
+	segs, err := listSegments(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segs) < 3 {
+		t.Fatalf("%d sealed segments after ~4 MiB, want at least 3", len(segs))
+	}
+	for _, s := range segs {
+		if s.size > SegmentBytes {
+			t.Errorf("segment %s holds %d bytes, over SegmentBytes (%d)", s.name, s.size, SegmentBytes)
+		}
+	}
+	if got := drainAll(t, dir); len(got) != 40 || got[0].Key != "k0000" || got[39].Key != "k0039" {
+		t.Fatalf("drained %d records, want all 40 in order", len(got))
+	}
+}
