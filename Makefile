@@ -8,7 +8,7 @@ LDFLAGS := -s -w -X github.com/mpm-dev/mpm/internal/version.Version=$(VERSION)
 
 all: lint build test
 
-## build: the five binaries into ./bin
+## build: the binaries (the five, and mpm-hookctl beside mpm-hook) into ./bin
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
 

@@ -12,8 +12,8 @@ const maxAnswer = 1 << 20
 // Get asks the daemon at addr for path (GET, HTTP/1.0, with the bearer
 // token when tok is not empty) with the hook's own light client, and returns
 // the status code and the body (at most about 1 MiB), all within timeout.
-// It is for tools that share mpm-hook's binary (the installer's status
-// check) and must not link net/http, which doubles the hook's start-up time.
+// mpm-hookctl's status check uses it, so that the installer links no
+// net/http either.
 func Get(addr, path, tok string, timeout time.Duration) (status int, body []byte, err error) {
 	b := make([]byte, 0, 256)
 	b = append(b, "GET "...)

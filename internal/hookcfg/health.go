@@ -22,8 +22,9 @@ const HealthTimeout = time.Second
 
 // CheckDaemon asks http://addr/healthz, within timeout (and ctx's deadline,
 // if sooner). An error means the daemon did not answer (refused, hung, or
-// something else answered). It uses mpm-hook's own light HTTP client: this
-// package is linked into mpm-hook, whose start-up time net/http would double.
+// something else answered). It uses mpm-hook's own light HTTP client, so
+// that mpm-hookctl (which mpm-hook runs for its subcommands) links no
+// net/http either.
 func CheckDaemon(ctx context.Context, addr string, timeout time.Duration) (Health, error) {
 	var h Health
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
