@@ -62,8 +62,8 @@ type ScopeReport struct {
 	Entries []Entry
 	// Duplicates are the events holding more than one of our entries.
 	Duplicates []string
-	// Problems are sentences saying what is wrong and what to do.
-	Problems []string
+	// Problems say what is wrong and what to do.
+	Problems Problems
 }
 
 // Events returns the distinct events wired in this file, sorted.
@@ -89,8 +89,55 @@ type Report struct {
 	// Scopes has one report per scope, user, project, local.
 	Scopes []ScopeReport
 	// Problems are cross-file problems (an event wired twice with different
-	// targets, so each of its events would be delivered twice).
-	Problems []string
+	// targets, so each of its events would be delivered twice) and what
+	// Claude Code's policy settings block.
+	Problems Problems
+}
+
+// ProblemKind says what a Problem is about, so that a tool can tell the
+// kinds it reports its own way (mpm-verify runs the binaries and checks the
+// http entries itself) without reading the sentences.
+type ProblemKind string
+
+// The kinds of Problem.
+const (
+	ProblemForbiddenEvent  ProblemKind = "forbidden-event"  // wired on an event mpm must never use
+	ProblemMatcher         ProblemKind = "matcher"          // in a group whose matcher filters events
+	ProblemMissingBinary   ProblemKind = "missing-binary"   // the command's binary does not exist
+	ProblemNotExecutable   ProblemKind = "not-executable"   // the command's binary is not executable
+	ProblemNotAsync        ProblemKind = "not-async"        // a command hook Claude Code waits for
+	ProblemHTTPUnsupported ProblemKind = "http-unsupported" // an http hook on an event that takes none
+	ProblemNoToken         ProblemKind = "no-token"         // an http hook that sends no token
+	ProblemWrongAddr       ProblemKind = "wrong-addr"       // an http hook aimed at another address
+	ProblemDuplicate       ProblemKind = "duplicate"        // an event with two mpm entries in one file
+	ProblemConflict        ProblemKind = "conflict"         // an event wired to different targets across files
+	ProblemPolicy          ProblemKind = "policy"           // a Claude Code setting blocks the hooks
+)
+
+// Problem is one thing wrong with the wiring.
+type Problem struct {
+	// Kind says what it is about.
+	Kind ProblemKind
+	// Text says what is wrong and what to do, in a sentence.
+	Text string
+}
+
+// String is the sentence.
+func (p Problem) String() string { return p.Text }
+
+// Problems is a list of Problem.
+type Problems []Problem
+
+// String is the sentences, one a line.
+func (ps Problems) String() string {
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(p.Text)
+	}
+	return b.String()
 }
 
 // Wired reports whether any scope has at least one of our entries.
@@ -111,10 +158,13 @@ func (r Report) AllProblems() []string {
 			out = append(out, s.Err.Error())
 		}
 		for _, p := range s.Problems {
-			out = append(out, s.Path+": "+p)
+			out = append(out, s.Path+": "+p.Text)
 		}
 	}
-	return append(out, r.Problems...)
+	for _, p := range r.Problems {
+		out = append(out, p.Text)
+	}
+	return out
 }
 
 // Inspect reads the three settings files and reports our entries in them.
@@ -158,7 +208,7 @@ func Inspect(opts Options) (Report, error) {
 			parts = append(parts, fmt.Sprintf("%s (%s)", t, strings.Join(scs, ", ")))
 		}
 		sort.Strings(parts)
-		r.Problems = append(r.Problems, fmt.Sprintf("%s is wired to different mpm targets: %s; each event would reach mpm more than once: keep one (mpm-hook uninstall --scope ...)", ev, strings.Join(parts, "; ")))
+		r.Problems = append(r.Problems, Problem{ProblemConflict, fmt.Sprintf("%s is wired to different mpm targets: %s; each event would reach mpm more than once: keep one (mpm-hook uninstall --scope ...)", ev, strings.Join(parts, "; "))})
 	}
 	r.Problems = append(r.Problems, pol.problems(r)...)
 	return r, nil
@@ -230,7 +280,7 @@ func inspectScope(o Options, sc Scope, pol *policy) ScopeReport {
 	}
 	sort.Strings(s.Duplicates)
 	for _, ev := range s.Duplicates {
-		s.Problems = append(s.Problems, fmt.Sprintf("%s holds more than one mpm entry; if they differ each event reaches mpm twice: run mpm-hook install --scope %s to fold them into one", ev, sc))
+		s.Problems = append(s.Problems, Problem{ProblemDuplicate, fmt.Sprintf("%s holds more than one mpm entry; if they differ each event reaches mpm twice: run mpm-hook install --scope %s to fold them into one", ev, sc)})
 	}
 	return s
 }
@@ -298,36 +348,39 @@ func resolveBinary(word, home string) (path string, exists, executable bool) {
 	return p, true, fi.Mode().Perm()&0o111 != 0
 }
 
-func entryProblems(o Options, e Entry) []string {
-	var out []string
+func entryProblems(o Options, e Entry) Problems {
+	var out Problems
+	add := func(k ProblemKind, format string, args ...any) {
+		out = append(out, Problem{k, fmt.Sprintf(format, args...)})
+	}
 	where := e.Event
 	if why, bad := Forbidden[e.Event]; bad {
-		out = append(out, fmt.Sprintf("mpm is wired on %s, which it must never be: %s; run mpm-hook uninstall, then mpm-hook install", e.Event, why))
+		add(ProblemForbiddenEvent, "mpm is wired on %s, which it must never be: %s; run mpm-hook uninstall, then mpm-hook install", e.Event, why)
 	}
 	spec, known := LookupEvent(e.Event)
 	if e.HasMatcher && e.Matcher != "" && e.Matcher != "*" {
-		out = append(out, fmt.Sprintf("%s: the mpm entry sits in a group with matcher %q, so only some occurrences reach mpm; run mpm-hook install again to wire it for all", where, e.Matcher))
+		add(ProblemMatcher, "%s: the mpm entry sits in a group with matcher %q, so only some occurrences reach mpm; run mpm-hook install again to wire it for all", where, e.Matcher)
 	}
 	switch e.Kind {
 	case ModeCommand:
 		switch {
 		case !e.BinaryExists:
-			out = append(out, fmt.Sprintf("%s runs %s, which does not exist; run `mpm-hook install` again from the mpm-hook you mean to use", where, e.Binary))
+			add(ProblemMissingBinary, "%s runs %s, which does not exist; run `mpm-hook install` again from the mpm-hook you mean to use", where, e.Binary)
 		case !e.BinaryExecutable:
-			out = append(out, fmt.Sprintf("%s runs %s, which is not executable; chmod +x it or run `mpm-hook install` again", where, e.Binary))
+			add(ProblemNotExecutable, "%s runs %s, which is not executable; chmod +x it or run `mpm-hook install` again", where, e.Binary)
 		}
 		if !e.Async {
-			out = append(out, fmt.Sprintf("%s: the mpm command hook is not async, so Claude Code waits for it; run mpm-hook install again", where))
+			add(ProblemNotAsync, "%s: the mpm command hook is not async, so Claude Code waits for it; run mpm-hook install again", where)
 		}
 	case ModeHTTP:
 		if known && !spec.HTTP {
-			out = append(out, fmt.Sprintf("%s does not accept http hooks, so no event arrives from it; run mpm-hook install again (it uses a command hook there)", where))
+			add(ProblemHTTPUnsupported, "%s does not accept http hooks, so no event arrives from it; run mpm-hook install again (it uses a command hook there)", where)
 		}
 		if !e.TokenHeader {
-			out = append(out, fmt.Sprintf("%s: the http hook sends no token (Authorization header from allowedEnvVars), the daemon will refuse it (401); run mpm-hook install --mode http again", where))
+			add(ProblemNoToken, "%s: the http hook sends no token (Authorization header from allowedEnvVars), the daemon will refuse it (401); run mpm-hook install --mode http again", where)
 		}
 		if o.Addr != "" && e.Addr != o.Addr {
-			out = append(out, fmt.Sprintf("%s posts to %s but the daemon address is %s; run mpm-hook install --mode http --addr %s again, or set MPM_ADDR", where, e.Addr, o.Addr, o.Addr))
+			add(ProblemWrongAddr, "%s posts to %s but the daemon address is %s; run mpm-hook install --mode http --addr %s again, or set MPM_ADDR", where, e.Addr, o.Addr, o.Addr)
 		}
 	}
 	return out

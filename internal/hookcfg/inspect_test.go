@@ -57,17 +57,32 @@ func TestInspect(t *testing.T) {
 	if !reflectEqual(proj.Duplicates, []string{"PreToolUse"}) {
 		t.Errorf("duplicates %v", proj.Duplicates)
 	}
-	all := strings.Join(proj.Problems, "\n")
-	for _, want := range []string{"/nowhere/mpm-hook, which does not exist", "not executable", "matcher \"Bash\"", "SessionStart does not accept http", "sends no token", "WorktreeCreate", "more than one mpm entry"} {
-		if !strings.Contains(all, want) {
-			t.Errorf("project problems lack %q:\n%s", want, all)
+	all := proj.Problems.String()
+	for _, want := range []struct {
+		kind ProblemKind
+		text string
+	}{
+		{ProblemMissingBinary, "/nowhere/mpm-hook, which does not exist"},
+		{ProblemNotExecutable, "not executable"},
+		{ProblemMatcher, "matcher \"Bash\""},
+		{ProblemHTTPUnsupported, "SessionStart does not accept http"},
+		{ProblemNoToken, "sends no token"},
+		{ProblemForbiddenEvent, "WorktreeCreate"},
+		{ProblemDuplicate, "more than one mpm entry"},
+	} {
+		found := false
+		for _, p := range proj.Problems {
+			found = found || (p.Kind == want.kind && strings.Contains(p.Text, want.text))
+		}
+		if !found {
+			t.Errorf("project problems lack a %s problem saying %q:\n%s", want.kind, want.text, all)
 		}
 	}
 	var pe *ParseError
 	if !errors.As(local.Err, &pe) || pe.Line != 2 || pe.Path != e.path(ScopeLocal) {
 		t.Errorf("local scope error: %#v", local.Err)
 	}
-	if len(r.Problems) == 0 || !strings.Contains(r.Problems[0], "different mpm targets") {
+	if len(r.Problems) == 0 || !strings.Contains(r.Problems[0].Text, "different mpm targets") || r.Problems[0].Kind != ProblemConflict {
 		t.Errorf("cross-scope problems: %v", r.Problems)
 	}
 }
@@ -233,7 +248,7 @@ func TestInspectPolicyKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all := strings.Join(r.Problems, "\n")
+	all := r.Problems.String()
 	if !strings.Contains(all, `"allowedHttpHookUrls" does not allow`) || !strings.Contains(all, `"httpHookAllowedEnvVars" does not list MPM_TOKEN`) {
 		t.Errorf("policy problems not reported:\n%s", all)
 	}

@@ -46,10 +46,10 @@ func (p *policy) add(path string, root *object) {
 }
 
 // problems reports how the policy blocks the wiring found in r.
-func (p *policy) problems(r Report) []string {
-	var out []string
+func (p *policy) problems(r Report) Problems {
+	var out Problems
 	for _, f := range p.disabledIn {
-		out = append(out, fmt.Sprintf(`%s sets "disableAllHooks": true, which can stop Claude Code from running any hook: remove it if mpm sees no events`, f))
+		out = append(out, Problem{ProblemPolicy, fmt.Sprintf(`%s sets "disableAllHooks": true, which can stop Claude Code from running any hook: remove it if mpm sees no events`, f)})
 	}
 	httpURLs := map[string]bool{}
 	for _, s := range r.Scopes {
@@ -61,11 +61,11 @@ func (p *policy) problems(r Report) []string {
 	}
 	for u := range httpURLs {
 		if p.urlSet && !matchesAny(u, p.urlPatterns) {
-			out = append(out, fmt.Sprintf(`"allowedHttpHookUrls" does not allow %s, so Claude Code blocks our http hooks: add "http://127.0.0.1:*" to it, or install with --mode command`, u))
+			out = append(out, Problem{ProblemPolicy, fmt.Sprintf(`"allowedHttpHookUrls" does not allow %s, so Claude Code blocks our http hooks: add "http://127.0.0.1:*" to it, or install with --mode command`, u)})
 		}
 	}
 	if len(httpURLs) > 0 && p.envSet && !contains(p.envVars, TokenEnvVar) {
-		out = append(out, fmt.Sprintf(`"httpHookAllowedEnvVars" does not list %s, so our http hooks send no token (401): add it, or install with --mode command`, TokenEnvVar))
+		out = append(out, Problem{ProblemPolicy, fmt.Sprintf(`"httpHookAllowedEnvVars" does not list %s, so our http hooks send no token (401): add it, or install with --mode command`, TokenEnvVar)})
 	}
 	return out
 }

@@ -90,12 +90,14 @@ func checkHooks(ctx context.Context, st *state) Result {
 			}
 		}
 		for _, p := range s.Problems {
-			if !isBinaryOrHTTPProblem(p) {
-				warns = append(warns, s.Path+": "+p)
+			if !checkedHere(p) {
+				warns = append(warns, s.Path+": "+p.Text)
 			}
 		}
 	}
-	warns = append(warns, r.Problems...)
+	for _, p := range r.Problems {
+		warns = append(warns, p.Text)
+	}
 	var good []string
 	for b, why := range ran {
 		if why == "" {
@@ -212,13 +214,14 @@ func binaryProblem(ctx context.Context, cfg Config, e hookcfg.Entry) string {
 	return fmt.Sprintf("the mpm entries run %s, which cannot be started: %v", e.Binary, err)
 }
 
-// isBinaryOrHTTPProblem reports whether a hookcfg problem sentence is one
-// this check already reports as a failure.
-func isBinaryOrHTTPProblem(p string) bool {
-	return strings.Contains(p, "which does not exist") ||
-		strings.Contains(p, "which is not executable") ||
-		strings.Contains(p, "sends no token") ||
-		strings.Contains(p, "but the daemon address is")
+// checkedHere reports whether this check already reports problem p as a
+// failure of its own (it runs the binaries and checks the http entries).
+func checkedHere(p hookcfg.Problem) bool {
+	switch p.Kind {
+	case hookcfg.ProblemMissingBinary, hookcfg.ProblemNotExecutable, hookcfg.ProblemNoToken, hookcfg.ProblemWrongAddr:
+		return true
+	}
+	return false
 }
 
 func errScope(r hookcfg.Report, sc hookcfg.Scope) bool {
