@@ -66,6 +66,17 @@ func TestDashboardFleet(t *testing.T) {
 	}
 	p.shot("fleet")
 
+	// ?origin= in the URL opens the page filtered to that origin, with the
+	// select set; choosing "all origins" takes it out of the URL again.
+	o := newPage(t, hub)
+	o.navigate(dashURL(hub, "origin=ci-runner-b", hub.Token()))
+	o.waitFor("only ci-runner-b's events", `document.body.dataset.conn === "connected" && document.body.dataset.count === "8" && document.body.dataset.shown === "5" && document.getElementById("origin-filter").value === "ci-runner-b"`, 30*time.Second)
+	if got := eval[string](o, rowOrigins); strings.Contains(got, "laptop-a") {
+		t.Errorf("?origin=ci-runner-b shows other origins: %s", got)
+	}
+	eval[bool](o, `(() => { const s = document.getElementById("origin-filter"); s.value = ""; s.dispatchEvent(new Event("change")); return true })()`)
+	o.waitFor("all 8 shown, the URL without origin", `document.body.dataset.shown === "8" && !location.search.includes("origin")`, 5*time.Second)
+
 	// An edge's page (no origins): no column, no filter, no session badge.
 	q := newPage(t, edgeA)
 	q.navigate(dashURL(edgeA, "", tokA))

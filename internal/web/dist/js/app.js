@@ -1,7 +1,7 @@
 // app.js: the dashboard. Wires the connection, the model and the views.
 
 import { h, text, clear, $ } from "./dom.js";
-import { readParams, saveToken, sessionsURL } from "./params.js";
+import { originURL, readParams, saveToken, sessionsURL } from "./params.js";
 import { Connection } from "./conn.js";
 import { Model, matches, callState, summary, formatMs, perMinute, toolStats, sessionHue } from "./model.js";
 import { VirtualList } from "./list.js";
@@ -14,7 +14,7 @@ const params = readParams(location, sessionStorage);
 if (params.cleanURL !== null) history.replaceState(null, "", params.cleanURL);
 
 const model = new Model();
-const filter = { types: new Set(), tool: "", origin: "", search: "" };
+const filter = { types: new Set(), tool: "", origin: params.origin, search: "" };
 let fleet = false; // an event with an origin was seen: show the origin column and filter
 let selection = params.sessions.length ? new Set(params.sessions) : null; // null = all sessions
 const sessions = new Map(); // session_id → session (as /v1/sessions, kept live from events)
@@ -396,7 +396,7 @@ function updateFilters() {
 // an origin (a fleet hub's) arrived; a single machine's page never changes.
 let originsKnown = "";
 function updateOriginFilter() {
-  if (!fleet && !model.origins.size) return;
+  if (!fleet && !model.origins.size && !filter.origin) return; // a URL ?origin= shows the select too, to clear it
   if (!fleet) {
     fleet = true;
     document.body.dataset.fleet = "1";
@@ -426,10 +426,14 @@ $("tool-filter").addEventListener("change", (e) => {
   rebuildView();
 });
 
-$("origin-filter").addEventListener("change", (e) => {
-  filter.origin = e.target.value;
+// setOriginFilter applies an origin choice and keeps it in the URL.
+function setOriginFilter(origin) {
+  filter.origin = origin;
+  history.replaceState(null, "", originURL(location, origin));
   rebuildView();
-});
+}
+
+$("origin-filter").addEventListener("change", (e) => setOriginFilter(e.target.value));
 
 let searchTimer = 0;
 $("search").addEventListener("input", (e) => {
@@ -453,13 +457,12 @@ $("search").addEventListener("keydown", (e) => {
 $("clear-filters").addEventListener("click", () => {
   filter.types.clear();
   filter.tool = "";
-  filter.origin = "";
   filter.search = "";
   $("search").value = "";
   $("tool-filter").value = "";
   $("origin-filter").value = "";
   updateFilters();
-  rebuildView();
+  setOriginFilter("");
 });
 
 $("follow").addEventListener("click", () => {

@@ -1,6 +1,7 @@
 // params.js: what the page's URL asks for.
 //
 //   http://127.0.0.1:8765/?session=ID#token=…       (current form)
+//   http://127.0.0.1:8765/?origin=laptop-a          (a fleet hub: one origin's events)
 //   http://127.0.0.1:8765/?port=8765&session=ID     (old form; port ignored)
 //
 // The token travels in the fragment so it is never sent to the server in a
@@ -12,7 +13,8 @@ const TOKEN_KEY = "mpm.token";
 export const DEFAULT_TAIL = 2000;
 
 // readParams parses loc (window.location-like) and storage (sessionStorage-
-// like). It returns {token, tokenSource, sessions, tail, portNote, cleanURL}.
+// like). It returns {token, tokenSource, sessions, origin, tail, portNote,
+// cleanURL}.
 // cleanURL is the address to show instead (no token), or null to keep it.
 export function readParams(loc, storage) {
   const q = new URLSearchParams(loc.search);
@@ -44,6 +46,8 @@ export function readParams(loc, storage) {
     }
   }
 
+  const origin = (q.get("origin") || "").trim();
+
   let tail = DEFAULT_TAIL;
   if (q.has("tail")) {
     const n = Number(q.get("tail"));
@@ -65,7 +69,7 @@ export function readParams(loc, storage) {
     const fs = frag.toString();
     cleanURL = loc.pathname + (qs ? "?" + qs : "") + (fs ? "#" + fs : "");
   }
-  return { token, tokenSource, sessions, tail, portNote, cleanURL };
+  return { token, tokenSource, sessions, origin, tail, portNote, cleanURL };
 }
 
 // saveToken stores a token typed by the user.
@@ -81,6 +85,17 @@ export function sessionsURL(loc, sessions) {
   q.delete("port");
   q.delete("token");
   for (const id of sessions || []) q.append("session", id);
+  const qs = q.toString();
+  return loc.pathname + (qs ? "?" + qs : "") + loc.hash;
+}
+
+// originURL returns the page's address with the origin filter in it ("" =
+// all origins), so that a reload or a bookmark keeps it.
+export function originURL(loc, origin) {
+  const q = new URLSearchParams(loc.search);
+  q.delete("origin");
+  q.delete("token");
+  if (origin) q.set("origin", origin);
   const qs = q.toString();
   return loc.pathname + (qs ? "?" + qs : "") + loc.hash;
 }
