@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
 // record is an event's wire JSON as an edge publishes it.
@@ -53,7 +53,8 @@ func decode(data []byte, msgID string, maxBytes int) (*event.Event, error) {
 	ev.Origin, ev.OriginSeq = r.Origin, r.OriginSeq
 	ev.Received, ev.Sent = r.Received, r.Sent
 	ev.Key = msgID
-	if ev.Key == "" || len(ev.Key) > 200 || strings.ContainsFunc(ev.Key, func(c rune) bool { return c < 0x21 || c > 0x7e }) {
+	if !protocol.ValidKey(ev.Key) { // the daemon's one Idempotency-Key rule
+		// origin (at most 100 bytes, see Config.Validate) ":" seq fits it.
 		ev.Key = fmt.Sprintf("%s:%d", r.Origin, r.OriginSeq)
 	}
 	return ev, nil
