@@ -145,64 +145,9 @@ func (v *validator) value(depth int) bool {
 	}
 	switch c := v.b[v.i]; {
 	case c == '{':
-		v.i++
-		v.space()
-		if v.i < len(v.b) && v.b[v.i] == '}' {
-			v.i++
-			return true
-		}
-		for {
-			v.space()
-			if v.i >= len(v.b) || v.b[v.i] != '"' || !v.str() {
-				return false
-			}
-			v.space()
-			if v.i >= len(v.b) || v.b[v.i] != ':' {
-				return false
-			}
-			v.i++
-			v.space()
-			if !v.value(depth + 1) {
-				return false
-			}
-			v.space()
-			if v.i >= len(v.b) {
-				return false
-			}
-			if v.b[v.i] == '}' {
-				v.i++
-				return true
-			}
-			if v.b[v.i] != ',' {
-				return false
-			}
-			v.i++
-		}
+		return v.list('}', depth, true)
 	case c == '[':
-		v.i++
-		v.space()
-		if v.i < len(v.b) && v.b[v.i] == ']' {
-			v.i++
-			return true
-		}
-		for {
-			v.space()
-			if !v.value(depth + 1) {
-				return false
-			}
-			v.space()
-			if v.i >= len(v.b) {
-				return false
-			}
-			if v.b[v.i] == ']' {
-				v.i++
-				return true
-			}
-			if v.b[v.i] != ',' {
-				return false
-			}
-			v.i++
-		}
+		return v.list(']', depth, false)
 	case c == '"':
 		return v.str()
 	case c == 't':
@@ -215,6 +160,46 @@ func (v *validator) value(depth int) bool {
 		return v.num()
 	}
 	return false
+}
+
+// list validates an object (keyed: members are "key": value) or an array,
+// starting at its opening bracket, up to close.
+func (v *validator) list(close byte, depth int, keyed bool) bool {
+	v.i++
+	v.space()
+	if v.i < len(v.b) && v.b[v.i] == close {
+		v.i++
+		return true
+	}
+	for {
+		v.space()
+		if keyed {
+			if v.i >= len(v.b) || v.b[v.i] != '"' || !v.str() {
+				return false
+			}
+			v.space()
+			if v.i >= len(v.b) || v.b[v.i] != ':' {
+				return false
+			}
+			v.i++
+			v.space()
+		}
+		if !v.value(depth + 1) {
+			return false
+		}
+		v.space()
+		if v.i >= len(v.b) {
+			return false
+		}
+		if v.b[v.i] == close {
+			v.i++
+			return true
+		}
+		if v.b[v.i] != ',' {
+			return false
+		}
+		v.i++
+	}
 }
 
 // str validates a string starting at the opening quote.
