@@ -232,6 +232,23 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// supervision resolves mpm-wsd and the data directory and returns the
+// supervisor options that run runs with and install checks before
+// recording them.
+func (r runFlags) supervision(c common) (supervisor.Options, error) {
+	wsd, err := resolveWSD(r.wsd)
+	if err != nil {
+		return supervisor.Options{}, err
+	}
+	dataDir, err := filepath.Abs(c.dataDir)
+	if err != nil {
+		return supervisor.Options{}, err
+	}
+	o := r.o
+	o.WSDPath, o.Addr, o.DataDir, o.LogLevel, o.WSDArgs = wsd, c.addr, dataDir, r.logLevel, r.wsdArgs
+	return o, nil
+}
+
 func cmdRun(args []string, stderr io.Writer) error {
 	var c common
 	var r runFlags
@@ -255,16 +272,11 @@ func cmdRun(args []string, stderr io.Writer) error {
 		out = lf
 	}
 	log := logging.New(logging.Options{Name: "mpm-manager", Level: r.logLevel, JSON: r.logJSON, Output: out})
-	wsd, err := resolveWSD(r.wsd)
+	o, err := r.supervision(c)
 	if err != nil {
 		return err
 	}
-	dataDir, err := filepath.Abs(c.dataDir)
-	if err != nil {
-		return err
-	}
-	o := r.o
-	o.WSDPath, o.Addr, o.DataDir, o.LogLevel, o.WSDArgs, o.Logger = wsd, c.addr, dataDir, r.logLevel, r.wsdArgs, log
+	o.Logger = log
 	sup, err := supervisor.New(o)
 	if err != nil {
 		return flagError{err}
@@ -294,19 +306,14 @@ func cmdInstall(args []string, stdout, stderr io.Writer) error {
 	if err := r.validate(); err != nil {
 		return err
 	}
-	wsd, err := resolveWSD(r.wsd)
+	o, err := r.supervision(c)
 	if err != nil {
 		return err
 	}
-	dataDir, err := filepath.Abs(c.dataDir)
-	if err != nil {
-		return err
-	}
-	o := r.o
-	o.WSDPath, o.Addr, o.DataDir = wsd, c.addr, dataDir
 	if _, err := supervisor.New(o); err != nil {
 		return flagError{err}
 	}
+	wsd, dataDir := o.WSDPath, o.DataDir
 	spec, err := c.spec()
 	if err != nil {
 		return err
