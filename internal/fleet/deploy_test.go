@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 )
@@ -37,14 +36,5 @@ func TestDeployConfig(t *testing.T) {
 		*o = *opts
 		o.StoreDir, o.NoLog, o.NoSigs, o.Port = store, true, true, -1
 	})
-	hc := hubCfg(ns.url())
-	hc.User, hc.Password = "hub", "change-me-hub"
-	hub := startDaemon(t, "", Hub(hc))
-	c := hub.subscribe(t, 0)
-	dir := t.TempDir()
-	ec := edgeCfg(ns.url(), "a", dir)
-	ec.User, ec.Password = "edge", "change-me-edge"
-	a := startDaemon(t, dir, Edge(ec))
-	postN(t, a, 1, 10)
-	checkFleet(t, c.waitCount(t, 10, 30*time.Second), 1, map[string]int{"a": 10})
+	edgeIntoHub(t, ns.url(), "hub", "change-me-hub", "edge", "change-me-edge", 10)
 }

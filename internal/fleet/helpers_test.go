@@ -304,3 +304,20 @@ func edgeCfg(url, origin, dir string) Config {
 func hubCfg(url string) Config {
 	return Config{URL: url, Hub: true, HubName: "test", Poll: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond}
 }
+
+// edgeIntoHub starts a hub and an edge "a" on url with the NATS
+// credentials given (user, password each), posts n events on the edge and
+// checks that the hub delivers all n, in order.
+func edgeIntoHub(t *testing.T, url string, hubUser, hubPw, edgeUser, edgePw string, n int) {
+	t.Helper()
+	hc := hubCfg(url)
+	hc.User, hc.Password = hubUser, hubPw
+	hub := startDaemon(t, "", Hub(hc))
+	c := hub.subscribe(t, 0)
+	dir := t.TempDir()
+	ec := edgeCfg(url, "a", dir)
+	ec.User, ec.Password = edgeUser, edgePw
+	a := startDaemon(t, dir, Edge(ec))
+	postN(t, a, 1, n)
+	checkFleet(t, c.waitCount(t, n, 30*time.Second), 1, map[string]int{"a": n})
+}

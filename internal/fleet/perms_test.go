@@ -37,16 +37,7 @@ func TestPublishOnlyCannotConsume(t *testing.T) {
 			{Username: "hub", Password: "hub-pw", Permissions: hubPerms},
 		}
 	})
-	hc := hubCfg(ns.url())
-	hc.User, hc.Password = "hub", "hub-pw"
-	hub := startDaemon(t, "", Hub(hc))
-	c := hub.subscribe(t, 0)
-	dir := t.TempDir()
-	ec := edgeCfg(ns.url(), "a", dir)
-	ec.User, ec.Password = "edge", "edge-pw"
-	a := startDaemon(t, dir, Edge(ec))
-	postN(t, a, 1, 20)
-	checkFleet(t, c.waitCount(t, 20, 30*time.Second), 1, map[string]int{"a": 20})
+	edgeIntoHub(t, ns.url(), "hub", "hub-pw", "edge", "edge-pw", 20)
 
 	denied := make(chan error, 4)
 	nc, err := nats.Connect(ns.url(), nats.UserInfo("edge", "edge-pw"),
