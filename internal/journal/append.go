@@ -112,14 +112,20 @@ func (j *Journal) Append(evs []*event.Event) error {
 	}
 	j.bytes.Add(added)
 	j.last.Store(newLast)
+	j.swapIn(touched)
+	return nil
+}
 
+// swapIn makes the summaries folded by foldSessions the current ones and
+// marks them for the next saveState. The caller holds wmu (or is open,
+// before anything else runs).
+func (j *Journal) swapIn(touched map[string]*sessions.Info) {
 	j.smu.Lock()
 	for id, in := range touched {
 		j.sess[id] = in
 		j.dirty[id] = struct{}{}
 	}
 	j.smu.Unlock()
-	return nil
 }
 
 // foldSessions returns copies of the summaries of the sessions in evs with

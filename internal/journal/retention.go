@@ -229,6 +229,11 @@ func (j *Journal) dropSessions(cutoff int64) error {
 func (j *Journal) writeTx(fn func(*sql.Tx) error, committed ...func()) error {
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
+	return j.writeTxLocked(fn, committed...)
+}
+
+// writeTxLocked is writeTx with wmu held.
+func (j *Journal) writeTxLocked(fn func(*sql.Tx) error, committed ...func()) error {
 	tx, err := j.w.BeginTx(context.Background(), nil)
 	if err != nil {
 		return err

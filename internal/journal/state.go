@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/mpm-dev/mpm/internal/event"
-	"github.com/mpm-dev/mpm/internal/sessions"
 )
 
 // The journal's derived state — the session summaries, the retained
@@ -30,18 +29,10 @@ func (j *Journal) saveStateLocked() error {
 	if j.w == nil || (len(j.dirty) == 0 && j.stateSeq == j.last.Load()) {
 		return nil
 	}
-	tx, err := j.w.Begin()
+	err := j.writeTxLocked(func(tx *sql.Tx) error { return j.writeState(tx, j.bytes.Load()) }, j.stateSaved)
 	if err != nil {
 		return fmt.Errorf("journal: save state: %w", err)
 	}
-	if err := j.writeState(tx, j.bytes.Load()); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("journal: save state: %w", err)
-	}
-	j.stateSaved()
 	return nil
 }
 
@@ -94,34 +85,33 @@ func (j *Journal) replay(stateSeq uint64) error {
 		return fmt.Errorf("read journal: %w", err)
 	}
 	defer rows.Close()
+	// Folded in chunks, the way Append does, so that memory stays bounded
+	// however many events a crash left unsaved.
 	n := 0
+	var chunk []*event.Event
+	flush := func() {
+		j.swapIn(j.foldSessions(chunk))
+		chunk = chunk[:0]
+	}
 	for rows.Next() {
 		var size int64
 		ev, err := scanEvent(rows, &size)
 		if err != nil {
 			return err
 		}
-		j.fold(ev)
+		chunk = append(chunk, ev)
+		if len(chunk) == 1000 {
+			flush()
+		}
 		j.bytes.Add(size)
 		n++
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read journal: %w", err)
 	}
+	flush()
 	if n > 0 {
 		j.log.Info("folded in the events stored after the last saved state", "events", n, "after_seq", stateSeq)
 	}
 	return nil
-}
-
-// fold applies ev to its session's summary in place and marks it dirty
-// (open only: nothing else runs yet).
-func (j *Journal) fold(ev *event.Event) {
-	in := j.sess[ev.SessionID]
-	if in == nil {
-		in = &sessions.Info{}
-		j.sess[ev.SessionID] = in
-	}
-	in.Apply(ev)
-	j.dirty[ev.SessionID] = struct{}{}
 }
