@@ -23,6 +23,10 @@ type healthReply struct {
 	Pid int `json:"pid"`
 	// Version is the daemon's version, for logs.
 	Version string `json:"version"`
+	// Degraded and StoreError say the daemon's store cannot write (a full
+	// disk): reported, never a reason to restart it, which would not help.
+	Degraded   bool   `json:"degraded"`
+	StoreError string `json:"store_error"`
 }
 
 // healthClient never reuses connections: a check must reach the process
@@ -78,11 +82,27 @@ func judgeHealth(h healthReply, code int, wantPid int) error {
 	return nil
 }
 
-// checkHealth runs one check of our child pid at addr.
-func checkHealth(ctx context.Context, addr string, timeout time.Duration, pid int) error {
+// degradedReason is what a healthy answer says is wrong without calling
+// for a restart: a store that cannot write ("" when nothing).
+func degradedReason(h healthReply) string {
+	if !h.Degraded {
+		return ""
+	}
+	if h.StoreError == "" {
+		return "the daemon reports its store as degraded"
+	}
+	return h.StoreError
+}
+
+// checkHealth runs one check of our child pid at addr. degraded is set
+// when the child is healthy but its store cannot write.
+func checkHealth(ctx context.Context, addr string, timeout time.Duration, pid int) (degraded string, err error) {
 	h, code, err := fetchHealth(ctx, addr, timeout)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return judgeHealth(h, code, pid)
+	if err := judgeHealth(h, code, pid); err != nil {
+		return "", err
+	}
+	return degradedReason(h), nil
 }
