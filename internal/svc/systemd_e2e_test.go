@@ -136,6 +136,23 @@ func TestRealSystemd(t *testing.T) {
 	figure(fmt.Sprintf("manager kill -9, %d in a row → /healthz answers", crashes), lastFloat(t, out))
 	noToken("system service")
 
+	// 4b. A unit systemd did put in "failed" (a start limit, as older
+	// versions of the unit had): status says so and what to run; start
+	// resets it and brings mpm back.
+	m.must(prelude + `mkdir -p /etc/systemd/system/mpm.service.d
+		printf '[Unit]\nStartLimitIntervalSec=300\nStartLimitBurst=1\n' > /etc/systemd/system/mpm.service.d/limit.conf
+		systemctl daemon-reload
+		mp=$(mainpid mpm.service); kill -9 $mp; mp=$(mainpid mpm.service $mp); kill -9 $mp
+		end=$(( $(date +%s) + 30 )); until systemctl is-failed -q mpm.service; do [ "$(date +%s)" -lt $end ] || exit 1; sleep 0.1; done`)
+	code, out := m.code("mpm-manager status")
+	if code != ExitNotRunning || !strings.Contains(out, "failed") || !strings.Contains(out, `run "mpm-manager start"`) {
+		t.Errorf("status of a failed unit: exit %d, want 3 and what to run:\n%s", code, out)
+	}
+	out = m.must(prelude + "mpm-manager start && healthy 127.0.0.1:8765 >/dev/null && rm -r /etc/systemd/system/mpm.service.d && systemctl daemon-reload")
+	if !strings.Contains(out, "failed state; reset it") {
+		t.Errorf("start of a failed unit does not say it reset it:\n%s", out)
+	}
+
 	// 5. Uninstall leaves nothing: no unit, no enablement, no process.
 	m.must("mpm-manager uninstall")
 	leftovers(t, m, "/etc/systemd/system/mpm.service")
@@ -161,7 +178,7 @@ func TestRealSystemd(t *testing.T) {
 	// 8. A --user service. Without a user manager it fails with a hint
 	// and leaves nothing; with linger it installs and runs; status and
 	// stop find it without --user.
-	code, out := m.code(prelude + "as bob mpm-manager install --user --addr 127.0.0.1:8766")
+	code, out = m.code(prelude + "as bob mpm-manager install --user --addr 127.0.0.1:8766")
 	if code == 0 || !strings.Contains(out, "loginctl enable-linger") || strings.Contains(out, "use --user") {
 		t.Errorf("install --user without a user manager: exit %d, want a failure with the linger hint:\n%s", code, out)
 	}
