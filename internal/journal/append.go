@@ -102,6 +102,13 @@ func (j *Journal) Append(evs []*event.Event) error {
 	if len(keys) > 0 {
 		j.kf.add(keys)
 	}
+	if newLast > j.reserved.Load() {
+		// A burst ran past the seq lease before the tick renewed it:
+		// renew it now, before any client can see these seqs.
+		if err := j.persistHighWater(newLast, false); err != nil {
+			j.warnTick("seq-lease", "renewing the seq lease failed; storing anyway (seq numbers stay unique unless the journal is also damaged)", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("journal: commit: %w", err)
 	}

@@ -192,6 +192,14 @@ type Health struct {
 	Store string `json:"store"`
 	// StoreNote explains a degraded store, empty when all is well.
 	StoreNote string `json:"store_note,omitempty"`
+	// Degraded is set while the store cannot write (StoreError says why):
+	// the daemon runs and answers 503 to new events, and OK stays true
+	// because a restart does not cure a full disk. A manager reports it
+	// and does not restart the daemon for it.
+	Degraded bool `json:"degraded,omitempty"`
+	// StoreError is the store's last write failure while Degraded, with
+	// when it began and how many writes failed since.
+	StoreError string `json:"store_error,omitempty"`
 	// Error says why OK is false.
 	Error string `json:"error,omitempty"`
 	// Fleet is the NATS link's state in fleet mode; absent otherwise. It

@@ -69,11 +69,27 @@ func judgeHealth(h protocol.Health, code int, wantPid int) error {
 	return nil
 }
 
-// checkHealth runs one check of our child pid at addr.
-func checkHealth(ctx context.Context, addr string, timeout time.Duration, pid int) error {
+// degradedReason is what a healthy answer says is wrong without calling
+// for a restart: a store that cannot write ("" when nothing).
+func degradedReason(h protocol.Health) string {
+	if !h.Degraded {
+		return ""
+	}
+	if h.StoreError == "" {
+		return "the daemon reports its store as degraded"
+	}
+	return h.StoreError
+}
+
+// checkHealth runs one check of our child pid at addr. degraded is set
+// when the child is healthy but its store cannot write.
+func checkHealth(ctx context.Context, addr string, timeout time.Duration, pid int) (degraded string, err error) {
 	h, code, err := fetchHealth(ctx, addr, timeout)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return judgeHealth(h, code, pid)
+	if err := judgeHealth(h, code, pid); err != nil {
+		return "", err
+	}
+	return degradedReason(h), nil
 }

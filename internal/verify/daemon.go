@@ -78,6 +78,14 @@ func checkDaemon(ctx context.Context, st *state) Result {
 		res.Fix = "restart it: mpm-manager restart (a manager restarts it by itself after failed health checks); if it stays unhealthy, look at its log"
 		return res
 	}
+	if h.Degraded {
+		// Events get 503 (the hook spools them while it can): a failure
+		// of the chain, but the later checks still run.
+		res.Status = Fail
+		res.Detail = sentences(desc+" but cannot store events", h.StoreError)
+		res.Fix = fmt.Sprintf("free disk space where the data directory is (df -h %s) or fix its permissions; mpm-wsd stores events again by itself (a restart does not help)", st.cfg.DataDir)
+		return res
+	}
 	res.Status = OK
 	res.Detail = desc
 	var warn []string

@@ -202,6 +202,9 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		Instance: s.instance, Uptime: time.Since(s.started).Seconds(),
 		Store: s.store.Kind(), StoreNote: s.store.Note(),
 	}
+	if e := s.ingest.sh.status(); e != "" {
+		h.Degraded, h.StoreError = true, e
+	}
 	code := http.StatusOK
 	if res.err != nil {
 		code = http.StatusServiceUnavailable
