@@ -140,7 +140,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 		Coalesce: cfg.Coalesce,
 	})
 	s.ingest = newIngester(st, h, s.tracker, s.m, log.Named("ingest"), cfg.MaxBatch)
-	s.guard = newGuard(cfg.Addr, cfg.AllowedHosts, tok, tokPath, s.m)
+	s.guard = newGuard(cfg.Addr, cfg.AllowedHosts, tok, s.m)
 	s.upgrader = s.newUpgrader()
 	s.http = &http.Server{
 		Handler:           s.routes(opts.Static),
