@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -57,6 +58,9 @@ type Client struct {
 	queued int
 	// control holds messages to write before anything else queued.
 	control [][]byte
+	// controlBytes is the size of control; it may not pass
+	// Config.ControlBytes (a client that sends and never reads).
+	controlBytes int
 	// closeCode, when non-zero, makes the writer close the connection.
 	closeCode int
 	// closeReason goes in the close frame.
@@ -228,12 +232,31 @@ func (c *Client) closeAfterQueue(code int, reason string) {
 	c.mu.Unlock()
 }
 
-// sendControl queues a message for the writer.
+// sendControl queues a message for the writer. Replies count against
+// Config.ControlBytes: a client that keeps asking (ping, bad messages)
+// without reading the answers is closed with 1008 rather than let its
+// replies pile up in memory.
 func (c *Client) sendControl(msg []byte) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeCode != 0 || c.done {
+		return // the connection is closing: nothing more to say
+	}
+	if c.controlBytes+len(msg) > c.hub.cfg.ControlBytes {
+		c.closeCode = websocket.ClosePolicyViolation
+		c.closeReason = fmt.Sprintf("%d bytes of replies unread: read the server's messages", c.controlBytes)
+		c.hub.cfg.Logger.Warn("dropping a client that sends requests without reading the replies", "remote", c.remote, "unread_reply_bytes", c.controlBytes, "limit", c.hub.cfg.ControlBytes)
+		c.control, c.controlBytes = nil, 0
+		c.queue, c.queued = nil, 0
+		if m := c.hub.cfg.Metrics; m != nil {
+			m.SlowDropped.Inc()
+		}
+		c.kick()
+		return
+	}
 	c.control = append(c.control, msg)
+	c.controlBytes += len(msg)
 	c.kick()
-	c.mu.Unlock()
 }
 
 // readPump reads client messages until the connection fails or closes;
@@ -276,8 +299,22 @@ func (c *Client) handle(data []byte) {
 	case "ping":
 		c.sendControl([]byte(`{"type":"pong"}`))
 	default:
-		c.sendControl(mustJSON(protocol.ErrorMsg{Type: "error", Error: fmt.Sprintf("unknown message type %q: expected subscribe or ping", msg.Type)}))
+		c.sendControl(mustJSON(protocol.ErrorMsg{Type: "error", Error: fmt.Sprintf("unknown message type %q: expected subscribe or ping", clip(msg.Type, maxEcho))}))
 	}
+}
+
+// maxEcho bounds how much of a client's text a reply repeats.
+const maxEcho = 32
+
+// clip cuts s to at most n bytes, on a UTF-8 boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // finish ends the client: no writer starts again, the connection closes
@@ -338,7 +375,7 @@ func (c *Client) pump() error {
 			c.mu.Unlock()
 			return nil
 		}
-		c.control, c.pending, c.queue, c.queued, c.pingDue = nil, nil, nil, 0, false
+		c.control, c.controlBytes, c.pending, c.queue, c.queued, c.pingDue = nil, 0, nil, nil, 0, false
 		c.mu.Unlock()
 
 		if ping {

@@ -39,6 +39,10 @@ type Config struct {
 	Heartbeat time.Duration
 	// WriteTimeout bounds every write to a client (10 s).
 	WriteTimeout time.Duration
+	// ControlBytes bounds each client's unwritten replies (hello, pong,
+	// errors; 256 KiB): a client that sends requests and never reads the
+	// answers is closed with 1008 when they pass it.
+	ControlBytes int
 	// MaxClients bounds the connected clients (0: no limit).
 	MaxClients int
 	// ReplayPage is how many events a replay reads from the store at once (512).
@@ -63,6 +67,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 10 * time.Second
+	}
+	if c.ControlBytes <= 0 {
+		c.ControlBytes = 256 << 10
 	}
 	if c.ReplayPage <= 0 {
 		c.ReplayPage = 512
