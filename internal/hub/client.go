@@ -449,35 +449,34 @@ func (c *Client) replay(r *replay) (bool, error) {
 		return false, err
 	}
 	if r.sub.Since != nil {
+		// The history is read a page at a time (ReplayPage events, about
+		// ReplayBytes), a tail too: a replay of any length holds one page.
 		f := store.Filter{Sessions: r.sub.Sessions}
 		after := *r.sub.Since
 		c.lastSent.Store(after)
 		if r.sub.Tail > 0 {
-			evs, err := st.Tail(after, r.upto, f, r.sub.Tail)
+			start, err := st.TailStart(after, r.upto, f, r.sub.Tail)
 			if err != nil {
 				c.hub.cfg.Logger.Error("replay failed", "remote", c.remote, "error", err)
 				return false, err
 			}
+			after = start
+		}
+		for after < r.upto {
+			evs, err := st.Page(after, r.upto, f, c.hub.cfg.ReplayPage, c.hub.cfg.ReplayBytes)
+			if err != nil {
+				c.hub.cfg.Logger.Error("replay failed", "remote", c.remote, "error", err)
+				return false, err
+			}
+			if len(evs) == 0 {
+				break
+			}
 			if err := c.writeEvents(evs, false); err != nil {
 				return false, err
 			}
-		} else {
-			for after < r.upto {
-				evs, err := st.Read(after, r.upto, f, c.hub.cfg.ReplayPage)
-				if err != nil {
-					c.hub.cfg.Logger.Error("replay failed", "remote", c.remote, "error", err)
-					return false, err
-				}
-				if len(evs) == 0 {
-					break
-				}
-				if err := c.writeEvents(evs, false); err != nil {
-					return false, err
-				}
-				after = evs[len(evs)-1].Seq
-				if c.superseded() {
-					return false, nil
-				}
+			after = evs[len(evs)-1].Seq
+			if c.superseded() {
+				return false, nil
 			}
 		}
 	}

@@ -3,15 +3,19 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/store"
 )
 
@@ -122,6 +126,104 @@ func TestUnreadRepliesBounded(t *testing.T) {
 				if len(data) > 300 {
 					t.Fatalf("a reply of %d bytes repeats the client's text: %.120s…", len(data), data)
 				}
+			}
+		})
+	}
+}
+
+// pagedStore records the most events any one read returned.
+type pagedStore struct {
+	store.Store
+	mu   sync.Mutex
+	most int
+}
+
+func (p *pagedStore) saw(evs []*event.Event, err error) ([]*event.Event, error) {
+	p.mu.Lock()
+	p.most = max(p.most, len(evs))
+	p.mu.Unlock()
+	return evs, err
+}
+
+func (p *pagedStore) Read(after, upto uint64, f store.Filter, limit int) ([]*event.Event, error) {
+	return p.saw(p.Store.Read(after, upto, f, limit))
+}
+
+func (p *pagedStore) Page(after, upto uint64, f store.Filter, limit, maxBytes int) ([]*event.Event, error) {
+	return p.saw(p.Store.Page(after, upto, f, limit, maxBytes))
+}
+
+func (p *pagedStore) Tail(after, upto uint64, f store.Filter, n int) ([]*event.Event, error) {
+	return p.saw(p.Store.Tail(after, upto, f, n))
+}
+
+// TestReplayInPages: a replay, a long tail too, reads the store a page at
+// a time and still delivers every event once, in order.
+func TestReplayInPages(t *testing.T) {
+	const n, page = 2000, 64
+	mem := store.NewMemory(n)
+	var evs []*event.Event
+	for i := uint64(1); i <= n; i++ {
+		ev, err := event.Parse([]byte(fmt.Sprintf(`{"session_id":"s%d","hook_event_name":"Stop","i":%d}`, i%2, i)), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.Seq, ev.Received = i, time.Now()
+		ev.Wire()
+		evs = append(evs, ev)
+	}
+	mem.Append(evs)
+	tests := []struct {
+		name       string
+		sub        string
+		from, to   uint64
+		everyOther bool
+	}{
+		{"everything", `{"type":"subscribe","since":0}`, 1, n, false},
+		{"a tail longer than the history", `{"type":"subscribe","since":0,"tail":1000000000}`, 1, n, false},
+		{"a tail of 1500", `{"type":"subscribe","since":0,"tail":1500}`, 501, n, false},
+		{"a tail of one session", `{"type":"subscribe","sessions":["s0"],"since":0,"tail":700}`, n - 2*700 + 2, n, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ps := &pagedStore{Store: mem}
+			_, url := startHub(t, Config{Store: ps, ReplayPage: page, ReplayBytes: 8 << 10})
+			conn := dial(t, url)
+			if err := conn.WriteMessage(websocket.TextMessage, []byte(tt.sub)); err != nil {
+				t.Fatal(err)
+			}
+			var got []uint64
+			conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+			for live := false; !live; {
+				var msg struct {
+					Type   string `json:"type"`
+					Events []struct {
+						Seq uint64 `json:"seq"`
+					} `json:"events"`
+				}
+				if err := conn.ReadJSON(&msg); err != nil {
+					t.Fatal(err)
+				}
+				for _, ev := range msg.Events {
+					got = append(got, ev.Seq)
+				}
+				live = msg.Type == "live"
+			}
+			step := uint64(1)
+			if tt.everyOther {
+				step = 2
+			}
+			var want []uint64
+			for s := tt.from; s <= tt.to; s += step {
+				want = append(want, s)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("replayed %d events %v…, want %d from %d to %d", len(got), got[:min(len(got), 5)], len(want), tt.from, tt.to)
+			}
+			ps.mu.Lock()
+			defer ps.mu.Unlock()
+			if ps.most > page {
+				t.Fatalf("one store read returned %d events: a replay must read at most a page (%d) at once", ps.most, page)
 			}
 		})
 	}

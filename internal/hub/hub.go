@@ -47,6 +47,9 @@ type Config struct {
 	MaxClients int
 	// ReplayPage is how many events a replay reads from the store at once (512).
 	ReplayPage int
+	// ReplayBytes bounds the events a replay reads at once (MaxFrameBytes):
+	// a page stops after the event that reaches it.
+	ReplayBytes int
 	// Coalesce is the most a client's events are held back so that they
 	// share frames (8 ms; negative: never). Each client's window adapts
 	// between Coalesce/16 and Coalesce to its event rate: a client that
@@ -73,6 +76,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ReplayPage <= 0 {
 		c.ReplayPage = 512
+	}
+	if c.ReplayBytes <= 0 {
+		c.ReplayBytes = c.MaxFrameBytes
 	}
 	if c.Coalesce == 0 {
 		c.Coalesce = 8 * time.Millisecond
