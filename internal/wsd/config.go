@@ -30,6 +30,9 @@ type Config struct {
 	Journal bool
 	// MaxEventBytes bounds one ingested payload.
 	MaxEventBytes int
+	// HistoryBytes bounds one GET /v1/events answer, besides its limit
+	// (about; at least one event).
+	HistoryBytes int
 	// MaxClients bounds WebSocket clients (0: no limit).
 	MaxClients int
 	// ClientQueueBytes bounds each client's queue before it is dropped as slow.
@@ -59,6 +62,7 @@ func DefaultConfig() Config {
 		History:          10000,
 		Journal:          true,
 		MaxEventBytes:    1 << 20,
+		HistoryBytes:     4 << 20,
 		MaxClients:       1000,
 		ClientQueueBytes: 64 << 20,
 		Heartbeat:        10 * time.Second,

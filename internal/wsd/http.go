@@ -1,6 +1,7 @@
 package wsd
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -161,29 +162,49 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	last := s.ingest.hub.LastSeq()
-	evs, err := s.store.Read(since, last, store.Filter{Sessions: splitList(q["session"])}, int(limit))
+	f := store.Filter{Sessions: splitList(q["session"])}
+	// The answer is streamed from the store a chunk at a time and stops at
+	// limit events or about HistoryBytes, whichever comes first: the client
+	// goes on from next_since.
+	const chunk = 256
+	budget := s.cfg.HistoryBytes
+	evs, err := s.store.Page(since, last, f, min(int(limit), chunk), budget)
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, "reading history failed: "+err.Error())
 		return
 	}
-	next := since
-	b := []byte(`{"events":[`)
-	for i, ev := range evs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, ev.Wire()...)
-		next = ev.Seq
-	}
-	b = append(b, `],"next_since":`...)
-	b = strconv.AppendUint(b, next, 10)
-	b = append(b, `,"last_seq":`...)
-	b = strconv.AppendUint(b, last, 10)
-	b = append(b, `,"oldest_seq":`...)
-	b = strconv.AppendUint(b, s.store.OldestSeq(), 10)
-	b = append(b, "}\n"...)
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(b)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	bw.WriteString(`{"events":[`)
+	next, n := since, 0
+	for len(evs) > 0 {
+		for _, ev := range evs {
+			if n > 0 {
+				bw.WriteByte(',')
+			}
+			bw.Write(ev.Wire())
+			budget -= store.EventBytes(ev)
+			next = ev.Seq
+			n++
+		}
+		if n >= int(limit) || budget <= 0 {
+			break
+		}
+		if evs, err = s.store.Page(next, last, f, min(int(limit)-n, chunk), budget); err != nil {
+			// The status is sent: end the answer short, so the client
+			// sees a broken body rather than a page that looks whole.
+			s.log.Named("http").Error("reading history failed in the middle of an answer", "error", err)
+			panic(http.ErrAbortHandler)
+		}
+	}
+	bw.WriteString(`],"next_since":`)
+	bw.Write(strconv.AppendUint(nil, next, 10))
+	bw.WriteString(`,"last_seq":`)
+	bw.Write(strconv.AppendUint(nil, last, 10))
+	bw.WriteString(`,"oldest_seq":`)
+	bw.Write(strconv.AppendUint(nil, s.store.OldestSeq(), 10))
+	bw.WriteString("}\n")
+	bw.Flush()
 }
 
 // handleSessions is GET /v1/sessions.

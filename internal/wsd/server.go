@@ -92,6 +92,9 @@ func New(cfg Config, opts Options) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.HistoryBytes <= 0 {
+		cfg.HistoryBytes = DefaultConfig().HistoryBytes
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = hclog.NewNullLogger()
