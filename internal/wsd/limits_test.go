@@ -1,10 +1,12 @@
 package wsd
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -77,5 +79,34 @@ func TestHistoryPageBytes(t *testing.T) {
 				t.Fatalf("%q: seq %d after %d", q, got[i].Seq, got[i-1].Seq)
 			}
 		}
+	}
+}
+
+// spyReader is a request body that records the largest read asked of it.
+type spyReader struct {
+	r    io.Reader
+	most int
+}
+
+func (s *spyReader) Read(p []byte) (int, error) {
+	s.most = max(s.most, len(p))
+	return s.r.Read(p)
+}
+
+// TestIngestBodyNotReservedFromContentLength: a POST that announces a body
+// of the whole limit and sends a few bytes gets a buffer for a few bytes,
+// not for what it announced; the event still goes in.
+func TestIngestBodyNotReservedFromContentLength(t *testing.T) {
+	ts := startServer(t, nil)
+	body := &spyReader{r: bytes.NewReader(payload("s", "Stop", ""))}
+	req := httptest.NewRequest(http.MethodPost, "/v1/events", body)
+	req.ContentLength = int64(ts.cfg.MaxEventBytes)
+	rec := httptest.NewRecorder()
+	ts.handleIngest(rec, req)
+	if rec.Code != http.StatusAccepted {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	if body.most > 64<<10 {
+		t.Fatalf("the handler read into a buffer of %d bytes for a %d-byte body announced as %d", body.most, len(payload("s", "Stop", "")), req.ContentLength)
 	}
 }
