@@ -110,7 +110,9 @@ func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
 	if initial != nil {
 		h.subscribe(c, *initial)
 	}
+	c.mu.Lock() // tick reads timer under mu: it may fire before this assignment is seen
 	c.timer = time.AfterFunc(h.cfg.Heartbeat, c.tick)
+	c.mu.Unlock()
 	go c.readPump()
 	return nil
 }
@@ -164,10 +166,10 @@ func (c *Client) tick() {
 	c.mu.Lock()
 	c.pingDue = true
 	c.kick()
-	done := c.done
+	done, timer := c.done, c.timer
 	c.mu.Unlock()
 	if !done {
-		c.timer.Reset(c.hub.cfg.Heartbeat)
+		timer.Reset(c.hub.cfg.Heartbeat)
 	}
 }
 
@@ -322,8 +324,9 @@ func clip(s string, n int) string {
 func (c *Client) finish() {
 	c.mu.Lock()
 	c.done = true
+	timer := c.timer
 	c.mu.Unlock()
-	c.timer.Stop()
+	timer.Stop()
 	c.conn.Close()
 	c.hub.unregister(c)
 	c.hub.wg.Done()

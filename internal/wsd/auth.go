@@ -100,11 +100,13 @@ func (g *guard) api(h http.Handler, allowQueryToken bool) http.Handler {
 		}
 		if !g.originOK(r) {
 			g.m.reject(event.ReasonForbidden)
+			w.Header().Set("Connection", "close")
 			httpError(w, http.StatusForbidden, fmt.Sprintf("Origin %q is not this daemon's own origin: only the mpm dashboard served by this daemon may use its API from a browser", r.Header.Get("Origin")))
 			return
 		}
 		if !g.tokenOK(r, allowQueryToken) {
 			g.m.reject(event.ReasonUnauthorized)
+			w.Header().Set("Connection", "close") // no idle keep-alive for a caller without the token
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mpm"`)
 			// The answer goes to callers who may not hold the token: it
 			// does not say where the token file is (mpm-verify does).
@@ -117,6 +119,7 @@ func (g *guard) api(h http.Handler, allowQueryToken bool) http.Handler {
 
 func (g *guard) refuseHost(w http.ResponseWriter, r *http.Request) {
 	g.m.reject(event.ReasonForbidden)
+	w.Header().Set("Connection", "close")
 	httpError(w, http.StatusForbidden, fmt.Sprintf("Host %q is not one of this daemon's names (use http://127.0.0.1:PORT): refused to guard against DNS rebinding", r.Host))
 }
 

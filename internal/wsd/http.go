@@ -32,7 +32,12 @@ const (
 	maxKeyLen            = protocol.MaxKeyLen
 )
 
-// routes builds the daemon's handler.
+// handler is the daemon's handler: the routes behind the connection cap.
+func (s *Server) handler(static http.Handler) http.Handler {
+	return s.conns.capped(s.routes(static))
+}
+
+// routes builds the daemon's routes.
 func (s *Server) routes(static http.Handler) http.Handler {
 	g := s.guard
 	mux := http.NewServeMux()
