@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/protocol/codec"
 	"github.com/mpm-dev/mpm/internal/store"
 )
 
@@ -99,7 +99,7 @@ func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
 		return err
 	}
 	c.sendControl(mustJSON(protocol.Hello{ // hello goes out at once, subscribed or not
-		Type: "hello", Protocol: protocol.Version, Instance: h.cfg.Instance, Version: h.cfg.Version,
+		Type: protocol.TypeHello, Protocol: protocol.Version, Instance: h.cfg.Instance, Version: h.cfg.Version,
 		LastSeq: h.LastSeq(), OldestSeq: h.cfg.Store.OldestSeq(), ServerTime: time.Now().UTC(),
 		HeartbeatMS: h.cfg.Heartbeat.Milliseconds(),
 	}))
@@ -261,22 +261,22 @@ func (c *Client) readPump() {
 
 // handle acts on one client message.
 func (c *Client) handle(data []byte) {
-	var msg protocol.ClientMsg
-	if err := json.Unmarshal(data, &msg); err != nil {
-		c.sendControl(mustJSON(protocol.ErrorMsg{Type: "error", Error: "message is not JSON: " + err.Error()}))
+	msg, err := codec.DecodeClientMsg(data)
+	if err != nil {
+		c.sendControl(mustJSON(protocol.ErrorMsg{Type: protocol.TypeError, Error: "message is not JSON: " + err.Error()}))
 		return
 	}
 	switch msg.Type {
-	case "subscribe":
+	case protocol.TypeSubscribe:
 		if msg.Tail < 0 {
-			c.sendControl(mustJSON(protocol.ErrorMsg{Type: "error", Error: "tail must be >= 0"}))
+			c.sendControl(mustJSON(protocol.ErrorMsg{Type: protocol.TypeError, Error: "tail must be >= 0"}))
 			return
 		}
 		c.hub.subscribe(c, Subscription{Sessions: msg.Sessions, Since: msg.Since, Tail: msg.Tail})
-	case "ping":
-		c.sendControl([]byte(`{"type":"pong"}`))
+	case protocol.TypePing:
+		c.sendControl(pong)
 	default:
-		c.sendControl(mustJSON(protocol.ErrorMsg{Type: "error", Error: fmt.Sprintf("unknown message type %q: expected subscribe or ping", msg.Type)}))
+		c.sendControl(mustJSON(protocol.ErrorMsg{Type: protocol.TypeError, Error: fmt.Sprintf("unknown message type %q: expected subscribe or ping", msg.Type)}))
 	}
 }
 
@@ -346,7 +346,7 @@ func (c *Client) pump() error {
 				return err
 			}
 			if time.Duration(time.Now().UnixNano()-c.lastWrite.Load()) >= c.hub.cfg.Heartbeat-c.hub.cfg.Heartbeat/10 {
-				control = append(control, mustJSON(protocol.Heartbeat{Type: "heartbeat", LastSeq: c.hub.LastSeq(), ServerTime: time.Now().UTC()}))
+				control = append(control, mustJSON(protocol.Heartbeat{Type: protocol.TypeHeartbeat, LastSeq: c.hub.LastSeq(), ServerTime: time.Now().UTC()}))
 			}
 		}
 		for _, m := range control {
@@ -401,7 +401,7 @@ func (c *Client) superseded() bool {
 func (c *Client) replay(r *replay) (bool, error) {
 	st := c.hub.cfg.Store
 	oldest := st.OldestSeq()
-	msg := protocol.Subscribed{Type: "subscribed", Sessions: r.sub.Sessions, Since: r.sub.Since, ReplayTo: r.upto, OldestSeq: oldest}
+	msg := protocol.Subscribed{Type: protocol.TypeSubscribed, Sessions: r.sub.Sessions, Since: r.sub.Since, ReplayTo: r.upto, OldestSeq: oldest}
 	if msg.Sessions == nil {
 		msg.Sessions = []string{}
 	}
@@ -449,14 +449,8 @@ func (c *Client) replay(r *replay) (bool, error) {
 	if r.sub.Since == nil || *r.sub.Since < r.upto {
 		c.lastSent.Store(r.upto)
 	}
-	return true, c.write(mustJSON(protocol.Live{Type: "live", Seq: r.upto}))
+	return true, c.write(mustJSON(protocol.Live{Type: protocol.TypeLive, Seq: r.upto}))
 }
-
-var (
-	framePrefix = []byte(`{"type":"events","events":[`)
-	frameSuffix = []byte(`]}`)
-	comma       = []byte(`,`)
-)
 
 // writeEvents writes evs in as few frames as MaxFrameBytes allows, skipping
 // anything at or below lastSent. live events feed the latency histogram.

@@ -125,6 +125,32 @@ func TestManagerState(t *testing.T) {
 	want(t, r, "manager", Fail, "is not running", "mpm-manager install")
 }
 
+// TestManagerServiceFailed: a service the service manager gave up on
+// (systemd's "failed") is a failure whose fix is start, which resets it;
+// install, which would refuse, is not suggested.
+func TestManagerServiceFailed(t *testing.T) {
+	e := newEnv(t, testutil.FreeAddr(t), "")
+	failed := func(c *Config) {
+		c.Service = func(context.Context) []ServiceState {
+			return []ServiceState{{Name: "mpm (test)", State: "failed", User: true, Err: errors.New("systemd stopped restarting it")}}
+		}
+	}
+	r := e.run(failed)
+	c := want(t, r, "manager", Fail, "failed", "mpm-manager start --user")
+	if strings.Contains(c.Fix, "install") || !strings.Contains(c.Detail, "systemd stopped restarting it") {
+		t.Errorf("manager check: %+v", c)
+	}
+	dead := deadPid(t)
+	if err := managerstate.Write(e.dataDir, managerstate.State{ManagerPID: dead, Phase: managerstate.PhaseRunning}); err != nil {
+		t.Fatal(err)
+	}
+	r = e.run(failed)
+	c = want(t, r, "manager", Fail, "is not running", "mpm-manager start --user")
+	if strings.Contains(c.Fix, "install") {
+		t.Errorf("manager fix suggests install: %s", c.Fix)
+	}
+}
+
 func TestManagerStateUnreadable(t *testing.T) {
 	e := newEnv(t, testutil.FreeAddr(t), "")
 	if err := os.WriteFile(paths.ManagerState(e.dataDir), []byte("{not json"), 0o644); err != nil {

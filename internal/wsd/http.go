@@ -191,16 +191,13 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"sessions": s.tracker.List()})
 }
 
-// Health is the /healthz answer.
-type Health = protocol.Health
-
 // handleHealth is GET /healthz: 200 only if the ingest loop and the hub
 // answer within a short deadline.
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	res := s.ingest.submit(ctx, nil)
-	h := Health{
+	h := protocol.Health{
 		OK: res.err == nil, Service: protocol.ServiceName, Version: version.Version, Pid: os.Getpid(),
 		Instance: s.instance, Uptime: time.Since(s.started).Seconds(),
 		Store: s.store.Kind(), StoreNote: s.store.Note(),

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/hub"
+	"github.com/mpm-dev/mpm/internal/monitor"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/sessions"
@@ -230,7 +231,13 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.log.Info("mpm-wsd listening", "addr", s.Addr(), "version", version.Version, "instance", s.instance,
 		"store", s.store.Kind(), "last_seq", s.store.LastSeq(), "data_dir", s.cfg.DataDir)
-	s.log.Info("dashboard: " + s.DashboardURL())
+	// The token never goes to the log (which may end in the system
+	// journal): the full URL is printed only to a terminal, on a line of
+	// its own; mpm-verify and mpm-manager status print it on request.
+	s.log.Info("dashboard (mpm-verify prints the URL with the token)", "url", "http://"+s.Addr()+"/")
+	if monitor.IsTerminal(os.Stderr) {
+		fmt.Fprintf(os.Stderr, "\nDashboard: %s\n\n", s.DashboardURL())
+	}
 	var serveErr error
 	select {
 	case <-ctx.Done():
