@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -57,6 +58,9 @@ type Client struct {
 	queued int
 	// control holds messages to write before anything else queued.
 	control [][]byte
+	// controlBytes is the size of control; it may not pass
+	// Config.ControlBytes (a client that sends and never reads).
+	controlBytes int
 	// closeCode, when non-zero, makes the writer close the connection.
 	closeCode int
 	// closeReason goes in the close frame.
@@ -106,7 +110,9 @@ func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
 	if initial != nil {
 		h.subscribe(c, *initial)
 	}
+	c.mu.Lock() // tick reads timer under mu: it may fire before this assignment is seen
 	c.timer = time.AfterFunc(h.cfg.Heartbeat, c.tick)
+	c.mu.Unlock()
 	go c.readPump()
 	return nil
 }
@@ -160,10 +166,10 @@ func (c *Client) tick() {
 	c.mu.Lock()
 	c.pingDue = true
 	c.kick()
-	done := c.done
+	done, timer := c.done, c.timer
 	c.mu.Unlock()
 	if !done {
-		c.timer.Reset(c.hub.cfg.Heartbeat)
+		timer.Reset(c.hub.cfg.Heartbeat)
 	}
 }
 
@@ -228,12 +234,31 @@ func (c *Client) closeAfterQueue(code int, reason string) {
 	c.mu.Unlock()
 }
 
-// sendControl queues a message for the writer.
+// sendControl queues a message for the writer. Replies count against
+// Config.ControlBytes: a client that keeps asking (ping, bad messages)
+// without reading the answers is closed with 1008 rather than let its
+// replies pile up in memory.
 func (c *Client) sendControl(msg []byte) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeCode != 0 || c.done {
+		return // the connection is closing: nothing more to say
+	}
+	if c.controlBytes+len(msg) > c.hub.cfg.ControlBytes {
+		c.closeCode = websocket.ClosePolicyViolation
+		c.closeReason = fmt.Sprintf("%d bytes of replies unread: read the server's messages", c.controlBytes)
+		c.hub.cfg.Logger.Warn("dropping a client that sends requests without reading the replies", "remote", c.remote, "unread_reply_bytes", c.controlBytes, "limit", c.hub.cfg.ControlBytes)
+		c.control, c.controlBytes = nil, 0
+		c.queue, c.queued = nil, 0
+		if m := c.hub.cfg.Metrics; m != nil {
+			m.SlowDropped.Inc()
+		}
+		c.kick()
+		return
+	}
 	c.control = append(c.control, msg)
+	c.controlBytes += len(msg)
 	c.kick()
-	c.mu.Unlock()
 }
 
 // readPump reads client messages until the connection fails or closes;
@@ -276,8 +301,22 @@ func (c *Client) handle(data []byte) {
 	case protocol.TypePing:
 		c.sendControl(pong)
 	default:
-		c.sendControl(mustJSON(protocol.ErrorMsg{Type: protocol.TypeError, Error: fmt.Sprintf("unknown message type %q: expected subscribe or ping", msg.Type)}))
+		c.sendControl(mustJSON(protocol.ErrorMsg{Type: protocol.TypeError, Error: fmt.Sprintf("unknown message type %q: expected subscribe or ping", clip(msg.Type, maxEcho))}))
 	}
+}
+
+// maxEcho bounds how much of a client's text a reply repeats.
+const maxEcho = 32
+
+// clip cuts s to at most n bytes, on a UTF-8 boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // finish ends the client: no writer starts again, the connection closes
@@ -285,8 +324,9 @@ func (c *Client) handle(data []byte) {
 func (c *Client) finish() {
 	c.mu.Lock()
 	c.done = true
+	timer := c.timer
 	c.mu.Unlock()
-	c.timer.Stop()
+	timer.Stop()
 	c.conn.Close()
 	c.hub.unregister(c)
 	c.hub.wg.Done()
@@ -338,7 +378,7 @@ func (c *Client) pump() error {
 			c.mu.Unlock()
 			return nil
 		}
-		c.control, c.pending, c.queue, c.queued, c.pingDue = nil, nil, nil, 0, false
+		c.control, c.controlBytes, c.pending, c.queue, c.queued, c.pingDue = nil, 0, nil, nil, 0, false
 		c.mu.Unlock()
 
 		if ping {
@@ -412,35 +452,34 @@ func (c *Client) replay(r *replay) (bool, error) {
 		return false, err
 	}
 	if r.sub.Since != nil {
+		// The history is read a page at a time (ReplayPage events, about
+		// ReplayBytes), a tail too: a replay of any length holds one page.
 		f := store.Filter{Sessions: r.sub.Sessions}
 		after := *r.sub.Since
 		c.lastSent.Store(after)
 		if r.sub.Tail > 0 {
-			evs, err := st.Tail(after, r.upto, f, r.sub.Tail)
+			start, err := st.TailStart(after, r.upto, f, r.sub.Tail)
 			if err != nil {
 				c.hub.cfg.Logger.Error("replay failed", "remote", c.remote, "error", err)
 				return false, err
 			}
+			after = start
+		}
+		for after < r.upto {
+			evs, err := st.Page(after, r.upto, f, c.hub.cfg.ReplayPage, c.hub.cfg.ReplayBytes)
+			if err != nil {
+				c.hub.cfg.Logger.Error("replay failed", "remote", c.remote, "error", err)
+				return false, err
+			}
+			if len(evs) == 0 {
+				break
+			}
 			if err := c.writeEvents(evs, false); err != nil {
 				return false, err
 			}
-		} else {
-			for after < r.upto {
-				evs, err := st.Read(after, r.upto, f, c.hub.cfg.ReplayPage)
-				if err != nil {
-					c.hub.cfg.Logger.Error("replay failed", "remote", c.remote, "error", err)
-					return false, err
-				}
-				if len(evs) == 0 {
-					break
-				}
-				if err := c.writeEvents(evs, false); err != nil {
-					return false, err
-				}
-				after = evs[len(evs)-1].Seq
-				if c.superseded() {
-					return false, nil
-				}
+			after = evs[len(evs)-1].Seq
+			if c.superseded() {
+				return false, nil
 			}
 		}
 	}
