@@ -54,6 +54,8 @@ type child struct {
 	failures int
 	// checking is true while a health check is in flight.
 	checking bool
+	// degraded is the store failure its last health check reported.
+	degraded string
 	// checkStarted is when the last health check started: the next one is
 	// due HealthInterval after it, however long the check took.
 	checkStarted time.Time
@@ -73,6 +75,8 @@ type healthEvent struct {
 	gen uint64
 	err error
 	at  time.Time
+	// degraded is set when the child is healthy but its store cannot write.
+	degraded string
 }
 
 // New checks o and returns a Supervisor.
@@ -332,9 +336,9 @@ func (s *Supervisor) start() error {
 
 // check runs one health check off the loop and reports it back.
 func (s *Supervisor) check(ctx context.Context, gen uint64, pid int) {
-	err := checkHealth(ctx, s.o.Addr, s.o.HealthTimeout, pid)
+	degraded, err := checkHealth(ctx, s.o.Addr, s.o.HealthTimeout, pid)
 	select {
-	case s.healthCh <- healthEvent{gen: gen, err: err, at: time.Now()}:
+	case s.healthCh <- healthEvent{gen: gen, err: err, at: time.Now(), degraded: degraded}:
 	case <-s.done:
 	}
 }
@@ -354,6 +358,21 @@ func (s *Supervisor) onHealth(c *child, ev healthEvent) (time.Duration, bool) {
 		s.st.Phase = managerstate.PhaseRunning
 		s.st.Message = ""
 		s.st.LastHealth = &managerstate.Health{OK: true, At: ev.at}
+		// A store that cannot write (a full disk) is not cured by a
+		// restart: say so once per change, keep it in the state, and
+		// leave the daemon running (it serves history and answers 503).
+		if ev.degraded != c.degraded {
+			if ev.degraded != "" {
+				s.log.Error("mpm-wsd cannot store events; not restarting it (a restart does not fix this)", "pid", c.pid, "store_error", ev.degraded)
+			} else {
+				s.log.Info("mpm-wsd stores events again", "pid", c.pid)
+			}
+			c.degraded = ev.degraded
+		}
+		if ev.degraded != "" {
+			s.st.Message = "mpm-wsd cannot store events (not restarted: a restart does not help): " + ev.degraded
+			s.st.LastHealth.Detail = "degraded: " + ev.degraded
+		}
 		s.publish()
 		return s.o.HealthInterval, true
 	}

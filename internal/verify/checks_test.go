@@ -311,6 +311,31 @@ func fakeDaemon(t *testing.T, dataDir string, ws http.HandlerFunc) string {
 	return serve(t, mux)
 }
 
+// TestDaemonStoreProblems: a store note (a journal that lost events or was
+// moved aside) is a warning with the note; a store that cannot write is a
+// failure with the fix.
+func TestDaemonStoreProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		h      protocol.Health
+		status Status
+		detail string
+		fix    string
+	}{
+		{"note", protocol.Health{StoreNote: "the journal's write-ahead log was damaged"}, Warn, "store: the journal's write-ahead log was damaged", ""},
+		{"cannot write", protocol.Health{Degraded: true, StoreError: "the event store cannot write since X: disk is full"}, Fail, "cannot store events; the event store cannot write", "free disk space"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := tc.h
+			h.OK, h.Service, h.Version, h.Store = true, protocol.ServiceName, "dev", "journal"
+			mux := http.NewServeMux()
+			mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { json.NewEncoder(w).Encode(h) })
+			r := newEnv(t, serve(t, mux), t.TempDir()).run()
+			want(t, r, "daemon", tc.status, tc.detail, tc.fix)
+		})
+	}
+}
+
 func TestWebSocketRefusedOrWithoutHello(t *testing.T) {
 	dataDir := t.TempDir()
 	addr := fakeDaemon(t, dataDir, func(w http.ResponseWriter, r *http.Request) {

@@ -74,6 +74,8 @@ type Server struct {
 	http *http.Server
 	// ln is the listener, after Listen.
 	ln net.Listener
+	// conns caps the open connections (it wraps ln).
+	conns *connLimiter
 	// spoolStop ends the spool drainer.
 	spoolStop chan struct{}
 	// spoolDone is closed when the spool drainer has returned.
@@ -92,6 +94,16 @@ type Server struct {
 func New(cfg Config, opts Options) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	def := DefaultConfig()
+	if cfg.HistoryBytes <= 0 {
+		cfg.HistoryBytes = def.HistoryBytes
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = def.IdleTimeout
+	}
+	if cfg.HeaderTimeout <= 0 {
+		cfg.HeaderTimeout = def.HeaderTimeout
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -141,14 +153,22 @@ func New(cfg Config, opts Options) (*Server, error) {
 		Coalesce: cfg.Coalesce,
 	})
 	s.ingest = newIngester(st, h, s.tracker, s.m, log.Named("ingest"), cfg.MaxBatch)
-	s.guard = newGuard(cfg.Addr, cfg.AllowedHosts, tok, tokPath, s.m)
+	s.guard = newGuard(cfg.Addr, cfg.AllowedHosts, tok, s.m)
 	s.upgrader = s.newUpgrader()
+	fdLimit := raiseFileLimit()
+	maxConns := connCap(cfg.MaxConns, fdLimit)
+	if maxConns < cfg.MaxConns {
+		log.Warn("the open file limit is too low for --max-conns: fewer connections allowed; raise the limit (ulimit -n, LimitNOFILE=)", "max_conns", cfg.MaxConns, "allowed", maxConns, "open_file_limit", fdLimit)
+	}
+	s.conns = newConnLimiter(nil, maxConns, log.Named("http"), s.m.reg)
 	s.http = &http.Server{
-		Handler:           s.routes(opts.Static),
-		ReadHeaderTimeout: 5 * time.Second,
+		Handler:           s.handler(opts.Static),
+		ReadHeaderTimeout: cfg.HeaderTimeout,
 		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
+		ConnState:         s.conns.connState,
+		ConnContext:       connContext,
 		ErrorLog:          log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}
 	return s, nil
@@ -188,7 +208,8 @@ func (s *Server) Listen() error {
 		}
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
-	s.ln = ln
+	s.conns.Listener = ln
+	s.ln = s.conns
 	return nil
 }
 
