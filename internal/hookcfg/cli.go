@@ -330,16 +330,9 @@ func WriteReport(w io.Writer, r Report) {
 		for _, e := range s.Entries {
 			switch e.Kind {
 			case ModeHTTP:
-				fmt.Fprintf(w, "  %-19s http    %s\n", e.Event, e.URL)
+				fmt.Fprintf(w, "  %-19s http    %s [%s]\n", e.Event, e.URL, e.State())
 			default:
-				state := "ok"
-				switch {
-				case !e.BinaryExists:
-					state = "MISSING"
-				case !e.BinaryExecutable:
-					state = "NOT EXECUTABLE"
-				}
-				fmt.Fprintf(w, "  %-19s command %s [%s]\n", e.Event, e.Binary, state)
+				fmt.Fprintf(w, "  %-19s command %s [%s]\n", e.Event, e.Binary, e.State())
 			}
 		}
 		for _, p := range s.Problems {
