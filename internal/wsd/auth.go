@@ -107,6 +107,7 @@ func (g *guard) api(h http.Handler, allowQueryToken bool) http.Handler {
 		}
 		if !g.tokenOK(r, allowQueryToken) {
 			g.m.reject(event.ReasonUnauthorized)
+			g.m.refusedDelivery(r)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mpm"`)
 			httpError(w, http.StatusUnauthorized, fmt.Sprintf("missing or wrong token: send 'Authorization: Bearer <token>'; the token is in %s", g.tokenPath))
 			return
