@@ -63,29 +63,41 @@ func Read(path string) (string, error) {
 	return Parse(b[:n], path)
 }
 
-// Problems says what is unsafe about the token file at path, one sentence
-// each with what to do: a symlink (whoever can change the link chooses the
-// token), a file other users can read, a token short enough to guess. A
+// Problem is one unsafe thing about a token file.
+type Problem struct {
+	// Text says what is wrong; Fix what to do about it.
+	Text, Fix string
+}
+
+// String is the problem and its fix in one sentence.
+func (p Problem) String() string { return p.Text + ": " + p.Fix }
+
+// Problems says what is unsafe about the token file at path: a symlink
+// (whoever can change the link chooses the token), a file other users can
+// read, a token short enough to guess, something that is not a file. A
 // missing or unreadable file gives none (Read reports it).
-func Problems(path string) []string {
-	var out []string
+func Problems(path string) []Problem {
+	var out []Problem
 	li, err := os.Lstat(path)
 	if err != nil {
 		return nil
 	}
 	if li.Mode()&fs.ModeSymlink != 0 {
 		dest, _ := os.Readlink(path)
-		out = append(out, path+" is a symlink (to "+dest+"): whoever can change the link chooses the token; replace the link with the file it points to")
+		out = append(out, Problem{path + " is a symlink (to " + dest + "): whoever can change the link chooses the token",
+			"replace the link with a copy of the file it points to: rm '" + path + "' && cp '" + dest + "' '" + path + "' && chmod 600 '" + path + "'"})
 	}
 	fi, err := os.Stat(path)
 	if err != nil || !fi.Mode().IsRegular() {
-		return append(out, path+" is not a regular file: delete it and restart mpm-wsd to create a new token")
+		return append(out, Problem{path + " is not a regular file", "delete it and restart mpm-wsd to create a new token"})
 	}
 	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
-		out = append(out, path+" can be read by other users (mode 0"+strconv.FormatUint(uint64(fi.Mode().Perm()), 8)+"): chmod 600 "+path+", and if others may have read it, delete it and restart mpm-wsd for a new token")
+		out = append(out, Problem{path + " can be read by other users (its mode is 0" + strconv.FormatUint(uint64(fi.Mode().Perm()), 8) + ")",
+			"chmod 600 " + path + " (and if others may have read it, delete it and restart mpm-wsd for a new token)"})
 	}
 	if t, err := Read(path); err == nil && len(t) < MinLen {
-		out = append(out, "the token in "+path+" is "+strconv.Itoa(len(t))+" characters, short enough to guess (at least "+strconv.Itoa(MinLen)+" wanted): delete it and restart mpm-wsd to create a 64-character one")
+		out = append(out, Problem{"the token in " + path + " is " + strconv.Itoa(len(t)) + " characters, short enough to guess (at least " + strconv.Itoa(MinLen) + " wanted)",
+			"delete " + path + " and restart mpm-wsd to create a 64-character one"})
 	}
 	return out
 }

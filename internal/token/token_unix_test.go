@@ -30,7 +30,7 @@ func TestReadFIFO(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("Read hung on a FIFO")
 	}
-	if ps := Problems(p); len(ps) != 1 || !strings.Contains(ps[0], "not a regular file") {
+	if ps := Problems(p); len(ps) != 1 || !strings.Contains(ps[0].String(), "not a regular file") {
 		t.Errorf("Problems(FIFO) = %q", ps)
 	}
 }
@@ -51,7 +51,7 @@ func TestProblems(t *testing.T) {
 	link := filepath.Join(dir, "link")
 	os.Symlink(good, link)
 	for p, want := range map[string]string{open: "chmod 600 " + open, short: "is 3 characters", link: "is a symlink (to " + good} {
-		if ps := Problems(p); len(ps) != 1 || !strings.Contains(ps[0], want) {
+		if ps := Problems(p); len(ps) != 1 || !strings.Contains(ps[0].String(), want) {
 			t.Errorf("Problems(%s) = %q, want one saying %q", filepath.Base(p), ps, want)
 		}
 	}

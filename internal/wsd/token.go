@@ -40,7 +40,7 @@ func prepareDataDir(dir string, log hclog.Logger) (tok, tokPath string, err erro
 		return "", "", fmt.Errorf("access token %s: %w", tokPath, err)
 	}
 	for _, p := range token.Problems(tokPath) {
-		log.Warn("the access token is not safe: " + p)
+		log.Warn("the access token is not safe: " + p.String())
 	}
 	tighten(tokPath, 0o600, log)
 	return tok, tokPath, nil
