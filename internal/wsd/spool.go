@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/protocol"
@@ -39,31 +41,38 @@ func (s *Server) drainSpoolLoop() {
 	tick := time.NewTicker(s.cfg.SpoolInterval)
 	defer tick.Stop()
 	for {
-		for _, dir := range s.spoolDirs() {
-			n, err := spool.Drain(dir, func(rec spool.Record) error { return s.deliverSpooled(ctx, rec) })
-			var nw *spool.NotWritableError
-			switch {
-			case err == nil && n > 0:
-				log.Info("delivered spooled events", "events", n, "spool", dir)
-			case err == nil, errors.Is(err, spool.ErrBusy), errors.Is(err, context.Canceled):
-			case errors.As(err, &nw), errors.Is(err, os.ErrPermission):
-				why := err.Error()
-				if werr := spool.Writable(dir); errors.As(werr, &nw) {
-					why = werr.Error()
-				}
-				warn.warn(dir, "the hook spool cannot be drained, and mpm-hook cannot spool there either (its events are lost while the daemon is down): "+why+"; run mpm-verify for the fix",
-					"spool", dir, "delivered", n)
-			default:
-				warn.warn(dir, "spool drain stopped; the rest stays spooled for the next try", "spool", dir, "delivered", n, "error", err)
-			}
-			if err == nil {
-				warn.forget(dir)
-			}
-		}
+		s.drainSpools(ctx, log, warn)
 		select {
 		case <-s.spoolStop:
 			return
 		case <-tick.C:
+		}
+	}
+}
+
+// drainSpools drains every spool of spoolDirs once, logging what it
+// delivered, and problems through warn (rate-limited: the loop retries every
+// SpoolInterval).
+func (s *Server) drainSpools(ctx context.Context, log hclog.Logger, warn *rateLog) {
+	for _, dir := range s.spoolDirs() {
+		n, err := spool.Drain(dir, func(rec spool.Record) error { return s.deliverSpooled(ctx, rec) })
+		var nw *spool.NotWritableError
+		switch {
+		case err == nil && n > 0:
+			log.Info("delivered spooled events", "events", n, "spool", dir)
+		case err == nil, errors.Is(err, spool.ErrBusy), errors.Is(err, context.Canceled):
+		case errors.As(err, &nw), errors.Is(err, os.ErrPermission):
+			why := err.Error()
+			if werr := spool.Writable(dir); errors.As(werr, &nw) {
+				why = werr.Error()
+			}
+			warn.warn(dir, "the hook spool cannot be drained, and mpm-hook cannot spool there either (its events are lost while the daemon is down): "+why+"; run mpm-verify for the fix",
+				"spool", dir, "delivered", n)
+		default:
+			warn.warn(dir, "spool drain stopped; the rest stays spooled for the next try", "spool", dir, "delivered", n, "error", err)
+		}
+		if err == nil {
+			warn.forget(dir)
 		}
 	}
 }
