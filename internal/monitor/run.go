@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/client"
+	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
 // Options are mpm-monitor's settings after flag parsing.
@@ -48,7 +49,7 @@ type runner struct {
 	out *bufio.Writer
 	// ring holds the last Last matching events of the first replay
 	// (formatted only when printed).
-	ring []client.Event
+	ring []protocol.Event
 	// ringNext is where the next event goes once ring is full.
 	ringNext int
 	// buffering is set until the first replay ends, when Last > 0.
@@ -120,7 +121,7 @@ func (r *runner) serverSessions(ctx context.Context) []string {
 }
 
 // event prints (or buffers) one matching event.
-func (r *runner) event(ev client.Event) error {
+func (r *runner) event(ev protocol.Event) error {
 	if !r.o.Filter.Match(&ev) {
 		return nil
 	}

@@ -22,28 +22,29 @@ import (
 // existing journal files are tightened to 0600. A directory other users
 // can write to (or whose parents we own and others can write to) is
 // refused, as ssh refuses such a home: they could replace the token or the
-// journal. Problems with the token file are logged as warnings.
-func prepareDataDir(dir string, log hclog.Logger) (tok, tokPath string, err error) {
+// journal. Problems with the token file are logged as warnings. It returns
+// the token.
+func prepareDataDir(dir string, log hclog.Logger) (string, error) {
 	restrictUmask()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", "", fmt.Errorf("create data directory %s: %w (set --data-dir to a writable directory)", dir, err)
+		return "", fmt.Errorf("create data directory %s: %w (set --data-dir to a writable directory)", dir, err)
 	}
 	if err := securePath(dir, log); err != nil {
-		return "", "", err
+		return "", err
 	}
 	for _, name := range []string{paths.JournalFile, paths.JournalFile + "-wal", paths.JournalFile + "-shm"} {
 		tighten(filepath.Join(dir, name), 0o600, log)
 	}
-	tokPath = paths.Token(dir)
-	tok, err = ensureToken(tokPath)
+	tokPath := paths.Token(dir)
+	tok, err := ensureToken(tokPath)
 	if err != nil {
-		return "", "", fmt.Errorf("access token %s: %w", tokPath, err)
+		return "", fmt.Errorf("access token %s: %w", tokPath, err)
 	}
 	for _, p := range token.Problems(tokPath) {
 		log.Warn("the access token is not safe: " + p.String())
 	}
 	tighten(tokPath, 0o600, log)
-	return tok, tokPath, nil
+	return tok, nil
 }
 
 // ensureToken returns the token stored at path, creating a new random one
