@@ -48,7 +48,13 @@ func Drain(dir string, deliver func(Record) error) (delivered int, err error) {
 		return 0, ErrBusy
 	}
 
-	if err := sealLive(dir); err != nil {
+	// A segment this user may not read (written by mpm-hook run as another
+	// user) cannot be drained until its owner is fixed: it is skipped, so
+	// that it does not hold back the others, and its error returned.
+	var denied error
+	if err := sealLive(dir); errors.Is(err, fs.ErrPermission) {
+		denied = err
+	} else if err != nil {
 		return 0, err
 	}
 	segs, err := listSegments(dir)
@@ -58,11 +64,15 @@ func Drain(dir string, deliver func(Record) error) (delivered int, err error) {
 	for _, s := range segs {
 		n, err := drainSegment(dir, filepath.Join(dir, s.name), deliver)
 		delivered += n
+		if errors.Is(err, fs.ErrPermission) && n == 0 {
+			denied = err
+			continue
+		}
 		if err != nil {
 			return delivered, err
 		}
 	}
-	return delivered, nil
+	return delivered, denied
 }
 
 // sealLive renames a non-empty "live" to a sealed segment, then waits

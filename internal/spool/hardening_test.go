@@ -104,3 +104,28 @@ func TestWritableReportsAReadOnlySpool(t *testing.T) {
 		t.Fatalf("Writable = %v, want a NotWritableError for %s", err, dir)
 	}
 }
+
+// TestUnreadableSegmentSkipped: a segment this user may not read (written
+// by mpm-hook run as root) no longer holds back the rest of the spool; the
+// drain delivers the others and reports the permission error.
+func TestUnreadableSegmentSkipped(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads anything")
+	}
+	dir := t.TempDir()
+	for _, k := range []string{"a", "b"} {
+		b, _ := Encode(rec(k, `{}`))
+		if err := appendAside(dir, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	segs, _ := listSegments(dir)
+	if err := os.Chmod(filepath.Join(dir, segs[0].name), 0); err != nil {
+		t.Fatal(err)
+	}
+	var got []Record
+	_, err := Drain(dir, func(r Record) error { got = append(got, r); return nil })
+	if !errors.Is(err, os.ErrPermission) || len(got) != 1 || got[0].Key != "b" {
+		t.Fatalf("Drain = %v, delivered %v; want b delivered and a permission error", err, keys(got))
+	}
+}
