@@ -55,6 +55,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// SpoolInterval is how often the hook spool is checked and drained.
 	SpoolInterval time.Duration
+	// StraySpools are other hook spool directories drained as well, each
+	// only while its data directory has no token file (no daemon uses it):
+	// where mpm-hook spools when it looks for the daemon in another data
+	// directory than DataDir. Default: the default data directory's spool.
+	StraySpools []string
 	// MaxBatch bounds how many events one commit groups.
 	MaxBatch int
 	// Logger is the root logger; components take Named children.
@@ -80,6 +85,7 @@ func DefaultConfig() Config {
 		Coalesce:         8 * time.Millisecond,
 		ShutdownTimeout:  5 * time.Second,
 		SpoolInterval:    2 * time.Second,
+		StraySpools:      []string{paths.Spool(paths.DefaultDataDir())},
 		MaxBatch:         1024,
 	}
 }
