@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-
 )
 
 // schemaVersion is PRAGMA user_version of the layout below plus the

@@ -98,7 +98,6 @@ func TestFormatLineOrigin(t *testing.T) {
 	}
 }
 
-
 // FuzzFormatLine: any event gives one valid human line.
 func FuzzFormatLine(f *testing.F) {
 	f.Add("PreToolUse", "Bash", []byte(`{"tool_input":{"command":"ls\n-la"}}`), 40)
