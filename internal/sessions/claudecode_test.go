@@ -73,7 +73,7 @@ func TestRealClaudeCode(t *testing.T) {
 	}
 	res := claudecode.RunStream(t, exe, claudecode.Options{
 		BeforeExit: func() { waitFor("Stop") },
-		Prompt: "Read x.txt, print 42, explore, then clean the build", Stub: stub, Home: home, Dir: proj,
+		Prompt:     "Read x.txt, print 42, explore, then clean the build", Stub: stub, Home: home, Dir: proj,
 		AllowedTools: []string{"Read"}, Env: claudecode.HookEnv(d.Addr, d.DataDir),
 	}, func(tool string, input json.RawMessage) bool { return !strings.Contains(string(input), "rm -rf") })
 	if res.Err != nil {
