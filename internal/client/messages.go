@@ -34,6 +34,8 @@ type serverMsg struct {
 	Events []json.RawMessage `json:"events"`
 	// error
 	Error string `json:"error"`
+	// session
+	Session *protocol.Session `json:"session"`
 }
 
 // subscribeMsg is the client's subscribe message.
