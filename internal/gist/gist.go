@@ -5,6 +5,7 @@ package gist
 
 import (
 	"encoding/json"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -295,4 +296,16 @@ func hasVisible(s string) bool {
 // width runes.
 func ToolInput(tool string, raw json.RawMessage, width int) string {
 	return Clean(toolInput(tool, raw), width)
+}
+
+// Project is the name a session is shown by: its cwd's last element.
+func Project(cwd string) string {
+	if cwd == "" {
+		return "(unknown project)"
+	}
+	p := path.Base(strings.ReplaceAll(cwd, "\\", "/"))
+	if p == "/" || p == "." {
+		return cwd
+	}
+	return p
 }

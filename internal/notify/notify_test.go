@@ -209,14 +209,6 @@ func TestNotAttentionIgnored(t *testing.T) {
 	}
 }
 
-func TestProject(t *testing.T) {
-	for in, want := range map[string]string{"/home/a/proj": "proj", "/home/a/proj/": "proj", `C:\Users\a\proj`: "proj", "": "(unknown project)", "/": "/"} {
-		if got := Project(in); got != want {
-			t.Errorf("Project(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // val is a counter's value, read the way /metrics reads it.
 func val(c prometheus.Counter) float64 {
 	reg := prometheus.NewPedanticRegistry()
