@@ -15,11 +15,11 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mpm-dev/mpm/internal/hookcfg"
 	"github.com/mpm-dev/mpm/internal/managerstate"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/spool"
-	"github.com/mpm-dev/mpm/internal/hookcfg"
 	"github.com/mpm-dev/mpm/internal/testutil"
 )
 
