@@ -4,6 +4,7 @@
 package gist
 
 import (
+	"bytes"
 	"encoding/json"
 	"path"
 	"sort"
@@ -104,10 +105,13 @@ var preferred = []string{"command", "file_path", "path", "pattern", "url", "quer
 
 // toolInput summarises a tool_input object.
 func toolInput(tool string, raw json.RawMessage) string {
-	var in map[string]json.RawMessage
-	if json.Unmarshal(raw, &in) != nil || len(in) == 0 {
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return stringish(raw)
 	}
+	// Only the members a summary may use are read: a Write's content or
+	// an Edit's strings can be large.
+	names := append(append([]string{"todos"}, inputKeys[tool]...), preferred...)
+	in := Fields(raw, names...)
 	if tool == "TodoWrite" {
 		var todos []json.RawMessage
 		if json.Unmarshal(in["todos"], &todos) == nil {
