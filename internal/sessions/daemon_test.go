@@ -237,3 +237,55 @@ func sessionsJSON(t *testing.T, c *client.Client) []byte {
 	b, _ := json.MarshalIndent(ss, "", " ")
 	return b
 }
+
+// TestStaleFrame: a working session with no event for --stale-after gets a
+// frame with stale: true (Esc fires no hook), and the next event one with
+// stale: false; /v1/sessions agrees.
+func TestStaleFrame(t *testing.T) {
+	d := testutil.StartDaemon(t, "--stale-after", "1s")
+	c, err := client.New(client.Config{Addr: d.Addr, Token: d.Token()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	frames := make(chan protocol.Session, 100)
+	connected := make(chan struct{}, 10)
+	go c.Stream(ctx, client.Subscription{}, client.Handlers{
+		Event:   func(client.Event) error { return nil },
+		Session: func(s protocol.Session) error { frames <- s; return nil },
+		State: func(st client.State) error {
+			if st.Kind == client.StateConnected {
+				connected <- struct{}{}
+			}
+			return nil
+		},
+	})
+	<-connected
+	payloads := fixturePayloads(t)
+	if _, err := c.Post(ctx, withSession(payloads[1], "s-stale"), client.PostOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	wait := func(stale bool) {
+		t.Helper()
+		for {
+			select {
+			case s := <-frames:
+				if s.SessionID == "s-stale" && s.State == protocol.StateWorking && s.Stale == stale {
+					return
+				}
+			case <-ctx.Done():
+				t.Fatalf("no frame with stale=%v", stale)
+			}
+		}
+	}
+	wait(true)
+	ss, err := c.Sessions(ctx)
+	if err != nil || len(ss) != 1 || !ss[0].Stale {
+		t.Fatalf("sessions %+v %v", ss, err)
+	}
+	if _, err := c.Post(ctx, withSession(payloads[2], "s-stale"), client.PostOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	wait(false)
+}
