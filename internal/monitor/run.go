@@ -49,7 +49,7 @@ type runner struct {
 	out *bufio.Writer
 	// ring holds the last Last matching events of the first replay
 	// (formatted only when printed).
-	ring []client.Event
+	ring []protocol.Event
 	// ringNext is where the next event goes once ring is full.
 	ringNext int
 	// buffering is set until the first replay ends, when Last > 0.
@@ -128,7 +128,7 @@ func (r *runner) serverSessions(ctx context.Context) []string {
 }
 
 // event prints (or buffers) one matching event.
-func (r *runner) event(ev client.Event) error {
+func (r *runner) event(ev protocol.Event) error {
 	if !r.o.Filter.Match(&ev) {
 		return nil
 	}
@@ -163,7 +163,7 @@ func (r *runner) session(s protocol.Session) error {
 	if (known && prev == cur) || (!known && !r.liveSeen) || r.o.Format.JSON || r.buffering || len(f.Events) > 0 || len(f.Tools) > 0 {
 		return nil
 	}
-	if !f.Match(&client.Event{SessionID: s.SessionID, Origin: s.Origin}) {
+	if !f.Match(&protocol.Event{SessionID: s.SessionID, Origin: s.Origin}) {
 		return nil
 	}
 	if _, err := r.out.Write(r.o.Format.StateLine(&s)); err != nil {

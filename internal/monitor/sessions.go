@@ -287,7 +287,7 @@ func Sessions(ctx context.Context, o SessionsOptions) error {
 	errc := make(chan error, 1)
 	go func() {
 		errc <- o.Client.Stream(ctx, client.Subscription{}, client.Handlers{
-			Event: func(client.Event) error { return nil },
+			Event: func(protocol.Event) error { return nil },
 			Session: func(s protocol.Session) error {
 				if o.JSON {
 					b, _ := json.Marshal(s)

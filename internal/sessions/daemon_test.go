@@ -98,7 +98,7 @@ func TestDaemonSessionState(t *testing.T) {
 	connected := make(chan struct{}, 10)
 	go func() {
 		streamDone <- c.Stream(sctx, client.Subscription{}, client.Handlers{
-			Event:   func(client.Event) error { return nil },
+			Event:   func(protocol.Event) error { return nil },
 			Session: func(s protocol.Session) error { frames <- s; return nil },
 			State: func(st client.State) error {
 				if st.Kind == client.StateConnected {
@@ -252,7 +252,7 @@ func TestStaleFrame(t *testing.T) {
 	frames := make(chan protocol.Session, 100)
 	connected := make(chan struct{}, 10)
 	go c.Stream(ctx, client.Subscription{}, client.Handlers{
-		Event:   func(client.Event) error { return nil },
+		Event:   func(protocol.Event) error { return nil },
 		Session: func(s protocol.Session) error { frames <- s; return nil },
 		State: func(st client.State) error {
 			if st.Kind == client.StateConnected {

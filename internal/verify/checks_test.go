@@ -126,6 +126,32 @@ func TestManagerState(t *testing.T) {
 	want(t, r, "manager", Fail, "is not running", "mpm-manager install")
 }
 
+// TestManagerServiceFailed: a service the service manager gave up on
+// (systemd's "failed") is a failure whose fix is start, which resets it;
+// install, which would refuse, is not suggested.
+func TestManagerServiceFailed(t *testing.T) {
+	e := newEnv(t, testutil.FreeAddr(t), "")
+	failed := func(c *Config) {
+		c.Service = func(context.Context) []ServiceState {
+			return []ServiceState{{Name: "mpm (test)", State: "failed", User: true, Err: errors.New("systemd stopped restarting it")}}
+		}
+	}
+	r := e.run(failed)
+	c := want(t, r, "manager", Fail, "failed", "mpm-manager start --user")
+	if strings.Contains(c.Fix, "install") || !strings.Contains(c.Detail, "systemd stopped restarting it") {
+		t.Errorf("manager check: %+v", c)
+	}
+	dead := deadPid(t)
+	if err := managerstate.Write(e.dataDir, managerstate.State{ManagerPID: dead, Phase: managerstate.PhaseRunning}); err != nil {
+		t.Fatal(err)
+	}
+	r = e.run(failed)
+	c = want(t, r, "manager", Fail, "is not running", "mpm-manager start --user")
+	if strings.Contains(c.Fix, "install") {
+		t.Errorf("manager fix suggests install: %s", c.Fix)
+	}
+}
+
 func TestManagerStateUnreadable(t *testing.T) {
 	e := newEnv(t, testutil.FreeAddr(t), "")
 	if err := os.WriteFile(paths.ManagerState(e.dataDir), []byte("{not json"), 0o644); err != nil {
@@ -286,6 +312,31 @@ func fakeDaemon(t *testing.T, dataDir string, ws http.HandlerFunc) string {
 	})
 	mux.HandleFunc("/v1/ws", ws)
 	return serve(t, mux)
+}
+
+// TestDaemonStoreProblems: a store note (a journal that lost events or was
+// moved aside) is a warning with the note; a store that cannot write is a
+// failure with the fix.
+func TestDaemonStoreProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		h      protocol.Health
+		status Status
+		detail string
+		fix    string
+	}{
+		{"note", protocol.Health{StoreNote: "the journal's write-ahead log was damaged"}, Warn, "store: the journal's write-ahead log was damaged", ""},
+		{"cannot write", protocol.Health{Degraded: true, StoreError: "the event store cannot write since X: disk is full"}, Fail, "cannot store events; the event store cannot write", "free disk space"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := tc.h
+			h.OK, h.Service, h.Version, h.Store = true, protocol.ServiceName, "dev", "journal"
+			mux := http.NewServeMux()
+			mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { json.NewEncoder(w).Encode(h) })
+			r := newEnv(t, serve(t, mux), t.TempDir()).run()
+			want(t, r, "daemon", tc.status, tc.detail, tc.fix)
+		})
+	}
 }
 
 func TestWebSocketRefusedOrWithoutHello(t *testing.T) {

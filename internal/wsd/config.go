@@ -32,10 +32,20 @@ type Config struct {
 	Journal bool
 	// MaxEventBytes bounds one ingested payload.
 	MaxEventBytes int
+	// HistoryBytes bounds one GET /v1/events answer, besides its limit
+	// (about; at least one event).
+	HistoryBytes int
 	// MaxClients bounds WebSocket clients (0: no limit).
 	MaxClients int
 	// ClientQueueBytes bounds each client's queue before it is dropped as slow.
 	ClientQueueBytes int
+	// MaxConns bounds the open connections, HTTP and WebSocket (lowered to
+	// fit the process's open file limit; see connLimiter).
+	MaxConns int
+	// IdleTimeout closes a keep-alive connection idle that long.
+	IdleTimeout time.Duration
+	// HeaderTimeout bounds reading a request's headers.
+	HeaderTimeout time.Duration
 	// Heartbeat is the WebSocket ping and heartbeat interval.
 	Heartbeat time.Duration
 	// WriteTimeout bounds each write to a WebSocket client.
@@ -68,8 +78,12 @@ func DefaultConfig() Config {
 		History:          10000,
 		Journal:          true,
 		MaxEventBytes:    1 << 20,
+		HistoryBytes:     4 << 20,
 		MaxClients:       1000,
 		ClientQueueBytes: 64 << 20,
+		MaxConns:         2048,
+		IdleTimeout:      30 * time.Second,
+		HeaderTimeout:    5 * time.Second,
 		Heartbeat:        10 * time.Second,
 		WriteTimeout:     10 * time.Second,
 		Coalesce:         8 * time.Millisecond,
@@ -105,6 +119,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxEventBytes < 1024 {
 		return fmt.Errorf("--max-event-bytes must be at least 1024")
+	}
+	if c.MaxConns < 1 {
+		return fmt.Errorf("--max-conns must be at least 1")
 	}
 	if c.MaxClients < 0 {
 		return fmt.Errorf("--max-clients must be 0 (no limit) or more")
