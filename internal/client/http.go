@@ -15,7 +15,6 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/protocol/codec"
-	"github.com/mpm-dev/mpm/internal/sessions"
 )
 
 // StatusError is an HTTP answer other than the expected one.
@@ -106,9 +105,9 @@ func (c *Client) HealthRaw(ctx context.Context) (RawHealth, error) {
 }
 
 // Sessions fetches GET /v1/sessions, newest activity first.
-func (c *Client) Sessions(ctx context.Context) ([]sessions.Info, error) {
+func (c *Client) Sessions(ctx context.Context) ([]protocol.Session, error) {
 	var out struct {
-		Sessions []sessions.Info `json:"sessions"`
+		Sessions []protocol.Session `json:"sessions"`
 	}
 	if err := c.getJSON(ctx, "/v1/sessions", nil, &out); err != nil {
 		return nil, err

@@ -107,6 +107,10 @@ type Handlers struct {
 	Live func(seq uint64) error
 	// State, when set, receives connection changes.
 	State func(State) error
+	// Session, when set, receives each "session" frame: a session's
+	// summary when its state, tools or agents changed, and the current
+	// summaries right after each subscription.
+	Session func(protocol.Session) error
 }
 
 // handlerError carries a handler's error out of a connection.
@@ -400,6 +404,12 @@ func (s *stream) connect(ctx context.Context) (progressed, dial bool, err error)
 			s.have = true
 			if s.h.Live != nil {
 				if err := s.h.Live(m.Seq); err != nil {
+					return progressed, false, &handlerError{err}
+				}
+			}
+		case protocol.SessionFrame:
+			if s.h.Session != nil {
+				if err := s.h.Session(m.Session); err != nil {
 					return progressed, false, &handlerError{err}
 				}
 			}

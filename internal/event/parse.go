@@ -62,11 +62,13 @@ const (
 	fTranscriptPath
 	fReason
 	fSource
+	fAgentID
+	fAgentType
 	nFields
 )
 
 // fieldNames are the read fields' names, by index.
-var fieldNames = [nFields]string{"session_id", "hook_event_name", "tool_name", "tool_use_id", "cwd", "transcript_path", "reason", "source"}
+var fieldNames = [nFields]string{"session_id", "hook_event_name", "tool_name", "tool_use_id", "cwd", "transcript_path", "reason", "source", "agent_id", "agent_type"}
 
 // fieldIndex returns the index of the field named key, -1 for a member the
 // daemon does not read. Names match exactly, as Claude Code writes them:
@@ -89,6 +91,10 @@ func fieldIndex(key []byte) int {
 		return fReason
 	case "source":
 		return fSource
+	case "agent_id":
+		return fAgentID
+	case "agent_type":
+		return fAgentType
 	}
 	return -1
 }
@@ -165,6 +171,8 @@ func Parse(payload []byte, maxBytes int) (*Event, error) {
 		Cwd:            vals[fCwd],
 		TranscriptPath: vals[fTranscriptPath],
 		Reason:         reason,
+		AgentID:        vals[fAgentID],
+		AgentType:      vals[fAgentType],
 		Payload:        payload,
 	}, nil
 }
@@ -271,4 +279,23 @@ func decodeString(raw []byte) (string, bool) {
 		return "", false
 	}
 	return s, true
+}
+
+// agentKey is how an agent_id field starts in a payload.
+var agentKey = []byte(`"agent_id"`)
+
+// FillAgent sets AgentID and AgentType from the payload, for an event read
+// back from a store that keeps only the payload for them. Payloads without
+// an agent_id (most) cost one byte search.
+func (e *Event) FillAgent() {
+	if e.AgentID != "" || !bytes.Contains(e.Payload, agentKey) {
+		return
+	}
+	var f struct {
+		AgentID   string `json:"agent_id"`
+		AgentType string `json:"agent_type"`
+	}
+	if json.Unmarshal(e.Payload, &f) == nil {
+		e.AgentID, e.AgentType = f.AgentID, f.AgentType
+	}
 }

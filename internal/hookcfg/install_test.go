@@ -579,3 +579,40 @@ func TestInstallRemovesOursOutsidePlan(t *testing.T) {
 		t.Errorf("problems after install: %v", ps)
 	}
 }
+
+// TestInstallUpgradesOlderInstall: an install from before session state
+// (no StopFailure/PostCompact, SessionEnd async) is upgraded in place by
+// installing again: the missing events added, SessionEnd made sync, one
+// entry per event.
+func TestInstallUpgradesOlderInstall(t *testing.T) {
+	e := newEnv(t)
+	hooks := map[string]any{}
+	for _, ev := range Events {
+		if ev.Name == "StopFailure" || ev.Name == "PostCompact" {
+			continue
+		}
+		g := map[string]any{"hooks": []any{map[string]any{"type": "command", "command": e.opts.Executable, "async": true, "timeout": ev.Timeout}}}
+		if ev.ToolMatcher {
+			g["matcher"] = "*"
+		}
+		hooks[ev.Name] = []any{g}
+	}
+	old, _ := json.Marshal(map[string]any{"hooks": hooks})
+	path := e.write(ScopeUser, string(old), 0o644)
+	if code, out, errs := e.run("install"); code != 0 {
+		t.Fatalf("install: %d %s %s", code, out, errs)
+	}
+	got := ours(t, readFile(t, path), e.opts.Executable)
+	if len(got) != len(Events) {
+		t.Fatalf("wired %d events, want %d", len(got), len(Events))
+	}
+	for _, ev := range Events {
+		if len(got[ev.Name]) != 1 {
+			t.Errorf("%s: %d entries, want 1", ev.Name, len(got[ev.Name]))
+			continue
+		}
+		if async, _ := got[ev.Name][0]["async"].(bool); async == ev.Sync {
+			t.Errorf("%s: async %v", ev.Name, async)
+		}
+	}
+}

@@ -61,6 +61,10 @@ type Client struct {
 	// controlBytes is the size of control; it may not pass
 	// Config.ControlBytes (a client that sends and never reads).
 	controlBytes int
+	// sessions holds the latest "session" frame of each session not yet
+	// written, by session id; sessionOrder the ids in order of arrival.
+	sessions     map[string][]byte
+	sessionOrder []string
 	// closeCode, when non-zero, makes the writer close the connection.
 	closeCode int
 	// closeReason goes in the close frame.
@@ -128,7 +132,7 @@ func (c *Client) kick() {
 	}
 	c.writing = true
 	// Only events wait: hello, answers, replays and pings go at once.
-	if len(c.control) == 0 && c.pending == nil && !c.pingDue && c.closeCode == 0 {
+	if len(c.control) == 0 && len(c.sessionOrder) == 0 && c.pending == nil && !c.pingDue && c.closeCode == 0 {
 		if wait := c.coalesceWait(); wait > 0 {
 			time.AfterFunc(wait, c.writePump)
 			return
@@ -222,6 +226,23 @@ func (c *Client) enqueue(evs []*event.Event) {
 		c.kick()
 	}
 	c.mu.Unlock()
+}
+
+// enqueueSession is called by PublishSession with the hub lock held.
+func (c *Client) enqueueSession(id string, frame []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.subscribed || c.closeCode != 0 || !c.filter.MatchSession(id) {
+		return
+	}
+	if c.sessions == nil {
+		c.sessions = make(map[string][]byte)
+	}
+	if _, ok := c.sessions[id]; !ok {
+		c.sessionOrder = append(c.sessionOrder, id)
+	}
+	c.sessions[id] = frame
+	c.kick()
 }
 
 // closeAfterQueue makes the writer write what is queued, then close.
@@ -373,12 +394,20 @@ func (c *Client) pump() error {
 		c.mu.Lock()
 		control, pending, queue, ping := c.control, c.pending, c.queue, c.pingDue
 		code, reason, flush := c.closeCode, c.closeReason, c.flushFirst
-		if len(control) == 0 && pending == nil && len(queue) == 0 && !ping && code == 0 {
+		if len(control) == 0 && pending == nil && len(queue) == 0 && len(c.sessionOrder) == 0 && !ping && code == 0 {
 			c.writing = false
 			c.mu.Unlock()
 			return nil
 		}
 		c.control, c.controlBytes, c.pending, c.queue, c.queued, c.pingDue = nil, 0, nil, nil, 0, false
+		var frames [][]byte
+		if pending == nil { // a subscription sends current summaries itself
+			for _, id := range c.sessionOrder {
+				frames = append(frames, c.sessions[id])
+			}
+		}
+		clear(c.sessions)
+		c.sessionOrder = c.sessionOrder[:0]
 		c.mu.Unlock()
 
 		if ping {
@@ -410,8 +439,14 @@ func (c *Client) pump() error {
 			if len(queue) > 0 {
 				c.adapt(len(queue))
 			}
+			// Session frames follow the events that changed the session.
+			for _, f := range frames {
+				if err := c.write(f); err != nil {
+					return err
+				}
+			}
 		}
-		if len(control) > 0 || pending != nil || len(queue) > 0 {
+		if len(control) > 0 || pending != nil || len(queue) > 0 || len(frames) > 0 {
 			c.lastWrite.Store(time.Now().UnixNano())
 		}
 		if code != 0 {
@@ -450,6 +485,13 @@ func (c *Client) replay(r *replay) (bool, error) {
 	}
 	if err := c.write(mustJSON(msg)); err != nil {
 		return false, err
+	}
+	if sf := c.hub.cfg.SessionFrames; sf != nil {
+		for _, f := range sf(r.sub.Sessions) {
+			if err := c.write(f); err != nil {
+				return false, err
+			}
+		}
 	}
 	if r.sub.Since != nil {
 		// The history is read a page at a time (ReplayPage events, about

@@ -348,7 +348,7 @@ func (j *Journal) Sessions() ([]sessions.Info, error) {
 	j.smu.RLock()
 	out := make([]sessions.Info, 0, len(j.sess))
 	for _, in := range j.sess {
-		out = append(out, *copyInfo(in))
+		out = append(out, *in.Clone())
 	}
 	j.smu.RUnlock()
 	sort.Slice(out, func(a, b int) bool { return out[a].LastSeq > out[b].LastSeq })

@@ -79,5 +79,6 @@ func (r *eventRow) event() *event.Event {
 	if r.SentNS != 0 {
 		ev.Sent = time.Unix(0, r.SentNS)
 	}
+	ev.FillAgent() // not a column: read from the payload
 	return ev
 }

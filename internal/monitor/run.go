@@ -62,6 +62,12 @@ type runner struct {
 	down time.Time
 	// lastNote is when the last outage note was written.
 	lastNote time.Time
+	// states is each session's last known state (and stale flag), from
+	// session frames: a change prints a state line.
+	states map[string]string
+	// liveSeen is set once the first replay ended: a session first seen
+	// after it is new, and its state is a change.
+	liveSeen bool
 }
 
 // Run prints events until ctx ends (nil), Count is reached (nil), the
@@ -88,10 +94,11 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 	err := o.Client.Stream(ctx, sub, client.Handlers{
-		Event: r.event,
-		Flush: r.flush,
-		Live:  r.live,
-		State: r.state,
+		Event:   r.event,
+		Flush:   r.flush,
+		Live:    r.live,
+		State:   r.state,
+		Session: r.session,
 	})
 	if ferr := r.flush(); ferr != nil && err == nil {
 		err = ferr
@@ -137,6 +144,34 @@ func (r *runner) event(ev protocol.Event) error {
 	return r.print(r.o.Format.Line(&ev))
 }
 
+// session prints a line when a session's state changes (human lines
+// only: NDJSON stays event records). The summaries sent on subscribing,
+// before the first replay ends, only record the states. State lines are
+// not events: they follow the session and origin filters, are left out
+// when events or tools are filtered, and do not count for Count.
+func (r *runner) session(s protocol.Session) error {
+	if r.states == nil {
+		r.states = map[string]string{}
+	}
+	cur := s.State
+	if s.Stale {
+		cur += "/stale"
+	}
+	prev, known := r.states[s.SessionID]
+	r.states[s.SessionID] = cur
+	f := r.o.Filter
+	if (known && prev == cur) || (!known && !r.liveSeen) || r.o.Format.JSON || r.buffering || len(f.Events) > 0 || len(f.Tools) > 0 {
+		return nil
+	}
+	if !f.Match(&protocol.Event{SessionID: s.SessionID, Origin: s.Origin}) {
+		return nil
+	}
+	if _, err := r.out.Write(r.o.Format.StateLine(&s)); err != nil {
+		return r.writeErr(err)
+	}
+	return r.flush()
+}
+
 // print writes one line and stops at Count.
 func (r *runner) print(line []byte) error {
 	if _, err := r.out.Write(line); err != nil {
@@ -152,6 +187,7 @@ func (r *runner) print(line []byte) error {
 // live ends the first replay: the buffered tail is printed, and without
 // Follow the run ends.
 func (r *runner) live(uint64) error {
+	r.liveSeen = true
 	if r.buffering {
 		r.buffering = false
 		ring := slices.Concat(r.ring[r.ringNext:], r.ring[:r.ringNext]) // oldest first

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mpm-dev/mpm/internal/hookcfg"
 	"github.com/mpm-dev/mpm/internal/managerstate"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/protocol"
@@ -231,7 +232,8 @@ func TestHooksProjectIsHome(t *testing.T) {
 	e.project = e.home
 	e.writeSettings(hook)
 	r := e.run()
-	c := want(t, r, "hooks", OK, "the same file as user", "")
+	c := want(t, r, "hooks", Warn, "the same file as user", "install")
+	want(t, r, "hooks", Warn, "no settings file wires SessionStart, UserPromptSubmit, PermissionRequest,", "")
 	if strings.Count(c.Detail, "1 events (PreToolUse)") != 1 {
 		t.Errorf("one file reported twice: %s", c.Detail)
 	}
@@ -245,7 +247,8 @@ func TestHooksLocalScope(t *testing.T) {
 	doc := `{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"` + hook + `","async":true}]}]}}`
 	os.WriteFile(p, []byte(doc), 0o600)
 	r := e.run()
-	want(t, r, "hooks", OK, "local "+p+": 1 events (Stop) → "+hook+" (command)", "")
+	want(t, r, "hooks", Warn, "local "+p+": 1 events (Stop) → "+hook+" (command)", "mpm-hook install --scope local")
+	want(t, r, "hooks", Warn, "which the session state needs", "")
 }
 
 func TestTextOutput(t *testing.T) {
@@ -359,4 +362,24 @@ func TestWebSocketRefusedOrWithoutHello(t *testing.T) {
 	})
 	r = newEnv(t, addr, dataDir).run()
 	want(t, r, "websocket", Fail, `the first message is not a hello: "welcome"`, "another protocol version")
+}
+
+// TestHooksOlderInstall: every state event wired, but SessionEnd async (as
+// installs before session state wrote it): a warning that says so.
+func TestHooksOlderInstall(t *testing.T) {
+	hook := fakeHook(t, 0)
+	e := newEnv(t, testutil.FreeAddr(t), "")
+	hooks := map[string]any{}
+	for _, ev := range hookcfg.StateEvents {
+		hooks[ev] = []any{map[string]any{"hooks": []any{map[string]any{"type": "command", "command": hook, "async": true}}}}
+	}
+	b, _ := json.Marshal(map[string]any{"hooks": hooks})
+	p := filepath.Join(e.home, ".claude", "settings.json")
+	os.MkdirAll(filepath.Dir(p), 0o700)
+	os.WriteFile(p, b, 0o600)
+	r := e.run()
+	c := want(t, r, "hooks", Warn, "the mpm hook on SessionEnd is async, so Claude Code cuts it off", "install")
+	if strings.Contains(c.Detail, "no settings file wires") {
+		t.Errorf("nothing is missing: %s", c.Detail)
+	}
 }

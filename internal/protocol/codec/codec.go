@@ -57,7 +57,8 @@ func decodeEvent(raw []byte, ev *protocol.Event) error {
 }
 
 // DecodeServerMsg decodes one message from the daemon by its type: msg is
-// a protocol.Hello, Subscribed, Events, Live, Heartbeat, ErrorMsg or Pong
+// a protocol.Hello, Subscribed, Events, Live, Heartbeat, ErrorMsg, Pong or
+// SessionFrame
 // (a value, not a pointer). For a type this package does not know (a newer
 // daemon's), msg is nil and err is nil: the caller may ignore it.
 func DecodeServerMsg(data []byte) (typ string, msg any, err error) {
@@ -80,6 +81,8 @@ func DecodeServerMsg(data []byte) (typ string, msg any, err error) {
 		return decodeAs[protocol.ErrorMsg](typ, data)
 	case protocol.TypePong:
 		return decodeAs[protocol.Pong](typ, data)
+	case protocol.TypeSession:
+		return decodeAs[protocol.SessionFrame](typ, data)
 	}
 	if !json.Valid(data) { // msgType may not have read it all
 		var v struct{}
