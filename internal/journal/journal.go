@@ -128,7 +128,7 @@ type Journal struct {
 	last atomic.Uint64
 	// oldest is the lowest retained seq, or last+1 when none is.
 	oldest atomic.Uint64
-	// bytes is the retained events' accounted size (see eventSize).
+	// bytes is the retained events' accounted size (see rowSize).
 	bytes atomic.Int64
 
 	// smu guards sess.

@@ -248,7 +248,7 @@ func scanEvent(rows *sql.Rows, extra ...any) (*event.Event, error) {
 	if err := rows.Scan(append(r.cols(), extra...)...); err != nil {
 		return nil, fmt.Errorf("journal: read: %w", err)
 	}
-	return r.event(), nil
+	return r.event()
 }
 
 // LastSeq implements store.Store.
