@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/sessions"
@@ -12,6 +13,8 @@ import (
 // writerStmts are the prepared statements of the writer connection.
 type writerStmts struct {
 	event, key, session, meta *sql.Stmt
+	// index adds an event to the search index (search.go).
+	index *sql.Stmt
 }
 
 func (s *writerStmts) prepare(db *sql.DB) error {
@@ -29,11 +32,12 @@ func (s *writerStmts) prepare(db *sql.DB) error {
 	s.session = prep(`INSERT INTO sessions(session_id, last_seq, last_ns, info) VALUES (?, ?, ?, ?)
 		ON CONFLICT(session_id) DO UPDATE SET last_seq = excluded.last_seq, last_ns = excluded.last_ns, info = excluded.info`)
 	s.meta = prep(`UPDATE meta SET v = ? WHERE k = ?`)
+	s.index = prep(`INSERT INTO search(rowid, ` + strings.Join(searchFields, ", ") + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	return err
 }
 
 func (s *writerStmts) close() {
-	for _, st := range []*sql.Stmt{s.event, s.key, s.session, s.meta} {
+	for _, st := range []*sql.Stmt{s.event, s.key, s.session, s.meta, s.index} {
 		if st != nil {
 			st.Close()
 		}
@@ -75,7 +79,7 @@ func (j *Journal) Append(evs []*event.Event) error {
 		return fmt.Errorf("journal: begin: %w", err)
 	}
 	defer tx.Rollback()
-	insEvent, insKey := tx.Stmt(j.ins.event), tx.Stmt(j.ins.key)
+	insEvent, insKey, insIndex := tx.Stmt(j.ins.event), tx.Stmt(j.ins.key), tx.Stmt(j.ins.index)
 	var added int64
 	for _, ev := range evs {
 		row := rowOf(ev)
@@ -83,6 +87,10 @@ func (j *Journal) Append(evs []*event.Event) error {
 		added += size
 		if _, err := insEvent.Exec(row.values(size)...); err != nil {
 			return fmt.Errorf("journal: store event %d: %w", ev.Seq, err)
+		}
+		doc := docOf(ev)
+		if _, err := insIndex.Exec(indexValues(row.Seq, &doc)...); err != nil {
+			return fmt.Errorf("journal: index event %d for search: %w", ev.Seq, err)
 		}
 		if ev.Key != "" {
 			if _, err := insKey.Exec(row.Seq, ev.Key, row.ReceivedNS); err != nil {

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/event"
@@ -32,6 +33,12 @@ type eventRow struct {
 
 // eventCols are eventRow's columns, in the order of its fields (cols).
 const eventCols = `seq, received_ns, sent_ns, session_id, event, tool, tool_use_id, cwd, transcript_path, reason, payload, origin, origin_seq, payload_codec`
+
+// prefixCols qualifies each column of cols (eventCols) with prefix, for a
+// join.
+func prefixCols(prefix, cols string) string {
+	return prefix + strings.ReplaceAll(cols, ", ", ", "+prefix)
+}
 
 // cols returns pointers to r's fields in eventCols order: Scan's
 // destinations.

@@ -34,6 +34,10 @@ const schemaVersion = 4
 //	         every event), bytes (the retained events' size) and state_seq:
 //	         sessions and bytes reflect the events up to state_seq; the
 //	         events after it are folded in at open (see state.go).
+//	         index_from (layout 4): the events from it on are in the
+//	         search index; the older ones are being indexed (backfill.go).
+//	search   the full-text index (FTS5, contentless; search.go), rowid =
+//	         seq, kept in step with events in the same transaction.
 const schema = `
 CREATE TABLE IF NOT EXISTS events(
 	seq INTEGER PRIMARY KEY,
@@ -67,6 +71,7 @@ CREATE TABLE IF NOT EXISTS meta(
 ) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta(k, v) VALUES ('last_seq', 0), ('bytes', 0);
 INSERT OR IGNORE INTO meta(k, v) SELECT 'state_seq', v FROM meta WHERE k = 'last_seq';
+INSERT OR IGNORE INTO meta(k, v) SELECT 'index_from', v + 1 FROM meta WHERE k = 'last_seq';
 `
 
 // checkHealthy reads the file's header and schema and, with full, runs
@@ -127,6 +132,9 @@ func createSchema(ctx context.Context, db *sql.DB) error {
 	}
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("create journal schema: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, searchSchema); err != nil {
+		return fmt.Errorf("create the journal's search index (FTS5): %w", err)
 	}
 	if v < schemaVersion {
 		if err := addColumns(ctx, tx); err != nil {
