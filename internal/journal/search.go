@@ -63,8 +63,9 @@ type hookText struct {
 var pathKeys = map[string]bool{"file_path": true, "filePath": true, "path": true, "notebook_path": true}
 
 // skipKeys are tool_response keys whose text is not indexed: copies of what
-// the input holds (an Edit's strings) or of a whole file (originalFile).
-var skipKeys = map[string]bool{"originalFile": true, "structuredPatch": true, "oldString": true, "newString": true}
+// the input holds (an Edit's strings), of a whole file (originalFile), or
+// enum words (type, mode).
+var skipKeys = map[string]bool{"originalFile": true, "structuredPatch": true, "oldString": true, "newString": true, "type": true, "mode": true}
 
 // docOf extracts an event's searchable text. A payload that is not the
 // JSON object a hook sends still gets its event and tool indexed.

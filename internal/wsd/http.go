@@ -47,6 +47,7 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	mux.Handle("GET /v1/ws", g.api(http.HandlerFunc(s.handleWS), true))
 	mux.Handle("GET /metrics", g.api(s.metricsHandler(), false))
 	mux.Handle("GET /healthz", g.hostOnly(http.HandlerFunc(s.handleHealth)))
+	s.historyRoutes(mux, g) // GET /v1/search, GET /v1/sessions/{id}/export (history_routes.go)
 	mux.Handle("/v1/", g.api(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, "no such endpoint: see docs/protocol.md")
 	}), false))
