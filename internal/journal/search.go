@@ -190,6 +190,17 @@ func parseQuery(q string) (string, []term, error) {
 	if len(q) > 1000 {
 		return bad("the query is %d bytes, more than 1000: shorten it", len(q))
 	}
+	if !utf8.ValidString(q) {
+		return bad("the query is not valid UTF-8")
+	}
+	// Control characters (a NUL would end FTS5's string early) separate
+	// words like spaces do.
+	q = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, q)
 	var pos, neg []string
 	var terms []term
 	or := false
