@@ -1,8 +1,10 @@
+// @ts-check
 // charts.js: events per minute per session (stacked SVG bars built with DOM
 // APIs) and per-tool durations (count, p50, p95, max as bars).
 
 import { h, s, clear } from "./dom.js";
-import { formatMs, sessionHue } from "./model.js";
+import { formatMs } from "./format.js";
+import { sessionColor } from "./colors.js";
 
 const W = 280;
 const H = 90;
@@ -28,7 +30,7 @@ export function drawPerMinute(el, pm) {
   const base = new Array(pm.minutes).fill(0);
   for (const { session, counts } of pm.series) {
     const g = s("g", { class: "series" });
-    g.style.setProperty("--hue", sessionHue(session));
+    g.dataset.c = String(sessionColor(session));
     g.append(s("title", null, session));
     counts.forEach((n, i) => {
       if (!n) return;

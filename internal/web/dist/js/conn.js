@@ -1,3 +1,4 @@
+// @ts-check
 // conn.js: the connection to mpm-wsd. It owns the resume cursor (the highest
 // seq processed), reconnects with backoff, resumes after the last seq shown
 // (no gap, no duplicate), notices a silent daemon (2.5 × heartbeat_ms) and a
@@ -12,7 +13,11 @@ export class Connection {
   // opts: token, tail, sessions (array or null = all), and callbacks:
   //   onState({state, detail, attempt, delay}) state: connecting | connected |
   //     reconnecting | auth
-  //   onSessions(list)         the /v1/sessions answer, on every (re)connect
+  //   onSessions(list)         the /v1/sessions answer, on every (re)connect,
+//                            before the WebSocket opens (the caller may
+//                            still change this.sessions)
+//   onSession(session)       a {"type":"session"} frame: one session's
+//                            state changed (daemons that derive it)
   //   onHello(hello, {restarted, reset})
   //   onReset()                history reset: the daemon restarted without its journal
   //   onSubscribed(msg)        the server took the current subscription
@@ -197,6 +202,11 @@ export class Connection {
       case "events":
         if (this.pendingSubs > 0) return; // belongs to a subscription we replaced
         this.onEvents(msg.events || []);
+        break;
+      case "session":
+        // Session summaries come before the replay and whenever a state
+        // changes; they carry no seq and are never stale.
+        if (msg.session && this.opts.onSession) this.opts.onSession(msg.session);
         break;
       case "live":
         if (this.pendingSubs > 0) return;

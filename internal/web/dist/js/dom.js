@@ -1,3 +1,4 @@
+// @ts-check
 // dom.js: the only way this page makes DOM. Every piece of data becomes a
 // text node (textContent / createTextNode), never markup: an event holding
 // "<script>" or "<img onerror=…>" shows as those characters.
@@ -27,7 +28,9 @@ function applyAttrs(el, attrs) {
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === null || v === false) continue;
     if (k === "class") el.setAttribute("class", v);
-    else if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k === "dataset") {
+      for (const [dk, dv] of Object.entries(v)) if (dv !== undefined && dv !== null) el.dataset[dk] = String(dv);
+    }
     else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
     else if (k === "style" || k.startsWith("on")) throw new Error("dom.js: refusing attribute " + k);
     else el.setAttribute(k, v === true ? "" : String(v));
