@@ -20,7 +20,8 @@ test("row summaries say the most telling thing per tool", () => {
     websearch: ["golang websocket close codes", "golang websocket close codes"],
     task: ["Explore: Find the flaky test", "Explore: Find the flaky test"],
     todowrite: ["3 todos: 1 done, 1 in progress, 1 pending", "3 todos: 1 done, 1 in progress, 1 pending"],
-    mcp: [/^github · create_issue /, /^github · create_issue /],
+    mcp: ["github · create_issue owner: mpm-dev, repo: mpm, title: Dashboard: readable tool calls", "github · create_issue owner: mpm-dev, repo: mpm, title: Dashboard: readable tool calls"],
+    other: ["plan: 1. Split app.js 2. Render tools", "plan: 1. Split app.js 2. Render tools"],
   };
   for (const [name, [pre, post]] of Object.entries(want)) {
     const { pre: p, post: q } = callEvents(byName[name]);

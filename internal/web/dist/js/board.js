@@ -57,6 +57,7 @@ export function renderBoard() {
         h("div", { class: "running" }),
         h("div", { class: "prompt" }),
         h("div", { class: "agents" }),
+        h("div", { class: "todos" }),
         h("div", { class: "smeta" }, h("span", { class: "ago" }), h("span", { class: "counts" })),
       );
       cards.set(id, li);
@@ -119,7 +120,8 @@ function fillCard(li, s, now) {
   text(li.querySelector(".agents"), agents.length ? `${plural(agents.length, "subagent")} running: ${agents.map((a) => a.agent_type || a.agent_id.slice(0, 8)).join(", ")}` : "");
   text(li.querySelector(".ago"), s.last ? ago(now - s.last) : "");
   const calls = (s.events && s.events.PreToolUse) || 0;
-  text(li.querySelector(".counts"), `${plural(s.total || 0, "event")} · ${plural(calls, "tool call")}${s.todos ? " · todos " + todoSummary(s.todos) : ""}`);
+  text(li.querySelector(".counts"), `${plural(s.total || 0, "event")} · ${plural(calls, "tool call")}`);
+  text(li.querySelector(".todos"), s.todos ? "todos: " + todoSummary(s.todos) : "");
   li.title = `${s.origin ? s.origin + " / " : ""}${s.session_id}${s.cwd ? "\n" + s.cwd : ""}${s.model ? "\nmodel " + s.model : ""}${s.permission_mode ? "\npermission mode " + s.permission_mode : ""}`;
 }
 

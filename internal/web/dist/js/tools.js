@@ -150,10 +150,24 @@ export function inputGist(tool, input, resp) {
     default: {
       const m = mcpName(tool);
       const pick = i.command || i.file_path || i.path || i.pattern || i.url || i.query || i.description || i.prompt;
-      const gist = typeof pick === "string" ? oneLine(pick) : Object.keys(i).length ? oneLine(JSON.stringify(i), 200) : "";
+      const gist = typeof pick === "string" ? oneLine(pick) : argsGist(i);
       return m ? `${m.server} · ${m.tool}${gist ? " " + gist : ""}` : gist;
     }
   }
+}
+
+/**
+ * argsGist: the first few plain arguments as "key: value, …".
+ * @param {Record<string, any>} i
+ */
+function argsGist(i) {
+  const parts = [];
+  for (const [k, v] of Object.entries(i)) {
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") parts.push(`${k}: ${oneLine(String(v), 80)}`);
+    if (parts.length === 3) break;
+  }
+  if (!parts.length && Object.keys(i).length) return oneLine(JSON.stringify(i), 200);
+  return parts.join(", ");
 }
 
 /**
