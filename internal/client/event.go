@@ -23,6 +23,9 @@ type Event struct {
 	Tool string `json:"tool,omitempty"`
 	// ToolUseID pairs PreToolUse with its PostToolUse.
 	ToolUseID string `json:"tool_use_id,omitempty"`
+	// AgentID and AgentType name the subagent the event belongs to.
+	AgentID   string `json:"agent_id,omitempty"`
+	AgentType string `json:"agent_type,omitempty"`
 	// Ephemeral marks a probe that has no seq and is not stored.
 	Ephemeral bool `json:"ephemeral,omitempty"`
 	// Origin is the machine+user the event came from, set by a fleet hub

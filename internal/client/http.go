@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/protocol"
-	"github.com/mpm-dev/mpm/internal/sessions"
 )
 
 // Service is what /healthz says in "service" when it is an mpm-wsd.
@@ -111,9 +110,9 @@ func (c *Client) HealthRaw(ctx context.Context) (RawHealth, error) {
 }
 
 // Sessions fetches GET /v1/sessions, newest activity first.
-func (c *Client) Sessions(ctx context.Context) ([]sessions.Info, error) {
+func (c *Client) Sessions(ctx context.Context) ([]protocol.Session, error) {
 	var out struct {
-		Sessions []sessions.Info `json:"sessions"`
+		Sessions []protocol.Session `json:"sessions"`
 	}
 	if err := c.getJSON(ctx, "/v1/sessions", nil, &out); err != nil {
 		return nil, err

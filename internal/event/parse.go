@@ -62,6 +62,8 @@ type fields struct {
 	TranscriptPath string  `json:"transcript_path"`
 	Reason         string  `json:"reason"`
 	Source         string  `json:"source"`
+	AgentID        string  `json:"agent_id"`
+	AgentType      string  `json:"agent_type"`
 }
 
 // Parse validates a hook payload of at most maxBytes and returns an Event
@@ -110,6 +112,27 @@ func Parse(payload []byte, maxBytes int) (*Event, error) {
 		Cwd:            f.Cwd,
 		TranscriptPath: f.TranscriptPath,
 		Reason:         reason,
+		AgentID:        f.AgentID,
+		AgentType:      f.AgentType,
 		Payload:        payload,
 	}, nil
+}
+
+// agentKey is how an agent_id field starts in a payload.
+var agentKey = []byte(`"agent_id"`)
+
+// FillAgent sets AgentID and AgentType from the payload, for an event read
+// back from a store that keeps only the payload for them. Payloads without
+// an agent_id (most) cost one byte search.
+func (e *Event) FillAgent() {
+	if e.AgentID != "" || !bytes.Contains(e.Payload, agentKey) {
+		return
+	}
+	var f struct {
+		AgentID   string `json:"agent_id"`
+		AgentType string `json:"agent_type"`
+	}
+	if json.Unmarshal(e.Payload, &f) == nil {
+		e.AgentID, e.AgentType = f.AgentID, f.AgentType
+	}
 }

@@ -66,7 +66,7 @@ func desiredEntry(ev EventSpec, m Mode, t Target) json.RawMessage {
 	return orderedEntry(
 		"type", "command",
 		"command", shellQuote(t.Executable),
-		"async", true,
+		"async", !ev.Sync,
 		"timeout", ev.Timeout,
 	)
 }

@@ -369,7 +369,7 @@ func entryProblems(o Options, e Entry) Problems {
 		case !e.BinaryExecutable:
 			add(ProblemNotExecutable, "%s runs %s, which is not executable; chmod +x it or run `mpm-hook install` again", where, e.Binary)
 		}
-		if !e.Async {
+		if !e.Async && !(known && spec.Sync) {
 			add(ProblemNotAsync, "%s: the mpm command hook is not async, so Claude Code waits for it; run mpm-hook install again", where)
 		}
 	case ModeHTTP:

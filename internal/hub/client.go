@@ -57,6 +57,10 @@ type Client struct {
 	queued int
 	// control holds messages to write before anything else queued.
 	control [][]byte
+	// sessions holds the latest "session" frame of each session not yet
+	// written, by session id; sessionOrder the ids in order of arrival.
+	sessions     map[string][]byte
+	sessionOrder []string
 	// closeCode, when non-zero, makes the writer close the connection.
 	closeCode int
 	// closeReason goes in the close frame.
@@ -122,7 +126,7 @@ func (c *Client) kick() {
 	}
 	c.writing = true
 	// Only events wait: hello, answers, replays and pings go at once.
-	if len(c.control) == 0 && c.pending == nil && !c.pingDue && c.closeCode == 0 {
+	if len(c.control) == 0 && len(c.sessionOrder) == 0 && c.pending == nil && !c.pingDue && c.closeCode == 0 {
 		if wait := c.coalesceWait(); wait > 0 {
 			time.AfterFunc(wait, c.writePump)
 			return
@@ -216,6 +220,23 @@ func (c *Client) enqueue(evs []*event.Event) {
 		c.kick()
 	}
 	c.mu.Unlock()
+}
+
+// enqueueSession is called by PublishSession with the hub lock held.
+func (c *Client) enqueueSession(id string, frame []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.subscribed || c.closeCode != 0 || !c.filter.MatchSession(id) {
+		return
+	}
+	if c.sessions == nil {
+		c.sessions = make(map[string][]byte)
+	}
+	if _, ok := c.sessions[id]; !ok {
+		c.sessionOrder = append(c.sessionOrder, id)
+	}
+	c.sessions[id] = frame
+	c.kick()
 }
 
 // closeAfterQueue makes the writer write what is queued, then close.
@@ -333,12 +354,20 @@ func (c *Client) pump() error {
 		c.mu.Lock()
 		control, pending, queue, ping := c.control, c.pending, c.queue, c.pingDue
 		code, reason, flush := c.closeCode, c.closeReason, c.flushFirst
-		if len(control) == 0 && pending == nil && len(queue) == 0 && !ping && code == 0 {
+		if len(control) == 0 && pending == nil && len(queue) == 0 && len(c.sessionOrder) == 0 && !ping && code == 0 {
 			c.writing = false
 			c.mu.Unlock()
 			return nil
 		}
 		c.control, c.pending, c.queue, c.queued, c.pingDue = nil, nil, nil, 0, false
+		var frames [][]byte
+		if pending == nil { // a subscription sends current summaries itself
+			for _, id := range c.sessionOrder {
+				frames = append(frames, c.sessions[id])
+			}
+		}
+		clear(c.sessions)
+		c.sessionOrder = c.sessionOrder[:0]
 		c.mu.Unlock()
 
 		if ping {
@@ -370,8 +399,14 @@ func (c *Client) pump() error {
 			if len(queue) > 0 {
 				c.adapt(len(queue))
 			}
+			// Session frames follow the events that changed the session.
+			for _, f := range frames {
+				if err := c.write(f); err != nil {
+					return err
+				}
+			}
 		}
-		if len(control) > 0 || pending != nil || len(queue) > 0 {
+		if len(control) > 0 || pending != nil || len(queue) > 0 || len(frames) > 0 {
 			c.lastWrite.Store(time.Now().UnixNano())
 		}
 		if code != 0 {
@@ -410,6 +445,13 @@ func (c *Client) replay(r *replay) (bool, error) {
 	}
 	if err := c.write(mustJSON(msg)); err != nil {
 		return false, err
+	}
+	if sf := c.hub.cfg.SessionFrames; sf != nil {
+		for _, f := range sf(r.sub.Sessions) {
+			if err := c.write(f); err != nil {
+				return false, err
+			}
+		}
 	}
 	if r.sub.Since != nil {
 		f := store.Filter{Sessions: r.sub.Sessions}

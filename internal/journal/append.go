@@ -138,7 +138,7 @@ func (j *Journal) foldSessions(evs []*event.Event) map[string]*sessions.Info {
 		in := touched[ev.SessionID]
 		if in == nil {
 			if old := j.sess[ev.SessionID]; old != nil {
-				in = copyInfo(old)
+				in = old.Clone()
 			} else {
 				in = &sessions.Info{}
 			}
@@ -148,15 +148,4 @@ func (j *Journal) foldSessions(evs []*event.Event) map[string]*sessions.Info {
 	}
 	j.smu.RUnlock()
 	return touched
-}
-
-// copyInfo is a deep copy of in.
-func copyInfo(in *sessions.Info) *sessions.Info {
-	c := *in
-	c.Events = make(map[string]uint64, len(in.Events))
-	for k, v := range in.Events {
-		c.Events[k] = v
-	}
-	c.OpenTools = append([]sessions.OpenTool(nil), in.OpenTools...)
-	return &c
 }

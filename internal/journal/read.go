@@ -157,6 +157,7 @@ func scanEvent(rows *sql.Rows, extra ...any) (*event.Event, error) {
 	if sent != 0 {
 		ev.Sent = time.Unix(0, sent)
 	}
+	ev.FillAgent()
 	return &ev, nil
 }
 
@@ -257,7 +258,7 @@ func (j *Journal) Sessions() ([]sessions.Info, error) {
 	j.smu.RLock()
 	out := make([]sessions.Info, 0, len(j.sess))
 	for _, in := range j.sess {
-		out = append(out, *copyInfo(in))
+		out = append(out, *in.Clone())
 	}
 	j.smu.RUnlock()
 	sort.Slice(out, func(a, b int) bool { return out[a].LastSeq > out[b].LastSeq })

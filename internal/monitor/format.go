@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mpm-dev/mpm/internal/client"
+	"github.com/mpm-dev/mpm/internal/gist"
 )
 
 // Format turns events into output lines.
@@ -57,17 +58,17 @@ func (f *Format) Line(ev *client.Event) []byte {
 		loc = time.Local
 	}
 	ts := ev.Received.In(loc).Format("15:04:05.000")
-	sess := cut(Clean(ev.SessionID, len(ev.SessionID)+1), 8)
+	sess := cut(gist.Clean(ev.SessionID, len(ev.SessionID)+1), 8)
 	// A fleet hub's events show "origin/session"; local ones just the
 	// session, so single-machine lines are unchanged.
 	origin := ""
 	sessWidth := 8
 	if ev.Origin != "" {
-		origin = Clean(ev.Origin, maxOriginWidth)
+		origin = gist.Clean(ev.Origin, maxOriginWidth)
 		sessWidth += utf8.RuneCountInString(origin) + 1
 	}
-	name := Clean(ev.Event, 24)
-	tool := Clean(ev.Tool, 32)
+	name := gist.Clean(ev.Event, 24)
+	tool := gist.Clean(ev.Tool, 32)
 	seq := "#" + strconv.FormatUint(ev.Seq, 10)
 	if ev.Seq == 0 {
 		seq = "probe"
@@ -78,7 +79,7 @@ func (f *Format) Line(ev *client.Event) []byte {
 	if f.Width > 0 {
 		width = max(minSummaryWidth, f.Width-prefix-1-len(seq))
 	}
-	sum := Summarize(ev.Event, ev.Tool, ev.Payload, width)
+	sum := gist.Summarize(ev.Event, ev.Tool, ev.Payload, width)
 
 	var b strings.Builder
 	b.Grow(prefix + len(sum.Text) + 64)

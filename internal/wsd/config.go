@@ -10,7 +10,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/mpm-dev/mpm/internal/notify"
 	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/sessions"
 )
 
 // Config is everything the daemon can be told. DefaultConfig fills it in.
@@ -47,6 +49,13 @@ type Config struct {
 	SpoolInterval time.Duration
 	// MaxBatch bounds how many events one commit groups.
 	MaxBatch int
+	// StaleAfter is how long a working session may go without an event
+	// before it is flagged stale (0: never).
+	StaleAfter time.Duration
+	// NotifyWebhooks are URLs posted to when a session starts needing its
+	// person; NotifyFormat is their body's format (json, slack, ntfy).
+	NotifyWebhooks []string
+	NotifyFormat   string
 	// Logger is the root logger; components take Named children.
 	Logger hclog.Logger
 }
@@ -67,6 +76,8 @@ func DefaultConfig() Config {
 		ShutdownTimeout:  5 * time.Second,
 		SpoolInterval:    2 * time.Second,
 		MaxBatch:         1024,
+		StaleAfter:       sessions.DefaultStaleAfter,
+		NotifyFormat:     "json",
 	}
 }
 
@@ -97,6 +108,13 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxClients < 0 {
 		return fmt.Errorf("--max-clients must be 0 (no limit) or more")
+	}
+	if c.StaleAfter < 0 {
+		return fmt.Errorf("--stale-after must be 0 (never) or more")
+	}
+	nc := notify.Config{URLs: c.NotifyWebhooks, Format: c.NotifyFormat}
+	if err := nc.Validate(); err != nil {
+		return err
 	}
 	return nil
 }

@@ -188,7 +188,13 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 
 // handleSessions is GET /v1/sessions.
 func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": s.tracker.List()})
+	list := s.tracker.List()
+	now := time.Now()
+	out := make([]protocol.Session, len(list))
+	for k := range list {
+		out[k] = list[k].Wire(now, s.cfg.StaleAfter)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
 }
 
 // Health is the /healthz answer.

@@ -46,6 +46,9 @@ type ingester struct {
 	hub *hub.Hub
 	// tracker summarises sessions.
 	tracker *sessions.Tracker
+	// changed, when set, learns what each commit changed in the sessions
+	// (the caster); it must not block.
+	changed func(sessions.Changes)
 	// m counts.
 	m *metrics
 	// log is the "ingest" logger.
@@ -178,6 +181,7 @@ func (in *ingester) commit(batch []*request) {
 	fresh := make([]*event.Event, 0, len(batch))
 	publish := make([]*event.Event, 0, len(batch))
 	var keys map[string]uint64
+	var changes sessions.Changes
 	stored := in.storedKeys(batch)
 	next := in.last
 	for i, r := range batch {
@@ -221,13 +225,16 @@ func (in *ingester) commit(batch []*request) {
 			publish = publish[:0]
 		} else {
 			in.last = next
-			in.tracker.Observe(fresh)
+			changes = in.tracker.Observe(fresh)
 			in.m.accepted.Add(float64(len(fresh)))
 			in.m.batch.Observe(float64(len(fresh)))
 		}
 	}
 	if len(publish) > 0 {
 		in.hub.Publish(publish)
+	}
+	if in.changed != nil && (len(changes.Sessions) > 0 || len(changes.Attention) > 0) {
+		in.changed(changes) // after Publish: a session frame follows its events
 	}
 	for i, r := range batch {
 		if results[i].dup {

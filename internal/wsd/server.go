@@ -20,6 +20,7 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/hub"
+	"github.com/mpm-dev/mpm/internal/notify"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/sessions"
@@ -63,6 +64,10 @@ type Server struct {
 	tracker *sessions.Tracker
 	// ingest is the sequencing loop (it owns the hub).
 	ingest *ingester
+	// caster sends the "session" frames.
+	caster *caster
+	// notifier posts the attention webhooks; nil without --notify-webhook.
+	notifier *notify.Notifier
 	// m holds the metrics.
 	m *metrics
 	// guard enforces access rules.
@@ -134,12 +139,25 @@ func New(cfg Config, opts Options) (*Server, error) {
 		background:  opts.Background,
 		fleetStatus: opts.FleetStatus,
 	}
+	if len(cfg.NotifyWebhooks) > 0 {
+		s.notifier, err = notify.New(notify.Config{
+			URLs: cfg.NotifyWebhooks, Format: cfg.NotifyFormat, DashboardURL: "http://" + cfg.Addr + "/",
+			Logger: log.Named("notify"), Registerer: s.m.reg,
+		})
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	s.caster = newCaster(s.tracker, nil, s.notifier, cfg.StaleAfter, log.Named("sessions"))
 	h := hub.New(hub.Config{
 		Store: st, Logger: log.Named("hub"), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
 		QueueBytes: cfg.ClientQueueBytes, Heartbeat: cfg.Heartbeat, WriteTimeout: cfg.WriteTimeout, MaxClients: cfg.MaxClients,
-		Coalesce: cfg.Coalesce,
+		Coalesce: cfg.Coalesce, SessionFrames: s.caster.frames,
 	})
+	s.caster.hub = h
 	s.ingest = newIngester(st, h, s.tracker, s.m, log.Named("ingest"), cfg.MaxBatch)
+	s.ingest.changed = s.caster.changed
 	s.guard = newGuard(cfg.Addr, cfg.AllowedHosts, tok, tokPath, s.m)
 	s.upgrader = s.newUpgrader()
 	s.http = &http.Server{
@@ -214,6 +232,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	go s.ingest.run()
+	go s.caster.run()
 	go s.drainSpoolLoop()
 	bgCtx, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
@@ -251,6 +270,8 @@ func (s *Server) shutdown() error {
 	httpErr := s.http.Shutdown(ctx) // waits for ingest requests in flight
 	hubErr := s.ingest.hub.Shutdown(ctx)
 	s.ingest.stop()
+	s.caster.stop()
+	s.notifier.Close()
 	storeErr := s.store.Close()
 	if errors.Is(httpErr, context.DeadlineExceeded) {
 		httpErr = nil

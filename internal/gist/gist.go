@@ -1,4 +1,7 @@
-package monitor
+// Package gist makes the one-line gist of a hook event (what a tool was asked
+// to do, the prompt, the notification) for the terminal monitor and the
+// session summaries.
+package gist
 
 import (
 	"encoding/json"
@@ -286,4 +289,10 @@ func hasVisible(s string) bool {
 		}
 	}
 	return false
+}
+
+// ToolInput is the gist of a tool call's tool_input, one line of at most
+// width runes.
+func ToolInput(tool string, raw json.RawMessage, width int) string {
+	return Clean(toolInput(tool, raw), width)
 }
