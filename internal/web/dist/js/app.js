@@ -284,6 +284,7 @@ function pickSession(id, on) {
 function setSelection(sel) {
   S.selection = sel;
   S.unknownSessions = [];
+  document.body.dataset.live = "0"; // until the new registration's replay is in
   dropNotice("nosession");
   delete document.body.dataset.nosession;
   renderBoard();

@@ -91,6 +91,8 @@ export function renderDetail() {
   if (st) meta.append(h("span", { class: "muted why" }, callTitle(st)));
 
   clear(body);
+  // A running Agent/Task call links to its subagent as soon as it started.
+  if (call && call.agent && !d.blocks.some((b) => b.kind === "agent")) d.blocks.push({ kind: "agent", text: "show this subagent's events", agent_id: call.agent, agent_type: "" });
   for (const b of d.blocks) body.append(renderBlock(b));
   // The raw events, one click away, each with its copy button.
   const raws = [];

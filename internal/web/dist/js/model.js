@@ -111,6 +111,12 @@ export class Model {
     else if (ev.event === "PostToolUse" || ev.event === "PostToolUseFailure") {
       call.post = r;
       call.ok = ev.event === "PostToolUse";
+      // An Agent/Task result names the subagent it ran.
+      const resp = p.tool_response && typeof p.tool_response === "object" ? p.tool_response : {};
+      if (typeof resp.agentId === "string" && resp.agentId) {
+        call.agent = resp.agentId;
+        this.agentCall.set(resp.agentId, call);
+      }
     } else if (ev.event === "PermissionRequest" && !call.asked) call.asked = r;
     if (!call.tool && ev.tool) call.tool = ev.tool;
     r.call = call;
@@ -196,6 +202,8 @@ export function callState(call, now, endedSessions) {
  */
 export function reportedRunMs(ev) {
   const p = ev && ev.payload && typeof ev.payload === "object" ? ev.payload : {};
+  // Claude Code's own measure of the tool's run, on PostToolUse payloads.
+  if (typeof p.duration_ms === "number") return p.duration_ms;
   const r = p.tool_response && typeof p.tool_response === "object" ? p.tool_response : {};
   if (typeof r.durationMs === "number") return r.durationMs;
   if (typeof r.totalDurationMs === "number") return r.totalDurationMs;

@@ -274,7 +274,7 @@ export function summary(ev, call) {
       return [p.trigger, p.custom_instructions].filter(Boolean).map((s) => oneLine(s)).join(": ");
     case "Stop":
     case "StopFailure":
-      return oneLine(p.error || p.reason || (p.stop_hook_active ? "stop hook active" : ""));
+      return oneLine(p.error || p.reason || p.last_assistant_message || (p.stop_hook_active ? "stop hook active" : ""));
     default:
       return oneLine(p.message || p.reason || "");
   }
@@ -478,9 +478,10 @@ export function describeCall(tool, pre, post) {
     case "Task":
     case "Agent": {
       title = `${tool}: ${oneLine(input.subagent_type || "agent")}`;
-      b.push(fields([["subagent", input.subagent_type], ["description", input.description], ["model", input.model], ["took", typeof ro.totalDurationMs === "number" ? `${(ro.totalDurationMs / 1000).toFixed(1)} s` : ""], ["tool calls", typeof ro.totalToolUseCount === "number" ? String(ro.totalToolUseCount) : ""], ["tokens", typeof ro.totalTokens === "number" ? ro.totalTokens.toLocaleString("en-US") : ""]]));
+      b.push(fields([["subagent", input.subagent_type], ["description", input.description], ["model", ro.resolvedModel || input.model], ["status", ro.status && ro.status !== "completed" ? ro.status : ""], ["took", typeof ro.totalDurationMs === "number" ? `${(ro.totalDurationMs / 1000).toFixed(1)} s` : ""], ["tool calls", typeof ro.totalToolUseCount === "number" ? String(ro.totalToolUseCount) : ""], ["tokens", typeof ro.totalTokens === "number" ? ro.totalTokens.toLocaleString("en-US") : ""]]));
       b.push(textBlock("prompt", input.prompt, { copy: true }));
       if (post && !failed) b.push(textBlock("result", contentText(resp) ?? resp, { copy: true }));
+      if (ro.agentId) b.push({ kind: "agent", text: "show this subagent's events", agent_id: str(ro.agentId), agent_type: str(ro.agentType || input.subagent_type) });
       break;
     }
     case "TodoWrite": {
@@ -551,9 +552,15 @@ export function describeEvent(ev) {
       b.push(fields([["tool", ev.tool || p.tool_name], ["mode", p.permission_mode]]));
       b.push(...describeCall(ev.tool || str(p.tool_name), ev, null).blocks);
       break;
+    case "Stop":
+    case "StopFailure":
+      b.push(textBlock("last message", p.last_assistant_message, { copy: true }));
+      b.push(fields([["error", p.error], ["stop hook active", p.stop_hook_active]]));
+      break;
     case "SubagentStart":
     case "SubagentStop":
       b.push(fields([["agent", p.agent_type], ["agent id", p.agent_id], ["transcript", p.agent_transcript_path]]));
+      b.push(textBlock("last message", p.last_assistant_message, { copy: true }));
       if (p.agent_id) b.push({ kind: "agent", text: `show this subagent's events`, agent_id: str(p.agent_id), agent_type: str(p.agent_type) });
       break;
     case "SessionStart":
