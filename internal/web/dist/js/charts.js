@@ -12,6 +12,10 @@ const PAD_L = 30;
 const PAD_B = 14;
 
 // drawPerMinute renders pm (model.perMinute) into the element el.
+/**
+ * @param {HTMLElement} el
+ * @param {ReturnType<typeof import("./model.js").perMinute>} pm
+ */
 export function drawPerMinute(el, pm) {
   clear(el);
   const plotW = W - PAD_L - 2;
@@ -32,7 +36,7 @@ export function drawPerMinute(el, pm) {
     const g = s("g", { class: "series" });
     g.dataset.c = String(sessionColor(session));
     g.append(s("title", null, session));
-    counts.forEach((n, i) => {
+    counts.forEach((/** @type {number} */ n, /** @type {number} */ i) => {
       if (!n) return;
       base[i] += n;
       const bh = (n / max) * plotH;
@@ -48,6 +52,10 @@ export function drawPerMinute(el, pm) {
 
 // drawToolStats renders per-tool rows: name, count, and bars for p50 and
 // max on a shared scale, plus running and failed counts.
+/**
+ * @param {HTMLElement} el
+ * @param {ReturnType<typeof import("./model.js").toolStats>} stats
+ */
 export function drawToolStats(el, stats) {
   clear(el);
   if (!stats.length) {
@@ -85,6 +93,7 @@ export function drawToolStats(el, stats) {
   el.append(table, h("p", { class: "hint" }, "bars on a log scale"));
 }
 
+/** @param {number} n */
 function compact(n) {
   if (n >= 10000) return Math.round(n / 1000) + "k";
   if (n >= 1000) return (n / 1000).toFixed(1) + "k";

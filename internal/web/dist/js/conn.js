@@ -24,6 +24,7 @@ export class Connection {
   //   onEvents(events)         new events, ascending seq, none seen before
   //   onLive(msg)              the replay is over
   //   onNotice(text)           something worth a line in the page
+  /** @param {any} opts the options and callbacks above */
   constructor(opts) {
     this.opts = opts;
     this.token = opts.token || "";
@@ -51,6 +52,7 @@ export class Connection {
     return { Authorization: "Bearer " + this.token };
   }
 
+  /** @param {string} token */
   setToken(token) {
     this.token = token;
     this.attempt = 0;
@@ -66,6 +68,10 @@ export class Connection {
     this.connect();
   }
 
+  /**
+   * @param {string} state
+   * @param {Record<string, any>} [extra]
+   */
   state(state, extra) {
     this.opts.onState({ state, ...extra });
   }
@@ -118,10 +124,10 @@ export class Connection {
     // and the server answers it (subscribed, replay, live) right after hello.
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const q = new URLSearchParams({ token: this.token });
-    for (const [k, v] of Object.entries(this.subscription())) {
-      if (k === "sessions") for (const id of v) q.append("session", id);
-      else if (k !== "type") q.set(k, String(v));
-    }
+    const sub = this.subscription();
+    for (const id of sub.sessions) q.append("session", id);
+    q.set("since", String(sub.since));
+    q.set("tail", String(sub.tail));
     const ws = new WebSocket(`${proto}//${location.host}/v1/ws?${q}`);
     this.ws = ws;
     this.live = false;
@@ -140,7 +146,7 @@ export class Connection {
         return;
       }
       // One message at a time, in order, even while a handler awaits.
-      this.chain = this.chain.then(() => this.handle(msg, ws)).catch((e) => this.opts.onNotice("page error: " + e.message));
+      this.chain = this.chain.then(() => this.handle(msg, ws)).catch((/** @type {Error} */ e) => this.opts.onNotice("page error: " + e.message));
     };
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
@@ -155,6 +161,10 @@ export class Connection {
   }
 
   // retry schedules the next connect with exponential backoff and jitter.
+  /**
+   * @param {string} why
+   * @param {number} [extraSteps]
+   */
   retry(why, extraSteps = 0) {
     if (this.stopped) return;
     const step = Math.min(this.attempt + extraSteps, 10);
@@ -189,6 +199,10 @@ export class Connection {
     }
   }
 
+  /**
+   * @param {import("./types.js").ServerFrame} msg
+   * @param {WebSocket} ws
+   */
   async handle(msg, ws) {
     if (this.ws !== ws) return;
     switch (msg.type) {
@@ -224,6 +238,10 @@ export class Connection {
     }
   }
 
+  /**
+   * @param {import("./types.js").Hello} hello
+   * @param {WebSocket} ws
+   */
   async onHello(hello, ws) {
     this.heartbeatMs = hello.heartbeat_ms > 0 ? hello.heartbeat_ms : 10000;
     this.helloSeen = true;
@@ -260,6 +278,7 @@ export class Connection {
     }
   }
 
+  /** @param {import("./types.js").WireEvent[]} evs */
   onEvents(evs) {
     const fresh = [];
     for (const ev of evs) {
@@ -278,6 +297,7 @@ export class Connection {
   }
 
   // resubscribe replaces the selection; the caller has cleared its list.
+  /** @param {string[] | null} sessions */
   resubscribe(sessions) {
     this.sessions = sessions && sessions.length ? [...sessions] : null;
     this.cursor = null;
@@ -287,6 +307,7 @@ export class Connection {
   // subscription is what to ask for: everything after the cursor, or, with
   // nothing loaded yet, the last `tail` events.
   subscription() {
+    /** @type {{type: "subscribe", sessions: string[], since?: number, tail?: number}} */
     const msg = { type: "subscribe", sessions: this.sessions || [] };
     if (this.cursor === null) {
       msg.since = 0;
@@ -307,6 +328,10 @@ export class Connection {
   }
 
   // fetchHistory pages GET /v1/events.
+  /**
+   * @param {number} since
+   * @param {number} limit
+   */
   async fetchHistory(since, limit) {
     const q = new URLSearchParams({ since: String(since), limit: String(limit) });
     for (const id of this.sessions || []) q.append("session", id);

@@ -95,6 +95,7 @@ export function renderDetail() {
   if (call && call.agent && !d.blocks.some((b) => b.kind === "agent")) d.blocks.push({ kind: "agent", text: "show this subagent's events", agent_id: call.agent, agent_type: "" });
   for (const b of d.blocks) body.append(renderBlock(b));
   // The raw events, one click away, each with its copy button.
+  /** @type {import("./types.js").WireEvent[]} */
   const raws = [];
   for (const x of call ? [call.pre, call.asked, call.post] : [r]) if (x && x.ev && !raws.includes(x.ev)) raws.push(x.ev);
   const raw = h("details", { class: "raw" }, h("summary", null, raws.length > 1 ? `Raw JSON (${raws.length} events)` : "Raw JSON"));
@@ -133,6 +134,7 @@ export function renderBlock(b) {
       const head = h("div", { class: "blockhead" }, h("span", null, b.label), h("span", { class: "added" }, `+${b.added}`), h("span", { class: "removed" }, `−${b.removed}`), h("span", { class: "grow" }),
         h("button", { type: "button", class: "copy", onclick: () => copyText(b.raw, "the diff") }, "Copy diff"));
       const pre = h("pre", { class: "diff", tabindex: "0" });
+      /** @type {{op: string, text: string}[]} */
       const lines = [];
       for (const hk of b.hunks) {
         lines.push({ op: "@", text: `@@ -${hk.oldStart},${hk.oldLines} +${hk.newStart},${hk.newLines} @@` });
@@ -180,7 +182,7 @@ export function renderBlock(b) {
     case "agent":
       return h("p", null, h("button", { type: "button", class: "agentlink", onclick: () => hooks.onAgent(b.agent_id) }, `${b.text} (${b.agent_type || b.agent_id.slice(0, 8)})`));
   }
-  return h("div");
+  return h("div", null);
 }
 
 /** @param {string} t */

@@ -131,6 +131,7 @@ function middle(a, b) {
 export function hunks(lines, context = 3) {
   /** @type {Hunk[]} */
   const out = [];
+  /** @type {number[]} */
   const changed = [];
   lines.forEach((l, i) => {
     if (l.op !== " ") changed.push(i);

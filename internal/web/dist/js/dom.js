@@ -8,6 +8,12 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 // h builds an element. attrs: class, dataset (object), on* handlers
 // (functions), and plain attributes (set with setAttribute, never "style"
 // or "on…" strings). children: nodes, strings (as text) or null.
+/**
+ * @param {string} tag
+ * @param {Record<string, any> | null} attrs
+ * @param {...any} children
+ * @returns {HTMLElement}
+ */
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   applyAttrs(el, attrs);
@@ -16,6 +22,12 @@ export function h(tag, attrs, ...children) {
 }
 
 // s builds an SVG element the same way.
+/**
+ * @param {string} tag
+ * @param {Record<string, any> | null} attrs
+ * @param {...any} children
+ * @returns {SVGElement}
+ */
 export function s(tag, attrs, ...children) {
   const el = document.createElementNS(SVG_NS, tag);
   applyAttrs(el, attrs);
@@ -23,6 +35,10 @@ export function s(tag, attrs, ...children) {
   return el;
 }
 
+/**
+ * @param {HTMLElement | SVGElement} el
+ * @param {Record<string, any> | null} attrs
+ */
 function applyAttrs(el, attrs) {
   if (!attrs) return;
   for (const [k, v] of Object.entries(attrs)) {
@@ -37,6 +53,10 @@ function applyAttrs(el, attrs) {
   }
 }
 
+/**
+ * @param {Element} el
+ * @param {any[]} children
+ */
 function append(el, children) {
   for (const c of children.flat()) {
     if (c === null || c === undefined || c === false) continue;
@@ -45,16 +65,27 @@ function append(el, children) {
 }
 
 // text replaces el's content with the text t.
+/**
+ * @param {Element | null} el
+ * @param {unknown} t
+ */
 export function text(el, t) {
+  if (!el) return;
   el.textContent = t === undefined || t === null ? "" : String(t);
 }
 
 // clear removes every child of el.
+/** @param {Element} el */
 export function clear(el) {
   while (el.firstChild) el.firstChild.remove();
 }
 
 // $ finds one element by id.
+/**
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
 export function $(id) {
-  return document.getElementById(id);
+  // The page's own elements: index.html holds every id the modules ask for.
+  return /** @type {HTMLElement} */ (document.getElementById(id));
 }

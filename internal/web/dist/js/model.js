@@ -19,6 +19,7 @@ export const MAX_RECORDS = 50000;
 //   divider text, for the marker rows between epochs (ev is null)
 export class Model {
   constructor() {
+    /** @type {Rec[]} */
     this.records = [];
     this.epoch = 0;
     this.calls = new Map(); // tool_use_id → ToolCall
@@ -50,16 +51,23 @@ export class Model {
 
   // reset marks a daemon restart that lost history: what is shown stays,
   // under a divider, and the new daemon's seq numbers begin a new epoch.
+  /** @param {string} text */
   reset(text) {
     this.epoch++;
+    /** @type {Rec} */
     const r = { key: `${this.epoch}:divider`, epoch: this.epoch, divider: text, ev: null, t: Date.now() };
     this.records.push(r);
     return r;
   }
 
+  /**
+   * @param {WireEvent} ev
+   * @returns {Rec}
+   */
   makeRecord(ev) {
     const key = ev.seq ? `${this.epoch}:${ev.seq}` : `${this.epoch}:p${++this.probes}`;
     const t = Date.parse(ev.received) || Date.now();
+    /** @type {Rec} */
     const r = { key, epoch: this.epoch, ev, t, call: null };
     this.n++;
     this.index(r);
@@ -123,6 +131,7 @@ export class Model {
   }
 
   // add appends live or replayed events (ascending seq, already deduplicated).
+  /** @param {WireEvent[]} evs */
   add(evs) {
     const out = evs.map((ev) => this.makeRecord(ev));
     for (const r of out) this.records.push(r);
@@ -136,6 +145,7 @@ export class Model {
   }
 
   // prepend inserts older events of the current epoch before its first one.
+  /** @param {WireEvent[]} evs */
   prepend(evs) {
     const firstSeq = this.firstSeq();
     const fresh = evs.filter((ev) => ev.seq && (firstSeq === null || ev.seq < firstSeq));
@@ -261,6 +271,11 @@ export function matches(r, f) {
 
 // perMinute counts events per session per minute over the `minutes` minutes
 // ending at `end` (ms). Returns {start, minutes, series: [{session, counts}] , max}.
+/**
+ * @param {Rec[]} records
+ * @param {number} end
+ * @param {number} minutes
+ */
 export function perMinute(records, end, minutes) {
   const endMin = Math.floor(end / 60000);
   const startMin = endMin - minutes + 1;
@@ -280,12 +295,17 @@ export function perMinute(records, end, minutes) {
     c[m - startMin]++;
   }
   const totals = new Array(minutes).fill(0);
-  for (const c of by.values()) c.forEach((n, i) => (totals[i] += n));
+  for (const c of by.values()) c.forEach((/** @type {number} */ n, /** @type {number} */ i) => (totals[i] += n));
   for (const n of totals) max = Math.max(max, n);
   return { start: startMin * 60000, minutes, series: [...by].map(([session, counts]) => ({ session, counts })), max };
 }
 
 // toolStats is per tool: count, failed, running, p50, p95, max (ms).
+/**
+ * @param {Map<string, ToolCall>} calls
+ * @param {number} now
+ * @param {Set<string>} endedSessions
+ */
 export function toolStats(calls, now, endedSessions) {
   const by = new Map();
   for (const c of calls.values()) {
@@ -303,7 +323,7 @@ export function toolStats(calls, now, endedSessions) {
   }
   const out = [];
   for (const t of by.values()) {
-    t.durations.sort((a, b) => a - b);
+    t.durations.sort((/** @type {number} */ a, /** @type {number} */ b) => a - b);
     const d = t.durations;
     t.p50 = d.length ? d[Math.floor((d.length - 1) * 0.5)] : null;
     t.p95 = d.length ? d[Math.floor((d.length - 1) * 0.95)] : null;

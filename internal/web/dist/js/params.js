@@ -50,6 +50,7 @@ export function readParams(loc, storage) {
     if (token) tokenSource = "storage";
   }
 
+  /** @type {string[]} */
   const sessions = [];
   for (const v of q.getAll("session")) {
     for (const p of v.split(",")) {

@@ -125,8 +125,11 @@ export class Sessions {
  * @param {string[]} known
  */
 export function resolveSessions(names, known) {
+  /** @type {string[]} */
   const ids = [];
+  /** @type {string[]} */
   const unknown = [];
+  /** @type {string[]} */
   const ambiguous = [];
   for (const n of names) {
     if (known.includes(n)) {

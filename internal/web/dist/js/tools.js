@@ -338,7 +338,7 @@ function diffBlock(label, oldS, newS, patch) {
   if (Array.isArray(patch) && patch.length) {
     hs = patch.map((h) => {
       const ho = obj(h);
-      const lines = (Array.isArray(ho.lines) ? ho.lines : []).filter((l) => typeof l === "string").map((l) => ({
+      const lines = (Array.isArray(ho.lines) ? ho.lines : []).filter((/** @type {any} */ l) => typeof l === "string").map((/** @type {string} */ l) => ({
         op: /** @type {" " | "-" | "+"} */ (l[0] === "+" || l[0] === "-" ? l[0] : " "),
         text: cleanText(l.slice(1)),
       }));
@@ -369,8 +369,8 @@ function contentText(r) {
   if (typeof r === "string") return r;
   const arr = Array.isArray(r) ? r : Array.isArray(obj(r).content) ? obj(r).content : null;
   if (!arr) return null;
-  const texts = arr.map((c) => (obj(c).type === "text" ? str(obj(c).text) : null));
-  if (texts.some((t) => t === null)) return null;
+  const texts = arr.map((/** @type {any} */ c) => (obj(c).type === "text" ? str(obj(c).text) : null));
+  if (texts.some((/** @type {string | null} */ t) => t === null)) return null;
   return texts.join("\n");
 }
 
@@ -417,7 +417,7 @@ export function describeCall(tool, pre, post) {
       const edits = Array.isArray(input.edits) ? input.edits : [];
       b.push(fields([["file", input.file_path], ["edits", String(edits.length)]]));
       if (Array.isArray(ro.structuredPatch) && ro.structuredPatch.length) b.push(diffBlock("diff", "", "", ro.structuredPatch));
-      else edits.forEach((e, n) => b.push(diffBlock(`edit ${n + 1}${obj(e).replace_all ? " (replace all)" : ""}`, obj(e).old_string, obj(e).new_string)));
+      else edits.forEach((/** @type {any} */ e, /** @type {number} */ n) => b.push(diffBlock(`edit ${n + 1}${obj(e).replace_all ? " (replace all)" : ""}`, obj(e).old_string, obj(e).new_string)));
       break;
     }
     case "Write": {
@@ -450,7 +450,7 @@ export function describeCall(tool, pre, post) {
       if (post && !failed) {
         b.push(fields([["files", plural(n, "file")], ["lines", typeof ro.numLines === "number" ? String(ro.numLines) : ""], ["matches", typeof ro.numMatches === "number" ? String(ro.numMatches) : ""], ["truncated", ro.truncated], ["took", typeof ro.durationMs === "number" ? `${ro.durationMs} ms` : ""]]));
         if (typeof ro.content === "string" && ro.content) b.push(textBlock("matches", ro.content, { copy: true }));
-        if (files.length) b.push({ kind: "list", label: "files", items: files.slice(0, 500).map((f) => cleanText(str(f))), more: Math.max(0, files.length - 500) });
+        if (files.length) b.push({ kind: "list", label: "files", items: files.slice(0, 500).map((/** @type {any} */ f) => cleanText(str(f))), more: Math.max(0, files.length - 500) });
       }
       break;
     }
