@@ -46,6 +46,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.History, "history", cfg.History, "events kept in memory for replay")
 	fs.IntVar(&cfg.MaxEventBytes, "max-event-bytes", cfg.MaxEventBytes, "largest accepted event payload in bytes")
 	fs.IntVar(&cfg.MaxClients, "max-clients", cfg.MaxClients, "most WebSocket clients at once (0: no limit)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "most open connections at once, HTTP and WebSocket (lowered to fit the open file limit); past it only /healthz is answered")
 	fs.IntVar(&cfg.ClientQueueBytes, "client-queue-bytes", cfg.ClientQueueBytes, "bytes a WebSocket client may fall behind before it is dropped (it may reconnect and resume)")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", cfg.Heartbeat, "WebSocket ping and heartbeat interval")
 	fs.DurationVar(&cfg.Coalesce, "coalesce", cfg.Coalesce, "most a WebSocket client's events are held back so that they share frames when it gets many per millisecond; the window adapts per client, from 1/16 of this (negative: never)")

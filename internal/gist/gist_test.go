@@ -101,3 +101,11 @@ func checkLine(t *testing.T, s string, width int) {
 		t.Fatalf("untidy spaces: %q", s)
 	}
 }
+
+func TestProject(t *testing.T) {
+	for in, want := range map[string]string{"/home/a/proj": "proj", "/home/a/proj/": "proj", `C:\Users\a\proj`: "proj", "": "(unknown project)", "/": "/"} {
+		if got := Project(in); got != want {
+			t.Errorf("Project(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -67,6 +67,14 @@ var Events = []EventSpec{
 	{Name: "SessionEnd", HTTP: true, Timeout: sessionEndTimeout, Default: true, Sync: true},
 }
 
+// StateEvents are the events mpm-wsd derives a session's state from
+// (working, needs_permission, waiting_input, idle, compacting, ended, and
+// the subagents): mpm-verify warns when an install misses one.
+var StateEvents = []string{
+	"SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionRequest", "PostToolUse", "PostToolUseFailure",
+	"Notification", "SubagentStart", "SubagentStop", "Stop", "StopFailure", "PreCompact", "PostCompact", "SessionEnd",
+}
+
 // Forbidden are events we never register on, with the reason: their hooks
 // change Claude Code's behaviour or hold the screen.
 var Forbidden = map[string]string{

@@ -229,14 +229,17 @@ func (j *Journal) load(ctx context.Context) error {
 	return j.replay(uint64(stateSeq))
 }
 
-// seedLastSeq makes a fresh journal continue after seq, so that seq numbers
-// are not reused after a damaged journal was replaced.
+// seedLastSeq makes the journal continue after seq, so that seq numbers
+// are not reused after events were lost (highwater.go). Events still
+// retained keep their seqs; with none, the oldest seq moves up too.
 func (j *Journal) seedLastSeq(seq uint64) error {
 	if _, err := j.w.Exec("UPDATE meta SET v = ? WHERE k = 'last_seq'", int64(seq)); err != nil {
 		return fmt.Errorf("journal: record last seq: %w", err)
 	}
+	if j.oldest.Load() > j.last.Load() {
+		j.oldest.Store(seq + 1)
+	}
 	j.last.Store(seq)
-	j.oldest.Store(seq + 1)
 	return nil
 }
 

@@ -51,7 +51,7 @@ func (j *Journal) writeState(tx *sql.Tx, bytes int64) error {
 		if in == nil {
 			continue // dropped by retention since
 		}
-		raw, err := json.Marshal(rowOf(in))
+		raw, err := json.Marshal(sessionRowOf(in))
 		if err != nil {
 			return fmt.Errorf("journal: encode session %s: %w", id, err)
 		}
@@ -168,8 +168,8 @@ type agentRow struct {
 	ToolCalls uint64    `json:"tool_calls,omitempty"`
 }
 
-// rowOf is the stored form of in.
-func rowOf(in *sessions.Info) sessionRow {
+// sessionRowOf is the stored form of in.
+func sessionRowOf(in *sessions.Info) sessionRow {
 	r := sessionRow{
 		SessionID: in.SessionID, Origin: in.Origin, Cwd: in.Cwd, TranscriptPath: in.TranscriptPath,
 		FirstSeen: in.FirstSeen, LastSeen: in.LastSeen, FirstSeq: in.FirstSeq, LastSeq: in.LastSeq, Total: in.Total,

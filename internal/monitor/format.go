@@ -7,8 +7,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/mpm-dev/mpm/internal/client"
 	"github.com/mpm-dev/mpm/internal/gist"
+	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/protocol/codec"
 )
 
 // Format turns events into output lines.
@@ -49,9 +50,9 @@ const (
 var sessionColors = []string{"\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m", "\x1b[35m", "\x1b[36m", "\x1b[91m", "\x1b[92m", "\x1b[93m", "\x1b[94m", "\x1b[95m", "\x1b[96m"}
 
 // Line returns ev's output line, with its newline.
-func (f *Format) Line(ev *client.Event) []byte {
+func (f *Format) Line(ev *protocol.Event) []byte {
 	if f.JSON {
-		return append(append([]byte(nil), ev.Line()...), '\n')
+		return append(append([]byte(nil), codec.EventLine(ev)...), '\n')
 	}
 	loc := f.Location
 	if loc == nil {

@@ -6,21 +6,21 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/mpm-dev/mpm/internal/client"
+	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
 func TestFilter(t *testing.T) {
 	f := Filter{Sessions: []string{"ab"}, Events: []string{"pretooluse"}, Tools: []string{"mcp__gh__*", "Bash"}}
 	for _, tc := range []struct {
-		ev   client.Event
+		ev   protocol.Event
 		want bool
 	}{
-		{client.Event{SessionID: "abc", Event: "PreToolUse", Tool: "bash"}, true},
-		{client.Event{SessionID: "abc", Event: "PreToolUse", Tool: "mcp__GH__search"}, true},
-		{client.Event{SessionID: "abc", Event: "PreToolUse", Tool: "mcp__gl__x"}, false},
-		{client.Event{SessionID: "xab", Event: "PreToolUse", Tool: "Bash"}, false},
-		{client.Event{SessionID: "abc", Event: "PostToolUse", Tool: "Bash"}, false},
-		{client.Event{SessionID: "abc", Event: "PreToolUse"}, false},
+		{protocol.Event{SessionID: "abc", Event: "PreToolUse", Tool: "bash"}, true},
+		{protocol.Event{SessionID: "abc", Event: "PreToolUse", Tool: "mcp__GH__search"}, true},
+		{protocol.Event{SessionID: "abc", Event: "PreToolUse", Tool: "mcp__gl__x"}, false},
+		{protocol.Event{SessionID: "xab", Event: "PreToolUse", Tool: "Bash"}, false},
+		{protocol.Event{SessionID: "abc", Event: "PostToolUse", Tool: "Bash"}, false},
+		{protocol.Event{SessionID: "abc", Event: "PreToolUse"}, false},
 	} {
 		if got := f.Match(&tc.ev); got != tc.want {
 			t.Errorf("%+v: %v", tc.ev, got)
@@ -39,7 +39,7 @@ func TestFilter(t *testing.T) {
 	}{
 		{"laptop-a", true}, {"Laptop", true}, {"ci-runner-7", true}, {"ci-runner-", false}, {"desk", false}, {"", false},
 	} {
-		if got := of.Match(&client.Event{SessionID: "s", Event: "Stop", Origin: tc.origin}); got != tc.want {
+		if got := of.Match(&protocol.Event{SessionID: "s", Event: "Stop", Origin: tc.origin}); got != tc.want {
 			t.Errorf("origin %q: %v, want %v", tc.origin, got, tc.want)
 		}
 	}
@@ -52,7 +52,7 @@ func TestFilter(t *testing.T) {
 }
 
 func TestFormatLineWidth(t *testing.T) {
-	ev := client.Event{Seq: 123456, Received: time.Date(2026, 1, 2, 3, 4, 5, 678e6, time.UTC), SessionID: "0123456789abcdef",
+	ev := protocol.Event{Seq: 123456, Received: time.Date(2026, 1, 2, 3, 4, 5, 678e6, time.UTC), SessionID: "0123456789abcdef",
 		Event: "PreToolUse", Tool: "Bash", Payload: []byte(`{"tool_input":{"command":"` + strings.Repeat("x ", 500) + `"}}`)}
 	f := Format{Width: 100, Location: time.UTC}
 	line := string(f.Line(&ev))
@@ -69,7 +69,7 @@ func TestFormatLineWidth(t *testing.T) {
 }
 
 func TestFormatLineOrigin(t *testing.T) {
-	ev := client.Event{Seq: 7, Received: time.Date(2026, 1, 2, 3, 4, 5, 678e6, time.UTC), SessionID: "0123456789abcdef",
+	ev := protocol.Event{Seq: 7, Received: time.Date(2026, 1, 2, 3, 4, 5, 678e6, time.UTC), SessionID: "0123456789abcdef",
 		Event: "PreToolUse", Tool: "Bash", Payload: []byte(`{"tool_input":{"command":"ls"}}`)}
 	f := Format{Location: time.UTC}
 	local := string(f.Line(&ev))
@@ -106,7 +106,7 @@ func FuzzFormatLine(f *testing.F) {
 		if width > 1000 || width < -5 {
 			width %= 1000
 		}
-		ev := client.Event{Seq: 1, SessionID: string(payload), Event: event, Tool: tool, Payload: payload, Origin: tool}
+		ev := protocol.Event{Seq: 1, SessionID: string(payload), Event: event, Tool: tool, Payload: payload, Origin: tool}
 		line := (&Format{Width: width, Color: width%2 == 0}).Line(&ev)
 		body := strings.TrimSuffix(string(line), "\n")
 		if strings.ContainsAny(body, "\n\r") || !utf8.ValidString(body) {

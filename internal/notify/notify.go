@@ -14,7 +14,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 	"sync"
 	"time"
@@ -284,18 +283,6 @@ type Message struct {
 	URL string `json:"url,omitempty"`
 }
 
-// Project is the name a session is shown by: its cwd's last element.
-func Project(cwd string) string {
-	if cwd == "" {
-		return "(unknown project)"
-	}
-	p := path.Base(strings.ReplaceAll(cwd, "\\", "/"))
-	if p == "/" || p == "." {
-		return cwd
-	}
-	return p
-}
-
 // stateWords are the states as people read them.
 var stateWords = map[string]string{
 	protocol.StateNeedsPermission: "needs permission",
@@ -305,7 +292,7 @@ var stateWords = map[string]string{
 // message builds the json body for s.
 func (n *Notifier) message(s protocol.Session) Message {
 	m := Message{
-		SessionID: s.SessionID, Project: Project(s.Cwd), Cwd: s.Cwd, Origin: s.Origin, State: s.State,
+		SessionID: s.SessionID, Project: gist.Project(s.Cwd), Cwd: s.Cwd, Origin: s.Origin, State: s.State,
 		Since: s.StateSince, Message: s.StateMessage, NotificationType: s.NotificationType,
 	}
 	if n.cfg.DashboardURL != "" {

@@ -2,6 +2,9 @@ package protocol
 
 import "time"
 
+// TypeSession is the type of a SessionFrame.
+const TypeSession = "session"
+
 // Session states (Session.State), derived by the daemon from the session's
 // events alone (docs/protocol.md, "Session state").
 const (

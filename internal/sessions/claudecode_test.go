@@ -58,7 +58,7 @@ func TestRealClaudeCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	// waitFor polls the daemon until every name arrived or 20 s passed.
-	waitFor := func(names ...string) []client.Event {
+	waitFor := func(names ...string) []protocol.Event {
 		deadline := time.Now().Add(20 * time.Second)
 		for {
 			page, err := c.History(context.Background(), 0, nil, 1000)
@@ -129,7 +129,7 @@ func TestRealClaudeCode(t *testing.T) {
 }
 
 // seen reports whether every name occurs in evs.
-func seen(evs []client.Event, want ...string) bool {
+func seen(evs []protocol.Event, want ...string) bool {
 	have := map[string]bool{}
 	for _, ev := range evs {
 		have[ev.Event] = true
@@ -142,7 +142,7 @@ func seen(evs []client.Event, want ...string) bool {
 	return true
 }
 
-func names(evs []client.Event) []string {
+func names(evs []protocol.Event) []string {
 	var out []string
 	for _, ev := range evs {
 		out = append(out, ev.Event)

@@ -107,12 +107,35 @@ type Info struct {
 // extra are the payload fields the fold reads beyond what event.Parse
 // keeps.
 type extra struct {
-	Prompt           string          `json:"prompt"`
-	Message          string          `json:"message"`
-	NotificationType string          `json:"notification_type"`
-	Model            json.RawMessage `json:"model"`
-	PermissionMode   string          `json:"permission_mode"`
-	ToolInput        json.RawMessage `json:"tool_input"`
+	Prompt           string
+	Message          string
+	NotificationType string
+	Model            string
+	PermissionMode   string
+	ToolInput        json.RawMessage
+}
+
+// extraNames are the payload members extra reads.
+var extraNames = []string{"prompt", "message", "notification_type", "model", "permission_mode", "tool_input"}
+
+// readExtra reads extra from a payload. Only those members are decoded
+// (gist.Fields skips the others), so a large Write or Edit costs a byte
+// scan, not a decode.
+func readExtra(payload []byte) extra {
+	f := gist.Fields(payload, extraNames...)
+	var x extra
+	str := func(name string, dst *string) {
+		if raw, ok := f[name]; ok {
+			_ = json.Unmarshal(raw, dst) // a value of another type stays empty
+		}
+	}
+	str("prompt", &x.Prompt)
+	str("message", &x.Message)
+	str("notification_type", &x.NotificationType)
+	str("permission_mode", &x.PermissionMode)
+	x.Model = modelName(f["model"])
+	x.ToolInput = f["tool_input"]
+	return x
 }
 
 // decodes reports whether the fold reads ev's payload: not for the
@@ -151,12 +174,12 @@ func (i *Info) Apply(ev *event.Event) {
 	i.Events[ev.Name]++
 	var x extra
 	if decodes(ev.Name) {
-		_ = json.Unmarshal(ev.Payload, &x) // fields that do not decode stay empty
+		x = readExtra(ev.Payload)
 		if x.PermissionMode != "" {
 			i.PermissionMode = x.PermissionMode
 		}
-		if m := modelName(x.Model); m != "" {
-			i.Model = m
+		if x.Model != "" {
+			i.Model = x.Model
 		}
 	}
 	if ev.AgentID != "" {

@@ -33,6 +33,10 @@ func (f Filter) MatchSession(id string) bool {
 	return false
 }
 
+// EventBytes is what an event counts against a Page's byte bound: its
+// payload and about what the record around it adds on the wire.
+func EventBytes(ev *event.Event) int { return len(ev.Payload) + 256 }
+
 // Store keeps sequenced events. Append is called by one goroutine at a time
 // (the daemon's committer); reads may run concurrently with it.
 type Store interface {
@@ -43,9 +47,20 @@ type Store interface {
 	// Read returns up to limit events with after < Seq <= upto that match f,
 	// in ascending Seq order.
 	Read(after, upto uint64, f Filter, limit int) ([]*event.Event, error)
+	// Page is Read bounded by bytes too: it stops after the event that
+	// brings the page's EventBytes to maxBytes (so a matching event is
+	// returned however large); maxBytes <= 0: no byte bound. A reader that
+	// pages through history holds at most a page in memory.
+	Page(after, upto uint64, f Filter, limit, maxBytes int) ([]*event.Event, error)
 	// Tail returns the last n events with after < Seq <= upto that match f,
 	// in ascending Seq order.
 	Tail(after, upto uint64, f Filter, n int) ([]*event.Event, error)
+	// TailStart returns where the last n events with after < Seq <= upto
+	// that match f begin, as a seq to page from: Page(TailStart(…), upto, …)
+	// reads exactly those events. It is after when n <= 0 or at most n
+	// events match. It reads no event, so a tail of any length is
+	// replayed in bounded pages.
+	TailStart(after, upto uint64, f Filter, n int) (uint64, error)
 	// LastSeq is the highest Seq ever stored (0 if none), including events
 	// since dropped by retention.
 	LastSeq() uint64

@@ -32,10 +32,20 @@ type Config struct {
 	Journal bool
 	// MaxEventBytes bounds one ingested payload.
 	MaxEventBytes int
+	// HistoryBytes bounds one GET /v1/events answer, besides its limit
+	// (about; at least one event).
+	HistoryBytes int
 	// MaxClients bounds WebSocket clients (0: no limit).
 	MaxClients int
 	// ClientQueueBytes bounds each client's queue before it is dropped as slow.
 	ClientQueueBytes int
+	// MaxConns bounds the open connections, HTTP and WebSocket (lowered to
+	// fit the process's open file limit; see connLimiter).
+	MaxConns int
+	// IdleTimeout closes a keep-alive connection idle that long.
+	IdleTimeout time.Duration
+	// HeaderTimeout bounds reading a request's headers.
+	HeaderTimeout time.Duration
 	// Heartbeat is the WebSocket ping and heartbeat interval.
 	Heartbeat time.Duration
 	// WriteTimeout bounds each write to a WebSocket client.
@@ -47,6 +57,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// SpoolInterval is how often the hook spool is checked and drained.
 	SpoolInterval time.Duration
+	// StraySpools are other hook spool directories drained as well, each
+	// only while its data directory has no token file (no daemon uses it):
+	// where mpm-hook spools when it looks for the daemon in another data
+	// directory than DataDir. Default: the default data directory's spool.
+	StraySpools []string
 	// MaxBatch bounds how many events one commit groups.
 	MaxBatch int
 	// StaleAfter is how long a working session may go without an event
@@ -68,13 +83,18 @@ func DefaultConfig() Config {
 		History:          10000,
 		Journal:          true,
 		MaxEventBytes:    1 << 20,
+		HistoryBytes:     4 << 20,
 		MaxClients:       1000,
 		ClientQueueBytes: 64 << 20,
+		MaxConns:         2048,
+		IdleTimeout:      30 * time.Second,
+		HeaderTimeout:    5 * time.Second,
 		Heartbeat:        10 * time.Second,
 		WriteTimeout:     10 * time.Second,
 		Coalesce:         8 * time.Millisecond,
 		ShutdownTimeout:  5 * time.Second,
 		SpoolInterval:    2 * time.Second,
+		StraySpools:      []string{paths.Spool(paths.DefaultDataDir())},
 		MaxBatch:         1024,
 		StaleAfter:       sessions.DefaultStaleAfter,
 		NotifyFormat:     "json",
@@ -105,6 +125,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxEventBytes < 1024 {
 		return fmt.Errorf("--max-event-bytes must be at least 1024")
+	}
+	if c.MaxConns < 1 {
+		return fmt.Errorf("--max-conns must be at least 1")
 	}
 	if c.MaxClients < 0 {
 		return fmt.Errorf("--max-clients must be 0 (no limit) or more")

@@ -28,6 +28,7 @@ func startServer(t testing.TB, mod func(*Config)) *testServer {
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
+	cfg.StraySpools = nil // never the real default data directory's spool
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -39,9 +40,9 @@ func startServer(t testing.TB, mod func(*Config)) *testServer {
 		t.Fatal(err)
 	}
 	// The guard learned the port from cfg.Addr ("0"): rebuild it for the real one.
-	srv.guard = newGuard(srv.Addr(), cfg.AllowedHosts, srv.token, "token", srv.m)
+	srv.guard = newGuard(srv.Addr(), cfg.AllowedHosts, srv.token, srv.m)
 	srv.upgrader = srv.newUpgrader()
-	srv.http.Handler = srv.routes(nil)
+	srv.http.Handler = srv.handler(nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	ts := &testServer{Server: srv, addr: srv.Addr(), cancel: cancel, done: make(chan error, 1)}
 	go func() { ts.done <- srv.Run(ctx) }()

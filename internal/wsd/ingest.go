@@ -63,6 +63,8 @@ type ingester struct {
 	stopped chan struct{}
 	// last is the highest seq assigned and stored.
 	last uint64
+	// sh follows the store's write failures (storehealth.go).
+	sh *storeHealth
 }
 
 func newIngester(st store.Store, h *hub.Hub, tr *sessions.Tracker, m *metrics, log hclog.Logger, maxBatch int) *ingester {
@@ -73,6 +75,7 @@ func newIngester(st store.Store, h *hub.Hub, tr *sessions.Tracker, m *metrics, l
 		quit:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 		last:     st.LastSeq(),
+		sh:       newStoreHealth(log, m.reg),
 	}
 }
 
@@ -215,7 +218,7 @@ func (in *ingester) commit(batch []*request) {
 	}
 	if len(fresh) > 0 {
 		if err := in.store.Append(fresh); err != nil {
-			in.log.Error("storing events failed; answering 503 so senders retry", "events", len(fresh), "error", err)
+			in.sh.failed(err, len(fresh))
 			for i, r := range batch {
 				if r.ev != nil && !r.ev.Ephemeral && !results[i].dup {
 					results[i] = result{err: err}
@@ -224,6 +227,7 @@ func (in *ingester) commit(batch []*request) {
 			fresh = fresh[:0]
 			publish = publish[:0]
 		} else {
+			in.sh.ok()
 			in.last = next
 			changes = in.tracker.Observe(fresh)
 			in.m.accepted.Add(float64(len(fresh)))

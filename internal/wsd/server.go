@@ -20,8 +20,8 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/hub"
+	"github.com/mpm-dev/mpm/internal/monitor"
 	"github.com/mpm-dev/mpm/internal/notify"
-	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/sessions"
 	"github.com/mpm-dev/mpm/internal/store"
@@ -78,6 +78,8 @@ type Server struct {
 	http *http.Server
 	// ln is the listener, after Listen.
 	ln net.Listener
+	// conns caps the open connections (it wraps ln).
+	conns *connLimiter
 	// spoolStop ends the spool drainer.
 	spoolStop chan struct{}
 	// spoolDone is closed when the spool drainer has returned.
@@ -97,17 +99,23 @@ func New(cfg Config, opts Options) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	def := DefaultConfig()
+	if cfg.HistoryBytes <= 0 {
+		cfg.HistoryBytes = def.HistoryBytes
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = def.IdleTimeout
+	}
+	if cfg.HeaderTimeout <= 0 {
+		cfg.HeaderTimeout = def.HeaderTimeout
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory %s: %w (set --data-dir to a writable directory)", cfg.DataDir, err)
-	}
-	tokPath := paths.Token(cfg.DataDir)
-	tok, err := ensureToken(tokPath)
+	tok, err := prepareDataDir(cfg.DataDir, log)
 	if err != nil {
-		return nil, fmt.Errorf("access token %s: %w", tokPath, err)
+		return nil, err
 	}
 	var st store.Store
 	if opts.OpenStore != nil {
@@ -157,15 +165,24 @@ func New(cfg Config, opts Options) (*Server, error) {
 	})
 	s.caster.hub = h
 	s.ingest = newIngester(st, h, s.tracker, s.m, log.Named("ingest"), cfg.MaxBatch)
+	s.m.refusedLog = newRateLog(log.Named("auth"), refusedLogEvery)
 	s.ingest.changed = s.caster.changed
-	s.guard = newGuard(cfg.Addr, cfg.AllowedHosts, tok, tokPath, s.m)
+	s.guard = newGuard(cfg.Addr, cfg.AllowedHosts, tok, s.m)
 	s.upgrader = s.newUpgrader()
+	fdLimit := raiseFileLimit()
+	maxConns := connCap(cfg.MaxConns, fdLimit)
+	if maxConns < cfg.MaxConns {
+		log.Warn("the open file limit is too low for --max-conns: fewer connections allowed; raise the limit (ulimit -n, LimitNOFILE=)", "max_conns", cfg.MaxConns, "allowed", maxConns, "open_file_limit", fdLimit)
+	}
+	s.conns = newConnLimiter(nil, maxConns, log.Named("http"), s.m.reg)
 	s.http = &http.Server{
-		Handler:           s.routes(opts.Static),
-		ReadHeaderTimeout: 5 * time.Second,
+		Handler:           s.handler(opts.Static),
+		ReadHeaderTimeout: cfg.HeaderTimeout,
 		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
+		ConnState:         s.conns.connState,
+		ConnContext:       connContext,
 		ErrorLog:          log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}
 	return s, nil
@@ -205,7 +222,8 @@ func (s *Server) Listen() error {
 		}
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
-	s.ln = ln
+	s.conns.Listener = ln
+	s.ln = s.conns
 	return nil
 }
 
@@ -249,7 +267,13 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.log.Info("mpm-wsd listening", "addr", s.Addr(), "version", version.Version, "instance", s.instance,
 		"store", s.store.Kind(), "last_seq", s.store.LastSeq(), "data_dir", s.cfg.DataDir)
-	s.log.Info("dashboard: " + s.DashboardURL())
+	// The token never goes to the log (which may end in the system
+	// journal): the full URL is printed only to a terminal, on a line of
+	// its own; mpm-verify and mpm-manager status print it on request.
+	s.log.Info("dashboard (mpm-verify prints the URL with the token)", "url", "http://"+s.Addr()+"/")
+	if monitor.IsTerminal(os.Stderr) {
+		fmt.Fprintf(os.Stderr, "\nDashboard: %s\n\n", s.DashboardURL())
+	}
 	var serveErr error
 	select {
 	case <-ctx.Done():

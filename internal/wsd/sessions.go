@@ -1,7 +1,6 @@
 package wsd
 
 import (
-	"encoding/json"
 	"sync"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 	"github.com/mpm-dev/mpm/internal/hub"
 	"github.com/mpm-dev/mpm/internal/notify"
 	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/protocol/codec"
 	"github.com/mpm-dev/mpm/internal/sessions"
 )
 
@@ -71,11 +71,7 @@ func (c *caster) changed(ch sessions.Changes) {
 
 // frame encodes the "session" frame of s.
 func frame(s protocol.Session) []byte {
-	b, err := json.Marshal(protocol.SessionFrame{Type: "session", Session: s})
-	if err != nil {
-		panic(err) // a struct of strings, times and numbers
-	}
-	return b
+	return codec.Encode(protocol.SessionFrame{Type: protocol.TypeSession, Session: s})
 }
 
 // frames returns the frames of the current summaries of the sessions

@@ -1,13 +1,13 @@
-package client
+package protocol
 
-import (
-	"bytes"
-	"encoding/json"
-	"time"
-)
+import "time"
 
-// Event is one event record as the daemon sends it (docs/protocol.md, "The
-// event record").
+// Event is the event record (docs/protocol.md, "The event record"): what
+// clients receive for each event, in "events" frames, GET /v1/events and
+// the fleet's NATS messages. The daemon writes it with a hand-written
+// encoder on its hot path (internal/event's AppendWire), which a fuzz test
+// holds to codec.DecodeEvent; everything else reads it with
+// codec.DecodeEvent.
 type Event struct {
 	// Seq is the daemon's sequence number; 0 for an ephemeral probe.
 	Seq uint64 `json:"seq"`
@@ -34,40 +34,28 @@ type Event struct {
 	// OriginSeq is the event's seq at its origin; 0 without an origin.
 	OriginSeq uint64 `json:"origin_seq,omitempty"`
 	// Payload is the original hook JSON, byte for byte.
-	Payload json.RawMessage `json:"payload"`
-	// Raw is the whole record as received on the wire.
-	Raw json.RawMessage `json:"-"`
+	Payload RawJSON `json:"payload"`
+	// Raw is the whole record as it came on the wire (set by
+	// codec.DecodeEvent); never encoded.
+	Raw RawJSON `json:"-"`
 }
 
-// decodeEvents decodes a JSON array of event records, keeping each raw.
-func decodeEvents(raws []json.RawMessage) ([]Event, error) {
-	out := make([]Event, len(raws))
-	for i, r := range raws {
-		if err := json.Unmarshal(r, &out[i]); err != nil {
-			return nil, err
-		}
-		out[i].Raw = r
+// RawJSON is a JSON value kept as its bytes, like encoding/json's
+// RawMessage (which this package cannot name: mpm-hook links it, and must
+// not link encoding/json).
+type RawJSON []byte
+
+// MarshalJSON returns m, or null when m is empty.
+func (m RawJSON) MarshalJSON() ([]byte, error) {
+	if m == nil {
+		return []byte("null"), nil
 	}
-	return out, nil
+	return m, nil
 }
 
-// Line returns the record as one line of JSON (NDJSON): the wire record
-// unchanged when it has no line break, else compacted. No trailing newline.
-func (e *Event) Line() []byte {
-	raw := []byte(e.Raw)
-	if len(raw) == 0 {
-		b, err := json.Marshal(e)
-		if err != nil {
-			return nil
-		}
-		return b
-	}
-	if bytes.IndexByte(raw, '\n') < 0 && bytes.IndexByte(raw, '\r') < 0 {
-		return raw
-	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, raw); err != nil {
-		return bytes.ReplaceAll(bytes.ReplaceAll(raw, []byte("\r"), nil), []byte("\n"), []byte(" "))
-	}
-	return buf.Bytes()
+// UnmarshalJSON keeps a copy of data (encoding/json calls it on a field or
+// element, never on a nil pointer).
+func (m *RawJSON) UnmarshalJSON(data []byte) error {
+	*m = append((*m)[0:0], data...)
+	return nil
 }
