@@ -7,7 +7,7 @@
 import { $, text } from "./dom.js";
 import { S } from "./state.js";
 import { badge, project, needsYou } from "./sessions.js";
-import { oneLine } from "./format.js";
+import { oneLine, cleanText } from "./format.js";
 
 const KEY = "mpm.notify";
 
@@ -89,7 +89,7 @@ export function sessionChanged(s) {
   last.set(s.session_id, st);
   if (!S.settled || was === st || !needsYou(s) || !enabled()) return;
   const b = badge(s, Date.now());
-  const name = project(s) || s.session_id.slice(0, 8);
+  const name = cleanText(project(s) || s.session_id.slice(0, 8));
   try {
     const n = new Notification(`${name}: ${b.text}`, { body: oneLine(s.state_message || s.last_prompt || "", 200), tag: "mpm-" + s.session_id });
     n.onclick = () => {

@@ -3,7 +3,7 @@
 // the person first — and the session panel (the latest TodoWrite list and
 // the tree: main agent → subagents → tool calls).
 
-import { h, text, clear, $ } from "./dom.js";
+import { h, text, clear, $, title } from "./dom.js";
 import { S } from "./state.js";
 import { badge, project, todoSummary, sessionTree } from "./sessions.js";
 import { callState } from "./model.js";
@@ -95,15 +95,15 @@ function fillCard(li, s, now) {
   else delete li.dataset.stale;
   const badgeEl = /** @type {HTMLElement} */ (li.querySelector(".badge"));
   badgeEl.dataset.state = b.state;
-  badgeEl.title = b.title;
+  title(badgeEl, b.title);
   text(li.querySelector(".badge .icon"), b.icon);
   text(li.querySelector(".state"), b.text);
   const proj = /** @type {HTMLElement} */ (li.querySelector(".proj"));
   text(proj, project(s) || s.session_id.slice(0, 8));
-  proj.title = (s.cwd ? s.cwd + "\n" : "") + "show only this session";
+  title(proj, (s.cwd ? s.cwd + "\n" : "") + "show only this session");
   const so = /** @type {HTMLElement} */ (li.querySelector(".sorigin"));
   text(so, s.origin || "");
-  so.title = s.origin ? "origin " + s.origin : "";
+  title(so, s.origin ? "origin " + s.origin : "");
   // The running tool(s): the daemon's list, or the calls loaded here.
   const run = /** @type {HTMLElement} */ (li.querySelector(".running"));
   const tools = s.current_tools || [];
@@ -111,18 +111,18 @@ function fillCard(li, s, now) {
     const t = tools[0];
     const since = Date.parse(t.started);
     text(run, `${t.tool}${t.summary ? ": " + oneLine(t.summary, 120) : ""}${isFinite(since) ? ` · ${formatMs(now - since)}` : ""}${tools.length > 1 ? ` (+${tools.length - 1})` : ""}`);
-    run.title = tools.map((x) => `${x.tool}: ${oneLine(x.summary, 300)}`).join("\n");
+    title(run, tools.map((x) => `${x.tool}: ${oneLine(x.summary, 300)}`).join("\n"));
   } else text(run, "");
   const pr = /** @type {HTMLElement} */ (li.querySelector(".prompt"));
   text(pr, s.last_prompt ? `“${oneLine(s.last_prompt, 200)}”` : "");
-  pr.title = s.last_prompt ? oneLine(s.last_prompt, 2000) : "";
+  title(pr, s.last_prompt ? oneLine(s.last_prompt, 2000) : "");
   const agents = (s.agents || []).filter((a) => a.state === "running");
   text(li.querySelector(".agents"), agents.length ? `${plural(agents.length, "subagent")} running: ${agents.map((a) => a.agent_type || a.agent_id.slice(0, 8)).join(", ")}` : "");
   text(li.querySelector(".ago"), s.last ? ago(now - s.last) : "");
   const calls = (s.events && s.events.PreToolUse) || 0;
   text(li.querySelector(".counts"), `${plural(s.total || 0, "event")} · ${plural(calls, "tool call")}`);
   text(li.querySelector(".todos"), s.todos ? "todos: " + todoSummary(s.todos) : "");
-  li.title = `${s.origin ? s.origin + " / " : ""}${s.session_id}${s.cwd ? "\n" + s.cwd : ""}${s.model ? "\nmodel " + s.model : ""}${s.permission_mode ? "\npermission mode " + s.permission_mode : ""}`;
+  title(li, `${s.origin ? s.origin + " / " : ""}${s.session_id}${s.cwd ? "\n" + s.cwd : ""}${s.model ? "\nmodel " + s.model : ""}${s.permission_mode ? "\npermission mode " + s.permission_mode : ""}`);
 }
 
 // focusSession is the session the side panel shows: the one selected, or

@@ -1,7 +1,11 @@
 // @ts-check
 // dom.js: the only way this page makes DOM. Every piece of data becomes a
 // text node (textContent / createTextNode), never markup: an event holding
-// "<script>" or "<img onerror=…>" shows as those characters.
+// "<script>" or "<img onerror=…>" shows as those characters. Text and
+// attribute values also pass through cleanText: terminal escapes dropped,
+// bidi overrides and control characters shown as visible marks.
+
+import { cleanText } from "./format.js";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -49,7 +53,7 @@ function applyAttrs(el, attrs) {
     }
     else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
     else if (k === "style" || k.startsWith("on")) throw new Error("dom.js: refusing attribute " + k);
-    else el.setAttribute(k, v === true ? "" : String(v));
+    else el.setAttribute(k, v === true ? "" : k === "value" ? String(v) : cleanText(String(v)));
   }
 }
 
@@ -60,7 +64,7 @@ function applyAttrs(el, attrs) {
 function append(el, children) {
   for (const c of children.flat()) {
     if (c === null || c === undefined || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    el.append(c instanceof Node ? c : document.createTextNode(cleanText(String(c))));
   }
 }
 
@@ -71,13 +75,22 @@ function append(el, children) {
  */
 export function text(el, t) {
   if (!el) return;
-  el.textContent = t === undefined || t === null ? "" : String(t);
+  el.textContent = t === undefined || t === null ? "" : cleanText(String(t));
 }
 
 // clear removes every child of el.
 /** @param {Element} el */
 export function clear(el) {
   while (el.firstChild) el.firstChild.remove();
+}
+
+/**
+ * title sets an element's tooltip from data, cleaned.
+ * @param {HTMLElement} el
+ * @param {string} t
+ */
+export function title(el, t) {
+  el.title = cleanText(t);
 }
 
 // $ finds one element by id.

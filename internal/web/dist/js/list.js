@@ -11,6 +11,18 @@
 const OVERSCAN = 8;
 
 /**
+ * sameRow: a rebuilt row shows exactly what the element on screen shows.
+ * @param {HTMLElement} el
+ * @param {HTMLElement} nel
+ */
+function sameRow(el, nel) {
+  if (el.className.replace(/\s*\bactive\b/, "") !== nel.className || el.dataset.call !== nel.dataset.call || el.dataset.agent !== nel.dataset.agent) return false;
+  if (el.childNodes.length !== nel.childNodes.length) return false;
+  for (let i = 0; i < el.childNodes.length; i++) if (!el.childNodes[i].isEqualNode(nel.childNodes[i])) return false;
+  return true;
+}
+
+/**
  * @typedef {object} ListOpts
  * @property {(r: Rec) => HTMLElement} renderRow
  * @property {(follow: boolean) => void} onFollowChange
@@ -43,7 +55,27 @@ export class VirtualList {
     el.append(this.spacer);
     el.addEventListener("scroll", () => this.onScroll(), { passive: true });
     el.addEventListener("keydown", (e) => this.onKeyDown(e));
-    el.addEventListener("click", (e) => this.onClick(e));
+    // A row opens on pointer up over the row it went down on, by key: rows
+    // are rebuilt when their content changes (a session frame, a running
+    // call's clock), and a rebuilt row between press and release would
+    // swallow a plain click.
+    /** @type {{key: string, x: number, y: number} | null} */
+    this.down = null;
+    el.addEventListener("pointerdown", (e) => {
+      const i = e.button === 0 ? this.rowOf(e.target) : -1;
+      this.down = i >= 0 && !(e.target instanceof Element && e.target.closest("button, a, input, select, textarea")) ? { key: this.items[i].key, x: e.clientX, y: e.clientY } : null;
+    });
+    el.addEventListener("pointerup", (e) => this.onRelease(e));
+    // A click without a pointer (element.click(), assistive technology).
+    this.releasedAt = -1;
+    el.addEventListener("click", (e) => {
+      if (this.releasedAt >= 0 && e.timeStamp - this.releasedAt < 1000) return; // the pointer already did it
+      if (e.target instanceof Element && e.target.closest("button, a, input, select, textarea")) return;
+      const i = this.rowOf(e.target);
+      if (i < 0) return;
+      this.setActive(i, true);
+      if (this.items[i].ev) this.opts.onOpen(this.items[i]);
+    });
     new ResizeObserver(() => {
       this.measure();
       this.schedule();
@@ -121,9 +153,11 @@ export class VirtualList {
       const r = this.items[i];
       let el = this.rendered.get(r.key);
       const isActive = i === this.active;
-      if (!el || el.dataset.stale) {
+      const nel = !el || el.dataset.stale ? this.opts.renderRow(r) : null;
+      // Unchanged content: keep the element (and whatever the pointer is doing on it).
+      if (el && nel && sameRow(el, nel)) delete el.dataset.stale;
+      else if (nel) {
         const hadFocus = el && el === document.activeElement;
-        const nel = this.opts.renderRow(r);
         nel.dataset.key = r.key;
         nel.setAttribute("role", "option");
         if (el) el.replaceWith(nel);
@@ -218,11 +252,17 @@ export class VirtualList {
     return i === undefined ? -1 : i;
   }
 
-  /** @param {MouseEvent} e */
-  onClick(e) {
-    if (e.target instanceof Element && e.target.closest("button, a, input, select, textarea")) return;
+  /** @param {PointerEvent} e */
+  onRelease(e) {
+    const down = this.down;
+    this.down = null;
+    if (!down || Math.abs(e.clientX - down.x) > 6 || Math.abs(e.clientY - down.y) > 6) return; // a drag (selecting text), not a click
     const i = this.rowOf(e.target);
-    if (i < 0) return;
+    if (i < 0 || this.items[i].key !== down.key) return;
+    // Selecting text inside a row is not a click either.
+    const sel = window.getSelection();
+    if (sel && !sel.isCollapsed && this.el.contains(sel.anchorNode)) return;
+    this.releasedAt = e.timeStamp;
     this.setActive(i, true);
     if (this.items[i].ev) this.opts.onOpen(this.items[i]);
   }
