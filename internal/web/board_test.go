@@ -96,6 +96,9 @@ func TestDashboardBoard(t *testing.T) {
 	p.waitFor("the subagent's badge", `[...document.querySelectorAll("#list .row[data-agent]")].length === 2 && [...document.querySelectorAll("#list .row[data-agent] .agent")].every(e => e.textContent === "Explore")`, 5*time.Second)
 	p.waitFor("the Subagent rows", `[...document.querySelectorAll("#list .row")].filter(r => r.querySelector(".type").textContent.startsWith("Subagent") && r.querySelector(".sum").textContent === "Explore · a78510af").length === 2`, 5*time.Second)
 	shotAt(t, p, 1400, 900, "board-1400x900")
+	p.colorScheme("dark")
+	shotAt(t, p, 1400, 900, "board-1400x900-dark")
+	p.colorScheme("light")
 	shotAt(t, p, 400, 800, "board-400x800")
 	shotAt(t, p, 1400, 900, "board-1400x900")
 
@@ -113,6 +116,9 @@ func TestDashboardBoard(t *testing.T) {
 	p.click(`#focus details.agentnode[data-agent="a78510aff3abfce40"] .agentlink`)
 	p.waitFor("only the subagent's events", `document.body.dataset.shown === "4" && !document.getElementById("agent-filter").hidden`, 5*time.Second)
 	shotAt(t, p, 1400, 900, "board-tree-1400x900")
+	p.colorScheme("dark")
+	shotAt(t, p, 1400, 900, "board-tree-1400x900-dark")
+	p.colorScheme("light")
 	p.click("#agent-filter")
 	p.click("#sess-all")
 	p.waitFor("all sessions again", `document.body.dataset.live === "1" && document.querySelectorAll("#sessions li.session.selected").length === 0`, 10*time.Second)
@@ -137,7 +143,11 @@ func TestDashboardBoard(t *testing.T) {
 	p.click("#notify-btn")
 	p.waitFor("notifications on", `document.getElementById("notify-btn").getAttribute("aria-pressed") === "true"`, 5*time.Second)
 	post(t, d, tok, hookEvent(sessC, "Notification", map[string]any{"message": "Claude needs your permission to use Bash", "notification_type": "permission_prompt"}))
-	p.waitFor("a notification for session C", `window.__notes.length === 1 && window.__notes[0] === "cccc: needs permission · 0 ms | Claude needs your permission to use Bash" || (window.__notes[0] || "").startsWith("cccc: needs permission")`, 10*time.Second)
+	p.waitFor("a notification for session C", `window.__notes.length === 1 && window.__notes[0].startsWith("cccc: needs permission") && window.__notes[0].endsWith(" | Claude needs your permission to use Bash")`, 10*time.Second)
 	p.waitFor("two sessions need you", `document.title === "(2) mpm"`, 5*time.Second)
+	// Optionally, when a turn ends too.
+	p.click("#notify-turns")
+	post(t, d, tok, hookEvent(sessB, "Stop", map[string]any{"last_assistant_message": "Benchmarks done."}))
+	p.waitFor("a notification for B's turn", `window.__notes.length === 2 && window.__notes[1].startsWith("bbbb: the turn is over")`, 10*time.Second)
 	p.waitFor("C second (it waits less long)", `[...document.querySelectorAll("#sessions li.session")].map(l => l.dataset.id).slice(0, 2).join(" ") === `+js(realID+" "+sessC), 5*time.Second)
 }

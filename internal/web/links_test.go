@@ -54,6 +54,9 @@ func TestDashboardLinks(t *testing.T) {
 	// An id that matches nothing says so.
 	r.navigate(dashURL(d, "session=nosuch", ""))
 	r.waitFor("no session matches", `document.body.dataset.nosession === "1" && document.getElementById("notices").textContent.includes('No session matches "nosuch"') && document.body.dataset.live === "1" && document.body.dataset.count === "0"`, 15*time.Second)
+	if e := eval[string](r, `document.getElementById("list-empty").textContent`); e != `No session matches "nosuch": pick one on the board, or All.` {
+		t.Errorf("the empty list says %q", e)
+	}
 	r.shot("no-session")
 	r.click("#sess-all")
 	r.waitFor("all sessions after the notice", `document.body.dataset.count === "10" && !document.body.dataset.nosession`, 10*time.Second)

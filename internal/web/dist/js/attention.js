@@ -10,6 +10,7 @@ import { badge, project, needsYou } from "./sessions.js";
 import { oneLine, cleanText } from "./format.js";
 
 const KEY = "mpm.notify";
+const TURNS = "mpm.notify.turns";
 
 /** @type {{onFocusSession: (id: string) => void}} */
 const hooks = { onFocusSession: () => {} };
@@ -51,6 +52,8 @@ export function renderNotifyButton() {
   }
   const on = enabled();
   b.setAttribute("aria-pressed", String(on));
+  $("notify-turns-box").hidden = !on;
+  /** @type {HTMLInputElement} */ ($("notify-turns")).checked = turns();
   text(b, on ? "Notifications on" : "Notify me");
   b.title = on
     ? "A desktop notification when a session needs permission or waits for input. Click to turn off."
@@ -59,7 +62,18 @@ export function renderNotifyButton() {
       : "Get a desktop notification when a session needs permission or waits for input.";
 }
 
+function turns() {
+  try {
+    return localStorage.getItem(TURNS) === "1";
+  } catch {
+    return false;
+  }
+}
+
 export function wireNotify() {
+  $("notify-turns").addEventListener("change", (e) => {
+    try { localStorage.setItem(TURNS, /** @type {HTMLInputElement} */ (e.target).checked ? "1" : "0"); } catch { /* storage off */ }
+  });
   $("notify-btn").addEventListener("click", async () => {
     if (!supported()) return;
     if (enabled()) {
@@ -87,11 +101,14 @@ export function sessionChanged(s) {
   const st = s.state || "";
   const was = last.get(s.session_id);
   last.set(s.session_id, st);
-  if (!S.settled || was === st || !needsYou(s) || !enabled()) return;
+  if (!S.settled || was === st || !enabled()) return;
+  // The person's move: a session needs them, or (when asked for) a turn is over.
+  const turnOver = st === "idle" && was === "working" && turns();
+  if (!needsYou(s) && !turnOver) return;
   const b = badge(s, Date.now());
   const name = cleanText(project(s) || s.session_id.slice(0, 8));
   try {
-    const n = new Notification(`${name}: ${b.text}`, { body: oneLine(s.state_message || s.last_prompt || "", 200), tag: "mpm-" + s.session_id });
+    const n = new Notification(turnOver ? `${name}: the turn is over` : `${name}: ${b.text}`, { body: oneLine(s.state_message || s.last_prompt || "", 200), tag: "mpm-" + s.session_id });
     n.onclick = () => {
       window.focus();
       hooks.onFocusSession(s.session_id);

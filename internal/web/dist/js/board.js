@@ -73,7 +73,7 @@ export function renderBoard() {
     ul.append(...want);
     if (focused && ul.contains(focused)) focused.focus();
   }
-  text($("sess-sel"), S.selection ? `${S.selection.size} selected` : `${plural(sorted.length, "session")}`);
+  text($("sess-sel"), S.unknownSessions.length ? `no match for ${S.unknownSessions.join(", ")}` : S.selection ? `${S.selection.size} selected` : `${plural(sorted.length, "session")}`);
   $("sess-all").setAttribute("aria-pressed", String(!S.selection));
   /** @type {HTMLButtonElement} */ ($("sess-all")).disabled = !S.selection;
 }
@@ -128,7 +128,10 @@ function fillCard(li, s, now) {
 // focusSession is the session the side panel shows: the one selected, or
 // the only one there is.
 function focusSession() {
-  if (S.selection && S.selection.size === 1) return [...S.selection][0];
+  if (S.selection && S.selection.size === 1) {
+    const id = [...S.selection][0];
+    return S.sessions.map.has(id) ? id : "";
+  }
   if (S.sessions.map.size === 1) return [...S.sessions.map.keys()][0];
   return "";
 }

@@ -66,6 +66,17 @@ export function updateStatus() {
   if (!S.replaying && S.loadMs) parts.push(`loaded in ${S.loadMs} ms`);
   text($("status"), parts.join(" · "));
   document.body.dataset.count = String(n);
+  // An empty list says why.
+  const empty = $("list-empty");
+  let why = "";
+  if (!S.list.items.length && S.connState.state === "connected" && !S.replaying) {
+    if (S.unknownSessions.length) why = `No session matches ${S.unknownSessions.map((x) => `"${x}"`).join(", ")}: pick one on the board, or All.`;
+    else if (n) why = "No loaded event matches the filters.";
+    else if (S.selection) why = "No events from the sessions picked yet.";
+    else why = "No events yet: they appear here as Claude Code works.";
+  }
+  text(empty, why);
+  empty.hidden = !why;
   document.body.dataset.shown = String(S.list.items.length);
   // "Load older" only when the daemon holds events before the first one here.
   const first = S.model.firstSeq();
