@@ -105,4 +105,15 @@ func TestDashboardText(t *testing.T) {
 	if tip := eval[string](p, `document.getElementById("conn").title`); !strings.Contains(tip, "instance") {
 		t.Errorf("the connection badge's tooltip lacks the daemon's details: %q", tip)
 	}
+	// ? shows the keys.
+	p.click("#status")
+	p.press("?", "Slash", 191)
+	p.waitFor("the help", `document.getElementById("help").open`, 5*time.Second)
+	help := eval[string](p, `document.getElementById("help").textContent`)
+	for _, w := range []string{"move between events", "open the event and its tool call", "close it", "search the loaded events", "#seq=123", "instance"} {
+		if !strings.Contains(help, w) {
+			t.Errorf("the help lacks %q", w)
+		}
+	}
+	p.shot("help")
 }
