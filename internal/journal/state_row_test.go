@@ -38,8 +38,8 @@ func TestSessionRowRoundTrip(t *testing.T) {
 	in := &sessions.Info{
 		SessionID: "s", Origin: "o", Cwd: "/p", TranscriptPath: "/t", FirstSeen: t0, LastSeen: t0.Add(time.Minute),
 		FirstSeq: 1, LastSeq: 9, Total: 9, Events: map[string]uint64{"PreToolUse": 2}, Ended: false,
-		OpenTools:  []sessions.OpenTool{{ToolUseID: "t", Tool: "Grep", Summary: "TODO", Seq: 8, Since: t0, AgentID: "a"}},
-		State:      protocol.StateNeedsPermission, StateSince: t0.Add(30 * time.Second), StateMessage: "m", NotificationType: "permission_prompt",
+		OpenTools: []sessions.OpenTool{{ToolUseID: "t", Tool: "Grep", Summary: "TODO", Seq: 8, Since: t0, AgentID: "a"}},
+		State:     protocol.StateNeedsPermission, StateSince: t0.Add(30 * time.Second), StateMessage: "m", NotificationType: "permission_prompt",
 		LastPrompt: "p", Model: "claude", PermissionMode: "plan",
 		Agents: []sessions.Agent{{AgentID: "a", AgentType: "Explore", Done: true, Started: t0, Ended: t0.Add(time.Second), ToolCalls: 3}},
 	}
