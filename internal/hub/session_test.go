@@ -15,7 +15,9 @@ import (
 // summaries of the sessions it covers right after "subscribed", then the
 // frames published for those sessions only.
 func TestSessionFrames(t *testing.T) {
-	summary := func(id string) []byte { return []byte(`{"type":"session","session":{"session_id":"` + id + `","state":"idle"}}`) }
+	summary := func(id string) []byte {
+		return []byte(`{"type":"session","session":{"session_id":"` + id + `","state":"idle"}}`)
+	}
 	h, url := startHub(t, Config{SessionFrames: func(ids []string) [][]byte {
 		if len(ids) == 0 {
 			ids = []string{"s1", "s2"}
