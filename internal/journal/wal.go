@@ -57,9 +57,17 @@ func scanWAL(walPath string) (walScan, error) {
 	if fi.Size() <= walHeaderSize {
 		return sc, nil
 	}
-	r := bufio.NewReaderSize(f, 1<<16)
+	return scanWALFrom(bufio.NewReaderSize(f, 1<<16))
+}
+
+// scanWALFrom is scanWAL on the log's bytes.
+func scanWALFrom(r io.Reader) (walScan, error) {
+	sc := walScan{badFrame: -1}
 	hdr := make([]byte, walHeaderSize)
 	if _, err := io.ReadFull(r, hdr); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return sc, nil
+		}
 		return sc, err
 	}
 	be := binary.BigEndian

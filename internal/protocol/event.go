@@ -1,9 +1,6 @@
 package protocol
 
-import (
-	"errors"
-	"time"
-)
+import "time"
 
 // Event is the event record (docs/protocol.md, "The event record"): what
 // clients receive for each event, in "events" frames, GET /v1/events and
@@ -56,11 +53,9 @@ func (m RawJSON) MarshalJSON() ([]byte, error) {
 	return m, nil
 }
 
-// UnmarshalJSON keeps a copy of data.
+// UnmarshalJSON keeps a copy of data (encoding/json calls it on a field or
+// element, never on a nil pointer).
 func (m *RawJSON) UnmarshalJSON(data []byte) error {
-	if m == nil {
-		return errors.New("protocol.RawJSON: UnmarshalJSON on nil pointer")
-	}
 	*m = append((*m)[0:0], data...)
 	return nil
 }

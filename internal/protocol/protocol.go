@@ -1,9 +1,10 @@
 // Package protocol is the contract between mpm-wsd and its clients, as
-// docs/protocol.md describes it: the WebSocket messages, the /healthz answer
-// and the ingest headers. The daemon, the shared client, mpm-verify, the
+// docs/protocol.md describes it: the event record, the WebSocket messages,
+// the GET /v1/events page, the /healthz answer (with the fleet status) and
+// the ingest headers. The daemon, the shared client, mpm-verify, the
 // installer and the tests all use these types, so the wire has one
 // definition. Package codec (internal/protocol/codec) encodes and decodes
-// them. This package imports only time and errors: mpm-hook may link it.
+// them. This package imports only time: mpm-hook may link it.
 package protocol
 
 import "time"

@@ -81,3 +81,23 @@ func TestRelayedLogHidesToken(t *testing.T) {
 		t.Errorf("manager log:\n%s", s)
 	}
 }
+
+// FuzzRedactToken: whatever a daemon line holds, every "#token=" in the
+// relayed line is followed by REDACTED or by nothing that could be a token.
+func FuzzRedactToken(f *testing.F) {
+	f.Add("Dashboard: http://127.0.0.1:8765/#token=0123abcd")
+	f.Add(`{"@message":"x #token=ab\"c #token= #token=#token=zz"}`)
+	f.Fuzz(func(t *testing.T, line string) {
+		out := redactToken(line)
+		for rest := out; ; {
+			i := strings.Index(rest, "#token=")
+			if i < 0 {
+				break
+			}
+			rest = rest[i+len("#token="):]
+			if rest != "" && !strings.HasPrefix(rest, "REDACTED") && !strings.ContainsRune(" \t\"'\\<>", rune(rest[0])) && !strings.HasPrefix(rest, "#token=") {
+				t.Fatalf("redactToken(%q) = %q leaves a value after #token=", line, out)
+			}
+		}
+	})
+}

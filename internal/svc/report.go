@@ -112,7 +112,11 @@ func (r Report) Human() string {
 	if r.UserService {
 		kind = "user"
 	}
-	line("service", "%s  [%s, %s service on %s]", svc, r.ServiceName, kind, r.Platform)
+	platform := r.Platform
+	if !Supported(platform) {
+		platform = "this system, which has no service manager mpm-manager installs into"
+	}
+	line("service", "%s  [%s, %s service on %s]", svc, r.ServiceName, kind, platform)
 	m := r.Manager
 	switch {
 	case m == nil:

@@ -157,6 +157,15 @@ func TestRealSystemd(t *testing.T) {
 	m.must("mpm-manager uninstall")
 	leftovers(t, m, "/etc/systemd/system/mpm.service")
 
+	// 5b. A daemon that cannot start: install never says "started"; it
+	// says what the manager saw and where the log is, and exits non-zero.
+	code, out = m.code("mpm-manager install --wsd-arg=--no-such-flag")
+	if code == 0 || strings.Contains(out, "started service") || !strings.Contains(out, "bad flags") || !strings.Contains(out, "journalctl -u mpm.service") {
+		t.Errorf("install of a daemon that cannot start: exit %d, want a failure that says why and where the log is:\n%s", code, out)
+	}
+	m.must("mpm-manager uninstall")
+	leftovers(t, m, "/etc/systemd/system/mpm.service")
+
 	// 6. --run-as alice without --data-dir: alice's own data directory,
 	// created for her.
 	out = m.must("mpm-manager install --run-as alice && stat -c '%U %a' /home/alice/.local/state/mpm /home/alice/.local && ps -o user= -C mpm-wsd")

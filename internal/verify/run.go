@@ -95,8 +95,9 @@ type state struct {
 	daemonWhy string
 	// token is the token read from the data directory ("" if unreadable).
 	token string
-	// tokenAccepted: GET /v1/sessions answered 200 with it.
-	tokenAccepted bool
+	// tokenAccepted: GET /v1/sessions answered 200 with it; tokenRefused:
+	// it answered 401 (the daemon has another token).
+	tokenAccepted, tokenRefused bool
 	// conn is the WebSocket opened by the websocket check, subscribed to
 	// probeSession; nil when the handshake failed.
 	conn *websocket.Conn

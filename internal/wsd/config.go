@@ -57,6 +57,11 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// SpoolInterval is how often the hook spool is checked and drained.
 	SpoolInterval time.Duration
+	// StraySpools are other hook spool directories drained as well, each
+	// only while its data directory has no token file (no daemon uses it):
+	// where mpm-hook spools when it looks for the daemon in another data
+	// directory than DataDir. Default: the default data directory's spool.
+	StraySpools []string
 	// MaxBatch bounds how many events one commit groups.
 	MaxBatch int
 	// StaleAfter is how long a working session may go without an event
@@ -89,6 +94,7 @@ func DefaultConfig() Config {
 		Coalesce:         8 * time.Millisecond,
 		ShutdownTimeout:  5 * time.Second,
 		SpoolInterval:    2 * time.Second,
+		StraySpools:      []string{paths.Spool(paths.DefaultDataDir())},
 		MaxBatch:         1024,
 		StaleAfter:       sessions.DefaultStaleAfter,
 		NotifyFormat:     "json",

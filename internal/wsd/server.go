@@ -22,7 +22,6 @@ import (
 	"github.com/mpm-dev/mpm/internal/hub"
 	"github.com/mpm-dev/mpm/internal/monitor"
 	"github.com/mpm-dev/mpm/internal/notify"
-	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/sessions"
 	"github.com/mpm-dev/mpm/internal/store"
@@ -114,13 +113,9 @@ func New(cfg Config, opts Options) (*Server, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory %s: %w (set --data-dir to a writable directory)", cfg.DataDir, err)
-	}
-	tokPath := paths.Token(cfg.DataDir)
-	tok, err := ensureToken(tokPath)
+	tok, err := prepareDataDir(cfg.DataDir, log)
 	if err != nil {
-		return nil, fmt.Errorf("access token %s: %w", tokPath, err)
+		return nil, err
 	}
 	var st store.Store
 	if opts.OpenStore != nil {
@@ -170,6 +165,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 	})
 	s.caster.hub = h
 	s.ingest = newIngester(st, h, s.tracker, s.m, log.Named("ingest"), cfg.MaxBatch)
+	s.m.refusedLog = newRateLog(log.Named("auth"), refusedLogEvery)
 	s.ingest.changed = s.caster.changed
 	s.guard = newGuard(cfg.Addr, cfg.AllowedHosts, tok, s.m)
 	s.upgrader = s.newUpgrader()

@@ -32,24 +32,28 @@ func Encode(v any) []byte {
 // pointing into it).
 func DecodeEvent(raw []byte) (protocol.Event, error) {
 	var ev protocol.Event
-	if err := json.Unmarshal(raw, &ev); err != nil {
-		return protocol.Event{}, err
-	}
-	ev.Raw = raw
-	return ev, nil
+	err := decodeEvent(raw, &ev)
+	return ev, err
 }
 
 // DecodeEvents decodes the records of an events frame or page.
 func DecodeEvents(raws []protocol.RawJSON) ([]protocol.Event, error) {
 	out := make([]protocol.Event, len(raws))
 	for i, r := range raws {
-		ev, err := DecodeEvent(r)
-		if err != nil {
+		if err := decodeEvent(r, &out[i]); err != nil {
 			return nil, err
 		}
-		out[i] = ev
 	}
 	return out, nil
+}
+
+func decodeEvent(raw []byte, ev *protocol.Event) error {
+	if err := json.Unmarshal(raw, ev); err != nil {
+		*ev = protocol.Event{}
+		return err
+	}
+	ev.Raw = raw
+	return nil
 }
 
 // DecodeServerMsg decodes one message from the daemon by its type: msg is
