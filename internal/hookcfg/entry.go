@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/mpm-dev/mpm/internal/paths"
 )
 
 // Mode is how Claude Code delivers events to mpm.
@@ -31,7 +33,7 @@ const EventsPath = "/v1/events"
 
 // TokenEnvVar is the environment variable an http hook's Authorization
 // header reads the token from.
-const TokenEnvVar = "MPM_TOKEN"
+const TokenEnvVar = paths.EnvToken
 
 // Target is what our entries point at.
 type Target struct {

@@ -230,7 +230,7 @@ func TestMainProcess(t *testing.T) {
 	if out, _, code := run(nil, "help"); code != 0 || !strings.Contains(out, "mpm-hook install") {
 		t.Errorf("help: %d %s", code, out)
 	}
-	if _, errs, code := run(nil, "frobnicate"); code != 2 || !strings.Contains(errs, "mpm-hook help") {
+	if _, errs, code := run(nil, "frobnicate"); code != 2 || !strings.Contains(errs, "--help)") {
 		t.Errorf("unknown command: %d %s", code, errs)
 	}
 	if _, _, code := run(nil, "install", "--mode", "carrier-pigeon"); code != 2 {

@@ -99,16 +99,3 @@ func anyName(names []string, s string) bool {
 	}
 	return false
 }
-
-// SplitList splits repeated, comma-separated flag values, dropping empties.
-func SplitList(vals []string) []string {
-	var out []string
-	for _, v := range vals {
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
-}

@@ -105,9 +105,6 @@ func TestFilter(t *testing.T) {
 	if !of.ClientSide([]string{"s"}) {
 		t.Error("an origin filter is applied here: ClientSide must be true")
 	}
-	if got := SplitList([]string{"a, b", "", "c,,"}); strings.Join(got, "|") != "a|b|c" {
-		t.Errorf("SplitList: %q", got)
-	}
 }
 
 func TestFormatLineWidth(t *testing.T) {

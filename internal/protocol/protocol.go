@@ -2,7 +2,7 @@
 // docs/protocol.md describes it: the WebSocket messages, the /healthz answer
 // and the ingest headers. The daemon, the shared client, mpm-verify, the
 // installer and the tests all use these types, so the wire has one
-// definition. It imports only time: mpm-hook may link it.
+// definition. It imports only time and strings: mpm-hook may link it.
 package protocol
 
 import "time"
@@ -36,17 +36,7 @@ const (
 // ValidKey reports whether k can be an Idempotency-Key: 1 to MaxKeyLen
 // printable ASCII characters without spaces. mpm-hook makes them, the
 // spool stores them, the daemon checks them: one rule for all three.
-func ValidKey(k string) bool {
-	if len(k) == 0 || len(k) > MaxKeyLen {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] <= ' ' || k[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
+func ValidKey(k string) bool { return Printable(k, MaxKeyLen) }
 
 // Hello is the first message on every WebSocket connection.
 type Hello struct {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -161,7 +160,7 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	last := s.ingest.hub.LastSeq()
-	evs, err := s.store.Read(since, last, store.Filter{Sessions: splitList(q["session"])}, int(limit))
+	evs, err := s.store.Read(since, last, store.Filter{Sessions: protocol.SplitList(q["session"])}, int(limit))
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, "reading history failed: "+err.Error())
 		return
@@ -227,7 +226,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var initial *hub.Subscription
 	if q.Has("session") || q.Has("since") || q.Has("tail") {
-		initial = &hub.Subscription{Sessions: splitList(q["session"])}
+		initial = &hub.Subscription{Sessions: protocol.SplitList(q["session"])}
 		if q.Has("since") {
 			since, err := parseUint(q.Get("since"), 0)
 			if err != nil {
@@ -287,17 +286,4 @@ func parseUint(s string, def uint64) (uint64, error) {
 		return def, nil
 	}
 	return strconv.ParseUint(s, 10, 64)
-}
-
-// splitList accepts repeated and comma-separated values.
-func splitList(vals []string) []string {
-	var out []string
-	for _, v := range vals {
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
 }
