@@ -47,11 +47,13 @@ func fleetOptions(fc fleet.Config, c wsd.Config, opts *wsd.Options) error {
 	if err := fc.Validate(); err != nil {
 		return err
 	}
-	loop := fleet.Edge(fc)
+	var loop *fleet.Loop
 	if fc.Hub {
-		loop = fleet.Hub(fc)
+		loop = fleet.Consumer(fc)
+	} else {
+		loop = fleet.Edge(fc)
 	}
-	opts.Background = append(opts.Background, loop)
-	opts.FleetStatus = fleet.CurrentStatus
+	opts.Background = append(opts.Background, loop.Run)
+	opts.FleetStatus = loop.Status
 	return nil
 }

@@ -15,11 +15,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/logging"
 	"github.com/mpm-dev/mpm/internal/store"
 	"github.com/mpm-dev/mpm/internal/wsd"
 )
 
-// Edge returns the edge's background loop for wsd.Options.Background.
+// Edge returns the edge's loop.
 //
 // The loop is an outbox fed from the daemon's store: it reads the events
 // after its cursor, publishes each to mpm.events.<origin>.<session> with
@@ -27,19 +28,19 @@ import (
 // then moves the cursor (kept in <data-dir>/fleet-edge.cursor). It only
 // reads the store, so NATS being down or slow never touches ingest; when
 // NATS is back it publishes what it missed, in order.
-func Edge(cfg Config) func(ctx context.Context, s *wsd.Server) error {
+func Edge(cfg Config) *Loop {
 	cfg = cfg.WithDefaults()
-	return func(ctx context.Context, s *wsd.Server) error {
+	l := &Loop{link: &link{st: Status{Mode: "edge", URL: redact(cfg.URL), Stream: cfg.Stream, Origin: cfg.Origin}}}
+	l.run = func(ctx context.Context, s *wsd.Server) error {
 		if err := cfg.Validate(); err != nil {
 			return err
 		}
-		e := &edge{cfg: cfg, log: s.Logger().Named("fleet"), st: s.Store(), lastSeq: s.LastSeq,
-			cur: cursor{path: filepath.Join(cfg.DataDir, CursorFile)}}
-		e.link = &link{st: Status{Mode: "edge", URL: redact(cfg.URL), Stream: cfg.Stream, Origin: cfg.Origin}}
-		current.Store(e.link)
+		e := &edge{cfg: cfg, log: s.Logger().Named(logging.NameFleet), st: s.Store(), lastSeq: s.LastSeq,
+			cur: cursor{path: filepath.Join(cfg.DataDir, CursorFile)}, link: l.link}
 		e.m = newMetrics(s.Registry(), e.link)
 		return e.run(ctx)
 	}
+	return l
 }
 
 // edge is one running outbox.

@@ -40,6 +40,10 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	mux.Handle("GET /v1/ws", g.api(http.HandlerFunc(s.handleWS), true))
 	mux.Handle("GET /metrics", g.api(s.metricsHandler(), false))
 	mux.Handle("GET /healthz", g.hostOnly(http.HandlerFunc(s.handleHealth)))
+	mux.Handle("/healthz", g.hostOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "GET, HEAD")
+		httpError(w, http.StatusMethodNotAllowed, "/healthz answers GET only")
+	})))
 	mux.Handle("/v1/", g.api(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, "no such endpoint: see docs/protocol.md")
 	}), false))

@@ -20,6 +20,7 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/hub"
+	"github.com/mpm-dev/mpm/internal/logging"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/sessions"
@@ -43,6 +44,9 @@ type Options struct {
 	Background []func(ctx context.Context, s *Server) error
 	// FleetStatus, when set, reports fleet mode's NATS link in /healthz.
 	FleetStatus func() (protocol.FleetStatus, bool)
+	// Listener, when set, is where the server serves (tests pass one on
+	// 127.0.0.1:0); nil: Listen binds Config.Addr.
+	Listener net.Listener
 }
 
 // Server is a running mpm-wsd.
@@ -71,19 +75,21 @@ type Server struct {
 	upgrader *websocket.Upgrader
 	// http is the HTTP server.
 	http *http.Server
-	// ln is the listener, after Listen.
+	// ln is the listener, after Listen (or Options.Listener).
 	ln net.Listener
-	// spoolStop ends the spool drainer.
-	spoolStop chan struct{}
-	// spoolDone is closed when the spool drainer has returned.
-	spoolDone chan struct{}
+	// static is Options.Static, served once the server listens.
+	static http.Handler
 	// background are Options.Background.
 	background []func(ctx context.Context, s *Server) error
 	// fleetStatus is Options.FleetStatus.
 	fleetStatus func() (protocol.FleetStatus, bool)
-	// bgCancel ends the background loops; bgDone counts them.
-	bgCancel context.CancelFunc
-	bgDone   sync.WaitGroup
+	// loopsCancel ends the loops Run starts besides serving (the spool
+	// drainer and the background loops); loopsDone counts them. This is
+	// how every loop of the server is stopped.
+	loopsCancel context.CancelFunc
+	loopsDone   sync.WaitGroup
+	// tokenPath is the token file, for the guard's messages.
+	tokenPath string
 }
 
 // New validates cfg, creates the data directory and token, opens the store
@@ -106,7 +112,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 	}
 	var st store.Store
 	if opts.OpenStore != nil {
-		st, err = opts.OpenStore(cfg, log.Named("store"))
+		st, err = opts.OpenStore(cfg, log.Named(logging.NameStore))
 		if err != nil {
 			return nil, err
 		}
@@ -129,28 +135,39 @@ func New(cfg Config, opts Options) (*Server, error) {
 		store:       st,
 		tracker:     sessions.NewTracker(infos),
 		m:           newMetrics(),
-		spoolStop:   make(chan struct{}),
-		spoolDone:   make(chan struct{}),
+		static:      opts.Static,
 		background:  opts.Background,
 		fleetStatus: opts.FleetStatus,
+		tokenPath:   tokPath,
 	}
 	h := hub.New(hub.Config{
-		Store: st, Logger: log.Named("hub"), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
+		Store: st, Logger: log.Named(logging.NameHub), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
 		QueueBytes: cfg.ClientQueueBytes, Heartbeat: cfg.Heartbeat, WriteTimeout: cfg.WriteTimeout, MaxClients: cfg.MaxClients,
 		Coalesce: cfg.Coalesce,
 	})
-	s.ingest = newIngester(st, h, s.tracker, s.m, log.Named("ingest"), cfg.MaxBatch)
-	s.guard = newGuard(cfg.Addr, cfg.AllowedHosts, tok, tokPath, s.m)
+	s.ingest = newIngester(st, h, s.tracker, s.m, log.Named(logging.NameIngest), cfg.MaxBatch)
+	if opts.Listener != nil {
+		s.use(opts.Listener)
+	}
+	return s, nil
+}
+
+// use makes ln the server's listener and builds what depends on its
+// address: the Host/Origin guard (which needs the real port, also when
+// Config.Addr asked for port 0), the WebSocket upgrader and the HTTP
+// server.
+func (s *Server) use(ln net.Listener) {
+	s.ln = ln
+	s.guard = newGuard(ln.Addr().String(), s.cfg.AllowedHosts, s.token, s.tokenPath, s.m)
 	s.upgrader = s.newUpgrader()
 	s.http = &http.Server{
-		Handler:           s.routes(opts.Static),
+		Handler:           s.routes(s.static),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
+		ErrorLog:          s.log.Named(logging.NameHTTP).StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}
-	return s, nil
 }
 
 // AddrInUseError says the listen address is taken, and by whom when known.
@@ -187,7 +204,7 @@ func (s *Server) Listen() error {
 		}
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
-	s.ln = ln
+	s.use(ln)
 	return nil
 }
 
@@ -214,21 +231,15 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	go s.ingest.run()
-	go s.drainSpoolLoop()
-	bgCtx, bgCancel := context.WithCancel(context.Background())
-	s.bgCancel = bgCancel
+	loops, cancel := context.WithCancel(context.Background())
+	s.loopsCancel = cancel
+	s.goLoop(loops, func(ctx context.Context) error { s.drainSpoolLoop(ctx); return nil })
 	for _, bg := range s.background {
-		s.bgDone.Add(1)
-		go func() {
-			defer s.bgDone.Done()
-			if err := bg(bgCtx, s); err != nil && !errors.Is(err, context.Canceled) {
-				s.log.Error("background loop stopped", "error", err)
-			}
-		}()
+		s.goLoop(loops, func(ctx context.Context) error { return bg(ctx, s) })
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
-	s.log.Info("mpm-wsd listening", "addr", s.Addr(), "version", version.Version, "instance", s.instance,
+	s.log.Info("listening", "addr", s.Addr(), "version", version.Version, "instance", s.instance,
 		"store", s.store.Kind(), "last_seq", s.store.LastSeq(), "data_dir", s.cfg.DataDir)
 	s.log.Info("dashboard: " + s.DashboardURL())
 	var serveErr error
@@ -239,15 +250,26 @@ func (s *Server) Run(ctx context.Context) error {
 	return errors.Join(serveErr, s.shutdown())
 }
 
+// goLoop runs f until ctx ends; shutdown cancels ctx and waits for it.
+// An error other than the cancellation is logged: it does not stop the
+// daemon.
+func (s *Server) goLoop(ctx context.Context, f func(ctx context.Context) error) {
+	s.loopsDone.Add(1)
+	go func() {
+		defer s.loopsDone.Done()
+		if err := f(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("background loop stopped", "error", err)
+		}
+	}()
+}
+
 // shutdown stops everything in order within ShutdownTimeout.
 func (s *Server) shutdown() error {
 	s.log.Info("shutting down")
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	close(s.spoolStop)
-	<-s.spoolDone
-	s.bgCancel()
-	s.bgDone.Wait()
+	s.loopsCancel()
+	s.loopsDone.Wait()
 	httpErr := s.http.Shutdown(ctx) // waits for ingest requests in flight
 	hubErr := s.ingest.hub.Shutdown(ctx)
 	s.ingest.stop()

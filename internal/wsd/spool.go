@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/logging"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/spool"
@@ -16,19 +17,9 @@ import (
 // through the ingest loop like any POST, so their Idempotency-Keys make a
 // second delivery (a crash in the middle of a drain, or a hook whose POST
 // landed after it spooled) a no-op.
-func (s *Server) drainSpoolLoop() {
-	defer close(s.spoolDone)
-	log := s.log.Named("spool")
+func (s *Server) drainSpoolLoop(ctx context.Context) {
+	log := s.log.Named(logging.NameSpool)
 	dir := paths.Spool(s.cfg.DataDir)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-s.spoolStop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	tick := time.NewTicker(s.cfg.SpoolInterval)
 	defer tick.Stop()
 	for {
@@ -41,7 +32,7 @@ func (s *Server) drainSpoolLoop() {
 			log.Warn("spool drain stopped; the rest stays spooled for the next try", "delivered", n, "error", err)
 		}
 		select {
-		case <-s.spoolStop:
+		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
@@ -55,7 +46,7 @@ func (s *Server) deliverSpooled(ctx context.Context, rec spool.Record) error {
 	ev, err := event.Parse(rec.Payload, s.cfg.MaxEventBytes)
 	if err != nil {
 		s.m.reject(event.ReasonOf(err))
-		s.log.Named("spool").Warn("skipping a spooled event the daemon cannot accept", "key", rec.Key, "error", err)
+		s.log.Named(logging.NameSpool).Warn("skipping a spooled event the daemon cannot accept", "key", rec.Key, "error", err)
 		return nil
 	}
 	if protocol.ValidKey(rec.Key) {
