@@ -35,7 +35,7 @@ func Edge(cfg Config) *Loop {
 		if err := cfg.Validate(); err != nil {
 			return err
 		}
-		e := &edge{cfg: cfg, log: s.Logger().Named(logging.NameFleet), st: s.Store(), lastSeq: s.LastSeq,
+		e := &edge{cfg: cfg, log: s.Logger().Named(logging.NameFleet), st: s.Store(), durable: s.Store().Durable(), lastSeq: s.LastSeq,
 			cur: cursor{path: filepath.Join(cfg.DataDir, CursorFile)}, link: l.link}
 		e.m = newMetrics(s.Registry(), e.link)
 		return e.run(ctx)
@@ -47,7 +47,9 @@ func Edge(cfg Config) *Loop {
 type edge struct {
 	cfg  Config
 	log  hclog.Logger
-	st   store.Store
+	st   store.Reader
+	// durable is whether the daemon's store outlives it (the journal).
+	durable bool
 	cur  cursor
 	link *link
 	m    *metrics
@@ -64,7 +66,7 @@ func (e *edge) run(ctx context.Context) error {
 		return err
 	}
 	e.idPrefix = e.cfg.Origin + ":"
-	if e.st.Kind() == "memory" {
+	if !e.durable {
 		var raw [6]byte
 		rand.Read(raw[:])
 		e.idPrefix += hex.EncodeToString(raw[:]) + ":"

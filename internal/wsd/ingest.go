@@ -41,7 +41,7 @@ type request struct {
 // hub and answers. Nothing in it waits on a WebSocket client.
 type ingester struct {
 	// store keeps the events.
-	store store.Store
+	store store.Appender
 	// hub fans events out.
 	hub *hub.Hub
 	// tracker summarises sessions.
@@ -62,7 +62,7 @@ type ingester struct {
 	last uint64
 }
 
-func newIngester(st store.Store, h *hub.Hub, tr *sessions.Tracker, m *metrics, log hclog.Logger, maxBatch int) *ingester {
+func newIngester(st store.Appender, h *hub.Hub, tr *sessions.Tracker, m *metrics, log hclog.Logger, maxBatch int) *ingester {
 	return &ingester{
 		store: st, hub: h, tracker: tr, m: m, log: log,
 		reqs:     make(chan *request, maxBatch),
