@@ -197,6 +197,9 @@ func WriteFlags(w io.Writer, fs *flag.FlagSet) {
 	for _, f := range flags {
 		arg, usage := flag.UnquoteUsage(f)
 		name := "--" + f.Name
+		if len(f.Name) == 1 {
+			name = "-" + f.Name
+		}
 		switch arg {
 		case "string":
 			arg = "VALUE"

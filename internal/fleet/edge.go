@@ -45,14 +45,14 @@ func Edge(cfg Config) *Loop {
 
 // edge is one running outbox.
 type edge struct {
-	cfg  Config
-	log  hclog.Logger
-	st   store.Reader
+	cfg Config
+	log hclog.Logger
+	st  store.Reader
 	// durable is whether the daemon's store outlives it (the journal).
 	durable bool
-	cur  cursor
-	link *link
-	m    *metrics
+	cur     cursor
+	link    *link
+	m       *metrics
 	// lastSeq is the highest seq stored and published by the daemon.
 	lastSeq func() uint64
 	// idPrefix starts every message id: origin, plus a per-run id when the

@@ -6,6 +6,7 @@ package monitor
 
 import (
 	"errors"
+	"flag"
 	"io"
 	"os"
 	"os/signal"
@@ -18,6 +19,10 @@ import (
 	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
+// DefaultLast is how many events mpm-monitor prints before following,
+// as tail does.
+const DefaultLast = 10
+
 // about is mpm-monitor's help text before the flags.
 const about = `mpm-monitor prints mpm-wsd's events as they happen, one line each, like
 tail -f. It reconnects on its own and resumes after the last event it
@@ -25,8 +30,9 @@ printed.`
 
 // notes follow the flags in mpm-monitor's help.
 const notes = `Examples:
-  mpm-monitor                          follow every session, live
-  mpm-monitor --last 20                the last 20 events, then follow
+  mpm-monitor                          the last 10 events, then follow every session
+  mpm-monitor -n 20                    the last 20 events, then follow
+  mpm-monitor -n 0                     live events only
   mpm-monitor --session 4f1c --tool Bash,Edit
   mpm-monitor --event UserPromptSubmit --no-follow --since 0
   mpm-monitor --json | jq .payload.tool_input
@@ -62,7 +68,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	p := &cli.Program{
 		Name: "mpm-monitor",
 		Synopsis: []string{"mpm-monitor [--addr A] [--data-dir D] [--token T] [--session ID]... [--event E]... [--tool T]...",
-			"            [--since SEQ | --last N] [--no-follow] [--count N] [--json] [--color auto|always|never]"},
+			"            [--since SEQ | -n N | --last N] [--no-follow] [--count N] [--json] [--color auto|always|never]"},
 		About:  about,
 		Env:    []string{paths.EnvAddr, paths.EnvDataDir, "NO_COLOR"},
 		Notes:  notes,
@@ -79,7 +85,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&origins, "origin", "only events from these fleet origins (machine names on a fleet hub); a prefix is enough, case ignored (repeatable, comma list)")
 	var since sinceFlag
 	fs.Var(&since, "since", "first print the retained events after this seq")
-	last := fs.Int("last", 0, "first print the last N matching events of the history")
+	last := fs.Int("last", DefaultLast, "first print the last N matching events of the history, like tail (0: live events only; with --since or --no-follow the default is all of them)")
+	fs.IntVar(last, "n", DefaultLast, "the same as --last")
 	noFollow := fs.Bool("no-follow", false, "print the history and exit (all of it, unless --since/--last)")
 	count := fs.Int("count", 0, "exit after printing N events")
 	jsonOut := fs.Bool("json", false, "write one JSON event record per line (NDJSON)")
@@ -88,6 +95,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	bad := p.Usage
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if !given["last"] && !given["n"] && (since.v != nil || *noFollow) {
+		*last = 0 // all of the history after --since, or all of it
+	}
 	if *last < 0 {
 		return bad("--last must be 0 or more")
 	}
