@@ -16,6 +16,7 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/logging"
+	"github.com/mpm-dev/mpm/internal/retry"
 	"github.com/mpm-dev/mpm/internal/store"
 	"github.com/mpm-dev/mpm/internal/wsd"
 )
@@ -126,7 +127,7 @@ func (e *edge) run(ctx context.Context) error {
 			if fails == 1 || fails%20 == 0 {
 				e.log.Warn("fleet publish failed; retrying (ingest is not affected)", "error", err, "lag", last-min(pos, last), "attempt", fails)
 			}
-			wait = backoff(fails, e.cfg.Poll, e.cfg.MaxBackoff)
+			wait = retry.Backoff(fails, e.cfg.Poll, e.cfg.MaxBackoff, 0)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return err
@@ -204,15 +205,6 @@ func (e *edge) message(ev *event.Event) *nats.Msg {
 	m.Data = c.AppendWire(make([]byte, 0, len(ev.Payload)+320))
 	m.Header.Set(jetstream.MsgIDHeader, e.idPrefix+seq)
 	return m
-}
-
-// backoff is min·2^(n-1), at most max.
-func backoff(n int, lo, hi time.Duration) time.Duration {
-	d := lo
-	for i := 1; i < n && d < hi; i++ {
-		d *= 2
-	}
-	return min(d, hi)
 }
 
 // sleep waits d or until ctx ends.

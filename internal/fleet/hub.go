@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mpm-dev/mpm/internal/logging"
+	"github.com/mpm-dev/mpm/internal/retry"
 	"github.com/mpm-dev/mpm/internal/wsd"
 )
 
@@ -89,7 +90,7 @@ func (h *hubLoop) run(ctx context.Context) error {
 			cons = nil
 			h.link.update(func(s *Status) { s.StreamOK = false })
 		}
-		if err := sleep(ctx, backoff(fails, h.cfg.Poll, h.cfg.MaxBackoff)); err != nil {
+		if err := sleep(ctx, retry.Backoff(fails, h.cfg.Poll, h.cfg.MaxBackoff, 0)); err != nil {
 			break
 		}
 	}
