@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 
@@ -116,10 +117,11 @@ func printUsage(w io.Writer) { fmt.Fprint(w, Usage()) }
 
 // commonFlags are the flags shared by the subcommands.
 type commonFlags struct {
-	scope  string
-	addr   string
-	dir    string
-	dryRun bool
+	scope   string
+	addr    string
+	dataDir string
+	dir     string
+	dryRun  bool
 }
 
 func newFlagSet(p *cli.Program, c *commonFlags, withScope bool) *flag.FlagSet {
@@ -129,8 +131,16 @@ func newFlagSet(p *cli.Program, c *commonFlags, withScope bool) *flag.FlagSet {
 		fs.BoolVar(&c.dryRun, "dry-run", false, "print the change as a diff; write nothing")
 	}
 	fs.StringVar(&c.addr, "addr", paths.Addr(), "the daemon's `HOST:PORT`")
+	fs.StringVar(&c.dataDir, "data-dir", paths.DataDir(), "mpm's data `DIR` (token, socket, spool)")
 	fs.StringVar(&c.dir, "dir", "", "project `DIR` for the project and local scopes (default: the current directory)")
 	return fs
+}
+
+// flagGiven reports whether the command line set flag name.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // apply puts the flags given on the command line into opts.
@@ -139,6 +149,11 @@ func (c commonFlags) apply(fs *flag.FlagSet, opts Options) Options {
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	if given["addr"] {
 		opts.Addr = c.addr
+	}
+	if given["data-dir"] {
+		if abs, err := filepath.Abs(c.dataDir); err == nil {
+			opts.DataDir = abs
+		}
 	}
 	if c.dir != "" {
 		opts.ProjectDir = c.dir
@@ -181,13 +196,29 @@ func runInstall(p *cli.Program, args []string, opts Options) int {
 		fmt.Fprintln(stderr, "mpm-hook install: cannot tell where this mpm-hook binary is; run it by its absolute path")
 		return 1
 	}
+	if GoRunBuild(o.Executable) {
+		fmt.Fprintf(stderr, "mpm-hook install: %s is a temporary build of go run, deleted when it exits: Claude Code would run a binary that is gone.\n"+
+			"Install the binaries first (go install ./cmd/... puts them in $(go env GOPATH)/bin), then run that mpm-hook install.\n", o.Executable)
+		return 1
+	}
+	if tmp := os.TempDir(); tmp != "" && strings.HasPrefix(o.Executable, canonical(tmp)+string(filepath.Separator)) {
+		fmt.Fprintf(stderr, "mpm-hook install: note: %s is in the temporary directory; if it is cleaned up, Claude Code's hooks fail: install it somewhere permanent (go install ./cmd/...) and run mpm-hook install again.\n", o.Executable)
+	}
+	// The hook must reach the daemon this installer was pointed at, also
+	// from a Claude Code without MPM_ADDR/MPM_DATA_DIR: the command carries
+	// them (the address always when not the default; the data directory
+	// when one was chosen, by --data-dir or MPM_DATA_DIR).
+	target := Target{Executable: o.Executable, Addr: o.Addr}
+	if flagGiven(fs, "data-dir") || os.Getenv(paths.EnvDataDir) != "" {
+		target.DataDir = o.DataDir
+	}
 	path := o.SettingsPath(scope)
 	f, err := readSettings(path)
 	if err != nil {
 		fmt.Fprintln(stderr, "mpm-hook install:", err)
 		return 1
 	}
-	res, err := Install(f.Data, Plan{Mode: m, Events: specs, Target: Target{Executable: o.Executable, Addr: o.Addr}})
+	res, err := Install(f.Data, Plan{Mode: m, Events: specs, Target: target})
 	if err != nil {
 		reportEditError(stderr, "install", f, err)
 		return 1
@@ -218,8 +249,8 @@ func runInstall(p *cli.Program, args []string, opts Options) int {
 	if m == ModeHTTP {
 		printTokenHelp(stdout, o)
 	}
-	if o.Addr != paths.DefaultAddr && os.Getenv(paths.EnvAddr) != o.Addr {
-		fmt.Fprintf(stdout, "Command hooks find the daemon through MPM_ADDR: export MPM_ADDR=%s in the environment Claude Code starts from.\n", o.Addr)
+	if m == ModeCommand && target.command() != shellQuote(target.Executable) {
+		fmt.Fprintf(stdout, "The hook command carries %s: Claude Code needs no such variable of its own.\n", strings.TrimSuffix(target.command(), " "+shellQuote(target.Executable)))
 	}
 	if scope == ScopeProject {
 		fmt.Fprintln(stdout, "Note: .claude/settings.json is usually committed, and it now holds this machine's path to mpm-hook; --scope local keeps it out of the repository.")

@@ -196,7 +196,7 @@ func TestMainProcess(t *testing.T) {
 		beside += ".exe"
 	}
 	var v settings
-	if err := json.Unmarshal(b, &v); err != nil || v.Hooks["Stop"][0].Hooks[0].Command != shellQuote(beside) {
+	if err := json.Unmarshal(b, &v); err != nil || v.Hooks["Stop"][0].Hooks[0].Command != "MPM_ADDR=127.0.0.1:1 "+shellQuote(beside) {
 		t.Fatalf("command is not the mpm-hook beside the running binary, %s: %v\n%s", beside, err, b)
 	}
 	// Run by mpm-hook, it installs that mpm-hook (MPM_HOOK_BIN).
@@ -206,7 +206,7 @@ func TestMainProcess(t *testing.T) {
 	}
 	v = settings{}
 	b = readFile(t, filepath.Join(proj, ".claude", "settings.json"))
-	if err := json.Unmarshal(b, &v); err != nil || v.Hooks["Stop"][0].Hooks[0].Command != shellQuote(other) {
+	if err := json.Unmarshal(b, &v); err != nil || v.Hooks["Stop"][0].Hooks[0].Command != "MPM_ADDR=127.0.0.1:1 "+shellQuote(other) {
 		t.Fatalf("command is not MPM_HOOK_BIN %s: %v\n%s", other, err, b)
 	}
 	// CLAUDE_CONFIG_DIR moves the user scope.

@@ -177,8 +177,8 @@ func TestHooksSettingsProblems(t *testing.T) {
 
 	// Two mpm entries on one event: a warning with the installer as fix.
 	doc := map[string]any{"hooks": map[string]any{"PreToolUse": []any{
-		map[string]any{"matcher": "*", "hooks": []any{map[string]any{"type": "command", "command": hook, "async": true}}},
-		map[string]any{"matcher": "*", "hooks": []any{map[string]any{"type": "command", "command": hook + " --x", "async": true}}},
+		map[string]any{"matcher": "*", "hooks": []any{map[string]any{"type": "command", "command": "MPM_ADDR=" + e.addr + " " + hook, "async": true}}},
+		map[string]any{"matcher": "*", "hooks": []any{map[string]any{"type": "command", "command": "MPM_ADDR=" + e.addr + " " + hook + " --x", "async": true}}},
 	}}}
 	b, _ := json.Marshal(doc)
 	os.WriteFile(p, b, 0o600)
@@ -216,10 +216,25 @@ func TestHooksLocalScope(t *testing.T) {
 	e := newEnv(t, testutil.FreeAddr(t), "")
 	p := filepath.Join(e.project, ".claude", "settings.local.json")
 	os.MkdirAll(filepath.Dir(p), 0o700)
-	doc := `{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"` + hook + `","async":true}]}]}}`
+	doc := `{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"MPM_ADDR=` + e.addr + ` ` + hook + `","async":true}]}]}}`
 	os.WriteFile(p, []byte(doc), 0o600)
 	r := e.run()
 	want(t, r, "hooks", OK, "local "+p+": 1 events (Stop) → "+hook+" (command)", "")
+}
+
+// TestHooksCommandCarriesAddr: a command hook without MPM_ADDR=… sends to
+// 127.0.0.1:8765 from a Claude Code whose environment lacks MPM_ADDR,
+// whatever mpm-verify's own environment says: with the daemon elsewhere
+// that is a failure, fixed by installing with --addr (it used to pass).
+func TestHooksCommandCarriesAddr(t *testing.T) {
+	hook := fakeHook(t, 0)
+	e := newEnv(t, testutil.FreeAddr(t), "")
+	p := filepath.Join(e.home, ".claude", "settings.json")
+	os.MkdirAll(filepath.Dir(p), 0o700)
+	doc := `{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"` + hook + `","async":true}]}]}}`
+	os.WriteFile(p, []byte(doc), 0o600)
+	r := e.run()
+	want(t, r, "hooks", Fail, "sends to 127.0.0.1:8765", "install --addr "+e.addr)
 }
 
 func TestTextOutput(t *testing.T) {
