@@ -43,7 +43,7 @@ func TestAddress(t *testing.T) {
 	}{
 		{free, []string{"127.0.0.1", "::1"}, OK, "is IPv4 loopback; localhost → 127.0.0.1, ::1", ""},
 		{free, []string{"::1", "127.0.0.1"}, Warn, "::1 first", "not http://localhost:" + port},
-		{"localhost:" + port, []string{"127.0.0.1"}, Fail, "names localhost", "MPM_ADDR=127.0.0.1:" + port},
+		{"localhost:" + port, []string{"127.0.0.1"}, Warn, "names localhost", "MPM_ADDR=127.0.0.1:" + port},
 		{"[::1]:" + port, []string{"127.0.0.1"}, Warn, "IPv6 loopback", "MPM_ADDR=127.0.0.1:" + port},
 		{"192.0.2.1:" + port, []string{"127.0.0.1"}, Warn, "not a loopback address", "MPM_ADDR=127.0.0.1:8765"},
 		{"127.0.0.1", []string{"127.0.0.1"}, Fail, "is not host:port", "MPM_ADDR=127.0.0.1:8765"},
@@ -323,4 +323,19 @@ func TestWebSocketRefusedOrWithoutHello(t *testing.T) {
 	})
 	r = newEnv(t, addr, dataDir).run()
 	want(t, r, "websocket", Fail, `the first message is not a hello: "welcome"`, "another protocol version")
+}
+
+// TestLocalhostAddrWarnsOnly: --addr localhost:PORT with a daemon answering
+// there is a warning in present terms, not a failure (it used to mark ✗
+// and exit 1 with words about "the old hooks").
+func TestLocalhostAddrWarnsOnly(t *testing.T) {
+	d := testutil.StartDaemon(t)
+	_, port, _ := strings.Cut(d.Addr, ":")
+	e := newEnv(t, "localhost:"+port, d.DataDir)
+	r := e.run(lookup("127.0.0.1", "::1"))
+	c := want(t, r, "address", Warn, "names localhost", "127.0.0.1:"+port)
+	if strings.Contains(c.Detail, "old") {
+		t.Errorf("the detail refers to history: %s", c.Detail)
+	}
+	want(t, r, "daemon", OK, "", "")
 }
