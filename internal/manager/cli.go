@@ -388,39 +388,36 @@ func userFlag(u bool) string {
 	return ""
 }
 
-func cmdUninstall(p *cli.Program, args []string) error {
+// commonOnly parses a command that takes only the common flags and
+// returns its service spec.
+func commonOnly(p *cli.Program, args []string) (svc.Spec, error) {
 	var c common
-	stdout := p.Stdout
-	p.Synopsis = []string{"mpm-manager uninstall [--user]"}
+	p.Synopsis = []string{p.Name + " [--user]"}
 	fs := p.FlagSet()
 	c.register(fs)
 	if err := parse(p, fs, args); err != nil {
-		return err
+		return svc.Spec{}, err
 	}
-	spec, err := c.spec()
+	return c.spec()
+}
+
+func cmdUninstall(p *cli.Program, args []string) error {
+	spec, err := commonOnly(p, args)
 	if err != nil {
 		return err
 	}
-	return svc.Uninstall(spec, stdout)
+	return svc.Uninstall(spec, p.Stdout)
 }
 
 func cmdControl(p *cli.Program, action string, args []string) error {
-	var c common
-	stdout := p.Stdout
-	p.Synopsis = []string{"mpm-manager " + action + " [--user]"}
-	fs := p.FlagSet()
-	c.register(fs)
-	if err := parse(p, fs, args); err != nil {
-		return err
-	}
-	spec, err := c.spec()
+	spec, err := commonOnly(p, args)
 	if err != nil {
 		return err
 	}
 	if err := svc.Control(spec, action); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: done\n", action)
+	fmt.Fprintf(p.Stdout, "%s: done\n", action)
 	return nil
 }
 
