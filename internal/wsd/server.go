@@ -84,10 +84,12 @@ type Server struct {
 	// fleetStatus is Options.FleetStatus.
 	fleetStatus func() (protocol.FleetStatus, bool)
 	// loopsCancel ends the loops Run starts besides serving (the spool
-	// drainer and the background loops); loopsDone counts them. This is
-	// how every loop of the server is stopped.
+	// drainer and the background loops); loopsDone counts them. The ingest
+	// loop, stopped last, has its own pair (ingest.cancel, ingestDone).
+	// Every loop of the server is stopped this one way: cancel, then wait.
 	loopsCancel context.CancelFunc
 	loopsDone   sync.WaitGroup
+	ingestDone  sync.WaitGroup
 	// tokenPath is the token file, for the guard's messages.
 	tokenPath string
 }
@@ -230,12 +232,12 @@ func (s *Server) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	go s.ingest.run()
+	s.goLoop(s.ingest.halt, &s.ingestDone, s.ingest.run)
 	loops, cancel := context.WithCancel(context.Background())
 	s.loopsCancel = cancel
-	s.goLoop(loops, func(ctx context.Context) error { s.drainSpoolLoop(ctx); return nil })
+	s.goLoop(loops, &s.loopsDone, func(ctx context.Context) error { s.drainSpoolLoop(ctx); return nil })
 	for _, bg := range s.background {
-		s.goLoop(loops, func(ctx context.Context) error { return bg(ctx, s) })
+		s.goLoop(loops, &s.loopsDone, func(ctx context.Context) error { return bg(ctx, s) })
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
@@ -250,13 +252,13 @@ func (s *Server) Run(ctx context.Context) error {
 	return errors.Join(serveErr, s.shutdown())
 }
 
-// goLoop runs f until ctx ends; shutdown cancels ctx and waits for it.
-// An error other than the cancellation is logged: it does not stop the
-// daemon.
-func (s *Server) goLoop(ctx context.Context, f func(ctx context.Context) error) {
-	s.loopsDone.Add(1)
+// goLoop runs f until ctx ends, counted in wg; shutdown cancels ctx and
+// waits on wg. An error other than the cancellation is logged: it does not
+// stop the daemon.
+func (s *Server) goLoop(ctx context.Context, wg *sync.WaitGroup, f func(ctx context.Context) error) {
+	wg.Add(1)
 	go func() {
-		defer s.loopsDone.Done()
+		defer wg.Done()
 		if err := f(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			s.log.Error("background loop stopped", "error", err)
 		}
@@ -272,7 +274,8 @@ func (s *Server) shutdown() error {
 	s.loopsDone.Wait()
 	httpErr := s.http.Shutdown(ctx) // waits for ingest requests in flight
 	hubErr := s.ingest.hub.Shutdown(ctx)
-	s.ingest.stop()
+	s.ingest.cancel()
+	s.ingestDone.Wait()
 	storeErr := s.store.Close()
 	if errors.Is(httpErr, context.DeadlineExceeded) {
 		httpErr = nil
