@@ -32,11 +32,18 @@ func register(fs *flag.FlagSet) *flags {
 	fs.IntVar(&cfg.History, "history", cfg.History, "events kept in memory for replay")
 	fs.IntVar(&cfg.MaxEventBytes, "max-event-bytes", cfg.MaxEventBytes, "largest accepted event payload in bytes")
 	fs.IntVar(&cfg.MaxClients, "max-clients", cfg.MaxClients, "most WebSocket clients at once (0: no limit)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", cfg.MaxConns, "most open connections at once, HTTP and WebSocket (lowered to fit the open file limit); past it only /healthz is answered")
 	fs.IntVar(&cfg.ClientQueueBytes, "client-queue-bytes", cfg.ClientQueueBytes, "bytes a WebSocket client may fall behind before it is dropped (it may reconnect and resume)")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", cfg.Heartbeat, "WebSocket ping and heartbeat interval")
 	fs.DurationVar(&cfg.Coalesce, "coalesce", cfg.Coalesce, "most a WebSocket client's events are held back so that they share frames when it gets many per millisecond; the window adapts per client, from 1/16 of this (negative: never)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "bound on the graceful shutdown")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", cfg.AllowRemote, "allow a non-loopback --addr (the token is then your only protection)")
+	fs.DurationVar(&cfg.StaleAfter, "stale-after", cfg.StaleAfter, "flag a working session as stale after this long without an event (an interrupted turn fires no hook; 0: never)")
+	fs.Func("notify-webhook", "POST to this `URL` when a session starts needing you (needs permission, waiting for input); repeatable", func(u string) error {
+		cfg.NotifyWebhooks = append(cfg.NotifyWebhooks, u)
+		return nil
+	})
+	fs.StringVar(&cfg.NotifyFormat, "notify-format", cfg.NotifyFormat, "body of the --notify-webhook POSTs: json, slack (incoming webhook) or ntfy (topic URL)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown (for performance work)")
 	f.journal.register(fs, cfg)
 	registerFleet(fs, &f.fleet)

@@ -1,16 +1,17 @@
 package hub
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/protocol/codec"
 	"github.com/mpm-dev/mpm/internal/store"
 )
 
@@ -57,6 +58,13 @@ type Client struct {
 	queued int
 	// control holds messages to write before anything else queued.
 	control [][]byte
+	// controlBytes is the size of control; it may not pass
+	// Config.ControlBytes (a client that sends and never reads).
+	controlBytes int
+	// sessions holds the latest "session" frame of each session not yet
+	// written, by session id; sessionOrder the ids in order of arrival.
+	sessions     map[string][]byte
+	sessionOrder []string
 	// closeCode, when non-zero, makes the writer close the connection.
 	closeCode int
 	// closeReason goes in the close frame.
@@ -99,14 +107,16 @@ func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
 		return err
 	}
 	c.sendControl(mustJSON(protocol.Hello{ // hello goes out at once, subscribed or not
-		Type: "hello", Protocol: protocol.Version, Instance: h.cfg.Instance, Version: h.cfg.Version,
+		Type: protocol.TypeHello, Protocol: protocol.Version, Instance: h.cfg.Instance, Version: h.cfg.Version,
 		LastSeq: h.LastSeq(), OldestSeq: h.cfg.Store.OldestSeq(), ServerTime: time.Now().UTC(),
 		HeartbeatMS: h.cfg.Heartbeat.Milliseconds(),
 	}))
 	if initial != nil {
 		h.subscribe(c, *initial)
 	}
+	c.mu.Lock() // tick reads timer under mu: it may fire before this assignment is seen
 	c.timer = time.AfterFunc(h.cfg.Heartbeat, c.tick)
+	c.mu.Unlock()
 	go c.readPump()
 	return nil
 }
@@ -122,7 +132,7 @@ func (c *Client) kick() {
 	}
 	c.writing = true
 	// Only events wait: hello, answers, replays and pings go at once.
-	if len(c.control) == 0 && c.pending == nil && !c.pingDue && c.closeCode == 0 {
+	if len(c.control) == 0 && len(c.sessionOrder) == 0 && c.pending == nil && !c.pingDue && c.closeCode == 0 {
 		if wait := c.coalesceWait(); wait > 0 {
 			time.AfterFunc(wait, c.writePump)
 			return
@@ -160,10 +170,10 @@ func (c *Client) tick() {
 	c.mu.Lock()
 	c.pingDue = true
 	c.kick()
-	done := c.done
+	done, timer := c.done, c.timer
 	c.mu.Unlock()
 	if !done {
-		c.timer.Reset(c.hub.cfg.Heartbeat)
+		timer.Reset(c.hub.cfg.Heartbeat)
 	}
 }
 
@@ -218,6 +228,23 @@ func (c *Client) enqueue(evs []*event.Event) {
 	c.mu.Unlock()
 }
 
+// enqueueSession is called by PublishSession with the hub lock held.
+func (c *Client) enqueueSession(id string, frame []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.subscribed || c.closeCode != 0 || !c.filter.MatchSession(id) {
+		return
+	}
+	if c.sessions == nil {
+		c.sessions = make(map[string][]byte)
+	}
+	if _, ok := c.sessions[id]; !ok {
+		c.sessionOrder = append(c.sessionOrder, id)
+	}
+	c.sessions[id] = frame
+	c.kick()
+}
+
 // closeAfterQueue makes the writer write what is queued, then close.
 func (c *Client) closeAfterQueue(code int, reason string) {
 	c.mu.Lock()
@@ -228,12 +255,31 @@ func (c *Client) closeAfterQueue(code int, reason string) {
 	c.mu.Unlock()
 }
 
-// sendControl queues a message for the writer.
+// sendControl queues a message for the writer. Replies count against
+// Config.ControlBytes: a client that keeps asking (ping, bad messages)
+// without reading the answers is closed with 1008 rather than let its
+// replies pile up in memory.
 func (c *Client) sendControl(msg []byte) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeCode != 0 || c.done {
+		return // the connection is closing: nothing more to say
+	}
+	if c.controlBytes+len(msg) > c.hub.cfg.ControlBytes {
+		c.closeCode = websocket.ClosePolicyViolation
+		c.closeReason = fmt.Sprintf("%d bytes of replies unread: read the server's messages", c.controlBytes)
+		c.hub.cfg.Logger.Warn("dropping a client that sends requests without reading the replies", "remote", c.remote, "unread_reply_bytes", c.controlBytes, "limit", c.hub.cfg.ControlBytes)
+		c.control, c.controlBytes = nil, 0
+		c.queue, c.queued = nil, 0
+		if m := c.hub.cfg.Metrics; m != nil {
+			m.SlowDropped.Inc()
+		}
+		c.kick()
+		return
+	}
 	c.control = append(c.control, msg)
+	c.controlBytes += len(msg)
 	c.kick()
-	c.mu.Unlock()
 }
 
 // readPump reads client messages until the connection fails or closes;
@@ -261,23 +307,37 @@ func (c *Client) readPump() {
 
 // handle acts on one client message.
 func (c *Client) handle(data []byte) {
-	var msg protocol.ClientMsg
-	if err := json.Unmarshal(data, &msg); err != nil {
-		c.sendControl(mustJSON(protocol.ErrorMsg{Type: "error", Error: "message is not JSON: " + err.Error()}))
+	msg, err := codec.DecodeClientMsg(data)
+	if err != nil {
+		c.sendControl(mustJSON(protocol.ErrorMsg{Type: protocol.TypeError, Error: "message is not JSON: " + err.Error()}))
 		return
 	}
 	switch msg.Type {
-	case "subscribe":
+	case protocol.TypeSubscribe:
 		if msg.Tail < 0 {
-			c.sendControl(mustJSON(protocol.ErrorMsg{Type: "error", Error: "tail must be >= 0"}))
+			c.sendControl(mustJSON(protocol.ErrorMsg{Type: protocol.TypeError, Error: "tail must be >= 0"}))
 			return
 		}
 		c.hub.subscribe(c, Subscription{Sessions: msg.Sessions, Since: msg.Since, Tail: msg.Tail})
-	case "ping":
-		c.sendControl([]byte(`{"type":"pong"}`))
+	case protocol.TypePing:
+		c.sendControl(pong)
 	default:
-		c.sendControl(mustJSON(protocol.ErrorMsg{Type: "error", Error: fmt.Sprintf("unknown message type %q: expected subscribe or ping", msg.Type)}))
+		c.sendControl(mustJSON(protocol.ErrorMsg{Type: protocol.TypeError, Error: fmt.Sprintf("unknown message type %q: expected subscribe or ping", clip(msg.Type, maxEcho))}))
 	}
+}
+
+// maxEcho bounds how much of a client's text a reply repeats.
+const maxEcho = 32
+
+// clip cuts s to at most n bytes, on a UTF-8 boundary, marking the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // finish ends the client: no writer starts again, the connection closes
@@ -285,8 +345,9 @@ func (c *Client) handle(data []byte) {
 func (c *Client) finish() {
 	c.mu.Lock()
 	c.done = true
+	timer := c.timer
 	c.mu.Unlock()
-	c.timer.Stop()
+	timer.Stop()
 	c.conn.Close()
 	c.hub.unregister(c)
 	c.hub.wg.Done()
@@ -333,12 +394,20 @@ func (c *Client) pump() error {
 		c.mu.Lock()
 		control, pending, queue, ping := c.control, c.pending, c.queue, c.pingDue
 		code, reason, flush := c.closeCode, c.closeReason, c.flushFirst
-		if len(control) == 0 && pending == nil && len(queue) == 0 && !ping && code == 0 {
+		if len(control) == 0 && pending == nil && len(queue) == 0 && len(c.sessionOrder) == 0 && !ping && code == 0 {
 			c.writing = false
 			c.mu.Unlock()
 			return nil
 		}
-		c.control, c.pending, c.queue, c.queued, c.pingDue = nil, nil, nil, 0, false
+		c.control, c.controlBytes, c.pending, c.queue, c.queued, c.pingDue = nil, 0, nil, nil, 0, false
+		var frames [][]byte
+		if pending == nil { // a subscription sends current summaries itself
+			for _, id := range c.sessionOrder {
+				frames = append(frames, c.sessions[id])
+			}
+		}
+		clear(c.sessions)
+		c.sessionOrder = c.sessionOrder[:0]
 		c.mu.Unlock()
 
 		if ping {
@@ -346,7 +415,7 @@ func (c *Client) pump() error {
 				return err
 			}
 			if time.Duration(time.Now().UnixNano()-c.lastWrite.Load()) >= c.hub.cfg.Heartbeat-c.hub.cfg.Heartbeat/10 {
-				control = append(control, mustJSON(protocol.Heartbeat{Type: "heartbeat", LastSeq: c.hub.LastSeq(), ServerTime: time.Now().UTC()}))
+				control = append(control, mustJSON(protocol.Heartbeat{Type: protocol.TypeHeartbeat, LastSeq: c.hub.LastSeq(), ServerTime: time.Now().UTC()}))
 			}
 		}
 		for _, m := range control {
@@ -370,8 +439,14 @@ func (c *Client) pump() error {
 			if len(queue) > 0 {
 				c.adapt(len(queue))
 			}
+			// Session frames follow the events that changed the session.
+			for _, f := range frames {
+				if err := c.write(f); err != nil {
+					return err
+				}
+			}
 		}
-		if len(control) > 0 || pending != nil || len(queue) > 0 {
+		if len(control) > 0 || pending != nil || len(queue) > 0 || len(frames) > 0 {
 			c.lastWrite.Store(time.Now().UnixNano())
 		}
 		if code != 0 {
@@ -401,7 +476,7 @@ func (c *Client) superseded() bool {
 func (c *Client) replay(r *replay) (bool, error) {
 	st := c.hub.cfg.Store
 	oldest := st.OldestSeq()
-	msg := protocol.Subscribed{Type: "subscribed", Sessions: r.sub.Sessions, Since: r.sub.Since, ReplayTo: r.upto, OldestSeq: oldest}
+	msg := protocol.Subscribed{Type: protocol.TypeSubscribed, Sessions: r.sub.Sessions, Since: r.sub.Since, ReplayTo: r.upto, OldestSeq: oldest}
 	if msg.Sessions == nil {
 		msg.Sessions = []string{}
 	}
@@ -411,36 +486,42 @@ func (c *Client) replay(r *replay) (bool, error) {
 	if err := c.write(mustJSON(msg)); err != nil {
 		return false, err
 	}
+	if sf := c.hub.cfg.SessionFrames; sf != nil {
+		for _, f := range sf(r.sub.Sessions) {
+			if err := c.write(f); err != nil {
+				return false, err
+			}
+		}
+	}
 	if r.sub.Since != nil {
+		// The history is read a page at a time (ReplayPage events, about
+		// ReplayBytes), a tail too: a replay of any length holds one page.
 		f := store.Filter{Sessions: r.sub.Sessions}
 		after := *r.sub.Since
 		c.lastSent.Store(after)
 		if r.sub.Tail > 0 {
-			evs, err := st.Tail(after, r.upto, f, r.sub.Tail)
+			start, err := st.TailStart(after, r.upto, f, r.sub.Tail)
 			if err != nil {
 				c.hub.cfg.Logger.Error("replay failed", "remote", c.remote, "error", err)
 				return false, err
 			}
+			after = start
+		}
+		for after < r.upto {
+			evs, err := st.Page(after, r.upto, f, c.hub.cfg.ReplayPage, c.hub.cfg.ReplayBytes)
+			if err != nil {
+				c.hub.cfg.Logger.Error("replay failed", "remote", c.remote, "error", err)
+				return false, err
+			}
+			if len(evs) == 0 {
+				break
+			}
 			if err := c.writeEvents(evs, false); err != nil {
 				return false, err
 			}
-		} else {
-			for after < r.upto {
-				evs, err := st.Read(after, r.upto, f, c.hub.cfg.ReplayPage)
-				if err != nil {
-					c.hub.cfg.Logger.Error("replay failed", "remote", c.remote, "error", err)
-					return false, err
-				}
-				if len(evs) == 0 {
-					break
-				}
-				if err := c.writeEvents(evs, false); err != nil {
-					return false, err
-				}
-				after = evs[len(evs)-1].Seq
-				if c.superseded() {
-					return false, nil
-				}
+			after = evs[len(evs)-1].Seq
+			if c.superseded() {
+				return false, nil
 			}
 		}
 	}
@@ -449,14 +530,8 @@ func (c *Client) replay(r *replay) (bool, error) {
 	if r.sub.Since == nil || *r.sub.Since < r.upto {
 		c.lastSent.Store(r.upto)
 	}
-	return true, c.write(mustJSON(protocol.Live{Type: "live", Seq: r.upto}))
+	return true, c.write(mustJSON(protocol.Live{Type: protocol.TypeLive, Seq: r.upto}))
 }
-
-var (
-	framePrefix = []byte(`{"type":"events","events":[`)
-	frameSuffix = []byte(`]}`)
-	comma       = []byte(`,`)
-)
 
 // writeEvents writes evs in as few frames as MaxFrameBytes allows, skipping
 // anything at or below lastSent. live events feed the latency histogram.

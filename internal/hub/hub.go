@@ -39,16 +39,27 @@ type Config struct {
 	Heartbeat time.Duration
 	// WriteTimeout bounds every write to a client (10 s).
 	WriteTimeout time.Duration
+	// ControlBytes bounds each client's unwritten replies (hello, pong,
+	// errors; 256 KiB): a client that sends requests and never reads the
+	// answers is closed with 1008 when they pass it.
+	ControlBytes int
 	// MaxClients bounds the connected clients (0: no limit).
 	MaxClients int
 	// ReplayPage is how many events a replay reads from the store at once (512).
 	ReplayPage int
+	// ReplayBytes bounds the events a replay reads at once (MaxFrameBytes):
+	// a page stops after the event that reaches it.
+	ReplayBytes int
 	// Coalesce is the most a client's events are held back so that they
 	// share frames (8 ms; negative: never). Each client's window adapts
 	// between Coalesce/16 and Coalesce to its event rate: a client that
 	// gets an event now and then is written at once, a flooded one gets
 	// few large frames instead of one syscall per event.
 	Coalesce time.Duration
+	// SessionFrames, when set, returns the "session" frames of the current
+	// summaries of the sessions a subscription covers (all: sessions is
+	// empty); a client gets them right after "subscribed", before the replay.
+	SessionFrames func(sessions []string) [][]byte
 }
 
 func (c *Config) setDefaults() {
@@ -64,8 +75,14 @@ func (c *Config) setDefaults() {
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = 10 * time.Second
 	}
+	if c.ControlBytes <= 0 {
+		c.ControlBytes = 256 << 10
+	}
 	if c.ReplayPage <= 0 {
 		c.ReplayPage = 512
+	}
+	if c.ReplayBytes <= 0 {
+		c.ReplayBytes = c.MaxFrameBytes
 	}
 	if c.Coalesce == 0 {
 		c.Coalesce = 8 * time.Millisecond
@@ -152,6 +169,18 @@ func (h *Hub) Publish(evs []*event.Event) {
 	}
 	for c := range h.clients {
 		c.enqueue(evs)
+	}
+}
+
+// PublishSession queues frame, the "session" frame of session id, for every
+// subscribed client whose subscription covers the session. A frame still
+// queued for the same session is replaced, so a client that is slow to
+// write holds at most one frame per session. It never blocks on a client.
+func (h *Hub) PublishSession(id string, frame []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.clients {
+		c.enqueueSession(id, frame)
 	}
 }
 

@@ -2,10 +2,10 @@ package journal
 
 import (
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"math/bits"
 	"sort"
-	"time"
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/sessions"
@@ -17,12 +17,15 @@ type readerStmts struct {
 	// readAll, readSession: ascending from a seq; tailAll, tailSession:
 	// descending to a seq. Each is one range scan of an index.
 	readAll, readSession, tailAll, tailSession *sql.Stmt
+	// seqsSession lists a session's seqs in a range (the index alone);
+	// bySeq reads one event.
+	seqsSession, bySeq *sql.Stmt
+	// tailStartAll, tailStartSessions find the n-th last matching seq
+	// (the index alone; the sessions as a JSON array).
+	tailStartAll, tailStartSessions *sql.Stmt
 	// key looks up an idempotency key.
 	key *sql.Stmt
 }
-
-// eventCols are the columns scanEvent reads, in order.
-const eventCols = `seq, received_ns, sent_ns, session_id, event, tool, tool_use_id, cwd, transcript_path, reason, payload, origin, origin_seq`
 
 func (s *readerStmts) prepare(db *sql.DB) error {
 	var err error
@@ -38,12 +41,16 @@ func (s *readerStmts) prepare(db *sql.DB) error {
 	s.readSession = prep(`SELECT ` + eventCols + ` FROM events WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`)
 	s.tailAll = prep(`SELECT ` + eventCols + ` FROM events WHERE seq > ? AND seq <= ? ORDER BY seq DESC LIMIT ?`)
 	s.tailSession = prep(`SELECT ` + eventCols + ` FROM events WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq DESC LIMIT ?`)
+	s.seqsSession = prep(`SELECT seq FROM events WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`)
+	s.bySeq = prep(`SELECT ` + eventCols + ` FROM events WHERE seq = ?`)
+	s.tailStartAll = prep(`SELECT seq FROM events WHERE seq > ? AND seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?`)
+	s.tailStartSessions = prep(`SELECT seq FROM events WHERE session_id IN (SELECT value FROM json_each(?)) AND seq > ? AND seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?`)
 	s.key = prep(`SELECT seq FROM keys WHERE k = ?`)
 	return err
 }
 
 func (s *readerStmts) close() {
-	for _, st := range []*sql.Stmt{s.readAll, s.readSession, s.tailAll, s.tailSession, s.key} {
+	for _, st := range []*sql.Stmt{s.readAll, s.readSession, s.tailAll, s.tailSession, s.seqsSession, s.bySeq, s.tailStartAll, s.tailStartSessions, s.key} {
 		if st != nil {
 			st.Close()
 		}
@@ -60,18 +67,65 @@ func sqlLimit(n int) int64 {
 
 // Read implements store.Store.
 func (j *Journal) Read(after, upto uint64, f store.Filter, limit int) ([]*event.Event, error) {
-	return j.query(after, upto, f, limit, false)
+	return j.query(after, upto, f, limit, 0, false)
+}
+
+// Page implements store.Store.
+func (j *Journal) Page(after, upto uint64, f store.Filter, limit, maxBytes int) ([]*event.Event, error) {
+	return j.query(after, upto, f, limit, maxBytes, false)
 }
 
 // Tail implements store.Store.
 func (j *Journal) Tail(after, upto uint64, f store.Filter, n int) ([]*event.Event, error) {
-	return j.query(after, upto, f, n, true)
+	return j.query(after, upto, f, n, 0, true)
 }
 
-// query runs Read (tail false) or Tail (tail true). Several sessions are
-// read one index range each and merged, so each query stays an index scan
-// bounded by limit.
-func (j *Journal) query(after, upto uint64, f store.Filter, limit int, tail bool) ([]*event.Event, error) {
+// TailStart implements store.Store: one scan of an index (seq only; SQLite
+// skips the first n-1 rows without building them).
+func (j *Journal) TailStart(after, upto uint64, f store.Filter, n int) (uint64, error) {
+	upto = min(upto, 1<<63-1)
+	if n <= 0 || after >= upto {
+		return after, nil
+	}
+	var row *sql.Row
+	if f.All() {
+		row = j.rd.tailStartAll.QueryRow(int64(after), int64(upto), n-1)
+	} else {
+		ids, err := json.Marshal(f.Sessions)
+		if err != nil {
+			return 0, err
+		}
+		row = j.rd.tailStartSessions.QueryRow(string(ids), int64(after), int64(upto), n-1)
+	}
+	var seq int64
+	switch err := row.Scan(&seq); err {
+	case nil:
+		return uint64(seq) - 1, nil
+	case sql.ErrNoRows:
+		return after, nil // n or fewer match: all of them
+	default:
+		return 0, fmt.Errorf("journal: read: %w", err)
+	}
+}
+
+// uniq returns ids without repeats, in order.
+func uniq(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := ids[:0:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// query runs Read or Page (tail false) or Tail (tail true). Several sessions
+// are read one index range each and merged, so each query stays an index
+// scan bounded by limit; with a byte bound, the merge is of seqs only and
+// the page's events are then read one by one until the bound.
+func (j *Journal) query(after, upto uint64, f store.Filter, limit, maxBytes int, tail bool) ([]*event.Event, error) {
 	if upto > 1<<63-1 {
 		upto = 1<<63 - 1
 	}
@@ -83,26 +137,25 @@ func (j *Journal) query(after, upto uint64, f store.Filter, limit int, tail bool
 		if tail {
 			st = j.rd.tailAll
 		}
-		return scanEvents(st, tail, int64(after), int64(upto), sqlLimit(limit))
+		return scanEvents(st, tail, maxBytes, int64(after), int64(upto), sqlLimit(limit))
+	}
+	ids := uniq(f.Sessions)
+	if len(ids) > 1 && maxBytes > 0 && !tail {
+		return j.pageSessions(after, upto, ids, limit, maxBytes)
 	}
 	st := j.rd.readSession
 	if tail {
 		st = j.rd.tailSession
 	}
 	var out []*event.Event
-	seen := make(map[string]bool, len(f.Sessions))
-	for _, id := range f.Sessions {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		evs, err := scanEvents(st, tail, id, int64(after), int64(upto), sqlLimit(limit))
+	for _, id := range ids {
+		evs, err := scanEvents(st, tail, maxBytes, id, int64(after), int64(upto), sqlLimit(limit))
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, evs...)
 	}
-	if len(seen) > 1 {
+	if len(ids) > 1 {
 		sort.Slice(out, func(a, b int) bool { return out[a].Seq < out[b].Seq })
 		if limit > 0 && len(out) > limit {
 			if tail {
@@ -115,20 +168,67 @@ func (j *Journal) query(after, upto uint64, f store.Filter, limit int, tail bool
 	return out, nil
 }
 
+// pageSessions is Page over several sessions: their seqs in range are
+// merged (8 bytes each, at most limit per session), then the events are
+// read in seq order until limit or maxBytes.
+func (j *Journal) pageSessions(after, upto uint64, ids []string, limit, maxBytes int) ([]*event.Event, error) {
+	var seqs []int64
+	for _, id := range ids {
+		rows, err := j.rd.seqsSession.Query(id, int64(after), int64(upto), sqlLimit(limit))
+		if err != nil {
+			return nil, fmt.Errorf("journal: read: %w", err)
+		}
+		for rows.Next() {
+			var seq int64
+			if err := rows.Scan(&seq); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("journal: read: %w", err)
+			}
+			seqs = append(seqs, seq)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("journal: read: %w", err)
+		}
+	}
+	sort.Slice(seqs, func(a, b int) bool { return seqs[a] < seqs[b] })
+	var out []*event.Event
+	size := 0
+	for _, seq := range seqs {
+		if (limit > 0 && len(out) >= limit) || size >= maxBytes {
+			break
+		}
+		evs, err := scanEvents(j.rd.bySeq, false, 0, seq)
+		if err != nil {
+			return nil, err
+		}
+		for _, ev := range evs { // none when retention just dropped it
+			out = append(out, ev)
+			size += store.EventBytes(ev)
+		}
+	}
+	return out, nil
+}
+
 // scanEvents runs st and decodes its rows; descending results are reversed.
-func scanEvents(st *sql.Stmt, desc bool, args ...any) ([]*event.Event, error) {
+// With maxBytes > 0 it stops after the row that brings the events'
+// store.EventBytes to maxBytes.
+func scanEvents(st *sql.Stmt, desc bool, maxBytes int, args ...any) ([]*event.Event, error) {
 	rows, err := st.Query(args...)
 	if err != nil {
 		return nil, fmt.Errorf("journal: read: %w", err)
 	}
 	defer rows.Close()
 	var out []*event.Event
+	size := 0
 	for rows.Next() {
 		ev, err := scanEvent(rows)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, ev)
+		if size += store.EventBytes(ev); maxBytes > 0 && size >= maxBytes {
+			break
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("journal: read: %w", err)
@@ -144,20 +244,11 @@ func scanEvents(st *sql.Stmt, desc bool, args ...any) ([]*event.Event, error) {
 // scanEvent decodes the row rows is on, selected as eventCols followed by
 // the columns for extra.
 func scanEvent(rows *sql.Rows, extra ...any) (*event.Event, error) {
-	var ev event.Event
-	var seq, recv, sent, originSeq int64
-	dest := append([]any{&seq, &recv, &sent, &ev.SessionID, &ev.Name, &ev.Tool, &ev.ToolUseID,
-		&ev.Cwd, &ev.TranscriptPath, &ev.Reason, &ev.Payload, &ev.Origin, &originSeq}, extra...)
-	if err := rows.Scan(dest...); err != nil {
+	var r eventRow
+	if err := rows.Scan(append(r.cols(), extra...)...); err != nil {
 		return nil, fmt.Errorf("journal: read: %w", err)
 	}
-	ev.Seq = uint64(seq)
-	ev.OriginSeq = uint64(originSeq)
-	ev.Received = time.Unix(0, recv)
-	if sent != 0 {
-		ev.Sent = time.Unix(0, sent)
-	}
-	return &ev, nil
+	return r.event(), nil
 }
 
 // LastSeq implements store.Store.
@@ -257,7 +348,7 @@ func (j *Journal) Sessions() ([]sessions.Info, error) {
 	j.smu.RLock()
 	out := make([]sessions.Info, 0, len(j.sess))
 	for _, in := range j.sess {
-		out = append(out, *copyInfo(in))
+		out = append(out, *in.Clone())
 	}
 	j.smu.RUnlock()
 	sort.Slice(out, func(a, b int) bool { return out[a].LastSeq > out[b].LastSeq })

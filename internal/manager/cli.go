@@ -19,6 +19,7 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/cli"
 	"github.com/mpm-dev/mpm/internal/logging"
+	"github.com/mpm-dev/mpm/internal/monitor"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/supervisor"
 	"github.com/mpm-dev/mpm/internal/svc"
@@ -28,17 +29,22 @@ import (
 const about = `mpm-manager keeps mpm-wsd running, as an OS service.
 
 install registers "mpm-manager run" with the flags given here (recorded in
-the unit/plist/service) and starts it; --user makes a per-user service
-(systemd --user, launchd agent) that starts at login. --dry-run prints the
-file and commands without touching anything. uninstall stops, then removes.
-"mpm-manager COMMAND --help" lists a command's flags.`
+the unit/plist/service), starts it and waits until mpm-wsd answers; --user
+makes a per-user service (systemd --user, launchd agent) that starts at
+login. --run-as USER runs a system service as USER, with USER's default data
+directory unless --data-dir says otherwise. --dry-run prints the file and
+commands without touching anything. uninstall stops, then removes. Without
+--user, start/stop/restart/status/uninstall use the per-user service when
+only that one is installed. status exits 0 when running, 3 when not
+running, 4 when unknown. "mpm-manager COMMAND --help" lists a command's
+flags.`
 
 // synopsis is mpm-manager's usage lines.
 var synopsis = []string{
 	"mpm-manager install   [--user] [--dry-run] [--force] [--no-start] [--run-as USER] [run flags]",
 	"mpm-manager uninstall [--user]",
 	"mpm-manager start|stop|restart [--user]",
-	"mpm-manager status    [--user] [--json] [--addr A] [--data-dir D]",
+	"mpm-manager status    [--user] [--json] [--addr A] [--data-dir D]   (exit 0 running, 3 not running, 4 unknown)",
 	"mpm-manager run       [run flags] [-- extra mpm-wsd flags]",
 	"mpm-manager version",
 	"(every command also takes --name NAME, the service name)",
@@ -101,12 +107,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return program("", stdout, stderr).Usage("unknown command %q", cmd)
 	}
 	var fe flagError
-	var d done
+	var ec exitCode
 	switch {
 	case err == nil:
 		return cli.ExitOK
-	case errors.As(err, &d):
-		return d.code
+	case errors.As(err, &ec):
+		return int(ec)
 	case errors.As(err, &fe):
 		return p.Usage("%v", fe.error)
 	default:
@@ -114,14 +120,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// done ends a command with an exit code already reported (help, version,
-// a usage error Parse reported).
-type done struct{ code int }
-
-func (d done) Error() string { return fmt.Sprintf("exit %d", d.code) }
-
 // flagError marks a usage mistake (exit 2).
 type flagError struct{ error }
+
+// exitCode ends a command that said all it has to say with that exit code
+// (help and version: 0; a usage error cli reported: 2; status: 3 not
+// running, 4 unknown).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
 
 // common are the flags of every command.
 type common struct {
@@ -235,7 +242,7 @@ func resolveWSD(given string) (string, error) {
 // command (done), a usage mistake is reported by Parse (done, code 2).
 func parse(p *cli.Program, fs *flag.FlagSet, args []string) error {
 	if code, ok := p.Parse(fs, args); ok {
-		return done{code}
+		return exitCode(code)
 	}
 	return nil
 }
@@ -287,11 +294,22 @@ func cmdRun(p *cli.Program, args []string) error {
 		return err
 	}
 	o.Logger = log
+	o.Announce = terminal(p.Stderr, r.logFile)
 	sup, err := supervisor.New(o)
 	if err != nil {
 		return flagError{err}
 	}
 	return svc.Run(c.name, sup.Run)
+}
+
+// terminal is stderr when it is a terminal that the log does not go to a
+// file instead of, else nil: where the dashboard URL with the token may be
+// shown.
+func terminal(stderr io.Writer, logFile string) io.Writer {
+	if f, ok := stderr.(*os.File); ok && logFile == "" && monitor.IsTerminal(f) {
+		return stderr
+	}
+	return nil
 }
 
 func cmdInstall(p *cli.Program, args []string) error {
@@ -319,6 +337,9 @@ func cmdInstall(p *cli.Program, args []string) error {
 	if err := r.validate(); err != nil {
 		return err
 	}
+	if err := runAsDataDir(fs, &c, runAs); err != nil {
+		return err
+	}
 	o, err := r.supervision(c)
 	if err != nil {
 		return err
@@ -332,9 +353,16 @@ func cmdInstall(p *cli.Program, args []string) error {
 		return err
 	}
 	spec.RunAs = runAs
+	spec.DataDir = dataDir
 	spec.RunArgs = recordedArgs(fs, c.addr, dataDir, wsd, c.name)
 	if runtime.GOOS == "windows" && r.logFile == "" {
 		spec.RunArgs = append(spec.RunArgs, "--log-file", filepath.Join(dataDir, "mpm-manager.log"))
+	}
+	spec.Writable = []string{dataDir}
+	if r.logFile != "" {
+		if lf, err := filepath.Abs(r.logFile); err == nil && filepath.Dir(lf) != dataDir {
+			spec.Writable = append(spec.Writable, filepath.Dir(lf))
+		}
 	}
 	if dryRun {
 		plan, err := svc.PlanInstall(spec, svc.Platform(), noStart)
@@ -350,7 +378,26 @@ func cmdInstall(p *cli.Program, args []string) error {
 	if err := svc.Install(spec, svc.InstallOptions{Force: force, NoStart: noStart, Out: stdout}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "check it with: mpm-manager status%s\n", userFlag(c.user))
+	fmt.Fprintf(stdout, "check it with: mpm-manager status%s (it also prints the dashboard URL)\n", userFlag(c.user))
+	return nil
+}
+
+// runAsDataDir gives a service run as another account that account's own
+// default data directory, unless --data-dir or MPM_DATA_DIR says which.
+func runAsDataDir(fs *flag.FlagSet, c *common, runAs string) error {
+	if runAs == "" || os.Getenv(paths.EnvDataDir) != "" {
+		return nil
+	}
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "data-dir" })
+	if given {
+		return nil
+	}
+	d, err := svc.DataDirOf(runAs)
+	if err != nil {
+		return err
+	}
+	c.dataDir = d
 	return nil
 }
 
@@ -414,10 +461,11 @@ func cmdControl(p *cli.Program, action string, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := svc.Control(spec, action); err != nil {
+	spec, err = svc.Control(spec, action, p.Stdout)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(p.Stdout, "%s: done\n", action)
+	fmt.Fprintf(p.Stdout, "%s: done; check it with: mpm-manager status%s\n", action, userFlag(spec.User))
 	return nil
 }
 
@@ -440,8 +488,14 @@ func cmdStatus(p *cli.Program, args []string) error {
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprint(stdout, rep.Human())
 	}
-	fmt.Fprint(stdout, rep.Human())
+	if code := rep.ExitCode(); code != 0 {
+		return exitCode(code)
+	}
 	return nil
 }

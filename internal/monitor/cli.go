@@ -37,6 +37,12 @@ const notes = `Examples:
   mpm-monitor --event UserPromptSubmit --no-follow --since 0
   mpm-monitor --json | jq .payload.tool_input
   mpm-monitor --origin laptop-a,ci     on a fleet hub: only these machines
+  mpm-monitor sessions                 every session's state, those that need you first
+  mpm-monitor sessions --watch         the same, kept live (--json: one session per line)
+  mpm-monitor --status-line            "2 need you · 3 working · 1 idle", for tmux and prompts
+
+The tail also prints a line when a session changes state (needs permission,
+waiting for input, idle, ...), unless --event or --tool filter the events.
 
 On a fleet hub (mpm-wsd --nats URL --fleet) each line shows the event's
 origin before its session (laptop-a/4f1c2b3a); --json records carry
@@ -68,7 +74,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	p := &cli.Program{
 		Name: "mpm-monitor",
 		Synopsis: []string{"mpm-monitor [--addr A] [--data-dir D] [--token T] [--session ID]... [--event E]... [--tool T]...",
-			"            [--since SEQ | -n N | --last N] [--no-follow] [--count N] [--json] [--color auto|always|never]"},
+			"            [--since SEQ | -n N | --last N] [--no-follow] [--count N] [--json] [--color auto|always|never]",
+			"mpm-monitor sessions [--watch] [--json]",
+			"mpm-monitor --status-line"},
 		About:  about,
 		Env:    []string{paths.EnvAddr, paths.EnvDataDir, "NO_COLOR"},
 		Notes:  notes,
@@ -91,10 +99,22 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	count := fs.Int("count", 0, "exit after printing N events")
 	jsonOut := fs.Bool("json", false, "write one JSON event record per line (NDJSON)")
 	colorMode := fs.String("color", "auto", "colour human lines: auto (a terminal without NO_COLOR), always, never")
+	statusLine := fs.Bool("status-line", false, "print one line such as \"2 need you · 3 working · 1 idle\" (sessions active in the last 24 h) and exit; \"mpm down\" and exit status 1 when the daemon does not answer")
+	watch := fs.Bool("watch", false, "with sessions: keep the board live")
+	p.Args = true // "sessions" may come before, between or after the flags
 	if code, done := p.Parse(fs, args); done {
 		return code
 	}
 	bad := p.Usage
+	sessionsCmd := fs.NArg() > 0 && fs.Arg(0) == "sessions"
+	if sessionsCmd {
+		if code, done := p.Parse(fs, fs.Args()[1:]); done {
+			return code
+		}
+	}
+	if fs.NArg() > 0 {
+		return bad("unexpected argument %q", fs.Arg(0))
+	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	if !given["last"] && !given["n"] && (since.v != nil || *noFollow) {
@@ -136,6 +156,23 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	ctx, stop := cli.Context()
 	defer stop()
+
+	if *statusLine {
+		if err := PrintStatusLine(ctx, c, stdout); err != nil {
+			return p.Fail("%v", err)
+		}
+		return cli.ExitOK
+	}
+	if sessionsCmd {
+		err := Sessions(ctx, SessionsOptions{
+			Client: c, JSON: *jsonOut, Watch: *watch, Color: color, Width: width,
+			Terminal: out != nil && IsTerminal(out), Stdout: stdout, Stderr: stderr,
+		})
+		if err != nil && !errors.Is(err, ErrBrokenPipe) {
+			return p.Fail("%v", err)
+		}
+		return cli.ExitOK
+	}
 
 	err = Run(ctx, Options{
 		Client: c,

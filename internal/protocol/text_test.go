@@ -13,6 +13,8 @@ func TestSplitList(t *testing.T) {
 		{nil, ""},
 		{[]string{"a, b", "", "c,,"}, "a|b|c"},
 		{[]string{" x "}, "x"},
+		{[]string{"a,b", "c\t, d"}, "a|b|c|d"},
+		{[]string{",,"}, ""},
 	} {
 		if got := strings.Join(SplitList(c.in), "|"); got != c.want {
 			t.Errorf("SplitList(%q) = %q, want %q", c.in, got, c.want)

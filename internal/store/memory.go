@@ -81,19 +81,44 @@ func (m *Memory) firstAfter(after uint64) int {
 
 // Read implements Store.
 func (m *Memory) Read(after, upto uint64, f Filter, limit int) ([]*event.Event, error) {
+	return m.Page(after, upto, f, limit, 0)
+}
+
+// Page implements Store.
+func (m *Memory) Page(after, upto uint64, f Filter, limit, maxBytes int) ([]*event.Event, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var out []*event.Event
-	for i := m.firstAfter(after); i < m.n && (limit <= 0 || len(out) < limit); i++ {
+	size := 0
+	for i := m.firstAfter(after); i < m.n && (limit <= 0 || len(out) < limit) && (maxBytes <= 0 || size < maxBytes); i++ {
 		ev := m.at(i)
 		if ev.Seq > upto {
 			break
 		}
 		if f.Match(ev) {
 			out = append(out, ev)
+			size += EventBytes(ev)
 		}
 	}
 	return out, nil
+}
+
+// TailStart implements Store.
+func (m *Memory) TailStart(after, upto uint64, f Filter, n int) (uint64, error) {
+	if n <= 0 {
+		return after, nil
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	lo := m.firstAfter(after)
+	for i := m.n - 1; i >= lo; i-- {
+		if ev := m.at(i); ev.Seq <= upto && f.Match(ev) {
+			if n--; n == 0 {
+				return ev.Seq - 1, nil
+			}
+		}
+	}
+	return after, nil
 }
 
 // Tail implements Store.

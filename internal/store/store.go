@@ -18,17 +18,24 @@ type Filter struct {
 func (f Filter) All() bool { return len(f.Sessions) == 0 }
 
 // Match reports whether ev passes the filter.
-func (f Filter) Match(ev *event.Event) bool {
+func (f Filter) Match(ev *event.Event) bool { return f.MatchSession(ev.SessionID) }
+
+// MatchSession reports whether the session id passes the filter.
+func (f Filter) MatchSession(id string) bool {
 	if len(f.Sessions) == 0 {
 		return true
 	}
 	for _, s := range f.Sessions {
-		if s == ev.SessionID {
+		if s == id {
 			return true
 		}
 	}
 	return false
 }
+
+// EventBytes is what an event counts against a Page's byte bound: its
+// payload and about what the record around it adds on the wire.
+func EventBytes(ev *event.Event) int { return len(ev.Payload) + 256 }
 
 // Reader reads stored events: the hub's replays, GET /v1/events and
 // fleet mode's outbox. Reads may run concurrently with Append.
@@ -36,9 +43,20 @@ type Reader interface {
 	// Read returns up to limit events with after < Seq <= upto that match f,
 	// in ascending Seq order.
 	Read(after, upto uint64, f Filter, limit int) ([]*event.Event, error)
+	// Page is Read bounded by bytes too: it stops after the event that
+	// brings the page's EventBytes to maxBytes (so a matching event is
+	// returned however large); maxBytes <= 0: no byte bound. A reader that
+	// pages through history holds at most a page in memory.
+	Page(after, upto uint64, f Filter, limit, maxBytes int) ([]*event.Event, error)
 	// Tail returns the last n events with after < Seq <= upto that match f,
 	// in ascending Seq order.
 	Tail(after, upto uint64, f Filter, n int) ([]*event.Event, error)
+	// TailStart returns where the last n events with after < Seq <= upto
+	// that match f begin, as a seq to page from: Page(TailStart(…), upto, …)
+	// reads exactly those events. It is after when n <= 0 or at most n
+	// events match. It reads no event, so a tail of any length is
+	// replayed in bounded pages.
+	TailStart(after, upto uint64, f Filter, n int) (uint64, error)
 	// LastSeq is the highest Seq ever stored (0 if none), including events
 	// since dropped by retention.
 	LastSeq() uint64

@@ -5,7 +5,6 @@ package testutil
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -20,6 +19,8 @@ import (
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/protocol/codec"
+	"io"
 )
 
 var (
@@ -179,12 +180,9 @@ func (d *Daemon) Done() <-chan struct{} { return d.done }
 // URL returns http://<addr><path>.
 func (d *Daemon) URL(path string) string { return "http://" + d.Addr + path }
 
-// Health is the decoded /healthz answer.
-type Health = protocol.Health
-
 // GetHealth fetches and decodes http://addr/healthz.
-func GetHealth(ctx context.Context, addr string) (Health, int, error) {
-	var h Health
+func GetHealth(ctx context.Context, addr string) (protocol.Health, int, error) {
+	var h protocol.Health
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
 	if err != nil {
 		return h, 0, err
@@ -194,7 +192,11 @@ func GetHealth(ctx context.Context, addr string) (Health, int, error) {
 		return h, 0, err
 	}
 	defer resp.Body.Close()
-	err = json.NewDecoder(resp.Body).Decode(&h)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return h, resp.StatusCode, err
+	}
+	h, err = codec.DecodeHealth(body)
 	return h, resp.StatusCode, err
 }
 
@@ -212,7 +214,7 @@ func WaitHealthy(addr string, timeout time.Duration, exited <-chan struct{}) err
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		h, code, err := GetHealth(ctx, addr)
 		cancel()
-		if err == nil && code == 200 && h.Service == "mpm-wsd" {
+		if err == nil && code == 200 && h.Service == protocol.ServiceName {
 			return nil
 		}
 		last = fmt.Errorf("code %d, err %v", code, err)

@@ -19,14 +19,12 @@ type guard struct {
 	origins map[string]bool
 	// token is the access token.
 	token string
-	// tokenPath is where the token lives, for error messages.
-	tokenPath string
 	// m counts refusals.
 	m *metrics
 }
 
-func newGuard(addr string, extraHosts []string, tok, tokenPath string, m *metrics) *guard {
-	g := &guard{hosts: map[string]bool{}, origins: map[string]bool{}, token: tok, tokenPath: tokenPath, m: m}
+func newGuard(addr string, extraHosts []string, tok string, m *metrics) *guard {
+	g := &guard{hosts: map[string]bool{}, origins: map[string]bool{}, token: tok, m: m}
 	host, port, _ := net.SplitHostPort(addr)
 	names := []string{"127.0.0.1", "localhost", "[::1]"}
 	if ip := net.ParseIP(host); ip != nil && !ip.IsLoopback() && !ip.IsUnspecified() {
@@ -102,13 +100,18 @@ func (g *guard) api(h http.Handler, allowQueryToken bool) http.Handler {
 		}
 		if !g.originOK(r) {
 			g.m.reject(event.ReasonForbidden)
+			w.Header().Set("Connection", "close")
 			httpError(w, http.StatusForbidden, fmt.Sprintf("Origin %q is not this daemon's own origin: only the mpm dashboard served by this daemon may use its API from a browser", r.Header.Get("Origin")))
 			return
 		}
 		if !g.tokenOK(r, allowQueryToken) {
 			g.m.reject(event.ReasonUnauthorized)
+			g.m.refusedDelivery(r)
+			w.Header().Set("Connection", "close") // no idle keep-alive for a caller without the token
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mpm"`)
-			httpError(w, http.StatusUnauthorized, fmt.Sprintf("missing or wrong token: send 'Authorization: Bearer <token>'; the token is in %s", g.tokenPath))
+			// The answer goes to callers who may not hold the token: it
+			// does not say where the token file is (mpm-verify does).
+			httpError(w, http.StatusUnauthorized, "missing or wrong token: send 'Authorization: Bearer <token>' with the daemon's access token; see mpm-verify")
 			return
 		}
 		h.ServeHTTP(w, r)
@@ -117,6 +120,7 @@ func (g *guard) api(h http.Handler, allowQueryToken bool) http.Handler {
 
 func (g *guard) refuseHost(w http.ResponseWriter, r *http.Request) {
 	g.m.reject(event.ReasonForbidden)
+	w.Header().Set("Connection", "close")
 	httpError(w, http.StatusForbidden, fmt.Sprintf("Host %q is not one of this daemon's names (use http://127.0.0.1:PORT): refused to guard against DNS rebinding", r.Host))
 }
 

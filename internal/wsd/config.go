@@ -10,7 +10,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/mpm-dev/mpm/internal/notify"
 	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/sessions"
 )
 
 // Config is everything the daemon can be told. DefaultConfig fills it in.
@@ -31,10 +33,20 @@ type Config struct {
 	Journal bool
 	// MaxEventBytes bounds one ingested payload.
 	MaxEventBytes int
+	// HistoryBytes bounds one GET /v1/events answer, besides its limit
+	// (about; at least one event).
+	HistoryBytes int
 	// MaxClients bounds WebSocket clients (0: no limit).
 	MaxClients int
 	// ClientQueueBytes bounds each client's queue before it is dropped as slow.
 	ClientQueueBytes int
+	// MaxConns bounds the open connections, HTTP and WebSocket (lowered to
+	// fit the process's open file limit; see connLimiter).
+	MaxConns int
+	// IdleTimeout closes a keep-alive connection idle that long.
+	IdleTimeout time.Duration
+	// HeaderTimeout bounds reading a request's headers.
+	HeaderTimeout time.Duration
 	// Heartbeat is the WebSocket ping and heartbeat interval.
 	Heartbeat time.Duration
 	// WriteTimeout bounds each write to a WebSocket client.
@@ -46,8 +58,20 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// SpoolInterval is how often the hook spool is checked and drained.
 	SpoolInterval time.Duration
+	// StraySpools are other hook spool directories drained as well, each
+	// only while its data directory has no token file (no daemon uses it):
+	// where mpm-hook spools when it looks for the daemon in another data
+	// directory than DataDir. Default: the default data directory's spool.
+	StraySpools []string
 	// MaxBatch bounds how many events one commit groups.
 	MaxBatch int
+	// StaleAfter is how long a working session may go without an event
+	// before it is flagged stale (0: never).
+	StaleAfter time.Duration
+	// NotifyWebhooks are URLs posted to when a session starts needing its
+	// person; NotifyFormat is their body's format (json, slack, ntfy).
+	NotifyWebhooks []string
+	NotifyFormat   string
 	// Logger is the root logger; components take Named children.
 	Logger hclog.Logger
 }
@@ -60,14 +84,21 @@ func DefaultConfig() Config {
 		History:          10000,
 		Journal:          true,
 		MaxEventBytes:    1 << 20,
+		HistoryBytes:     4 << 20,
 		MaxClients:       1000,
 		ClientQueueBytes: 64 << 20,
+		MaxConns:         2048,
+		IdleTimeout:      30 * time.Second,
+		HeaderTimeout:    5 * time.Second,
 		Heartbeat:        10 * time.Second,
 		WriteTimeout:     10 * time.Second,
 		Coalesce:         8 * time.Millisecond,
 		ShutdownTimeout:  5 * time.Second,
 		SpoolInterval:    2 * time.Second,
+		StraySpools:      []string{paths.Spool(paths.DefaultDataDir())},
 		MaxBatch:         1024,
+		StaleAfter:       sessions.DefaultStaleAfter,
+		NotifyFormat:     "json",
 	}
 }
 
@@ -96,8 +127,18 @@ func (c *Config) Validate() error {
 	if c.MaxEventBytes < 1024 {
 		return fmt.Errorf("--max-event-bytes must be at least 1024")
 	}
+	if c.MaxConns < 1 {
+		return fmt.Errorf("--max-conns must be at least 1")
+	}
 	if c.MaxClients < 0 {
 		return fmt.Errorf("--max-clients must be 0 (no limit) or more")
+	}
+	if c.StaleAfter < 0 {
+		return fmt.Errorf("--stale-after must be 0 (never) or more")
+	}
+	nc := notify.Config{URLs: c.NotifyWebhooks, Format: c.NotifyFormat}
+	if err := nc.Validate(); err != nil {
+		return err
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package wsd
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -30,7 +31,12 @@ const (
 	maxKeyLen            = protocol.MaxKeyLen
 )
 
-// routes builds the daemon's handler.
+// handler is the daemon's handler: the routes behind the connection cap.
+func (s *Server) handler(static http.Handler) http.Handler {
+	return s.conns.capped(s.routes(static))
+}
+
+// routes builds the daemon's routes.
 func (s *Server) routes(static http.Handler) http.Handler {
 	g := s.guard
 	mux := http.NewServeMux()
@@ -68,21 +74,17 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		s.rejectEvent(w, &event.Error{Reason: event.ReasonTooLarge, Msg: "payload is " + strconv.FormatInt(r.ContentLength, 10) + " bytes, more than the limit of " + strconv.Itoa(limit) + " (--max-event-bytes)"})
 		return
 	}
-	var buf bytes.Buffer
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
-	}
-	n, err := buf.ReadFrom(io.LimitReader(r.Body, int64(limit)+1))
+	body, err := readBody(r.Body, limit)
 	if err != nil {
 		s.m.reject(event.ReasonReadError)
 		httpError(w, http.StatusBadRequest, "could not read the request body: "+err.Error())
 		return
 	}
-	if n > int64(limit) {
+	if len(body) > limit {
 		s.rejectEvent(w, &event.Error{Reason: event.ReasonTooLarge, Msg: "payload is more than the limit of " + strconv.Itoa(limit) + " bytes (--max-event-bytes)"})
 		return
 	}
-	ev, err := event.Parse(buf.Bytes(), limit)
+	ev, err := event.Parse(body, limit)
 	if err != nil {
 		s.rejectEvent(w, err)
 		return
@@ -108,6 +110,28 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// bodyBufs are read buffers for request bodies, reused up to 64 KiB.
+var bodyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// readBody reads a request body up to limit+1 bytes (more than limit means
+// too large). Its buffer grows with the bytes that arrive, never with the
+// Content-Length the client announced: a client that announces a megabyte
+// and sends a trickle costs a trickle. The answer is an exact-size copy,
+// since the event keeps it.
+func readBody(body io.Reader, limit int) ([]byte, error) {
+	buf := bodyBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 64<<10 {
+			bodyBufs.Put(buf)
+		}
+	}()
+	if _, err := buf.ReadFrom(io.LimitReader(body, int64(limit)+1)); err != nil {
+		return nil, err
+	}
+	return bytes.Clone(buf.Bytes()), nil
 }
 
 // readHeaders applies the optional ingest headers to ev.
@@ -164,38 +188,61 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	last := s.ingest.hub.LastSeq()
-	evs, err := s.store.Read(since, last, store.Filter{Sessions: protocol.SplitList(q["session"])}, int(limit))
+	f := store.Filter{Sessions: protocol.SplitList(q["session"])}
+	// The answer is streamed from the store a chunk at a time and stops at
+	// limit events or about HistoryBytes, whichever comes first: the client
+	// goes on from next_since.
+	const chunk = 256
+	budget := s.cfg.HistoryBytes
+	evs, err := s.store.Page(since, last, f, min(int(limit), chunk), budget)
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, "reading history failed: "+err.Error())
 		return
 	}
-	next := since
-	b := []byte(`{"events":[`)
-	for i, ev := range evs {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, ev.Wire()...)
-		next = ev.Seq
-	}
-	b = append(b, `],"next_since":`...)
-	b = strconv.AppendUint(b, next, 10)
-	b = append(b, `,"last_seq":`...)
-	b = strconv.AppendUint(b, last, 10)
-	b = append(b, `,"oldest_seq":`...)
-	b = strconv.AppendUint(b, s.store.OldestSeq(), 10)
-	b = append(b, "}\n"...)
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(b)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	bw.WriteString(`{"events":[`)
+	next, n := since, 0
+	for len(evs) > 0 {
+		for _, ev := range evs {
+			if n > 0 {
+				bw.WriteByte(',')
+			}
+			bw.Write(ev.Wire())
+			budget -= store.EventBytes(ev)
+			next = ev.Seq
+			n++
+		}
+		if n >= int(limit) || budget <= 0 {
+			break
+		}
+		if evs, err = s.store.Page(next, last, f, min(int(limit)-n, chunk), budget); err != nil {
+			// The status is sent: end the answer short, so the client
+			// sees a broken body rather than a page that looks whole.
+			s.log.Named("http").Error("reading history failed in the middle of an answer", "error", err)
+			panic(http.ErrAbortHandler)
+		}
+	}
+	bw.WriteString(`],"next_since":`)
+	bw.Write(strconv.AppendUint(nil, next, 10))
+	bw.WriteString(`,"last_seq":`)
+	bw.Write(strconv.AppendUint(nil, last, 10))
+	bw.WriteString(`,"oldest_seq":`)
+	bw.Write(strconv.AppendUint(nil, s.store.OldestSeq(), 10))
+	bw.WriteString("}\n")
+	bw.Flush()
 }
 
 // handleSessions is GET /v1/sessions.
 func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": s.tracker.List()})
+	list := s.tracker.List()
+	now := time.Now()
+	out := make([]protocol.Session, len(list))
+	for k := range list {
+		out[k] = list[k].Wire(now, s.cfg.StaleAfter)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
 }
-
-// Health is the /healthz answer.
-type Health = protocol.Health
 
 // handleHealth is GET /healthz: 200 only if the ingest loop and the hub
 // answer within a short deadline.
@@ -203,10 +250,13 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	res := s.ingest.submit(ctx, nil)
-	h := Health{
+	h := protocol.Health{
 		OK: res.err == nil, Service: protocol.ServiceName, Version: version.Version, Pid: os.Getpid(),
 		Instance: s.instance, Uptime: time.Since(s.started).Seconds(),
 		Store: s.store.Kind(), StoreNote: s.store.Note(),
+	}
+	if e := s.ingest.sh.status(); e != "" {
+		h.Degraded, h.StoreError = true, e
 	}
 	code := http.StatusOK
 	if res.err != nil {

@@ -21,7 +21,8 @@ import (
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/hub"
 	"github.com/mpm-dev/mpm/internal/logging"
-	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/monitor"
+	"github.com/mpm-dev/mpm/internal/notify"
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/sessions"
 	"github.com/mpm-dev/mpm/internal/store"
@@ -67,6 +68,10 @@ type Server struct {
 	tracker *sessions.Tracker
 	// ingest is the sequencing loop (it owns the hub).
 	ingest *ingester
+	// caster sends the "session" frames.
+	caster *caster
+	// notifier posts the attention webhooks; nil without --notify-webhook.
+	notifier *notify.Notifier
 	// m holds the metrics.
 	m *metrics
 	// guard enforces access rules.
@@ -77,6 +82,8 @@ type Server struct {
 	http *http.Server
 	// ln is the listener, after Listen (or Options.Listener).
 	ln net.Listener
+	// conns caps the open connections (it wraps ln).
+	conns *connLimiter
 	// static is Options.Static, served once the server listens.
 	static http.Handler
 	// background are Options.Background.
@@ -86,12 +93,10 @@ type Server struct {
 	// loopsCancel ends the loops Run starts besides serving (the spool
 	// drainer and the background loops); loopsDone counts them. The ingest
 	// loop, stopped last, has its own pair (ingest.cancel, ingestDone).
-	// Every loop of the server is stopped this one way: cancel, then wait.
+	// The server's loops are stopped this one way: cancel, then wait.
 	loopsCancel context.CancelFunc
 	loopsDone   sync.WaitGroup
 	ingestDone  sync.WaitGroup
-	// tokenPath is the token file, for the guard's messages.
-	tokenPath string
 }
 
 // New validates cfg, creates the data directory and token, opens the store
@@ -100,17 +105,23 @@ func New(cfg Config, opts Options) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	def := DefaultConfig()
+	if cfg.HistoryBytes <= 0 {
+		cfg.HistoryBytes = def.HistoryBytes
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = def.IdleTimeout
+	}
+	if cfg.HeaderTimeout <= 0 {
+		cfg.HeaderTimeout = def.HeaderTimeout
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory %s: %w (set --data-dir to a writable directory)", cfg.DataDir, err)
-	}
-	tokPath := paths.Token(cfg.DataDir)
-	tok, err := ensureToken(tokPath)
+	tok, err := prepareDataDir(cfg.DataDir, log)
 	if err != nil {
-		return nil, fmt.Errorf("access token %s: %w", tokPath, err)
+		return nil, err
 	}
 	var st store.Store
 	if opts.OpenStore != nil {
@@ -137,37 +148,59 @@ func New(cfg Config, opts Options) (*Server, error) {
 		store:       st,
 		tracker:     sessions.NewTracker(infos),
 		m:           newMetrics(),
-		static:      opts.Static,
 		background:  opts.Background,
 		fleetStatus: opts.FleetStatus,
-		tokenPath:   tokPath,
 	}
+	if len(cfg.NotifyWebhooks) > 0 {
+		s.notifier, err = notify.New(notify.Config{
+			URLs: cfg.NotifyWebhooks, Format: cfg.NotifyFormat, DashboardURL: "http://" + cfg.Addr + "/",
+			Logger: log.Named("notify"), Registerer: s.m.reg,
+		})
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	s.caster = newCaster(s.tracker, nil, s.notifier, cfg.StaleAfter, log.Named("sessions"))
 	h := hub.New(hub.Config{
 		Store: st, Logger: log.Named(logging.NameHub), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
 		QueueBytes: cfg.ClientQueueBytes, Heartbeat: cfg.Heartbeat, WriteTimeout: cfg.WriteTimeout, MaxClients: cfg.MaxClients,
-		Coalesce: cfg.Coalesce,
+		Coalesce: cfg.Coalesce, SessionFrames: s.caster.frames,
 	})
+	s.caster.hub = h
 	s.ingest = newIngester(st, h, s.tracker, s.m, log.Named(logging.NameIngest), cfg.MaxBatch)
+	s.m.refusedLog = newRateLog(log.Named("auth"), refusedLogEvery)
+	s.ingest.changed = s.caster.changed
+	fdLimit := raiseFileLimit()
+	maxConns := connCap(cfg.MaxConns, fdLimit)
+	if maxConns < cfg.MaxConns {
+		log.Warn("the open file limit is too low for --max-conns: fewer connections allowed; raise the limit (ulimit -n, LimitNOFILE=)", "max_conns", cfg.MaxConns, "allowed", maxConns, "open_file_limit", fdLimit)
+	}
+	s.conns = newConnLimiter(nil, maxConns, log.Named(logging.NameHTTP), s.m.reg)
+	s.static = opts.Static
 	if opts.Listener != nil {
 		s.use(opts.Listener)
 	}
 	return s, nil
 }
 
-// use makes ln the server's listener and builds what depends on its
-// address: the Host/Origin guard (which needs the real port, also when
-// Config.Addr asked for port 0), the WebSocket upgrader and the HTTP
-// server.
+// use makes ln the server's listener (behind the connection cap) and
+// builds what depends on its address: the Host/Origin guard, which needs
+// the real port (also when Config.Addr asked for port 0), the WebSocket
+// upgrader and the HTTP server.
 func (s *Server) use(ln net.Listener) {
-	s.ln = ln
-	s.guard = newGuard(ln.Addr().String(), s.cfg.AllowedHosts, s.token, s.tokenPath, s.m)
+	s.conns.Listener = ln
+	s.ln = s.conns
+	s.guard = newGuard(ln.Addr().String(), s.cfg.AllowedHosts, s.token, s.m)
 	s.upgrader = s.newUpgrader()
 	s.http = &http.Server{
-		Handler:           s.routes(s.static),
-		ReadHeaderTimeout: 5 * time.Second,
+		Handler:           s.handler(s.static),
+		ReadHeaderTimeout: s.cfg.HeaderTimeout,
 		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
+		ConnState:         s.conns.connState,
+		ConnContext:       connContext,
 		ErrorLog:          s.log.Named(logging.NameHTTP).StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}
 }
@@ -233,6 +266,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	s.goLoop(s.ingest.halt, &s.ingestDone, s.ingest.run)
+	go s.caster.run()
 	loops, cancel := context.WithCancel(context.Background())
 	s.loopsCancel = cancel
 	s.goLoop(loops, &s.loopsDone, func(ctx context.Context) error { s.drainSpoolLoop(ctx); return nil })
@@ -243,7 +277,13 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.log.Info("listening", "addr", s.Addr(), "version", version.Version, "instance", s.instance,
 		"store", s.store.Kind(), "last_seq", s.store.LastSeq(), "data_dir", s.cfg.DataDir)
-	s.log.Info("dashboard: " + s.DashboardURL())
+	// The token never goes to the log (which may end in the system
+	// journal): the full URL is printed only to a terminal, on a line of
+	// its own; mpm-verify and mpm-manager status print it on request.
+	s.log.Info("dashboard (mpm-verify prints the URL with the token)", "url", "http://"+s.Addr()+"/")
+	if monitor.IsTerminal(os.Stderr) {
+		fmt.Fprintf(os.Stderr, "\nDashboard: %s\n\n", s.DashboardURL())
+	}
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -276,6 +316,8 @@ func (s *Server) shutdown() error {
 	hubErr := s.ingest.hub.Shutdown(ctx)
 	s.ingest.cancel()
 	s.ingestDone.Wait()
+	s.caster.stop()
+	s.notifier.Close()
 	storeErr := s.store.Close()
 	if errors.Is(httpErr, context.DeadlineExceeded) {
 		httpErr = nil

@@ -171,13 +171,19 @@ func TestStalledClientDroppedOthersUnaffected(t *testing.T) {
 	defer stalled.Close()
 	healthy := ts.dial(t, "?since=0")
 	big := `,"blob":"` + strings.Repeat("x", 16000) + `"`
-	const n = 1500 // 24 MB: far past the stalled client's 1 MiB queue and the socket buffers
+	// Posted in rounds of 16 events (256 KB), each waiting for the healthy
+	// client to have them all: however slowly the machine schedules its
+	// writer and reader, the healthy client is never more than a quarter of
+	// its 1 MiB budget behind, so only the stalled one can pass it.
+	const n, round = 1500, 16 // 24 MB: far past the stalled client's 1 MiB queue and the socket buffers
 	for i := 0; i < n; i++ {
 		if code, _, msg := ts.post(t, payload("s", "PostToolUse", big), nil); code != http.StatusAccepted {
 			t.Fatalf("post %d: %d %s", i, code, msg)
 		}
+		if sent := i + 1; sent%round == 0 || sent == n {
+			healthy.waitFor(t, "the round at the healthy client", func() bool { return len(healthy.evs) >= sent })
+		}
 	}
-	healthy.waitFor(t, "every event at the healthy client", func() bool { return len(healthy.evs) >= n })
 	checkSeqs(t, healthy.events(), 1, n)
 	// Now read the stalled client: it must end with close code 4000 and a reason.
 	stalled.SetReadDeadline(time.Now().Add(30 * time.Second))
@@ -355,6 +361,10 @@ func TestAccessChecks(t *testing.T) {
 			code, msg := do(tt.method, tt.path, tt.host, tt.origin, tt.auth, ev)
 			if code != tt.code || !strings.Contains(msg, tt.msg) {
 				t.Fatalf("got %d %q, want %d containing %q", code, msg, tt.code, tt.msg)
+			}
+			// Refusals go to strangers: they never name the token file.
+			if code == 401 && (strings.Contains(msg, ts.cfg.DataDir) || strings.Contains(msg, "/token") || !strings.Contains(msg, "see mpm-verify")) {
+				t.Fatalf("401 body %q names the token file or does not point to mpm-verify", msg)
 			}
 		})
 	}
