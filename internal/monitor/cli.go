@@ -71,11 +71,16 @@ func (s *sinceFlag) Set(v string) error {
 
 // Main runs mpm-monitor with args = os.Args[1:] and returns its exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
+	if historyCmd(args) {
+		return historyMain(args, stdout, stderr) // search, export (history.go)
+	}
 	p := &cli.Program{
 		Name: "mpm-monitor",
 		Synopsis: []string{"mpm-monitor [--addr A] [--data-dir D] [--token T] [--session ID]... [--event E]... [--tool T]...",
 			"            [--since SEQ | -n N | --last N] [--no-follow] [--count N] [--json] [--color auto|always|never]",
 			"mpm-monitor sessions [--watch] [--json]",
+			"mpm-monitor search QUERY [--session ID] [--since T] [--json]    (see mpm-monitor search --help)",
+			"mpm-monitor export SESSION [--format markdown|ndjson]",
 			"mpm-monitor --status-line"},
 		About:  about,
 		Env:    []string{paths.EnvAddr, paths.EnvDataDir, "NO_COLOR"},
