@@ -88,9 +88,11 @@ func (j *Journal) Append(evs []*event.Event) error {
 		if _, err := insEvent.Exec(row.values(size)...); err != nil {
 			return fmt.Errorf("journal: store event %d: %w", ev.Seq, err)
 		}
-		doc := docOf(ev)
-		if _, err := insIndex.Exec(indexValues(row.Seq, &doc)...); err != nil {
-			return fmt.Errorf("journal: index event %d for search: %w", ev.Seq, err)
+		if !noIndex {
+			doc := docOf(ev)
+			if _, err := insIndex.Exec(indexValues(row.Seq, &doc)...); err != nil {
+				return fmt.Errorf("journal: index event %d for search: %w", ev.Seq, err)
+			}
 		}
 		if ev.Key != "" {
 			if _, err := insKey.Exec(row.Seq, ev.Key, row.ReceivedNS); err != nil {
