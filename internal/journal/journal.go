@@ -156,6 +156,10 @@ type Journal struct {
 	// log line per warnPeriod.
 	warnLim *logging.Limiter
 
+	// backfilled is closed when backfill (backfill.go) has brought every
+	// older event into the index, or stopped.
+	backfilled chan struct{}
+
 	// bigFile is set when the file was too large to check at open.
 	bigFile bool
 	// closeOnce makes Close idempotent.
@@ -231,7 +235,9 @@ func Open(opts Options) (*Journal, error) {
 		j.note.Store(note)
 	}
 	j.stop = make(chan struct{})
-	j.done.Add(3)
+	j.backfilled = make(chan struct{})
+	j.done.Add(4)
+	go j.backfill()
 	go j.retentionLoop()
 	go j.checkpointLoop()
 	go j.buildKeyFilter()
