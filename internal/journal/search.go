@@ -23,7 +23,7 @@ import (
 const searchSchema = `
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(
 	event, tool, prompt, command, path, input, output, message,
-	content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2', prefix='3'
+	content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
 );`
 
 // noIndex turns the search index off for new events (MPM_JOURNAL_NOINDEX=1):
@@ -38,8 +38,8 @@ var searchFields = []string{"event", "tool", "prompt", "command", "path", "input
 // index what 16 KiB does: the index finds the event, the snippet and the
 // export show all of it.
 const (
-	maxIndexedField = 16 << 10
-	maxIndexedDoc   = 48 << 10
+	maxIndexedField = 4 << 10
+	maxIndexedDoc   = 12 << 10
 )
 
 // searchDoc is the text of one event, per index column.
@@ -56,15 +56,6 @@ const (
 	fMessage
 )
 
-// hookText is what the index reads from a hook payload.
-type hookText struct {
-	Prompt       string          `json:"prompt"`
-	Message      string          `json:"message"`
-	LastMessage  string          `json:"last_assistant_message"`
-	ToolInput    json.RawMessage `json:"tool_input"`
-	ToolResponse json.RawMessage `json:"tool_response"`
-}
-
 // pathKeys are the tool_input and tool_response keys that hold file paths.
 var pathKeys = map[string]bool{"file_path": true, "filePath": true, "path": true, "notebook_path": true}
 
@@ -78,21 +69,15 @@ var skipKeys = map[string]bool{"originalFile": true, "structuredPatch": true, "o
 func docOf(ev *event.Event) searchDoc {
 	var d searchDoc
 	d[fEvent], d[fTool] = ev.Name, ev.Tool
-	var h hookText
+	var h map[string]any // one decode of the payload, read below
 	if json.Unmarshal(ev.Payload, &h) != nil {
 		return d
 	}
-	d[fPrompt] = clip(h.Prompt, maxIndexedField)
-	d[fMessage] = clip(strings.TrimSpace(h.Message+"\n"+h.LastMessage), maxIndexedField)
+	str := func(k string) string { v, _ := h[k].(string); return v }
+	d[fPrompt] = clip(str("prompt"), maxIndexedField)
+	d[fMessage] = clip(strings.TrimSpace(str("message")+"\n"+str("last_assistant_message")), maxIndexedField)
 	var b [8]strings.Builder
-	collect := func(raw json.RawMessage, input bool) {
-		if len(raw) == 0 {
-			return
-		}
-		var v any
-		if json.Unmarshal(raw, &v) != nil {
-			return
-		}
+	collect := func(v any, input bool) {
 		walkStrings(v, "", func(key, s string) {
 			f := fOutput
 			switch {
@@ -113,8 +98,8 @@ func docOf(ev *event.Event) searchDoc {
 			}
 		})
 	}
-	collect(h.ToolInput, true)
-	collect(h.ToolResponse, false)
+	collect(h["tool_input"], true)
+	collect(h["tool_response"], false)
 	for _, f := range []int{fCommand, fPath, fInput, fOutput} {
 		d[f] = b[f].String()
 	}
