@@ -79,7 +79,7 @@ func (j *Journal) Append(evs []*event.Event) error {
 		return fmt.Errorf("journal: begin: %w", err)
 	}
 	defer tx.Rollback()
-	insEvent, insKey, insIndex := tx.Stmt(j.ins.event), tx.Stmt(j.ins.key), tx.Stmt(j.ins.index)
+	insEvent, insKey := tx.Stmt(j.ins.event), tx.Stmt(j.ins.key)
 	var added int64
 	for _, ev := range evs {
 		row := rowOf(ev)
@@ -87,12 +87,6 @@ func (j *Journal) Append(evs []*event.Event) error {
 		added += size
 		if _, err := insEvent.Exec(row.values(size)...); err != nil {
 			return fmt.Errorf("journal: store event %d: %w", ev.Seq, err)
-		}
-		if !noIndex {
-			doc := docOf(ev)
-			if _, err := insIndex.Exec(indexValues(row.Seq, &doc)...); err != nil {
-				return fmt.Errorf("journal: index event %d for search: %w", ev.Seq, err)
-			}
 		}
 		if ev.Key != "" {
 			if _, err := insKey.Exec(row.Seq, ev.Key, row.ReceivedNS); err != nil {

@@ -156,6 +156,8 @@ type Journal struct {
 	// log line per warnPeriod.
 	warnLim *logging.Limiter
 
+	// indexedTo is the last seq in the search index (indexer.go).
+	indexedTo atomic.Uint64
 	// backfilled is closed when backfill (backfill.go) has brought every
 	// older event into the index, or stopped.
 	backfilled chan struct{}
@@ -236,8 +238,9 @@ func Open(opts Options) (*Journal, error) {
 	}
 	j.stop = make(chan struct{})
 	j.backfilled = make(chan struct{})
-	j.done.Add(4)
+	j.done.Add(5)
 	go j.backfill()
+	go j.indexLoop()
 	go j.retentionLoop()
 	go j.checkpointLoop()
 	go j.buildKeyFilter()

@@ -34,10 +34,12 @@ const schemaVersion = 4
 //	         every event), bytes (the retained events' size) and state_seq:
 //	         sessions and bytes reflect the events up to state_seq; the
 //	         events after it are folded in at open (see state.go).
-//	         index_from (layout 4): the events from it on are in the
-//	         search index; the older ones are being indexed (backfill.go).
+//	         index_from and indexed_to (layout 4): the events from
+//	         index_from to indexed_to are in the search index; those after
+//	         are indexed right behind the commits (indexer.go), those
+//	         before (an older journal's) in the background (backfill.go).
 //	search   the full-text index (FTS5, contentless; search.go), rowid =
-//	         seq, kept in step with events in the same transaction.
+//	         seq; retention deletes from it with the events.
 const schema = `
 CREATE TABLE IF NOT EXISTS events(
 	seq INTEGER PRIMARY KEY,
@@ -72,6 +74,7 @@ CREATE TABLE IF NOT EXISTS meta(
 INSERT OR IGNORE INTO meta(k, v) VALUES ('last_seq', 0), ('bytes', 0);
 INSERT OR IGNORE INTO meta(k, v) SELECT 'state_seq', v FROM meta WHERE k = 'last_seq';
 INSERT OR IGNORE INTO meta(k, v) SELECT 'index_from', v + 1 FROM meta WHERE k = 'last_seq';
+INSERT OR IGNORE INTO meta(k, v) SELECT 'indexed_to', v FROM meta WHERE k = 'last_seq';
 `
 
 // checkHealthy reads the file's header and schema and, with full, runs
@@ -240,6 +243,11 @@ func (j *Journal) load(ctx context.Context) error {
 		return fmt.Errorf("read journal sessions: %w", err)
 	}
 	rows.Close()
+	var indexedTo int64
+	if err := j.w.QueryRowContext(ctx, "SELECT v FROM meta WHERE k = 'indexed_to'").Scan(&indexedTo); err != nil {
+		return fmt.Errorf("read journal (meta indexed_to): %w", err)
+	}
+	j.indexedTo.Store(uint64(indexedTo))
 	j.stateSeq = uint64(stateSeq)
 	return j.replay(uint64(stateSeq))
 }

@@ -287,6 +287,9 @@ func (j *Journal) Search(q store.SearchQuery) ([]store.SearchHit, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := j.catchUpIndex(); err != nil {
+		return nil, err
+	}
 	limit := q.Limit
 	if limit <= 0 || limit > maxSearchLimit {
 		limit = maxSearchLimit
