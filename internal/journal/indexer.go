@@ -14,7 +14,7 @@ import (
 // always sees every committed event.
 
 // indexChunk bounds the events one index transaction adds.
-const indexChunk = 512
+const indexChunk = 128
 
 // indexInterval is how often the indexer catches up.
 var indexInterval = 250 * time.Millisecond
