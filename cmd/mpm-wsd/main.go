@@ -58,6 +58,7 @@ func run(args []string, stderr io.Writer) int {
 		return nil
 	})
 	fs.StringVar(&cfg.NotifyFormat, "notify-format", cfg.NotifyFormat, "body of the --notify-webhook POSTs: json, slack (incoming webhook) or ntfy (topic URL)")
+	fs.StringVar(&cfg.PricesFile, "prices", "", "JSON file of model prices (USD per million tokens) overriding the built-in table used to estimate a session's cost when its transcript has no cost-state record: {\"<model prefix>\": {\"input\": 3, \"output\": 15, \"cache_read\": 0.3, \"cache_write\": 3.75, \"context_window\": 200000}}")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until shutdown (for performance work)")
 	storeFlags(fs, &cfg)

@@ -13,6 +13,7 @@ import (
 	"github.com/mpm-dev/mpm/internal/notify"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/sessions"
+	"github.com/mpm-dev/mpm/internal/usage"
 )
 
 // Config is everything the daemon can be told. DefaultConfig fills it in.
@@ -71,6 +72,16 @@ type Config struct {
 	// person; NotifyFormat is their body's format (json, slack, ntfy).
 	NotifyWebhooks []string
 	NotifyFormat   string
+	// ClaudeProjectsDir is the only directory session transcripts are read
+	// from for their usage (default $CLAUDE_CONFIG_DIR/projects, else
+	// ~/.claude/projects).
+	ClaudeProjectsDir string
+	// PricesFile, when set, is a JSON file of model prices overriding the
+	// built-in table (--prices).
+	PricesFile string
+	// UsageTick is how often every known transcript is looked at for usage,
+	// events or not.
+	UsageTick time.Duration
 	// Logger is the root logger; components take Named children.
 	Logger hclog.Logger
 }
@@ -78,26 +89,28 @@ type Config struct {
 // DefaultConfig returns the defaults documented in the README.
 func DefaultConfig() Config {
 	return Config{
-		Addr:             paths.Addr(),
-		DataDir:          paths.DataDir(),
-		History:          10000,
-		Journal:          true,
-		MaxEventBytes:    1 << 20,
-		HistoryBytes:     4 << 20,
-		MaxClients:       1000,
-		ClientQueueBytes: 64 << 20,
-		MaxConns:         2048,
-		IdleTimeout:      30 * time.Second,
-		HeaderTimeout:    5 * time.Second,
-		Heartbeat:        10 * time.Second,
-		WriteTimeout:     10 * time.Second,
-		Coalesce:         8 * time.Millisecond,
-		ShutdownTimeout:  5 * time.Second,
-		SpoolInterval:    2 * time.Second,
-		StraySpools:      []string{paths.Spool(paths.DefaultDataDir())},
-		MaxBatch:         1024,
-		StaleAfter:       sessions.DefaultStaleAfter,
-		NotifyFormat:     "json",
+		Addr:              paths.Addr(),
+		DataDir:           paths.DataDir(),
+		History:           10000,
+		Journal:           true,
+		MaxEventBytes:     1 << 20,
+		HistoryBytes:      4 << 20,
+		MaxClients:        1000,
+		ClientQueueBytes:  64 << 20,
+		MaxConns:          2048,
+		IdleTimeout:       30 * time.Second,
+		HeaderTimeout:     5 * time.Second,
+		Heartbeat:         10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		Coalesce:          8 * time.Millisecond,
+		ShutdownTimeout:   5 * time.Second,
+		SpoolInterval:     2 * time.Second,
+		StraySpools:       []string{paths.Spool(paths.DefaultDataDir())},
+		MaxBatch:          1024,
+		StaleAfter:        sessions.DefaultStaleAfter,
+		NotifyFormat:      "json",
+		ClaudeProjectsDir: usage.DefaultProjectsDir(),
+		UsageTick:         usage.DefaultTick,
 	}
 }
 

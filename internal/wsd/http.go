@@ -236,7 +236,7 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	out := make([]protocol.Session, len(list))
 	for k := range list {
-		out[k] = list[k].Wire(now, s.cfg.StaleAfter)
+		out[k] = s.caster.wire(&list[k], now)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/sessions"
 	"github.com/mpm-dev/mpm/internal/store"
+	"github.com/mpm-dev/mpm/internal/usage"
 	"github.com/mpm-dev/mpm/internal/version"
 )
 
@@ -66,6 +67,8 @@ type Server struct {
 	ingest *ingester
 	// caster sends the "session" frames.
 	caster *caster
+	// usage reads the sessions' transcripts for tokens, cost and context.
+	usage *usage.Manager
 	// notifier posts the attention webhooks; nil without --notify-webhook.
 	notifier *notify.Notifier
 	// m holds the metrics.
@@ -131,6 +134,11 @@ func New(cfg Config, opts Options) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("read sessions from the store: %w", err)
 	}
+	prices, err := usage.LoadPrices(cfg.PricesFile)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	var raw [8]byte
 	rand.Read(raw[:])
 	s := &Server{
@@ -158,6 +166,11 @@ func New(cfg Config, opts Options) (*Server, error) {
 		}
 	}
 	s.caster = newCaster(s.tracker, nil, s.notifier, cfg.StaleAfter, log.Named("sessions"))
+	s.usage = usage.New(usage.Config{
+		ProjectsDir: cfg.ClaudeProjectsDir, Prices: prices, Tick: cfg.UsageTick, Registerer: s.m.reg,
+		Logger: log.Named("usage"), OnChange: s.caster.usageChanged,
+	})
+	s.caster.usage = s.usage.Get
 	h := hub.New(hub.Config{
 		Store: st, Logger: log.Named("hub"), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
 		QueueBytes: cfg.ClientQueueBytes, Heartbeat: cfg.Heartbeat, WriteTimeout: cfg.WriteTimeout, MaxClients: cfg.MaxClients,
@@ -167,6 +180,14 @@ func New(cfg Config, opts Options) (*Server, error) {
 	s.ingest = newIngester(st, h, s.tracker, s.m, log.Named("ingest"), cfg.MaxBatch)
 	s.m.refusedLog = newRateLog(log.Named("auth"), refusedLogEvery)
 	s.ingest.changed = s.caster.changed
+	s.ingest.touched = s.usage.TouchEvents
+	// Usage is recomputed from the transcripts at start (nothing about it
+	// is stored): read every known local session's once.
+	for _, in := range infos {
+		if in.Origin == "" {
+			s.usage.Touch(in.SessionID, in.TranscriptPath)
+		}
+	}
 	s.guard = newGuard(cfg.Addr, cfg.AllowedHosts, tok, s.m)
 	s.upgrader = s.newUpgrader()
 	fdLimit := raiseFileLimit()
@@ -251,6 +272,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	go s.ingest.run()
 	go s.caster.run()
+	go s.usage.Run()
 	go s.drainSpoolLoop()
 	bgCtx, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
@@ -294,6 +316,7 @@ func (s *Server) shutdown() error {
 	httpErr := s.http.Shutdown(ctx) // waits for ingest requests in flight
 	hubErr := s.ingest.hub.Shutdown(ctx)
 	s.ingest.stop()
+	s.usage.Stop()
 	s.caster.stop()
 	s.notifier.Close()
 	storeErr := s.store.Close()

@@ -1,0 +1,347 @@
+// Package usage reads what Claude Code sessions have used — tokens, cost
+// and context — from their transcripts (JSON lines), incrementally and
+// safely: only regular .jsonl files under the Claude config directory's
+// projects/, after resolving symlinks; from the offset reached last time,
+// a bounded amount per read, on a goroutine of its own.
+package usage
+
+import (
+	"errors"
+	"os"
+	"reflect"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/protocol"
+)
+
+// Defaults of Config.
+const (
+	DefaultReadBytes = 4 << 20
+	DefaultTick      = 30 * time.Second
+)
+
+// Config configures a Manager.
+type Config struct {
+	// ProjectsDir is the only directory transcripts are read from
+	// (default DefaultProjectsDir()).
+	ProjectsDir string
+	// Prices prices the tokens when no cost-state record says (default
+	// DefaultPrices()).
+	Prices *Prices
+	// ReadBytes bounds one read of one transcript; a longer backlog is read
+	// in turns with the other sessions'.
+	ReadBytes int64
+	// Tick is how often every known transcript is looked at, events or not.
+	Tick time.Duration
+	// OnChange learns which sessions' usage changed (from the worker).
+	OnChange func(ids []string)
+	// Registerer, when set, gets the metrics.
+	Registerer prometheus.Registerer
+	Logger     hclog.Logger
+}
+
+// Manager keeps every known session's usage. Touch is cheap and never
+// blocks on a file: the reading happens on Run's goroutine.
+type Manager struct {
+	cfg  Config
+	log  hclog.Logger
+	root string
+	// mu guards paths, usage, pending and order.
+	mu sync.Mutex
+	// paths is each session's transcript path; usage its latest figures.
+	paths map[string]string
+	usage map[string]*protocol.Usage
+	// pending are the sessions to read (a set: at most one entry each).
+	pending map[string]bool
+	order   []string
+	wake    chan struct{}
+	quit    chan struct{}
+	done    chan struct{}
+	// files are the reading positions; only Run's goroutine uses them.
+	files map[string]*file
+	buf   []byte
+
+	refused  *prometheus.CounterVec
+	long     prometheus.Counter
+	readB    prometheus.Counter
+	failures prometheus.Counter
+}
+
+// New returns a Manager; Run starts its worker.
+func New(cfg Config) *Manager {
+	if cfg.ProjectsDir == "" {
+		cfg.ProjectsDir = DefaultProjectsDir()
+	}
+	if cfg.Prices == nil {
+		cfg.Prices = DefaultPrices()
+	}
+	if cfg.ReadBytes <= 0 {
+		cfg.ReadBytes = DefaultReadBytes
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = DefaultTick
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	m := &Manager{
+		cfg: cfg, log: cfg.Logger, root: cfg.ProjectsDir,
+		paths: map[string]string{}, usage: map[string]*protocol.Usage{}, pending: map[string]bool{},
+		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
+		files: map[string]*file{}, buf: make([]byte, 256<<10),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mpm_usage_refused_total",
+			Help: "Transcript paths refused (outside the Claude config directory's projects/, not a regular .jsonl file), each counted once per session."}, []string{"reason"}),
+		long: prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_usage_long_lines_total",
+			Help: "Transcript lines longer than 16 MiB passed over unread."}),
+		readB: prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_usage_read_bytes_total",
+			Help: "Transcript bytes read."}),
+		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_usage_read_errors_total",
+			Help: "Transcript reads that failed (other than a transcript not written yet)."}),
+	}
+	for _, r := range []string{RefusedOutside, RefusedNotRegular, RefusedNotJSONL} {
+		m.refused.WithLabelValues(r)
+	}
+	if cfg.Registerer != nil {
+		cfg.Registerer.MustRegister(m.refused, m.long, m.readB, m.failures, (*collector)(m))
+	}
+	return m
+}
+
+// ProjectsDir is the directory transcripts are read from.
+func (m *Manager) ProjectsDir() string { return m.root }
+
+// Touch notes that session id (transcript at path) has news: its
+// transcript is read soon. Never blocks.
+func (m *Manager) Touch(id, path string) {
+	if id == "" || path == "" {
+		return
+	}
+	m.mu.Lock()
+	m.touch(id, path)
+	m.mu.Unlock()
+	m.signal()
+}
+
+// TouchEvents is Touch for each local event of a committed batch (events
+// of other origins name files on other machines: never read here).
+func (m *Manager) TouchEvents(evs []*event.Event) {
+	any := false
+	m.mu.Lock()
+	for _, ev := range evs {
+		if ev.Origin == "" && ev.SessionID != "" && ev.TranscriptPath != "" {
+			m.touch(ev.SessionID, ev.TranscriptPath)
+			any = true
+		}
+	}
+	m.mu.Unlock()
+	if any {
+		m.signal()
+	}
+}
+
+func (m *Manager) touch(id, path string) {
+	m.paths[id] = path
+	if !m.pending[id] {
+		m.pending[id] = true
+		m.order = append(m.order, id)
+	}
+}
+
+func (m *Manager) signal() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Get returns a copy of session id's usage; nil: none known.
+func (m *Manager) Get(id string) *protocol.Usage {
+	m.mu.Lock()
+	u := m.usage[id]
+	m.mu.Unlock()
+	return copyUsage(u)
+}
+
+func copyUsage(u *protocol.Usage) *protocol.Usage {
+	if u == nil {
+		return nil
+	}
+	c := *u
+	c.Models = make(map[string]protocol.ModelUsage, len(u.Models))
+	for k, v := range u.Models {
+		c.Models[k] = v
+	}
+	return &c
+}
+
+// Run reads pending transcripts until Stop; every Tick it looks at all of
+// them.
+func (m *Manager) Run() {
+	defer close(m.done)
+	tick := time.NewTicker(m.cfg.Tick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-m.quit:
+			return
+		case <-m.wake:
+		case <-tick.C:
+			m.mu.Lock()
+			for id, p := range m.paths {
+				m.touch(id, p)
+			}
+			m.mu.Unlock()
+		}
+		m.drain()
+	}
+}
+
+// drain reads every pending transcript (a bounded amount each, in turns)
+// until none is pending or Stop.
+func (m *Manager) drain() {
+	for {
+		select {
+		case <-m.quit:
+			return
+		default:
+		}
+		m.mu.Lock()
+		ids := m.order
+		m.order = nil
+		for _, id := range ids {
+			delete(m.pending, id)
+		}
+		paths := make([]string, len(ids))
+		for k, id := range ids {
+			paths[k] = m.paths[id]
+		}
+		m.mu.Unlock()
+		if len(ids) == 0 {
+			return
+		}
+		var changed []string
+		var again []string
+		for k, id := range ids {
+			more, ch := m.readOne(id, paths[k])
+			if ch {
+				changed = append(changed, id)
+			}
+			if more {
+				again = append(again, id)
+			}
+		}
+		if len(again) > 0 {
+			m.mu.Lock()
+			for _, id := range again {
+				m.touch(id, m.paths[id])
+			}
+			m.mu.Unlock()
+		}
+		if len(changed) > 0 && m.cfg.OnChange != nil {
+			m.cfg.OnChange(changed)
+		}
+	}
+}
+
+// readOne reads session id's transcript once; more: it has more to read;
+// changed: its usage changed.
+func (m *Manager) readOne(id, path string) (more, changed bool) {
+	f := m.files[id]
+	if f == nil || f.path != path {
+		f = newFile(path)
+		m.files[id] = f
+	}
+	if f.refused() {
+		return false, false
+	}
+	res, err := f.read(m.root, m.cfg.ReadBytes, m.buf)
+	m.readB.Add(float64(res.n))
+	if res.long > 0 {
+		m.long.Add(float64(res.long))
+	}
+	var ref *RefusedError
+	switch {
+	case errors.As(err, &ref):
+		f.refuse()
+		m.refused.WithLabelValues(ref.Reason).Inc()
+		m.log.Warn("transcript refused: not read", "session_id", id, "path", path, "reason", ref.Reason,
+			"projects_dir", m.root, "hint", "only regular .jsonl files under the Claude config directory's projects/ (CLAUDE_CONFIG_DIR) are read")
+		return false, false
+	case errors.Is(err, os.ErrNotExist):
+		return false, false // not written yet
+	case err != nil:
+		m.failures.Inc()
+		m.log.Debug("transcript read failed; retried on the next event or tick", "session_id", id, "path", path, "error", err)
+		return false, false
+	}
+	if res.records == 0 && !res.reset {
+		return res.more, false
+	}
+	u := f.t.usage(m.cfg.Prices)
+	m.mu.Lock()
+	old := m.usage[id]
+	if !reflect.DeepEqual(old, u) {
+		changed = true
+		if u == nil {
+			delete(m.usage, id)
+		} else {
+			m.usage[id] = u
+		}
+	}
+	m.mu.Unlock()
+	return res.more, changed
+}
+
+// Stop ends Run and waits for it.
+func (m *Manager) Stop() {
+	close(m.quit)
+	<-m.done
+}
+
+// collector exports the sums over all sessions by model.
+type collector Manager
+
+var (
+	descTokens = prometheus.NewDesc("mpm_tokens_total", "Tokens used by the sessions known to this daemon (recomputed from the transcripts at start), by model and kind (input, output, cache_read, cache_creation).", []string{"model", "kind"}, nil)
+	descCost   = prometheus.NewDesc("mpm_cost_usd_total", "Cost in USD of the sessions known to this daemon (Claude Code's own figure when the transcript has it, else estimated), by model.", []string{"model"}, nil)
+)
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descTokens
+	ch <- descCost
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	type sum struct {
+		tok Tokens
+		usd float64
+	}
+	by := map[string]*sum{}
+	c.mu.Lock()
+	for _, u := range c.usage {
+		for name, mu := range u.Models {
+			s := by[name]
+			if s == nil {
+				s = &sum{}
+				by[name] = s
+			}
+			s.tok = s.tok.add(Tokens{mu.InputTokens, mu.OutputTokens, mu.CacheReadInputTokens, mu.CacheCreationInputTokens})
+			s.usd += mu.CostUSD
+		}
+	}
+	c.mu.Unlock()
+	for name, s := range by {
+		for _, kv := range []struct {
+			kind string
+			n    int64
+		}{{"input", s.tok.Input}, {"output", s.tok.Output}, {"cache_read", s.tok.CacheRead}, {"cache_creation", s.tok.CacheCreation}} {
+			ch <- prometheus.MustNewConstMetric(descTokens, prometheus.CounterValue, float64(kv.n), name, kv.kind)
+		}
+		ch <- prometheus.MustNewConstMetric(descCost, prometheus.CounterValue, s.usd, name)
+	}
+}
