@@ -439,3 +439,23 @@ func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 	}
 	return out
 }
+
+// TestRealTranscriptFixture reads testdata/claudecode-transcript.jsonl,
+// written by Claude Code 2.1 against the API stub (TestRealClaudeCodeUsage
+// -update): two messages of 100 input and 20 output tokens each, the
+// first on two lines.
+func TestRealTranscriptFixture(t *testing.T) {
+	root, path := project(t)
+	b, err := os.ReadFile("testdata/claudecode-transcript.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(string(b), `"id":"msg_stub_1"`) != 2 {
+		t.Fatal("the fixture no longer has a message on two lines")
+	}
+	write(t, path, string(b), os.O_TRUNC)
+	u, _ := readAll(t, root, newFile(path), 1000)
+	if u.InputTokens != 200 || u.OutputTokens != 40 || u.ContextTokens != 100 || u.CostSource != protocol.CostEstimate {
+		t.Fatalf("usage %+v", u)
+	}
+}
