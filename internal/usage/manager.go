@@ -65,6 +65,9 @@ type Manager struct {
 	// files are the reading positions; only Run's goroutine uses them.
 	files map[string]*file
 	buf   []byte
+	// lastWarn is when a refusal was last logged (at most one a minute;
+	// the counter counts them all).
+	lastWarn time.Time
 
 	refused  *prometheus.CounterVec
 	long     prometheus.Counter
@@ -269,7 +272,11 @@ func (m *Manager) readOne(id, path string) (more, changed bool) {
 	case errors.As(err, &ref):
 		f.refuse()
 		m.refused.WithLabelValues(ref.Reason).Inc()
-		m.log.Warn("transcript refused: not read", "session_id", id, "path", path, "reason", ref.Reason,
+		if time.Since(m.lastWarn) < time.Minute {
+			return false, false
+		}
+		m.lastWarn = time.Now()
+		m.log.Warn("transcript refused: not read (logged at most once a minute; mpm_usage_refused_total counts them)", "session_id", id, "path", path, "reason", ref.Reason,
 			"projects_dir", m.root, "hint", "only regular .jsonl files under the Claude config directory's projects/ (CLAUDE_CONFIG_DIR) are read")
 		return false, false
 	case errors.Is(err, os.ErrNotExist):

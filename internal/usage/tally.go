@@ -5,7 +5,7 @@ import "github.com/mpm-dev/mpm/internal/protocol"
 // recentKeys is how many message keys a tally remembers to count each
 // message once: the lines of one message (one per content block while it
 // streams) come together, so a window suffices and memory stays bounded.
-const recentKeys = 1024
+const recentKeys = 256
 
 // tally sums one transcript.
 type tally struct {
