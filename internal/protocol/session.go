@@ -150,6 +150,9 @@ type SessionAgent struct {
 	Ended   time.Time `json:"ended,omitzero"`
 	// ToolCalls counts the agent's PreToolUse events.
 	ToolCalls uint64 `json:"tool_calls"`
+	// Usage is the subagent's own, from its transcript (included in the
+	// session's); absent until read.
+	Usage *Usage `json:"usage,omitempty"`
 }
 
 // SessionFrame is the WebSocket message carrying a session's summary when

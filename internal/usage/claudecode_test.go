@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -28,12 +29,16 @@ var update = flag.Bool("update", false, "rewrite testdata/claudecode-transcript.
 // The API stub reports these figures for every message.
 const stubIn, stubOut = 100, 20
 
+// subagentMarker is in the subagent's prompt, so the stub knows its requests.
+const subagentMarker = "SUBAGENT-usage: list the project"
+
 // TestRealClaudeCodeUsage runs the real Claude Code (offline, against the
 // API stub, which reports 100 input and 20 output tokens per message) with
 // mpm-hook wired to a real mpm-wsd whose CLAUDE_CONFIG_DIR is Claude
-// Code's: two messages, the first written on two lines (text, tool_use).
+// Code's: three messages in the session's transcript, the first written on
+// two lines (text, tool_use), and two in its Explore subagent's.
 // /v1/sessions, the live "session" frame and /metrics must show exactly
-// 200 input and 40 output tokens.
+// 500 input and 100 output tokens, the subagent 200 and 40 of them.
 func TestRealClaudeCodeUsage(t *testing.T) {
 	exe := claudecode.Install(t)
 	home := t.TempDir()
@@ -50,7 +55,12 @@ func TestRealClaudeCodeUsage(t *testing.T) {
 	claudecode.WireHooks(t, testutil.Binary(t, "mpm-hook"), home, d.Addr, d.DataDir)
 	stub := claudecode.NewStub(t,
 		claudecode.Reply{Blocks: []claudecode.Block{{Text: "Let me read it."}, {Tool: "Read", Input: map[string]any{"file_path": filepath.Join(proj, "x.txt")}}}},
+		claudecode.ToolReply("Agent", "", map[string]any{"description": "List the project", "prompt": subagentMarker, "subagent_type": "Explore"}),
 		claudecode.TextReply("All done."),
+	)
+	stub.SubagentScript(subagentMarker,
+		claudecode.ToolReply("Read", "", map[string]any{"file_path": filepath.Join(proj, "x.txt")}),
+		claudecode.TextReply("The project has x.txt."),
 	)
 	c, err := client.New(client.Config{Addr: d.Addr, Token: d.Token()})
 	if err != nil {
@@ -96,7 +106,7 @@ func TestRealClaudeCodeUsage(t *testing.T) {
 		t.Fatalf("claude: %v\nstderr: %s", res.Err, res.Stderr)
 	}
 	want := func(u *protocol.Usage) bool {
-		return u != nil && u.InputTokens == 2*stubIn && u.OutputTokens == 2*stubOut
+		return u != nil && u.InputTokens == 5*stubIn && u.OutputTokens == 5*stubOut
 	}
 	var got protocol.Session
 	deadline := time.Now().Add(20 * time.Second)
@@ -116,19 +126,30 @@ func TestRealClaudeCodeUsage(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			mu.Lock()
-			t.Fatalf("no usage of 200/40 tokens: sessions %+v, last frame's usage %+v\nlog:\n%s", list, framed, d.Log.String())
+			t.Fatalf("no usage of 500/100 tokens: sessions %+v, last frame's usage %+v\nlog:\n%s", list, framed, d.Log.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	u := got.Usage
-	if u.CostSource != protocol.CostEstimate || u.ContextTokens != stubIn || u.ContextWindow != usage.DefaultContextWindow || len(u.Models) != 1 {
-		t.Fatalf("usage %+v", u)
+	if u.CostSource != protocol.CostEstimate || u.ContextTokens != stubIn || u.ContextWindow != usage.DefaultContextWindow || len(u.Models) != 2 {
+		t.Fatalf("usage %+v (want two models: the session's and the Explore subagent's)", u)
 	}
-	var model string
-	for model = range u.Models {
+	if len(got.Agents) != 1 || got.Agents[0].Usage == nil || got.Agents[0].Usage.InputTokens != 2*stubIn || got.Agents[0].Usage.OutputTokens != 2*stubOut {
+		t.Fatalf("agents %+v", got.Agents)
 	}
-	if wantCost := usage.DefaultPrices().Cost(model, usage.Tokens{Input: 2 * stubIn, Output: 2 * stubOut}); u.CostUSD != wantCost || wantCost == 0 {
-		t.Fatalf("cost %v, want %v (model %s)", u.CostUSD, wantCost, model)
+	var agentModel string
+	for agentModel = range got.Agents[0].Usage.Models {
+	}
+	var model string // the session's own
+	for m := range u.Models {
+		if m != agentModel {
+			model = m
+		}
+	}
+	p := usage.DefaultPrices()
+	wantCost := p.Cost(model, usage.Tokens{Input: 3 * stubIn, Output: 3 * stubOut}) + p.Cost(agentModel, usage.Tokens{Input: 2 * stubIn, Output: 2 * stubOut})
+	if math.Abs(u.CostUSD-wantCost) > 1e-12 || u.Models[model].InputTokens != 3*stubIn || u.Models[agentModel].InputTokens != 2*stubIn {
+		t.Fatalf("cost %v, want %v; models %+v", u.CostUSD, wantCost, u.Models)
 	}
 	// /metrics sums it.
 	req, _ := http.NewRequest(http.MethodGet, d.URL("/metrics"), nil)
@@ -139,7 +160,7 @@ func TestRealClaudeCodeUsage(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	line := `mpm_tokens_total{kind="input",model="` + model + `"} 200`
+	line := `mpm_tokens_total{kind="input",model="` + model + `"} 300`
 	if !strings.Contains(string(body), line+"\n") {
 		t.Fatalf("/metrics lacks %q:\n%s", line, grep(string(body), "mpm_tokens_total", "mpm_cost_usd_total", "mpm_usage"))
 	}

@@ -8,7 +8,10 @@ package usage
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,9 +56,10 @@ type Manager struct {
 	root string
 	// mu guards paths, usage, pending and order.
 	mu sync.Mutex
-	// paths is each session's transcript path; usage its latest figures.
-	paths map[string]string
-	usage map[string]*protocol.Usage
+	// known is each session's transcript path and subagents; usage its
+	// latest figures.
+	known map[string]*known
+	usage map[string]*sessionUsage
 	// pending are the sessions to read (a set: at most one entry each).
 	pending map[string]bool
 	order   []string
@@ -63,7 +67,7 @@ type Manager struct {
 	quit    chan struct{}
 	done    chan struct{}
 	// files are the reading positions; only Run's goroutine uses them.
-	files map[string]*file
+	files map[string]*sessionFiles
 	buf   []byte
 	// lastWarn is when a refusal was last logged (at most one a minute;
 	// the counter counts them all).
@@ -94,9 +98,9 @@ func New(cfg Config) *Manager {
 	}
 	m := &Manager{
 		cfg: cfg, log: cfg.Logger, root: cfg.ProjectsDir,
-		paths: map[string]string{}, usage: map[string]*protocol.Usage{}, pending: map[string]bool{},
+		known: map[string]*known{}, usage: map[string]*sessionUsage{}, pending: map[string]bool{},
 		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
-		files: map[string]*file{}, buf: make([]byte, 256<<10),
+		files: map[string]*sessionFiles{}, buf: make([]byte, 256<<10),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mpm_usage_refused_total",
 			Help: "Transcript paths refused (outside the Claude config directory's projects/, not a regular .jsonl file), each counted once per session."}, []string{"reason"}),
 		long: prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_usage_long_lines_total",
@@ -118,14 +122,17 @@ func New(cfg Config) *Manager {
 // ProjectsDir is the directory transcripts are read from.
 func (m *Manager) ProjectsDir() string { return m.root }
 
-// Touch notes that session id (transcript at path) has news: its
-// transcript is read soon. Never blocks.
-func (m *Manager) Touch(id, path string) {
+// Touch notes that session id (transcript at path; subagents agents) has
+// news: its transcripts are read soon. Never blocks.
+func (m *Manager) Touch(id, path string, agents ...string) {
 	if id == "" || path == "" {
 		return
 	}
 	m.mu.Lock()
-	m.touch(id, path)
+	m.touch(id, path, "")
+	for _, a := range agents {
+		m.touch(id, path, a)
+	}
 	m.mu.Unlock()
 	m.signal()
 }
@@ -137,7 +144,7 @@ func (m *Manager) TouchEvents(evs []*event.Event) {
 	m.mu.Lock()
 	for _, ev := range evs {
 		if ev.Origin == "" && ev.SessionID != "" && ev.TranscriptPath != "" {
-			m.touch(ev.SessionID, ev.TranscriptPath)
+			m.touch(ev.SessionID, ev.TranscriptPath, ev.AgentID)
 			any = true
 		}
 	}
@@ -147,8 +154,16 @@ func (m *Manager) TouchEvents(evs []*event.Event) {
 	}
 }
 
-func (m *Manager) touch(id, path string) {
-	m.paths[id] = path
+func (m *Manager) touch(id, path, agent string) {
+	k := m.known[id]
+	if k == nil {
+		k = &known{}
+		m.known[id] = k
+	}
+	k.path = path
+	if validAgentID(agent) && len(k.agents) < MaxAgents && !slices.Contains(k.agents, agent) {
+		k.agents = append(k.agents, agent)
+	}
 	if !m.pending[id] {
 		m.pending[id] = true
 		m.order = append(m.order, id)
@@ -164,10 +179,27 @@ func (m *Manager) signal() {
 
 // Get returns a copy of session id's usage; nil: none known.
 func (m *Manager) Get(id string) *protocol.Usage {
+	u, _ := m.Session(id)
+	return u
+}
+
+// Session returns copies of session id's usage (nil: none known) and of
+// its subagents' own, by agent id.
+func (m *Manager) Session(id string) (*protocol.Usage, map[string]*protocol.Usage) {
 	m.mu.Lock()
-	u := m.usage[id]
-	m.mu.Unlock()
-	return copyUsage(u)
+	defer m.mu.Unlock()
+	su := m.usage[id]
+	if su == nil {
+		return nil, nil
+	}
+	var agents map[string]*protocol.Usage
+	if len(su.Agents) > 0 {
+		agents = make(map[string]*protocol.Usage, len(su.Agents))
+		for a, u := range su.Agents {
+			agents[a] = copyUsage(u)
+		}
+	}
+	return copyUsage(su.Total), agents
 }
 
 func copyUsage(u *protocol.Usage) *protocol.Usage {
@@ -195,8 +227,11 @@ func (m *Manager) Run() {
 		case <-m.wake:
 		case <-tick.C:
 			m.mu.Lock()
-			for id, p := range m.paths {
-				m.touch(id, p)
+			for id := range m.known {
+				if !m.pending[id] {
+					m.pending[id] = true
+					m.order = append(m.order, id)
+				}
 			}
 			m.mu.Unlock()
 		}
@@ -219,9 +254,11 @@ func (m *Manager) drain() {
 		for _, id := range ids {
 			delete(m.pending, id)
 		}
-		paths := make([]string, len(ids))
+		snap := make([]known, len(ids))
 		for k, id := range ids {
-			paths[k] = m.paths[id]
+			if kn := m.known[id]; kn != nil {
+				snap[k] = known{path: kn.path, agents: slices.Clone(kn.agents)}
+			}
 		}
 		m.mu.Unlock()
 		if len(ids) == 0 {
@@ -230,7 +267,7 @@ func (m *Manager) drain() {
 		var changed []string
 		var again []string
 		for k, id := range ids {
-			more, ch := m.readOne(id, paths[k])
+			more, ch := m.readSession(id, snap[k])
 			if ch {
 				changed = append(changed, id)
 			}
@@ -241,7 +278,10 @@ func (m *Manager) drain() {
 		if len(again) > 0 {
 			m.mu.Lock()
 			for _, id := range again {
-				m.touch(id, m.paths[id])
+				if !m.pending[id] {
+					m.pending[id] = true
+					m.order = append(m.order, id)
+				}
 			}
 			m.mu.Unlock()
 		}
@@ -251,14 +291,63 @@ func (m *Manager) drain() {
 	}
 }
 
-// readOne reads session id's transcript once; more: it has more to read;
-// changed: its usage changed.
+// readOne reads the main transcript of session id (for tests).
 func (m *Manager) readOne(id, path string) (more, changed bool) {
-	f := m.files[id]
-	if f == nil || f.path != path {
-		f = newFile(path)
-		m.files[id] = f
+	return m.readSession(id, known{path: path})
+}
+
+// readSession reads session id's transcript and its subagents' once;
+// more: one has more to read; changed: the usage changed.
+func (m *Manager) readSession(id string, k known) (more, changed bool) {
+	if k.path == "" {
+		return false, false
 	}
+	sf := m.files[id]
+	if sf == nil || sf.main.path != k.path {
+		sf = &sessionFiles{main: newFile(k.path), agents: map[string]*file{}}
+		m.files[id] = sf
+	}
+	more, read := m.readFile(id, sf.main)
+	for _, a := range k.agents {
+		af := sf.agents[a]
+		if af == nil {
+			af = newFile(agentPath(k.path, a))
+			sf.agents[a] = af
+		}
+		mo, r := m.readFile(id, af)
+		more, read = more || mo, read || r
+	}
+	if !read {
+		return more, false
+	}
+	nu := &sessionUsage{}
+	tallies := make([]*tally, 0, len(sf.agents))
+	for a, af := range sf.agents {
+		tallies = append(tallies, af.t)
+		if u := af.t.usage(m.cfg.Prices); u != nil {
+			if nu.Agents == nil {
+				nu.Agents = map[string]*protocol.Usage{}
+			}
+			nu.Agents[a] = u
+		}
+	}
+	nu.Total = combine(sf.main.t, tallies, m.cfg.Prices)
+	m.mu.Lock()
+	if !reflect.DeepEqual(m.usage[id], nu) {
+		changed = true
+		if nu.Total == nil {
+			delete(m.usage, id)
+		} else {
+			m.usage[id] = nu
+		}
+	}
+	m.mu.Unlock()
+	return more, changed
+}
+
+// readFile reads one transcript once; more: it has more to read; read:
+// records were folded in or the file was read again from the start.
+func (m *Manager) readFile(id string, f *file) (more, read bool) {
 	if f.refused() {
 		return false, false
 	}
@@ -276,32 +365,18 @@ func (m *Manager) readOne(id, path string) (more, changed bool) {
 			return false, false
 		}
 		m.lastWarn = time.Now()
-		m.log.Warn("transcript refused: not read (logged at most once a minute; mpm_usage_refused_total counts them)", "session_id", id, "path", path, "reason", ref.Reason,
-			"projects_dir", m.root, "hint", "only regular .jsonl files under the Claude config directory's projects/ (CLAUDE_CONFIG_DIR) are read")
+		m.log.Warn("transcript refused: not read (logged at most once a minute; mpm_usage_refused_total counts them)",
+			"session_id", id, "path", f.path, "reason", ref.Reason, "projects_dir", m.root,
+			"hint", "only regular .jsonl files under the Claude config directory's projects/ (CLAUDE_CONFIG_DIR) are read")
 		return false, false
 	case errors.Is(err, os.ErrNotExist):
 		return false, false // not written yet
 	case err != nil:
 		m.failures.Inc()
-		m.log.Debug("transcript read failed; retried on the next event or tick", "session_id", id, "path", path, "error", err)
+		m.log.Debug("transcript read failed; retried on the next event or tick", "session_id", id, "path", f.path, "error", err)
 		return false, false
 	}
-	if res.records == 0 && !res.reset {
-		return res.more, false
-	}
-	u := f.t.usage(m.cfg.Prices)
-	m.mu.Lock()
-	old := m.usage[id]
-	if !reflect.DeepEqual(old, u) {
-		changed = true
-		if u == nil {
-			delete(m.usage, id)
-		} else {
-			m.usage[id] = u
-		}
-	}
-	m.mu.Unlock()
-	return res.more, changed
+	return res.more, res.records > 0 || res.reset
 }
 
 // Stop ends Run and waits for it.
@@ -330,8 +405,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	by := map[string]*sum{}
 	c.mu.Lock()
-	for _, u := range c.usage {
-		for name, mu := range u.Models {
+	for _, su := range c.usage {
+		for name, mu := range su.Total.Models {
 			s := by[name]
 			if s == nil {
 				s = &sum{}
@@ -351,4 +426,47 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descCost, prometheus.CounterValue, s.usd, name)
 	}
+}
+
+// MaxAgents bounds the subagents read per session.
+const MaxAgents = 64
+
+// known is what the Manager knows of a session.
+type known struct {
+	// path is the session's transcript; agents its subagents' ids.
+	path   string
+	agents []string
+}
+
+// sessionUsage is a session's figures: Total (subagents included) and each
+// subagent's own.
+type sessionUsage struct {
+	Total  *protocol.Usage
+	Agents map[string]*protocol.Usage
+}
+
+// sessionFiles are the reading positions of a session's transcripts.
+type sessionFiles struct {
+	main   *file
+	agents map[string]*file
+}
+
+// agentPath is where Claude Code (2.1) writes subagent agent's transcript:
+// <session transcript without .jsonl>/subagents/agent-<id>.jsonl.
+func agentPath(transcript, agent string) string {
+	return filepath.Join(strings.TrimSuffix(transcript, filepath.Ext(transcript)), "subagents", "agent-"+agent+".jsonl")
+}
+
+// validAgentID accepts the agent ids Claude Code makes (hex, letters,
+// digits, - and _), so an id never names another path.
+func validAgentID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }

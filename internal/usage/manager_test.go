@@ -2,10 +2,13 @@ package usage
 
 import (
 	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
 // TestManagerWorker: events mark sessions, the worker reads them and says
@@ -41,5 +44,43 @@ func TestManagerWorker(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the tick did not read the appended line")
+	}
+}
+
+// TestSubagents: a subagent's transcript (beside the session's, as Claude
+// Code 2.1 writes it) is read once its id is known: the session's totals
+// include it, the agent has its own; a cost-state record in the session's
+// transcript stays authoritative; an agent id that would name another
+// path is ignored.
+func TestSubagents(t *testing.T) {
+	root, path := project(t)
+	write(t, path, assistantLine("m1", "r1", "claude-opus-4-5", 10, 1, 0, 0), os.O_TRUNC)
+	agentFile := agentPath(path, "a1b2")
+	if err := os.MkdirAll(filepath.Dir(agentFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	write(t, agentFile, assistantLine("m2", "r2", "claude-haiku-4-5", 7, 2, 0, 0), os.O_TRUNC)
+	m := New(Config{ProjectsDir: root})
+	m.mu.Lock()
+	m.touch("s", path, "a1b2")
+	m.touch("s", path, "../../x")
+	m.touch("s", path, "a/b")
+	k := known{path: path, agents: slices.Clone(m.known["s"].agents)}
+	m.mu.Unlock()
+	if len(k.agents) != 1 {
+		t.Fatalf("agents %v: invalid ids kept", k.agents)
+	}
+	m.readSession("s", k)
+	total, agents := m.Session("s")
+	if total.InputTokens != 17 || total.OutputTokens != 3 || len(total.Models) != 2 || total.ContextTokens != 10 {
+		t.Fatalf("total %+v", total)
+	}
+	if a := agents["a1b2"]; a == nil || a.InputTokens != 7 || a.OutputTokens != 2 {
+		t.Fatalf("agent %+v", a)
+	}
+	write(t, path, `{"type":"cost-state","totalCostUSD":0.5,"modelUsage":{"claude-opus-4-5":{"inputTokens":17,"outputTokens":3,"costUSD":0.5}}}`+"\n", os.O_APPEND)
+	m.readSession("s", k)
+	if total, _ := m.Session("s"); total.CostSource != protocol.CostClaude || total.CostUSD != 0.5 || total.InputTokens != 17 {
+		t.Fatalf("with cost-state: %+v", total)
 	}
 }

@@ -63,21 +63,38 @@ func (t *tally) add(r Record) {
 // usage is the tally on the wire: the cost-state record's figures when
 // there is one, else the summed tokens priced with prices.
 func (t *tally) usage(prices *Prices) *protocol.Usage {
-	if t.cost == nil && len(t.models) == 0 {
+	return combine(t, nil, prices)
+}
+
+// combine is a session's usage: main's cost-state record when it has one
+// (Claude Code's figure for the whole session), else main's and the
+// subagents' tokens summed and priced; the context is main's.
+func combine(main *tally, agents []*tally, prices *Prices) *protocol.Usage {
+	empty := main.cost == nil && len(main.models) == 0
+	for _, a := range agents {
+		empty = empty && len(a.models) == 0
+	}
+	if empty {
 		return nil
 	}
-	u := &protocol.Usage{Models: map[string]protocol.ModelUsage{}, ContextTokens: t.ctx,
-		ContextWindow: prices.Window(t.ctxModel, t.ctx)}
+	u := &protocol.Usage{Models: map[string]protocol.ModelUsage{}, ContextTokens: main.ctx,
+		ContextWindow: prices.Window(main.ctxModel, main.ctx)}
 	var sum Tokens
-	if t.cost != nil {
-		u.CostSource, u.CostUSD = protocol.CostClaude, t.cost.TotalUSD
-		for name, m := range t.cost.Models {
+	if main.cost != nil {
+		u.CostSource, u.CostUSD = protocol.CostClaude, main.cost.TotalUSD
+		for name, m := range main.cost.Models {
 			u.Models[name] = modelUsage(m.Tokens, m.USD)
 			sum = sum.add(m.Tokens)
 		}
 	} else {
 		u.CostSource = protocol.CostEstimate
-		for name, tok := range t.models {
+		models := make(map[string]Tokens, len(main.models))
+		for _, t := range append([]*tally{main}, agents...) {
+			for name, tok := range t.models {
+				models[name] = models[name].add(tok)
+			}
+		}
+		for name, tok := range models {
 			c := prices.Cost(name, tok)
 			u.Models[name] = modelUsage(tok, c)
 			u.CostUSD += c

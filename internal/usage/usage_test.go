@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -454,8 +455,13 @@ func TestRealTranscriptFixture(t *testing.T) {
 		t.Fatal("the fixture no longer has a message on two lines")
 	}
 	write(t, path, string(b), os.O_TRUNC)
+	ids := map[string]bool{}
+	for _, id := range regexp.MustCompile(`"id":"msg_stub_[0-9]+"`).FindAllString(string(b), -1) {
+		ids[id] = true
+	}
+	n := int64(len(ids)) // distinct messages, each 100 in / 20 out
 	u, _ := readAll(t, root, newFile(path), 1000)
-	if u.InputTokens != 200 || u.OutputTokens != 40 || u.ContextTokens != 100 || u.CostSource != protocol.CostEstimate {
-		t.Fatalf("usage %+v", u)
+	if n < 2 || u.InputTokens != 100*n || u.OutputTokens != 20*n || u.ContextTokens != 100 || u.CostSource != protocol.CostEstimate {
+		t.Fatalf("usage %+v, want %d messages' worth", u, n)
 	}
 }

@@ -170,7 +170,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 		ProjectsDir: cfg.ClaudeProjectsDir, Prices: prices, Tick: cfg.UsageTick, Registerer: s.m.reg,
 		Logger: log.Named("usage"), OnChange: s.caster.usageChanged,
 	})
-	s.caster.usage = s.usage.Get
+	s.caster.usage = s.usage.Session
 	h := hub.New(hub.Config{
 		Store: st, Logger: log.Named("hub"), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
 		QueueBytes: cfg.ClientQueueBytes, Heartbeat: cfg.Heartbeat, WriteTimeout: cfg.WriteTimeout, MaxClients: cfg.MaxClients,
@@ -185,7 +185,11 @@ func New(cfg Config, opts Options) (*Server, error) {
 	// is stored): read every known local session's once.
 	for _, in := range infos {
 		if in.Origin == "" {
-			s.usage.Touch(in.SessionID, in.TranscriptPath)
+			agents := make([]string, len(in.Agents))
+			for k, a := range in.Agents {
+				agents[k] = a.AgentID
+			}
+			s.usage.Touch(in.SessionID, in.TranscriptPath, agents...)
 		}
 	}
 	s.guard = newGuard(cfg.Addr, cfg.AllowedHosts, tok, s.m)

@@ -27,8 +27,9 @@ type caster struct {
 	notifier   *notify.Notifier
 	staleAfter time.Duration
 	log        hclog.Logger
-	// usage returns a session's usage (nil: none known); set before run.
-	usage func(id string) *protocol.Usage
+	// usage returns a session's usage (nil: none known) and its
+	// subagents' by agent id; set before run.
+	usage func(id string) (*protocol.Usage, map[string]*protocol.Usage)
 	// mu guards pending and order.
 	mu      sync.Mutex
 	pending map[string]bool
@@ -81,7 +82,11 @@ func (c *caster) usageChanged(ids []string) {
 func (c *caster) wire(in *sessions.Info, now time.Time) protocol.Session {
 	s := in.Wire(now, c.staleAfter)
 	if c.usage != nil {
-		s.Usage = c.usage(in.SessionID)
+		var agents map[string]*protocol.Usage
+		s.Usage, agents = c.usage(in.SessionID)
+		for k := range s.Agents {
+			s.Agents[k].Usage = agents[s.Agents[k].AgentID]
+		}
 	}
 	return s
 }
