@@ -147,6 +147,8 @@ func BenchmarkAttackRSS(b *testing.B) {
 			wg.Wait()
 		})
 		b.ReportMetric(replay, "replay-10x-tail-peak-RSS-MB")
+		d.Stop() // each attack on a fresh process
+		d.Start()
 
 		history := peakRSS(b, d, func() {
 			var wg sync.WaitGroup
@@ -181,6 +183,8 @@ func BenchmarkAttackRSS(b *testing.B) {
 			wg.Wait()
 		})
 		b.ReportMetric(history, "history-8x-peak-RSS-MB")
+		d.Stop()
+		d.Start()
 
 		slow := peakRSS(b, d, func() {
 			var conns []net.Conn
