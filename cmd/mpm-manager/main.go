@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/logging"
+	"github.com/mpm-dev/mpm/internal/monitor"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/supervisor"
 	"github.com/mpm-dev/mpm/internal/svc"
@@ -29,14 +30,18 @@ Usage:
   mpm-manager install   [--user] [--dry-run] [--force] [--no-start] [--run-as USER] [run flags]
   mpm-manager uninstall [--user]
   mpm-manager start|stop|restart [--user]
-  mpm-manager status    [--user] [--json] [--addr A] [--data-dir D]
+  mpm-manager status    [--user] [--json] [--addr A] [--data-dir D]   (exit 0 running, 3 not running, 4 unknown)
   mpm-manager run       [run flags] [-- extra mpm-wsd flags]
   mpm-manager version
 
 install registers "mpm-manager run" with the flags given here (recorded in
-the unit/plist/service) and starts it; --user makes a per-user service
-(systemd --user, launchd agent) that starts at login. --dry-run prints the
-file and commands without touching anything. uninstall stops, then removes.
+the unit/plist/service), starts it and waits until mpm-wsd answers; --user
+makes a per-user service (systemd --user, launchd agent) that starts at
+login. --run-as USER runs a system service as USER, with USER's default data
+directory unless --data-dir says otherwise. --dry-run prints the file and
+commands without touching anything. uninstall stops, then removes. Without
+--user, start/stop/restart/status/uninstall use the per-user service when
+only that one is installed.
 
 Run flags (also accepted by install, which records them):
   --addr A                 daemon address (default $MPM_ADDR or 127.0.0.1:8765)
@@ -87,11 +92,14 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var fe flagError
+	var ec exitCode
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, &ec):
+		return int(ec)
 	case errors.As(err, &fe):
 		fmt.Fprintf(stderr, "mpm-manager %s: %v\n", cmd, err)
 		return 2
@@ -103,6 +111,12 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 
 // flagError marks a usage mistake (exit 2).
 type flagError struct{ error }
+
+// exitCode ends a command that said all it has to say with that exit code
+// (status: 3 not running, 4 unknown).
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
 
 // common are the flags of every command.
 type common struct {
@@ -277,11 +291,22 @@ func cmdRun(args []string, stderr io.Writer) error {
 		return err
 	}
 	o.Logger = log
+	o.Announce = terminal(stderr, r.logFile)
 	sup, err := supervisor.New(o)
 	if err != nil {
 		return flagError{err}
 	}
 	return svc.Run(c.name, sup.Run)
+}
+
+// terminal is stderr when it is a terminal that the log does not go to a
+// file instead of, else nil: where the dashboard URL with the token may be
+// shown.
+func terminal(stderr io.Writer, logFile string) io.Writer {
+	if f, ok := stderr.(*os.File); ok && logFile == "" && monitor.IsTerminal(f) {
+		return stderr
+	}
+	return nil
 }
 
 func cmdInstall(args []string, stdout, stderr io.Writer) error {
@@ -306,6 +331,9 @@ func cmdInstall(args []string, stdout, stderr io.Writer) error {
 	if err := r.validate(); err != nil {
 		return err
 	}
+	if err := runAsDataDir(fs, &c, runAs); err != nil {
+		return err
+	}
 	o, err := r.supervision(c)
 	if err != nil {
 		return err
@@ -319,9 +347,16 @@ func cmdInstall(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	spec.RunAs = runAs
+	spec.DataDir = dataDir
 	spec.RunArgs = recordedArgs(fs, c.addr, dataDir, wsd, c.name)
 	if runtime.GOOS == "windows" && r.logFile == "" {
 		spec.RunArgs = append(spec.RunArgs, "--log-file", filepath.Join(dataDir, "mpm-manager.log"))
+	}
+	spec.Writable = []string{dataDir}
+	if r.logFile != "" {
+		if lf, err := filepath.Abs(r.logFile); err == nil && filepath.Dir(lf) != dataDir {
+			spec.Writable = append(spec.Writable, filepath.Dir(lf))
+		}
 	}
 	if dryRun {
 		plan, err := svc.PlanInstall(spec, svc.Platform(), noStart)
@@ -337,7 +372,26 @@ func cmdInstall(args []string, stdout, stderr io.Writer) error {
 	if err := svc.Install(spec, svc.InstallOptions{Force: force, NoStart: noStart, Out: stdout}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "check it with: mpm-manager status%s\n", userFlag(c.user))
+	fmt.Fprintf(stdout, "check it with: mpm-manager status%s (it also prints the dashboard URL)\n", userFlag(c.user))
+	return nil
+}
+
+// runAsDataDir gives a service run as another account that account's own
+// default data directory, unless --data-dir or MPM_DATA_DIR says which.
+func runAsDataDir(fs *flag.FlagSet, c *common, runAs string) error {
+	if runAs == "" || os.Getenv(paths.EnvDataDir) != "" {
+		return nil
+	}
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "data-dir" })
+	if given {
+		return nil
+	}
+	d, err := svc.DataDirOf(runAs)
+	if err != nil {
+		return err
+	}
+	c.dataDir = d
 	return nil
 }
 
@@ -400,10 +454,11 @@ func cmdControl(action string, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := svc.Control(spec, action); err != nil {
+	spec, err = svc.Control(spec, action, stdout)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: done\n", action)
+	fmt.Fprintf(stdout, "%s: done; check it with: mpm-manager status%s\n", action, userFlag(spec.User))
 	return nil
 }
 
@@ -424,8 +479,14 @@ func cmdStatus(args []string, stdout, stderr io.Writer) error {
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprint(stdout, rep.Human())
 	}
-	fmt.Fprint(stdout, rep.Human())
+	if code := rep.ExitCode(); code != 0 {
+		return exitCode(code)
+	}
 	return nil
 }

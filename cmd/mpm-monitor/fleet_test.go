@@ -1,11 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/testutil"
 	"github.com/mpm-dev/mpm/internal/testutil/natstest"
 )
@@ -73,6 +75,21 @@ func TestFleetOrigin(t *testing.T) {
 	out, _, _ = runMon(t, hub, "--no-follow", "--json", "--origin", "ci")
 	if !strings.Contains(out, `"origin":"ci-runner-b","origin_seq":1`) {
 		t.Errorf("NDJSON without origin: %s", out)
+	}
+	// The hub derives each origin's session state from the events alone.
+	out, _, _ = runMon(t, hub, "sessions", "--json")
+	var ss []protocol.Session
+	if err := json.Unmarshal([]byte(out), &ss); err != nil || len(ss) != 2 {
+		t.Fatalf("hub sessions (%v): %s", err, out)
+	}
+	for _, s := range ss {
+		want := map[string]string{"laptop-a": protocol.StateIdle, "ci-runner-b": protocol.StateWorking}[s.Origin]
+		if s.State != want {
+			t.Errorf("hub session %s from %q: state %q, want %q", s.SessionID, s.Origin, s.State, want)
+		}
+	}
+	if out, _, _ = runMon(t, hub, "sessions"); !strings.Contains(out, "ORIGIN") || !strings.Contains(out, "ci-runner-b") {
+		t.Errorf("hub board without origins:\n%s", out)
 	}
 	// On an edge, events have no origin: no origin shown, --origin matches none.
 	out, _, _ = runMon(t, edgeA, "--no-follow")

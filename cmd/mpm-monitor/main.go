@@ -40,6 +40,12 @@ Examples:
   mpm-monitor --event UserPromptSubmit --no-follow --since 0
   mpm-monitor --json | jq .payload.tool_input
   mpm-monitor --origin laptop-a,ci     on a fleet hub: only these machines
+  mpm-monitor sessions                 every session's state, those that need you first
+  mpm-monitor sessions --watch         the same, kept live (--json: one session per line)
+  mpm-monitor --status-line            "2 need you · 3 working · 1 idle", for tmux and prompts
+
+The tail also prints a line when a session changes state (needs permission,
+waiting for input, idle, ...), unless --event or --tool filter the events.
 
 On a fleet hub (mpm-wsd --nats URL --fleet) each line shows the event's
 origin before its session (laptop-a/4f1c2b3a); --json records carry
@@ -96,6 +102,8 @@ func run(args []string, stdout *os.File, stderr io.Writer) int {
 	count := fs.Int("count", 0, "exit after printing N events")
 	jsonOut := fs.Bool("json", false, "write one JSON event record per line (NDJSON)")
 	colorMode := fs.String("color", "auto", "colour human lines: auto (a terminal without NO_COLOR), always, never")
+	statusLine := fs.Bool("status-line", false, "print one line such as \"2 need you · 3 working · 1 idle\" (sessions active in the last 24 h) and exit; \"mpm down\" and exit status 1 when the daemon does not answer")
+	watch := fs.Bool("watch", false, "with sessions: keep the board live")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -106,6 +114,13 @@ func run(args []string, stdout *os.File, stderr io.Writer) int {
 	bad := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "mpm-monitor: "+format+" (see mpm-monitor --help)\n", a...)
 		return exitUsage
+	}
+	// "sessions" may come before, between or after the flags.
+	sessionsCmd := fs.NArg() > 0 && fs.Arg(0) == "sessions"
+	if sessionsCmd {
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return exitUsage
+		}
 	}
 	if fs.NArg() > 0 {
 		return bad("unexpected argument %q", fs.Arg(0))
@@ -147,6 +162,25 @@ func run(args []string, stdout *os.File, stderr io.Writer) int {
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	if *statusLine {
+		if err := monitor.PrintStatusLine(ctx, c, stdout); err != nil {
+			fmt.Fprintf(stderr, "mpm-monitor: %v\n", err)
+			return exitError
+		}
+		return exitOK
+	}
+	if sessionsCmd {
+		err := monitor.Sessions(ctx, monitor.SessionsOptions{
+			Client: c, JSON: *jsonOut, Watch: *watch, Color: color, Width: width,
+			Terminal: monitor.IsTerminal(stdout), Stdout: stdout, Stderr: stderr,
+		})
+		if err != nil && !errors.Is(err, monitor.ErrBrokenPipe) {
+			fmt.Fprintf(stderr, "mpm-monitor: %v\n", err)
+			return exitError
+		}
+		return exitOK
+	}
 
 	err = monitor.Run(ctx, monitor.Options{
 		Client: c,

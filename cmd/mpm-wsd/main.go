@@ -52,6 +52,12 @@ func run(args []string, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Coalesce, "coalesce", cfg.Coalesce, "most a WebSocket client's events are held back so that they share frames when it gets many per millisecond; the window adapts per client, from 1/16 of this (negative: never)")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "bound on the graceful shutdown")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", false, "allow a non-loopback --addr (the token is then your only protection)")
+	fs.DurationVar(&cfg.StaleAfter, "stale-after", cfg.StaleAfter, "flag a working session as stale after this long without an event (an interrupted turn fires no hook; 0: never)")
+	fs.Func("notify-webhook", "POST to this URL when a session starts needing you (needs permission, waiting for input); repeatable", func(u string) error {
+		cfg.NotifyWebhooks = append(cfg.NotifyWebhooks, u)
+		return nil
+	})
+	fs.StringVar(&cfg.NotifyFormat, "notify-format", cfg.NotifyFormat, "body of the --notify-webhook POSTs: json, slack (incoming webhook) or ntfy (topic URL)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until shutdown (for performance work)")
 	storeFlags(fs, &cfg)

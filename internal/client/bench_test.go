@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/testutil"
 )
 
@@ -21,7 +22,7 @@ func BenchmarkStreamReplay(b *testing.B) {
 		got := 0
 		zero := uint64(0)
 		err := c.Stream(context.Background(), Subscription{Since: &zero}, Handlers{
-			Event: func(Event) error { got++; return nil },
+			Event: func(protocol.Event) error { got++; return nil },
 			Live:  func(uint64) error { return ErrStop },
 		})
 		if err != nil || got != n {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/testutil"
 )
 
@@ -24,7 +25,7 @@ func TestHTTPHelpers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Service != Service || h.Instance == "" || h.Pid != d.Pid() || h.Store == "" {
+	if h.Service != protocol.ServiceName || h.Instance == "" || h.Pid != d.Pid() || h.Store == "" {
 		t.Fatalf("health: %+v", h)
 	}
 
@@ -174,7 +175,7 @@ func TestStreamWrongTokenReportsDialError(t *testing.T) {
 	defer cancel()
 	var got State
 	err := c.Stream(ctx, Subscription{}, Handlers{
-		Event: func(Event) error { return nil },
+		Event: func(protocol.Event) error { return nil },
 		State: func(s State) error { got = s; return ErrStop },
 	})
 	if err != nil {
@@ -201,7 +202,7 @@ func TestStreamSlowConsumerResumes(t *testing.T) {
 	pad := strings.Repeat("x", 16<<10)
 	go func() {
 		done <- c.Stream(ctx, Subscription{}, Handlers{
-			Event: func(e Event) error {
+			Event: func(e protocol.Event) error {
 				if len(evs) == 0 {
 					<-release // stall on the first event while the queue overflows
 				}

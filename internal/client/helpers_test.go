@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/testutil"
 )
 
@@ -38,7 +39,7 @@ func post(t testing.TB, c *Client, body []byte) uint64 {
 // collector runs a Stream in the background and records what it delivers.
 type collector struct {
 	mu     sync.Mutex
-	evs    []Event
+	evs    []protocol.Event
 	states []State
 	lives  []uint64
 	done   chan struct{}
@@ -54,7 +55,7 @@ func startStream(t testing.TB, c *Client, sub Subscription) *collector {
 	go func() {
 		defer close(col.done)
 		err := c.Stream(ctx, sub, Handlers{
-			Event: func(e Event) error {
+			Event: func(e protocol.Event) error {
 				col.mu.Lock()
 				col.evs = append(col.evs, e)
 				col.mu.Unlock()
@@ -123,10 +124,10 @@ func (col *collector) waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-func (col *collector) events() []Event {
+func (col *collector) events() []protocol.Event {
 	col.mu.Lock()
 	defer col.mu.Unlock()
-	return append([]Event(nil), col.evs...)
+	return append([]protocol.Event(nil), col.evs...)
 }
 
 func (col *collector) hasState(k StateKind) bool {
@@ -139,7 +140,7 @@ func (col *collector) hasState(k StateKind) bool {
 }
 
 // seqs returns the events' seqs.
-func seqs(evs []Event) []uint64 {
+func seqs(evs []protocol.Event) []uint64 {
 	out := make([]uint64, len(evs))
 	for i, e := range evs {
 		out[i] = e.Seq

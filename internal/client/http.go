@@ -14,11 +14,8 @@ import (
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/protocol"
-	"github.com/mpm-dev/mpm/internal/sessions"
+	"github.com/mpm-dev/mpm/internal/protocol/codec"
 )
-
-// Service is what /healthz says in "service" when it is an mpm-wsd.
-const Service = "mpm-wsd"
 
 // StatusError is an HTTP answer other than the expected one.
 type StatusError struct {
@@ -51,9 +48,6 @@ func IsStatus(err error, code int) bool {
 	return errors.As(err, &se) && se.Code == code
 }
 
-// Health is the decoded /healthz answer.
-type Health = protocol.Health
-
 // NotMPMError says that something other than mpm-wsd answered on the address.
 type NotMPMError struct {
 	// Addr is the address asked.
@@ -69,13 +63,13 @@ func (e *NotMPMError) Error() string {
 // Health fetches /healthz. It returns the decoded answer also for a 503
 // (with an error saying the daemon is unhealthy), and a *NotMPMError when
 // something else answers.
-func (c *Client) Health(ctx context.Context) (Health, error) {
-	var h Health
+func (c *Client) Health(ctx context.Context) (protocol.Health, error) {
 	raw, err := c.HealthRaw(ctx)
 	if err != nil {
-		return h, err
+		return protocol.Health{}, err
 	}
-	if err := json.Unmarshal(raw.Body, &h); err != nil || h.Service != Service {
+	h, err := codec.DecodeHealth(raw.Body)
+	if err != nil || h.Service != protocol.ServiceName {
 		return h, &NotMPMError{Addr: c.cfg.Addr, Detail: fmt.Sprintf("GET /healthz answered %d %q", raw.Code, firstLine(raw.Body, 80))}
 	}
 	if raw.Code != http.StatusOK || !h.OK {
@@ -111,9 +105,9 @@ func (c *Client) HealthRaw(ctx context.Context) (RawHealth, error) {
 }
 
 // Sessions fetches GET /v1/sessions, newest activity first.
-func (c *Client) Sessions(ctx context.Context) ([]sessions.Info, error) {
+func (c *Client) Sessions(ctx context.Context) ([]protocol.Session, error) {
 	var out struct {
-		Sessions []sessions.Info `json:"sessions"`
+		Sessions []protocol.Session `json:"sessions"`
 	}
 	if err := c.getJSON(ctx, "/v1/sessions", nil, &out); err != nil {
 		return nil, err
@@ -124,7 +118,7 @@ func (c *Client) Sessions(ctx context.Context) ([]sessions.Info, error) {
 // HistoryPage is one page of GET /v1/events.
 type HistoryPage struct {
 	// Events are the retained events after since, in seq order.
-	Events []Event
+	Events []protocol.Event
 	// NextSince is the since for the next page.
 	NextSince uint64
 	// LastSeq is the daemon's last seq.
@@ -144,16 +138,11 @@ func (c *Client) History(ctx context.Context, since uint64, sessionIDs []string,
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
 	}
-	var raw struct {
-		Events    []json.RawMessage `json:"events"`
-		NextSince uint64            `json:"next_since"`
-		LastSeq   uint64            `json:"last_seq"`
-		OldestSeq uint64            `json:"oldest_seq"`
-	}
+	var raw protocol.EventsPage
 	if err := c.getJSON(ctx, "/v1/events", q, &raw); err != nil {
 		return HistoryPage{}, err
 	}
-	evs, err := decodeEvents(raw.Events)
+	evs, err := codec.DecodeEvents(raw.Events)
 	if err != nil {
 		return HistoryPage{}, fmt.Errorf("GET /v1/events: bad event record: %w", err)
 	}
@@ -185,13 +174,13 @@ func (c *Client) Post(ctx context.Context, payload []byte, opts PostOptions) (Po
 	hdr := http.Header{}
 	hdr.Set("Content-Type", "application/json")
 	if opts.IdempotencyKey != "" {
-		hdr.Set("Idempotency-Key", opts.IdempotencyKey)
+		hdr.Set(protocol.HeaderIdempotencyKey, opts.IdempotencyKey)
 	}
 	if opts.Ephemeral {
-		hdr.Set("Mpm-Ephemeral", "1")
+		hdr.Set(protocol.HeaderEphemeral, "1")
 	}
 	if !opts.SentAt.IsZero() {
-		hdr.Set("Mpm-Sent-At", strconv.FormatInt(opts.SentAt.UnixNano(), 10))
+		hdr.Set(protocol.HeaderSentAt, strconv.FormatInt(opts.SentAt.UnixNano(), 10))
 	}
 	resp, err := c.do(ctx, http.MethodPost, "/v1/events", hdr, payload, true)
 	if err != nil {
@@ -205,7 +194,7 @@ func (c *Client) Post(ctx context.Context, payload []byte, opts PostOptions) (Po
 		return PostResult{}, &StatusError{Method: "POST", Path: "/v1/events", Code: resp.StatusCode, Message: firstLine(body, 300)}
 	}
 	res := PostResult{Duplicate: resp.StatusCode == http.StatusOK}
-	if v := resp.Header.Get("Mpm-Seq"); v != "" {
+	if v := resp.Header.Get(protocol.HeaderSeq); v != "" {
 		seq, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
 			return res, fmt.Errorf("POST /v1/events: bad Mpm-Seq %q", v)

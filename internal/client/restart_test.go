@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/testutil"
 )
 
@@ -98,7 +99,7 @@ func TestStreamHeartbeatTimeout(t *testing.T) {
 	defer cancel()
 	var got State
 	err = c.Stream(ctx, Subscription{}, Handlers{
-		Event: func(Event) error { return nil },
+		Event: func(protocol.Event) error { return nil },
 		State: func(s State) error {
 			if s.Kind == StateDisconnected {
 				got = s

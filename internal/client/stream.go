@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,9 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/protocol/codec"
 )
 
 // ErrStop, returned by a handler, ends Stream without an error.
@@ -74,7 +76,7 @@ type State struct {
 	// Delay is the wait before the next attempt (StateDisconnected).
 	Delay time.Duration
 	// Hello is the daemon's hello (StateConnected, StateInstanceChanged).
-	Hello Hello
+	Hello protocol.Hello
 	// PrevInstance is the instance before the restart (StateInstanceChanged).
 	PrevInstance string
 	// Reset is set when the restarted daemon lost the events the stream
@@ -82,7 +84,7 @@ type State struct {
 	// and the new instance's events are all delivered (StateInstanceChanged).
 	Reset bool
 	// Subscribed is the daemon's answer (StateConnected, StateTruncated).
-	Subscribed Subscribed
+	Subscribed protocol.Subscribed
 	// Cursor is the last seq delivered, the resume point; valid when
 	// HaveCursor.
 	Cursor uint64
@@ -95,7 +97,7 @@ type State struct {
 type Handlers struct {
 	// Event receives each event once, in seq order (an ephemeral probe,
 	// seq 0, where it arrives). Required.
-	Event func(Event) error
+	Event func(protocol.Event) error
 	// Flush, when set, is called after each frame of events: a good place
 	// to flush buffered output.
 	Flush func() error
@@ -105,6 +107,10 @@ type Handlers struct {
 	Live func(seq uint64) error
 	// State, when set, receives connection changes.
 	State func(State) error
+	// Session, when set, receives each "session" frame: a session's
+	// summary when its state, tools or agents changed, and the current
+	// summaries right after each subscription.
+	Session func(protocol.Session) error
 }
 
 // handlerError carries a handler's error out of a connection.
@@ -208,10 +214,10 @@ func (c *Client) wsURL() string { return "ws://" + c.cfg.Addr + "/v1/ws" }
 // and reads; Stream does all of this and more. A refused handshake is a
 // *StatusError, no connection a *UnreachableError, and a connection
 // without a hello (within 10s or ctx's deadline) a *HelloError.
-func (c *Client) Dial(ctx context.Context) (*websocket.Conn, Hello, error) {
+func (c *Client) Dial(ctx context.Context) (*websocket.Conn, protocol.Hello, error) {
 	auth, err := c.authHeader()
 	if err != nil {
-		return nil, Hello{}, err
+		return nil, protocol.Hello{}, err
 	}
 	d := websocket.Dialer{
 		Proxy:            nil,
@@ -227,9 +233,9 @@ func (c *Client) Dial(ctx context.Context) (*websocket.Conn, Hello, error) {
 		if resp != nil {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 			resp.Body.Close()
-			return nil, Hello{}, &StatusError{Method: "GET", Path: "/v1/ws", Code: resp.StatusCode, Message: firstLine(body, 300)}
+			return nil, protocol.Hello{}, &StatusError{Method: "GET", Path: "/v1/ws", Code: resp.StatusCode, Message: firstLine(body, 300)}
 		}
-		return nil, Hello{}, &UnreachableError{Addr: c.cfg.Addr, Err: err}
+		return nil, protocol.Hello{}, &UnreachableError{Addr: c.cfg.Addr, Err: err}
 	}
 	conn.SetReadLimit(256 << 20)
 	deadline := time.Now().Add(10 * time.Second)
@@ -237,18 +243,23 @@ func (c *Client) Dial(ctx context.Context) (*websocket.Conn, Hello, error) {
 		deadline = d
 	}
 	conn.SetReadDeadline(deadline)
-	var m serverMsg
-	if err := conn.ReadJSON(&m); err != nil {
-		conn.Close()
-		return nil, Hello{}, &HelloError{Err: err}
+	_, data, err := conn.ReadMessage()
+	var typ string
+	var m any
+	if err == nil {
+		typ, m, err = codec.DecodeServerMsg(data)
 	}
-	if m.Type != "hello" {
+	if err != nil {
 		conn.Close()
-		return nil, Hello{}, &HelloError{First: m.Type}
+		return nil, protocol.Hello{}, &HelloError{Err: err}
+	}
+	hello, ok := m.(protocol.Hello)
+	if !ok {
+		conn.Close()
+		return nil, protocol.Hello{}, &HelloError{First: typ}
 	}
 	conn.SetReadDeadline(time.Time{})
-	return conn, Hello{Protocol: m.Protocol, Instance: m.Instance, Version: m.Version, LastSeq: m.LastSeq,
-		OldestSeq: m.OldestSeq, ServerTime: m.ServerTime, HeartbeatMS: m.HeartbeatMS}, nil
+	return conn, hello, nil
 }
 
 // HelloError says that the WebSocket opened but the daemon's hello did
@@ -303,7 +314,7 @@ func (s *stream) connect(ctx context.Context) (progressed, dial bool, err error)
 	}
 	s.instance = hello.Instance
 
-	msg := subscribeMsg{Type: "subscribe", Sessions: s.sessions, Tail: s.tail}
+	msg := protocol.ClientMsg{Type: protocol.TypeSubscribe, Sessions: s.sessions, Tail: s.tail}
 	if s.have {
 		since := s.cursor
 		msg.Since = &since
@@ -312,7 +323,7 @@ func (s *stream) connect(ctx context.Context) (progressed, dial bool, err error)
 		msg.Tail = 0
 	}
 	conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	if err := conn.WriteJSON(msg); err != nil {
+	if err := conn.WriteMessage(websocket.TextMessage, codec.Encode(msg)); err != nil {
 		return false, false, fmt.Errorf("subscribe: %w", err)
 	}
 
@@ -343,13 +354,13 @@ func (s *stream) connect(ctx context.Context) (progressed, dial bool, err error)
 			}
 			return progressed, false, err
 		}
-		var m serverMsg
-		if err := json.Unmarshal(data, &m); err != nil {
+		typ, msg, err := codec.DecodeServerMsg(data)
+		if err != nil {
 			return progressed, false, fmt.Errorf("bad message from the daemon: %w", err)
 		}
-		switch m.Type {
-		case "subscribed":
-			sd := Subscribed{Sessions: m.Sessions, Since: m.Since, ReplayTo: m.ReplayTo, OldestSeq: m.OldestSeq, Truncated: m.Truncated}
+		switch m := msg.(type) {
+		case protocol.Subscribed:
+			sd := m
 			if !s.have {
 				// Live only: everything up to replay_to is behind us.
 				s.cursor, s.have = m.ReplayTo, true
@@ -362,8 +373,8 @@ func (s *stream) connect(ctx context.Context) (progressed, dial bool, err error)
 					return progressed, false, err
 				}
 			}
-		case "events":
-			evs, err := decodeEvents(m.Events)
+		case protocol.Events:
+			evs, err := codec.DecodeEvents(m.Events)
 			if err != nil {
 				return progressed, false, fmt.Errorf("bad event record from the daemon: %w", err)
 			}
@@ -384,7 +395,7 @@ func (s *stream) connect(ctx context.Context) (progressed, dial bool, err error)
 					return progressed, false, &handlerError{err}
 				}
 			}
-		case "live":
+		case protocol.Live:
 			progressed = true
 			s.tail = 0
 			if m.Seq > s.cursor {
@@ -396,11 +407,17 @@ func (s *stream) connect(ctx context.Context) (progressed, dial bool, err error)
 					return progressed, false, &handlerError{err}
 				}
 			}
-		case "error":
+		case protocol.SessionFrame:
+			if s.h.Session != nil {
+				if err := s.h.Session(m.Session); err != nil {
+					return progressed, false, &handlerError{err}
+				}
+			}
+		case protocol.ErrorMsg:
 			s.c.log.Warn("the daemon refused a message", "error", m.Error)
-		case "heartbeat", "pong", "hello":
+		case protocol.Heartbeat, protocol.Pong, protocol.Hello:
 		default:
-			s.c.log.Debug("unknown message from the daemon", "type", m.Type)
+			s.c.log.Debug("unknown message from the daemon", "type", typ)
 		}
 	}
 }

@@ -32,6 +32,10 @@ type Event struct {
 	TranscriptPath string
 	// Reason is SessionEnd's reason or SessionStart's source, when given.
 	Reason string
+	// AgentID and AgentType name the subagent an event belongs to (its
+	// agent_id and agent_type), when the payload has them.
+	AgentID   string
+	AgentType string
 	// Key is the sender's Idempotency-Key; empty when none was sent.
 	Key string
 	// Ephemeral marks a probe that is fanned out but never stored.
@@ -85,6 +89,14 @@ func (e *Event) AppendWire(b []byte) []byte {
 	if e.ToolUseID != "" {
 		b = append(b, `,"tool_use_id":`...)
 		b = AppendString(b, e.ToolUseID)
+	}
+	if e.AgentID != "" {
+		b = append(b, `,"agent_id":`...)
+		b = AppendString(b, e.AgentID)
+	}
+	if e.AgentType != "" {
+		b = append(b, `,"agent_type":`...)
+		b = AppendString(b, e.AgentType)
 	}
 	if e.Ephemeral {
 		b = append(b, `,"ephemeral":true`...)

@@ -51,22 +51,61 @@ func ReasonOf(err error) Reason {
 	return ""
 }
 
-// fields are the parts of a hook payload the daemon reads. Everything else
-// stays in the raw payload.
-type fields struct {
-	SessionID      *string `json:"session_id"`
-	Name           *string `json:"hook_event_name"`
-	Tool           string  `json:"tool_name"`
-	ToolUseID      string  `json:"tool_use_id"`
-	Cwd            string  `json:"cwd"`
-	TranscriptPath string  `json:"transcript_path"`
-	Reason         string  `json:"reason"`
-	Source         string  `json:"source"`
+// The top-level fields the daemon reads, by index; everything else stays in
+// the raw payload.
+const (
+	fSessionID = iota
+	fName
+	fTool
+	fToolUseID
+	fCwd
+	fTranscriptPath
+	fReason
+	fSource
+	fAgentID
+	fAgentType
+	nFields
+)
+
+// fieldNames are the read fields' names, by index.
+var fieldNames = [nFields]string{"session_id", "hook_event_name", "tool_name", "tool_use_id", "cwd", "transcript_path", "reason", "source", "agent_id", "agent_type"}
+
+// fieldIndex returns the index of the field named key, -1 for a member the
+// daemon does not read. Names match exactly, as Claude Code writes them:
+// "Session_Id" is not "session_id".
+func fieldIndex(key []byte) int {
+	switch string(key) {
+	case "session_id":
+		return fSessionID
+	case "hook_event_name":
+		return fName
+	case "tool_name":
+		return fTool
+	case "tool_use_id":
+		return fToolUseID
+	case "cwd":
+		return fCwd
+	case "transcript_path":
+		return fTranscriptPath
+	case "reason":
+		return fReason
+	case "source":
+		return fSource
+	case "agent_id":
+		return fAgentID
+	case "agent_type":
+		return fAgentType
+	}
+	return -1
 }
 
 // Parse validates a hook payload of at most maxBytes and returns an Event
 // holding its fields and the payload itself (not copied). The Event has no
 // Seq or times yet. Errors are *Error with a reason and a message.
+//
+// Field names are matched exactly (case-sensitive) and, when a name is
+// repeated, its first occurrence counts; the payload itself is kept as it
+// came, whatever it repeats.
 func Parse(payload []byte, maxBytes int) (*Event, error) {
 	if maxBytes > 0 && len(payload) > maxBytes {
 		return nil, reject(ReasonTooLarge, "payload is %d bytes, more than the limit of %d (--max-event-bytes)", len(payload), maxBytes)
@@ -78,38 +117,185 @@ func Parse(payload []byte, maxBytes int) (*Event, error) {
 	if len(trimmed) == 0 {
 		return nil, reject(ReasonInvalidJSON, "payload is empty: expected the hook's JSON object")
 	}
+	valid := json.Valid(payload)
 	if trimmed[0] != '{' {
-		if json.Valid(payload) {
+		if valid {
 			return nil, reject(ReasonNotObject, "payload is JSON but not an object: expected the hook's JSON object")
 		}
 		return nil, reject(ReasonInvalidJSON, "payload is not valid JSON")
 	}
-	var f fields
-	if err := json.Unmarshal(payload, &f); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			return nil, reject(ReasonMissingField, "field %q must be a string", typeErr.Field)
-		}
-		return nil, reject(ReasonInvalidJSON, "payload is not valid JSON: %v", err)
+	if !valid {
+		var v struct{}
+		return nil, reject(ReasonInvalidJSON, "payload is not valid JSON: %v", json.Unmarshal(payload, &v))
 	}
-	if f.SessionID == nil || *f.SessionID == "" {
+	// First occurrence wins: JSON.parse would keep the last, but Claude
+	// Code never repeats a name, so a repeat is someone else's doing.
+	var vals [nFields]string
+	var seen [nFields]bool
+	bad := -1
+	members(trimmed, func(rawKey, val []byte) bool {
+		i := keyIndex(rawKey)
+		if i < 0 || seen[i] {
+			return true
+		}
+		seen[i] = true
+		if val[0] == 'n' { // null: as if absent
+			return true
+		}
+		s, ok := decodeString(val)
+		if !ok {
+			bad = i
+			return false
+		}
+		vals[i] = s
+		return true
+	})
+	if bad >= 0 {
+		return nil, reject(ReasonMissingField, "field %q must be a string", fieldNames[bad])
+	}
+	if vals[fSessionID] == "" {
 		return nil, reject(ReasonMissingField, "payload has no session_id: expected a Claude Code hook event")
 	}
-	if f.Name == nil || *f.Name == "" {
+	if vals[fName] == "" {
 		return nil, reject(ReasonMissingField, "payload has no hook_event_name: expected a Claude Code hook event")
 	}
-	reason := f.Reason
+	reason := vals[fReason]
 	if reason == "" {
-		reason = f.Source
+		reason = vals[fSource]
 	}
 	return &Event{
-		SessionID:      *f.SessionID,
-		Name:           *f.Name,
-		Tool:           f.Tool,
-		ToolUseID:      f.ToolUseID,
-		Cwd:            f.Cwd,
-		TranscriptPath: f.TranscriptPath,
+		SessionID:      vals[fSessionID],
+		Name:           vals[fName],
+		Tool:           vals[fTool],
+		ToolUseID:      vals[fToolUseID],
+		Cwd:            vals[fCwd],
+		TranscriptPath: vals[fTranscriptPath],
 		Reason:         reason,
+		AgentID:        vals[fAgentID],
+		AgentType:      vals[fAgentType],
 		Payload:        payload,
 	}, nil
+}
+
+// members calls fn with the raw key (quotes included) and raw value of each
+// top-level member of obj, in order, until fn returns false. obj must be a
+// valid JSON object starting at its '{' (json.Valid checked it).
+func members(obj []byte, fn func(key, val []byte) bool) {
+	i := 1
+	for {
+		i = skipSpace(obj, i)
+		if i >= len(obj) || obj[i] == '}' {
+			return
+		}
+		if obj[i] == ',' {
+			i = skipSpace(obj, i+1)
+		}
+		ks := i
+		i = skipString(obj, i)
+		key := obj[ks:i]
+		i = skipSpace(obj, i)
+		i = skipSpace(obj, i+1) // ':'
+		vs := i
+		i = skipValue(obj, i)
+		if !fn(key, obj[vs:i]) {
+			return
+		}
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the offset just past the string starting at b[i].
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return i
+}
+
+// skipValue returns the offset just past the value starting at b[i].
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
+		i++
+	}
+	return i
+}
+
+// keyIndex is fieldIndex of a raw key (quotes included), decoding escapes
+// only when there are some.
+func keyIndex(raw []byte) int {
+	body := raw[1 : len(raw)-1]
+	if bytes.IndexByte(body, '\\') < 0 {
+		return fieldIndex(body)
+	}
+	s, _ := decodeString(raw)
+	return fieldIndex([]byte(s))
+}
+
+// decodeString returns the text of raw when it is a JSON string; ok is
+// false for any other value.
+func decodeString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	if bytes.IndexByte(body, '\\') < 0 {
+		return string(body), true // valid UTF-8 without escapes: as it is
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// agentKey is how an agent_id field starts in a payload.
+var agentKey = []byte(`"agent_id"`)
+
+// FillAgent sets AgentID and AgentType from the payload, for an event read
+// back from a store that keeps only the payload for them. Payloads without
+// an agent_id (most) cost one byte search.
+func (e *Event) FillAgent() {
+	if e.AgentID != "" || !bytes.Contains(e.Payload, agentKey) {
+		return
+	}
+	var f struct {
+		AgentID   string `json:"agent_id"`
+		AgentType string `json:"agent_type"`
+	}
+	if json.Unmarshal(e.Payload, &f) == nil {
+		e.AgentID, e.AgentType = f.AgentID, f.AgentType
+	}
 }

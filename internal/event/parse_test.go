@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -34,6 +35,19 @@ func TestParse(t *testing.T) {
 		{name: "invalid utf8", in: "{\"session_id\":\"a\xff\",\"hook_event_name\":\"X\"}", reason: ReasonInvalidUTF8},
 		{name: "too large", in: big, max: 1000, reason: ReasonTooLarge},
 		{name: "large ok", in: big, max: 1 << 20, session: "s", event: "PostToolUse"},
+		// Claude Code's names, exactly; the first occurrence counts (before
+		// the fix "Session_Id" overrode session_id: encoding/json folds case
+		// and keeps the last).
+		{name: "case differs", in: `{"session_id":"lower","Session_Id":"mixed","hook_event_name":"Stop"}`, session: "lower", event: "Stop"},
+		{name: "case differs first", in: `{"Session_Id":"mixed","session_id":"lower","hook_event_name":"Stop"}`, session: "lower", event: "Stop"},
+		{name: "only other case", in: `{"SESSION_ID":"x","hook_event_name":"Stop"}`, reason: ReasonMissingField},
+		{name: "duplicate first wins", in: `{"session_id":"first","hook_event_name":"Stop","session_id":"second","tool_name":"A","tool_name":"B"}`, session: "first", event: "Stop", tool: "A"},
+		{name: "duplicate null first", in: `{"session_id":null,"session_id":"x","hook_event_name":"Stop"}`, reason: ReasonMissingField},
+		{name: "escaped key", in: `{"session\u005fid":"esc","hook_event_name":"Stop"}`, session: "esc", event: "Stop"},
+		{name: "escaped value", in: `{"session_id":"a\"b","hook_event_name":"Stop","tool_name":"T\u00e9"}`, session: `a"b`, event: "Stop", tool: "Té"},
+		{name: "nested names ignored", in: `{"tool_input":{"session_id":"inner","x":["}",{"a":"\"}"}]},"session_id":"outer","hook_event_name":"Stop"}`, session: "outer", event: "Stop"},
+		{name: "tool not string", in: `{"session_id":"a","hook_event_name":"X","tool_name":{"a":1}}`, reason: ReasonMissingField},
+		{name: "numbers and literals", in: `{"n":-1.5e3,"t":true,"f":false,"z":null,"session_id":"a","hook_event_name":"X"}`, session: "a", event: "X"},
 		{name: "trailing garbage", in: `{"session_id":"a","hook_event_name":"X"} x`, reason: ReasonInvalidJSON},
 	}
 	for _, tt := range tests {
@@ -64,38 +78,41 @@ func TestParse(t *testing.T) {
 	}
 }
 
-func TestWireRoundTrip(t *testing.T) {
-	payload := "{\"session_id\":\"s<1>&\",\"hook_event_name\":\"PreToolUse\",\"tool_name\":\"Bash\",\n\"tool_use_id\":\"t\\u0001\"}"
-	ev, err := Parse([]byte(payload), 0)
-	if err != nil {
-		t.Fatal(err)
+// referenceFields decodes the first occurrence of each top-level string
+// member of a valid JSON object with encoding/json's tokenizer: what Parse
+// must find.
+func referenceFields(t *testing.T, in []byte) map[string]string {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(in))
+	if _, err := dec.Token(); err != nil {
+		t.Fatalf("accepted payload does not tokenize: %v", err)
 	}
-	ev.Seq = 42
-	ev.Received = time.Date(2026, 11, 25, 21, 0, 0, 123, time.UTC)
-	ev.Sent = ev.Received.Add(-time.Millisecond)
-	var got struct {
-		Seq       uint64          `json:"seq"`
-		Received  time.Time       `json:"received"`
-		Sent      time.Time       `json:"sent"`
-		SessionID string          `json:"session_id"`
-		Event     string          `json:"event"`
-		Tool      string          `json:"tool"`
-		ToolUseID string          `json:"tool_use_id"`
-		Payload   json.RawMessage `json:"payload"`
+	out := map[string]string{}
+	seen := map[string]bool{}
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		key := k.(string)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if s, ok := v.(string); ok {
+			out[key] = s
+		}
 	}
-	if err := json.Unmarshal(ev.Wire(), &got); err != nil {
-		t.Fatalf("wire is not JSON: %v\n%s", err, ev.Wire())
-	}
-	if got.Seq != 42 || !got.Received.Equal(ev.Received) || !got.Sent.Equal(ev.Sent) ||
-		got.SessionID != "s<1>&" || got.Event != "PreToolUse" || got.Tool != "Bash" || got.ToolUseID != "t\x01" {
-		t.Fatalf("wire decoded to %+v", got)
-	}
-	if string(got.Payload) != payload {
-		t.Fatalf("payload changed:\n%s\n%s", got.Payload, payload)
-	}
+	return out
 }
 
 func FuzzParse(f *testing.F) {
+	f.Add([]byte(`{"session_id":"lower","Session_Id":"mixed","hook_event_name":"X","session_id":"again"}`))
+	f.Add([]byte(`{"a":{"session_id":"in"},"session\u005fid":"e\"sc","hook_event_name":"X","tool_name":"[{"}`))
 	f.Add([]byte(`{"session_id":"abc","hook_event_name":"PreToolUse","tool_name":"Bash","tool_use_id":"t1"}`))
 	f.Add([]byte(`{"session_id":"a","hook_event_name":"X","x":"\u00e9\ud83d\ude00"}`))
 	f.Add([]byte(`[]`))
@@ -110,6 +127,13 @@ func FuzzParse(f *testing.F) {
 		}
 		if ev.SessionID == "" || ev.Name == "" {
 			t.Fatal("accepted an event without session or name")
+		}
+		want := referenceFields(t, in)
+		got := []string{ev.SessionID, ev.Name, ev.Tool, ev.ToolUseID, ev.Cwd, ev.TranscriptPath}
+		for i, name := range fieldNames[:fReason] {
+			if got[i] != want[name] {
+				t.Fatalf("%s = %q, the first exact %q member says %q\n%q", name, got[i], name, want[name], in)
+			}
 		}
 		ev.Seq = 1
 		ev.Received = time.Unix(0, 0)

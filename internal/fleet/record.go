@@ -1,34 +1,23 @@
 package fleet
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/protocol/codec"
 )
 
-// record is an event's wire JSON as an edge publishes it.
-type record struct {
-	Seq       uint64          `json:"seq"`
-	Received  time.Time       `json:"received"`
-	Sent      time.Time       `json:"sent"`
-	SessionID string          `json:"session_id"`
-	Origin    string          `json:"origin"`
-	OriginSeq uint64          `json:"origin_seq"`
-	Payload   json.RawMessage `json:"payload"`
-}
-
-// decode turns a message published by an edge into an Event ready for
+// decode turns a message published by an edge (an event record,
+// protocol.Event, as the edge's clients get it) into an Event ready for
 // Server.Ingest: the payload parsed as the daemon parses a hook body (at
 // most maxBytes), the edge's times kept, Origin and OriginSeq set, and Key
 // set to msgID (the Nats-Msg-Id header), or origin:origin_seq without one,
 // so that a redelivered message is stored once.
 func decode(data []byte, msgID string, maxBytes int) (*event.Event, error) {
-	var r record
-	if err := json.Unmarshal(data, &r); err != nil {
+	r, err := codec.DecodeEvent(data)
+	if err != nil {
 		return nil, fmt.Errorf("not an mpm event record: %w", err)
 	}
 	if len(r.Payload) == 0 {

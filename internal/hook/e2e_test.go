@@ -205,6 +205,12 @@ func TestGarbageIsCountedNotPrinted(t *testing.T) {
 // rejected sums mpm_events_rejected_total over reasons.
 func rejected(t *testing.T, d *testutil.Daemon) float64 {
 	t.Helper()
+	return sumMetric(t, d, "mpm_events_rejected_total")
+}
+
+// sumMetric sums the daemon's metric name over its labels.
+func sumMetric(t *testing.T, d *testutil.Daemon, name string) float64 {
+	t.Helper()
 	req, _ := http.NewRequest("GET", d.URL("/metrics"), nil)
 	req.Header.Set("Authorization", "Bearer "+d.Token())
 	resp, err := http.DefaultClient.Do(req)
@@ -215,7 +221,7 @@ func rejected(t *testing.T, d *testutil.Daemon) float64 {
 	body, _ := io.ReadAll(resp.Body)
 	var sum float64
 	for _, line := range strings.Split(string(body), "\n") {
-		if strings.HasPrefix(line, "mpm_events_rejected_total") {
+		if strings.HasPrefix(line, name+"{") || strings.HasPrefix(line, name+" ") {
 			var v float64
 			fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v)
 			sum += v

@@ -27,11 +27,14 @@ func Forward(cfg Config) Result {
 
 // readToken reads the token file with plain system calls: os.ReadFile
 // would start the runtime's network poller (an epoll set, an eventfd and a
-// thread blocked on them) for one small file.
+// thread blocked on them) for one small file. O_NONBLOCK costs nothing on a
+// regular file and keeps a FIFO planted there from hanging the hook: its
+// read returns at once, empty or EAGAIN, and the token is then invalid.
 func readToken(path string) (string, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	const flags = unix.O_RDONLY | unix.O_CLOEXEC | unix.O_NONBLOCK
+	fd, err := unix.Open(path, flags, 0)
 	for err == unix.EINTR {
-		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		fd, err = unix.Open(path, flags, 0)
 	}
 	if err != nil {
 		return "", &fs.PathError{Op: "open", Path: path, Err: err}

@@ -89,11 +89,12 @@ const (
 	Accepted Outcome = "accepted"
 	// Duplicate: the daemon answered 200 (it had the key already).
 	Duplicate Outcome = "duplicate"
-	// Rejected: the daemon refused the event for good (4xx); nothing to
-	// retry. Also the answer for input that is not a JSON object, which is
+	// Rejected: the daemon refused the event for good (4xx but 401);
+	// nothing to retry. Also the answer for input that is not a JSON object, which is
 	// sent so that the daemon counts it.
 	Rejected Outcome = "rejected"
-	// Spooled: the daemon was down, hung or busy; the event is in the spool.
+	// Spooled: the daemon was down, hung or busy, or refused our token
+	// (401, Status says so); the event is in the spool.
 	Spooled Outcome = "spooled"
 	// Lost: the daemon did not take a valid event and the spool append
 	// failed too (disk full, unwritable data dir).
@@ -166,6 +167,10 @@ func deliver(cfg Config, in input) (res Result) {
 		case code == 200:
 			res.Outcome = Duplicate
 			return res
+		case code == 401:
+			// Our token is not the daemon's (a token file replaced, or
+			// another data directory): spool it; the daemon drains the
+			// spool with no token, and mpm-verify reports the mismatch.
 		case code >= 400 && code < 500, code < 200, code >= 300 && code < 400:
 			// Final: the event is bad or the token wrong; the daemon
 			// counted it. Retrying would be refused again.

@@ -169,7 +169,8 @@ func runInstall(args []string, stdout, stderr io.Writer, opts Options) int {
 		fmt.Fprintln(stderr, "mpm-hook install:", err)
 		return 1
 	}
-	res, err := Install(f.Data, Plan{Mode: m, Events: specs, Target: Target{Executable: o.Executable, Addr: o.Addr}})
+	plan := Plan{Mode: m, Events: specs, Target: Target{Executable: o.Executable, Addr: o.Addr}}
+	res, err := Install(f.Data, plan)
 	if err != nil {
 		reportEditError(stderr, "install", f, err)
 		return 1
@@ -183,7 +184,7 @@ func runInstall(args []string, stdout, stderr io.Writer, opts Options) int {
 		fmt.Fprintf(stdout, "Dry run: %s was not changed.\n", f.Path)
 		return 0
 	}
-	backup, err := writeSettings(f, res.After, o.Now())
+	backup, err := writeEdited(f, &res, func(b []byte) (Result, error) { return Install(b, plan) }, o.Now())
 	if err != nil {
 		fmt.Fprintln(stderr, "mpm-hook install:", err)
 		return 1
@@ -258,7 +259,7 @@ func runUninstall(args []string, stdout, stderr io.Writer, opts Options) int {
 			fmt.Fprintf(stdout, "Dry run: %s was not changed.\n", f.Path)
 			continue
 		}
-		backup, err := writeSettings(f, res.After, o.Now())
+		backup, err := writeEdited(f, &res, func(b []byte) (Result, error) { return Uninstall(b, o.Executable) }, o.Now())
 		if err != nil {
 			fmt.Fprintln(stderr, "mpm-hook uninstall:", err)
 			code = 1
@@ -330,16 +331,9 @@ func WriteReport(w io.Writer, r Report) {
 		for _, e := range s.Entries {
 			switch e.Kind {
 			case ModeHTTP:
-				fmt.Fprintf(w, "  %-19s http    %s\n", e.Event, e.URL)
+				fmt.Fprintf(w, "  %-19s http    %s [%s]\n", e.Event, e.URL, e.State())
 			default:
-				state := "ok"
-				switch {
-				case !e.BinaryExists:
-					state = "MISSING"
-				case !e.BinaryExecutable:
-					state = "NOT EXECUTABLE"
-				}
-				fmt.Fprintf(w, "  %-19s command %s [%s]\n", e.Event, e.Binary, state)
+				fmt.Fprintf(w, "  %-19s command %s [%s]\n", e.Event, e.Binary, e.State())
 			}
 		}
 		for _, p := range s.Problems {

@@ -298,12 +298,58 @@ func Install(src []byte, p Plan) (Result, error) {
 		hooks.set(ev.Name, marshalArray(elems))
 		changed = true
 	}
+	// Our entries on events outside the plan go: install leaves mpm wired
+	// on exactly the planned events (never on WorktreeCreate, MessageDisplay
+	// or an event a hand edit or another version put it on).
+	planned := make(map[string]bool, len(p.Events))
+	for _, ev := range p.Events {
+		planned[ev.Name] = true
+	}
+	kept, removed := stripOurs(hooks.members, p.Target.Executable, func(m member) bool { return !planned[m.key] })
+	if len(removed) > 0 {
+		hooks.members = kept
+		res.Changes = append(res.Changes, removed...)
+		changed = true
+	}
 	if !changed {
 		return res, nil
 	}
 	_ = created // a new "hooks" key is appended at the end by set
 	d.root.set("hooks", hooks.marshal())
 	return finish(res, d)
+}
+
+// stripOurs removes our entries from the events (members of the "hooks"
+// object) that pick selects, and returns the members left and what was
+// removed. Groups and events that the removal empties go too, except that
+// an emptied duplicate key stays (as []) so that it keeps shadowing the
+// earlier one as it did.
+func stripOurs(members []member, self string, pick func(member) bool) ([]member, []Change) {
+	var changes []Change
+	kept := make([]member, 0, len(members))
+	for _, m := range members {
+		if !pick(m) || kind(m.val) != '[' {
+			kept = append(kept, m)
+			continue
+		}
+		elems, groups, err := eventGroups(m.key, m.val)
+		if err != nil {
+			kept = append(kept, m)
+			continue
+		}
+		n := removeOurs(groups, self, -1, -1)
+		if n == 0 {
+			kept = append(kept, m)
+			continue
+		}
+		changes = append(changes, Change{Event: m.key, Action: Removed, Count: n})
+		out := rebuild(elems, groups)
+		if len(out) == 0 && countKey(members, m.key) == 1 {
+			continue // the event held only our entries
+		}
+		kept = append(kept, member{key: m.key, val: marshalArray(out)})
+	}
+	return kept, changes
 }
 
 // Uninstall removes our entries (recognised by command or URL; self is our
@@ -325,36 +371,11 @@ func Uninstall(src []byte, self string) (Result, error) {
 		// "hooks" is not an object: none of ours can be in it.
 		return res, nil
 	}
-	changed := false
-	kept := hooks.members[:0:0]
-	for _, m := range hooks.members {
-		if kind(m.val) != '[' {
-			kept = append(kept, m)
-			continue
-		}
-		elems, groups, err := eventGroups(m.key, m.val)
-		if err != nil {
-			kept = append(kept, m)
-			continue
-		}
-		n := removeOurs(groups, self, -1, -1)
-		if n == 0 {
-			kept = append(kept, m)
-			continue
-		}
-		changed = true
-		res.Changes = append(res.Changes, Change{Event: m.key, Action: Removed, Count: n})
-		out := rebuild(elems, groups)
-		if len(out) == 0 && countKey(hooks.members, m.key) == 1 {
-			continue // the event held only our entries
-		}
-		// (A duplicate key stays, empty, so that it keeps shadowing the
-		// earlier one as it did.)
-		kept = append(kept, member{key: m.key, val: marshalArray(out)})
-	}
-	if !changed {
+	kept, removed := stripOurs(hooks.members, self, func(member) bool { return true })
+	if len(removed) == 0 {
 		return res, nil
 	}
+	res.Changes = removed
 	if len(kept) == 0 && countKey(d.root.members, "hooks") == 1 {
 		d.root.members = append(d.root.members[:hi], d.root.members[hi+1:]...)
 	} else {

@@ -66,7 +66,7 @@ func desiredEntry(ev EventSpec, m Mode, t Target) json.RawMessage {
 	return orderedEntry(
 		"type", "command",
 		"command", shellQuote(t.Executable),
-		"async", true,
+		"async", !ev.Sync,
 		"timeout", ev.Timeout,
 	)
 }
@@ -104,34 +104,47 @@ func shellQuote(p string) string {
 
 // hookEntry is the part of a hook entry we look at.
 type hookEntry struct {
-	Type           string            `json:"type"`
-	Command        string            `json:"command"`
-	URL            string            `json:"url"`
-	Async          *bool             `json:"async"`
-	Timeout        *float64          `json:"timeout"`
-	Headers        map[string]string `json:"headers"`
-	AllowedEnvVars []string          `json:"allowedEnvVars"`
+	Type           string
+	Command        string
+	URL            string
+	Async          *bool
+	Timeout        *float64
+	Headers        map[string]string
+	AllowedEnvVars []string
 }
 
-// decodeEntry reads a raw hook entry; ok is false when it is not an object
-// of the shape we understand.
+// decodeEntry reads a raw hook entry; ok is false when it is not an object.
+// Keys are matched exactly, as Claude Code reads them ("tYpe" is not
+// "type"), and a duplicate key counts by its last occurrence, as
+// JavaScript's JSON.parse keeps it. A field of an unexpected type is left
+// at its zero value.
 func decodeEntry(raw json.RawMessage) (hookEntry, bool) {
 	var e hookEntry
-	if kind(raw) != '{' {
+	o, err := parseObject(raw)
+	if err != nil {
 		return e, false
 	}
-	if err := json.Unmarshal(raw, &e); err != nil {
-		// A field of an unexpected type: look at type/command/url alone.
-		var loose map[string]any
-		if json.Unmarshal(raw, &loose) != nil {
-			return e, false
-		}
-		e = hookEntry{}
-		e.Type, _ = loose["type"].(string)
-		e.Command, _ = loose["command"].(string)
-		e.URL, _ = loose["url"].(string)
-	}
+	field(o, "type", &e.Type)
+	field(o, "command", &e.Command)
+	field(o, "url", &e.URL)
+	field(o, "async", &e.Async)
+	field(o, "timeout", &e.Timeout)
+	field(o, "headers", &e.Headers)
+	field(o, "allowedEnvVars", &e.AllowedEnvVars)
 	return e, true
+}
+
+// field decodes the member key of o into *dst; *dst is left alone when the
+// member is missing or of another type.
+func field[T any](o *object, key string, dst *T) {
+	v, ok := o.get(key)
+	if !ok {
+		return
+	}
+	var x T
+	if json.Unmarshal(v, &x) == nil {
+		*dst = x
+	}
 }
 
 // isOurs reports whether a raw hook entry is one of ours: a command whose

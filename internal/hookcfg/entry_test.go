@@ -35,6 +35,14 @@ func TestIsOurs(t *testing.T) {
 		{`{"command":"mpm-hook"}`, false},
 		{`"mpm-hook"`, false},
 		{`{"type":"command","command":"/home/me/go/bin/mpm-hook","timeout":"soon"}`, true},
+		// Claude Code reads keys exactly: "tYpe" is no type, "Command" no
+		// command (found by FuzzInstallUninstall); a duplicate counts last.
+		{`{"tYpe":"http","url":"http://127.0.0.0/v1/events"}`, false},
+		{`{"type":"command","Command":"mpm-hook"}`, false},
+		{`{"TYPE":"command","command":"mpm-hook"}`, false},
+		{`{"type":"http","URL":"http://127.0.0.1:8765/v1/events"}`, false},
+		{`{"type":"http","type":"command","command":"mpm-hook"}`, true},
+		{`{"type":"command","type":"http","command":"mpm-hook"}`, false},
 	}
 	for _, c := range cases {
 		if got := isOurs([]byte(c.entry), self); got != c.want {

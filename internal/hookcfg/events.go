@@ -30,6 +30,11 @@ type EventSpec struct {
 	Timeout int
 	// Default is true when a plain `install` registers the event.
 	Default bool
+	// Sync makes our command hook on the event synchronous. Only
+	// SessionEnd: Claude Code exits right after it and cuts off async hooks
+	// (seen with claude -p 2.1.x: the session would never end in mpm),
+	// while a sync one runs within its timeout; mpm-hook takes a few ms.
+	Sync bool
 }
 
 // hookTimeout is the timeout, in seconds, of our entries on ordinary events.
@@ -56,8 +61,18 @@ var Events = []EventSpec{
 	{Name: "SubagentStart", HTTP: true, Timeout: hookTimeout, Default: true},
 	{Name: "SubagentStop", HTTP: true, Timeout: hookTimeout, Default: true},
 	{Name: "Stop", HTTP: true, Timeout: hookTimeout, Default: true},
+	{Name: "StopFailure", HTTP: true, Timeout: hookTimeout, Default: true},
 	{Name: "PreCompact", HTTP: true, Timeout: hookTimeout, Default: true},
-	{Name: "SessionEnd", HTTP: true, Timeout: sessionEndTimeout, Default: true},
+	{Name: "PostCompact", HTTP: true, Timeout: hookTimeout, Default: true},
+	{Name: "SessionEnd", HTTP: true, Timeout: sessionEndTimeout, Default: true, Sync: true},
+}
+
+// StateEvents are the events mpm-wsd derives a session's state from
+// (working, needs_permission, waiting_input, idle, compacting, ended, and
+// the subagents): mpm-verify warns when an install misses one.
+var StateEvents = []string{
+	"SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionRequest", "PostToolUse", "PostToolUseFailure",
+	"Notification", "SubagentStart", "SubagentStop", "Stop", "StopFailure", "PreCompact", "PostCompact", "SessionEnd",
 }
 
 // Forbidden are events we never register on, with the reason: their hooks

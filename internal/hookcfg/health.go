@@ -2,12 +2,12 @@ package hookcfg
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/hook"
 	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/protocol/codec"
 )
 
 // Health is the daemon's /healthz answer and the HTTP status it came with.
@@ -35,7 +35,7 @@ func CheckDaemon(ctx context.Context, addr string, timeout time.Duration) (Healt
 		return h, err
 	}
 	h.Status = code
-	if err := json.Unmarshal(body, &h); err != nil {
+	if h.Health, err = codec.DecodeHealth(body); err != nil {
 		return h, fmt.Errorf("something answers on %s but it is not mpm-wsd (HTTP %d, body not JSON)", addr, code)
 	}
 	if h.Service != "" && h.Service != protocol.ServiceName {

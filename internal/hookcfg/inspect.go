@@ -46,6 +46,26 @@ type Entry struct {
 	Raw json.RawMessage
 }
 
+// State is a word for the entry in status listings: "ok", or what is
+// wrong with it first (the event, then the binary).
+func (e Entry) State() string {
+	if _, bad := Forbidden[e.Event]; bad {
+		return "FORBIDDEN EVENT"
+	}
+	if _, known := LookupEvent(e.Event); !known {
+		return "UNKNOWN EVENT"
+	}
+	if e.Kind == ModeCommand {
+		switch {
+		case !e.BinaryExists:
+			return "MISSING"
+		case !e.BinaryExecutable:
+			return "NOT EXECUTABLE"
+		}
+	}
+	return "ok"
+}
+
 // ScopeReport describes one settings file.
 type ScopeReport struct {
 	// Scope is which file this is.
@@ -102,6 +122,7 @@ type ProblemKind string
 // The kinds of Problem.
 const (
 	ProblemForbiddenEvent  ProblemKind = "forbidden-event"  // wired on an event mpm must never use
+	ProblemUnknownEvent    ProblemKind = "unknown-event"    // wired on an event install never registers
 	ProblemMatcher         ProblemKind = "matcher"          // in a group whose matcher filters events
 	ProblemMissingBinary   ProblemKind = "missing-binary"   // the command's binary does not exist
 	ProblemNotExecutable   ProblemKind = "not-executable"   // the command's binary is not executable
@@ -354,10 +375,12 @@ func entryProblems(o Options, e Entry) Problems {
 		out = append(out, Problem{k, fmt.Sprintf(format, args...)})
 	}
 	where := e.Event
-	if why, bad := Forbidden[e.Event]; bad {
-		add(ProblemForbiddenEvent, "mpm is wired on %s, which it must never be: %s; run mpm-hook uninstall, then mpm-hook install", e.Event, why)
-	}
 	spec, known := LookupEvent(e.Event)
+	if why, bad := Forbidden[e.Event]; bad {
+		add(ProblemForbiddenEvent, "mpm is wired on %s, which it must never be: %s; run mpm-hook install again (it removes that entry)", e.Event, why)
+	} else if !known {
+		add(ProblemUnknownEvent, "mpm is wired on %q, an event mpm-hook install never registers; run mpm-hook install again (it removes that entry)", e.Event)
+	}
 	if e.HasMatcher && e.Matcher != "" && e.Matcher != "*" {
 		add(ProblemMatcher, "%s: the mpm entry sits in a group with matcher %q, so only some occurrences reach mpm; run mpm-hook install again to wire it for all", where, e.Matcher)
 	}
@@ -369,7 +392,7 @@ func entryProblems(o Options, e Entry) Problems {
 		case !e.BinaryExecutable:
 			add(ProblemNotExecutable, "%s runs %s, which is not executable; chmod +x it or run `mpm-hook install` again", where, e.Binary)
 		}
-		if !e.Async {
+		if !e.Async && !(known && spec.Sync) {
 			add(ProblemNotAsync, "%s: the mpm command hook is not async, so Claude Code waits for it; run mpm-hook install again", where)
 		}
 	case ModeHTTP:

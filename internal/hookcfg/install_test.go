@@ -517,3 +517,102 @@ func normalise(v any) any {
 	}
 	return m
 }
+
+// TestInstallRemovesOursOutsidePlan: an mpm entry on an event outside the
+// install plan (WorktreeCreate, which mpm must never use; an event Claude
+// Code does not have; a known event left out of --events) is removed by
+// install, other tools' hooks there stay, and status flags such an entry
+// instead of calling it ok. Before the fix install exited 0 leaving
+// WorktreeCreate wired and status printed "WorktreeCreate ... [ok]".
+func TestInstallRemovesOursOutsidePlan(t *testing.T) {
+	e := newEnv(t)
+	self := e.opts.Executable
+	src := `{"hooks":{
+	  "WorktreeCreate":[{"hooks":[{"type":"command","command":"make-tree"},{"type":"command","command":"` + self + `","async":true}]}],
+	  "NoSuchEvent":[{"hooks":[{"type":"http","url":"http://127.0.0.1:8765/v1/events"}]}],
+	  "Stop":[{"hooks":[{"type":"command","command":"` + self + `","async":true,"timeout":5}]}]
+	}}`
+	path := e.write(ScopeUser, src, 0o644)
+
+	r, err := Inspect(e.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep bytes.Buffer
+	WriteReport(&rep, r)
+	for _, want := range []string{"WorktreeCreate", "[FORBIDDEN EVENT]", "[UNKNOWN EVENT]", "NoSuchEvent"} {
+		if !strings.Contains(rep.String(), want) {
+			t.Errorf("status report lacks %q:\n%s", want, rep.String())
+		}
+	}
+	for _, line := range strings.Split(rep.String(), "\n") {
+		if (strings.Contains(line, "WorktreeCreate ") || strings.Contains(line, "NoSuchEvent ")) && strings.Contains(line, "[ok]") {
+			t.Errorf("status calls an entry outside the plan ok: %s", line)
+		}
+	}
+	kinds := map[ProblemKind]bool{}
+	for _, p := range r.Scopes[0].Problems {
+		kinds[p.Kind] = true
+	}
+	if !kinds[ProblemForbiddenEvent] || !kinds[ProblemUnknownEvent] {
+		t.Errorf("problems %v lack forbidden-event and unknown-event", r.Scopes[0].Problems)
+	}
+
+	code, out, errs := e.run("install", "--events", "PreToolUse")
+	if code != 0 {
+		t.Fatalf("install: %d %s %s", code, out, errs)
+	}
+	after := readFile(t, path)
+	got := ours(t, after, self)
+	if len(got) != 1 || len(got["PreToolUse"]) != 1 {
+		t.Fatalf("after install --events PreToolUse, ours are on %v, want PreToolUse only:\n%s", got, after)
+	}
+	if !strings.Contains(out, "removed:") || !strings.Contains(out, "WorktreeCreate") {
+		t.Errorf("install did not say it removed WorktreeCreate:\n%s", out)
+	}
+	wc := decode(t, after)["hooks"].(map[string]any)["WorktreeCreate"].([]any)
+	if len(wc) != 1 || len(wc[0].(map[string]any)["hooks"].([]any)) != 1 {
+		t.Errorf("the other tool's WorktreeCreate hook was not kept alone: %v", wc)
+	}
+	r, _ = Inspect(e.opts)
+	if ps := r.AllProblems(); len(ps) != 0 {
+		t.Errorf("problems after install: %v", ps)
+	}
+}
+
+// TestInstallUpgradesOlderInstall: an install from before session state
+// (no StopFailure/PostCompact, SessionEnd async) is upgraded in place by
+// installing again: the missing events added, SessionEnd made sync, one
+// entry per event.
+func TestInstallUpgradesOlderInstall(t *testing.T) {
+	e := newEnv(t)
+	hooks := map[string]any{}
+	for _, ev := range Events {
+		if ev.Name == "StopFailure" || ev.Name == "PostCompact" {
+			continue
+		}
+		g := map[string]any{"hooks": []any{map[string]any{"type": "command", "command": e.opts.Executable, "async": true, "timeout": ev.Timeout}}}
+		if ev.ToolMatcher {
+			g["matcher"] = "*"
+		}
+		hooks[ev.Name] = []any{g}
+	}
+	old, _ := json.Marshal(map[string]any{"hooks": hooks})
+	path := e.write(ScopeUser, string(old), 0o644)
+	if code, out, errs := e.run("install"); code != 0 {
+		t.Fatalf("install: %d %s %s", code, out, errs)
+	}
+	got := ours(t, readFile(t, path), e.opts.Executable)
+	if len(got) != len(Events) {
+		t.Fatalf("wired %d events, want %d", len(got), len(Events))
+	}
+	for _, ev := range Events {
+		if len(got[ev.Name]) != 1 {
+			t.Errorf("%s: %d entries, want 1", ev.Name, len(got[ev.Name]))
+			continue
+		}
+		if async, _ := got[ev.Name][0]["async"].(bool); async == ev.Sync {
+			t.Errorf("%s: async %v", ev.Name, async)
+		}
+	}
+}

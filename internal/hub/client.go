@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"encoding/json"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/protocol/codec"
 	"github.com/mpm-dev/mpm/internal/store"
 )
 
@@ -61,6 +61,10 @@ type Client struct {
 	// controlBytes is the size of control; it may not pass
 	// Config.ControlBytes (a client that sends and never reads).
 	controlBytes int
+	// sessions holds the latest "session" frame of each session not yet
+	// written, by session id; sessionOrder the ids in order of arrival.
+	sessions     map[string][]byte
+	sessionOrder []string
 	// closeCode, when non-zero, makes the writer close the connection.
 	closeCode int
 	// closeReason goes in the close frame.
@@ -103,7 +107,7 @@ func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
 		return err
 	}
 	c.sendControl(mustJSON(protocol.Hello{ // hello goes out at once, subscribed or not
-		Type: "hello", Protocol: protocol.Version, Instance: h.cfg.Instance, Version: h.cfg.Version,
+		Type: protocol.TypeHello, Protocol: protocol.Version, Instance: h.cfg.Instance, Version: h.cfg.Version,
 		LastSeq: h.LastSeq(), OldestSeq: h.cfg.Store.OldestSeq(), ServerTime: time.Now().UTC(),
 		HeartbeatMS: h.cfg.Heartbeat.Milliseconds(),
 	}))
@@ -128,7 +132,7 @@ func (c *Client) kick() {
 	}
 	c.writing = true
 	// Only events wait: hello, answers, replays and pings go at once.
-	if len(c.control) == 0 && c.pending == nil && !c.pingDue && c.closeCode == 0 {
+	if len(c.control) == 0 && len(c.sessionOrder) == 0 && c.pending == nil && !c.pingDue && c.closeCode == 0 {
 		if wait := c.coalesceWait(); wait > 0 {
 			time.AfterFunc(wait, c.writePump)
 			return
@@ -224,6 +228,23 @@ func (c *Client) enqueue(evs []*event.Event) {
 	c.mu.Unlock()
 }
 
+// enqueueSession is called by PublishSession with the hub lock held.
+func (c *Client) enqueueSession(id string, frame []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.subscribed || c.closeCode != 0 || !c.filter.MatchSession(id) {
+		return
+	}
+	if c.sessions == nil {
+		c.sessions = make(map[string][]byte)
+	}
+	if _, ok := c.sessions[id]; !ok {
+		c.sessionOrder = append(c.sessionOrder, id)
+	}
+	c.sessions[id] = frame
+	c.kick()
+}
+
 // closeAfterQueue makes the writer write what is queued, then close.
 func (c *Client) closeAfterQueue(code int, reason string) {
 	c.mu.Lock()
@@ -286,22 +307,22 @@ func (c *Client) readPump() {
 
 // handle acts on one client message.
 func (c *Client) handle(data []byte) {
-	var msg protocol.ClientMsg
-	if err := json.Unmarshal(data, &msg); err != nil {
-		c.sendControl(mustJSON(protocol.ErrorMsg{Type: "error", Error: "message is not JSON: " + err.Error()}))
+	msg, err := codec.DecodeClientMsg(data)
+	if err != nil {
+		c.sendControl(mustJSON(protocol.ErrorMsg{Type: protocol.TypeError, Error: "message is not JSON: " + err.Error()}))
 		return
 	}
 	switch msg.Type {
-	case "subscribe":
+	case protocol.TypeSubscribe:
 		if msg.Tail < 0 {
-			c.sendControl(mustJSON(protocol.ErrorMsg{Type: "error", Error: "tail must be >= 0"}))
+			c.sendControl(mustJSON(protocol.ErrorMsg{Type: protocol.TypeError, Error: "tail must be >= 0"}))
 			return
 		}
 		c.hub.subscribe(c, Subscription{Sessions: msg.Sessions, Since: msg.Since, Tail: msg.Tail})
-	case "ping":
-		c.sendControl([]byte(`{"type":"pong"}`))
+	case protocol.TypePing:
+		c.sendControl(pong)
 	default:
-		c.sendControl(mustJSON(protocol.ErrorMsg{Type: "error", Error: fmt.Sprintf("unknown message type %q: expected subscribe or ping", clip(msg.Type, maxEcho))}))
+		c.sendControl(mustJSON(protocol.ErrorMsg{Type: protocol.TypeError, Error: fmt.Sprintf("unknown message type %q: expected subscribe or ping", clip(msg.Type, maxEcho))}))
 	}
 }
 
@@ -373,12 +394,20 @@ func (c *Client) pump() error {
 		c.mu.Lock()
 		control, pending, queue, ping := c.control, c.pending, c.queue, c.pingDue
 		code, reason, flush := c.closeCode, c.closeReason, c.flushFirst
-		if len(control) == 0 && pending == nil && len(queue) == 0 && !ping && code == 0 {
+		if len(control) == 0 && pending == nil && len(queue) == 0 && len(c.sessionOrder) == 0 && !ping && code == 0 {
 			c.writing = false
 			c.mu.Unlock()
 			return nil
 		}
 		c.control, c.controlBytes, c.pending, c.queue, c.queued, c.pingDue = nil, 0, nil, nil, 0, false
+		var frames [][]byte
+		if pending == nil { // a subscription sends current summaries itself
+			for _, id := range c.sessionOrder {
+				frames = append(frames, c.sessions[id])
+			}
+		}
+		clear(c.sessions)
+		c.sessionOrder = c.sessionOrder[:0]
 		c.mu.Unlock()
 
 		if ping {
@@ -386,7 +415,7 @@ func (c *Client) pump() error {
 				return err
 			}
 			if time.Duration(time.Now().UnixNano()-c.lastWrite.Load()) >= c.hub.cfg.Heartbeat-c.hub.cfg.Heartbeat/10 {
-				control = append(control, mustJSON(protocol.Heartbeat{Type: "heartbeat", LastSeq: c.hub.LastSeq(), ServerTime: time.Now().UTC()}))
+				control = append(control, mustJSON(protocol.Heartbeat{Type: protocol.TypeHeartbeat, LastSeq: c.hub.LastSeq(), ServerTime: time.Now().UTC()}))
 			}
 		}
 		for _, m := range control {
@@ -410,8 +439,14 @@ func (c *Client) pump() error {
 			if len(queue) > 0 {
 				c.adapt(len(queue))
 			}
+			// Session frames follow the events that changed the session.
+			for _, f := range frames {
+				if err := c.write(f); err != nil {
+					return err
+				}
+			}
 		}
-		if len(control) > 0 || pending != nil || len(queue) > 0 {
+		if len(control) > 0 || pending != nil || len(queue) > 0 || len(frames) > 0 {
 			c.lastWrite.Store(time.Now().UnixNano())
 		}
 		if code != 0 {
@@ -441,7 +476,7 @@ func (c *Client) superseded() bool {
 func (c *Client) replay(r *replay) (bool, error) {
 	st := c.hub.cfg.Store
 	oldest := st.OldestSeq()
-	msg := protocol.Subscribed{Type: "subscribed", Sessions: r.sub.Sessions, Since: r.sub.Since, ReplayTo: r.upto, OldestSeq: oldest}
+	msg := protocol.Subscribed{Type: protocol.TypeSubscribed, Sessions: r.sub.Sessions, Since: r.sub.Since, ReplayTo: r.upto, OldestSeq: oldest}
 	if msg.Sessions == nil {
 		msg.Sessions = []string{}
 	}
@@ -450,6 +485,13 @@ func (c *Client) replay(r *replay) (bool, error) {
 	}
 	if err := c.write(mustJSON(msg)); err != nil {
 		return false, err
+	}
+	if sf := c.hub.cfg.SessionFrames; sf != nil {
+		for _, f := range sf(r.sub.Sessions) {
+			if err := c.write(f); err != nil {
+				return false, err
+			}
+		}
 	}
 	if r.sub.Since != nil {
 		// The history is read a page at a time (ReplayPage events, about
@@ -488,14 +530,8 @@ func (c *Client) replay(r *replay) (bool, error) {
 	if r.sub.Since == nil || *r.sub.Since < r.upto {
 		c.lastSent.Store(r.upto)
 	}
-	return true, c.write(mustJSON(protocol.Live{Type: "live", Seq: r.upto}))
+	return true, c.write(mustJSON(protocol.Live{Type: protocol.TypeLive, Seq: r.upto}))
 }
-
-var (
-	framePrefix = []byte(`{"type":"events","events":[`)
-	frameSuffix = []byte(`]}`)
-	comma       = []byte(`,`)
-)
 
 // writeEvents writes evs in as few frames as MaxFrameBytes allows, skipping
 // anything at or below lastSent. live events feed the latency histogram.

@@ -56,6 +56,10 @@ type Config struct {
 	// gets an event now and then is written at once, a flooded one gets
 	// few large frames instead of one syscall per event.
 	Coalesce time.Duration
+	// SessionFrames, when set, returns the "session" frames of the current
+	// summaries of the sessions a subscription covers (all: sessions is
+	// empty); a client gets them right after "subscribed", before the replay.
+	SessionFrames func(sessions []string) [][]byte
 }
 
 func (c *Config) setDefaults() {
@@ -165,6 +169,18 @@ func (h *Hub) Publish(evs []*event.Event) {
 	}
 	for c := range h.clients {
 		c.enqueue(evs)
+	}
+}
+
+// PublishSession queues frame, the "session" frame of session id, for every
+// subscribed client whose subscription covers the session. A frame still
+// queued for the same session is replaced, so a client that is slow to
+// write holds at most one frame per session. It never blocks on a client.
+func (h *Hub) PublishSession(id string, frame []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.clients {
+		c.enqueueSession(id, frame)
 	}
 }
 

@@ -1,6 +1,9 @@
 package hub
 
-import "encoding/json"
+import (
+	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/protocol/codec"
+)
 
 // Subscription is a client's registration.
 type Subscription struct {
@@ -12,11 +15,16 @@ type Subscription struct {
 	Tail int
 }
 
-// mustJSON encodes a message the hub built itself.
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
-}
+// mustJSON encodes a message the hub built itself (a protocol type).
+func mustJSON(v any) []byte { return codec.Encode(v) }
+
+// An events frame is written by hand around the events' cached encodings
+// (event.Event.Wire): protocol.Events with its records in place.
+var (
+	framePrefix = []byte(`{"type":"` + protocol.TypeEvents + `","events":[`)
+	frameSuffix = []byte(`]}`)
+	comma       = []byte(`,`)
+)
+
+// pong answers a client's ping.
+var pong = mustJSON(protocol.Pong{Type: protocol.TypePong})

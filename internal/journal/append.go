@@ -24,8 +24,7 @@ func (s *writerStmts) prepare(db *sql.DB) error {
 		st, err = db.Prepare(q)
 		return st
 	}
-	s.event = prep(`INSERT INTO events(seq, received_ns, sent_ns, session_id, event, tool, tool_use_id, cwd, transcript_path, reason, size, payload, origin, origin_seq)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	s.event = prep(`INSERT INTO events(` + eventCols + `, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	s.key = prep(`INSERT INTO keys(seq, k, received_ns) VALUES (?, ?, ?)`)
 	s.session = prep(`INSERT INTO sessions(session_id, last_seq, last_ns, info) VALUES (?, ?, ?, ?)
 		ON CONFLICT(session_id) DO UPDATE SET last_seq = excluded.last_seq, last_ns = excluded.last_ns, info = excluded.info`)
@@ -79,16 +78,12 @@ func (j *Journal) Append(evs []*event.Event) error {
 	for _, ev := range evs {
 		size := eventSize(ev)
 		added += size
-		recv, sent := ev.Received.UnixNano(), int64(0)
-		if !ev.Sent.IsZero() {
-			sent = ev.Sent.UnixNano()
-		}
-		if _, err := insEvent.Exec(int64(ev.Seq), recv, sent, ev.SessionID, ev.Name, ev.Tool,
-			ev.ToolUseID, ev.Cwd, ev.TranscriptPath, ev.Reason, size, ev.Payload, ev.Origin, int64(ev.OriginSeq)); err != nil {
+		row := rowOf(ev)
+		if _, err := insEvent.Exec(row.values(size)...); err != nil {
 			return fmt.Errorf("journal: store event %d: %w", ev.Seq, err)
 		}
 		if ev.Key != "" {
-			if _, err := insKey.Exec(int64(ev.Seq), ev.Key, recv); err != nil {
+			if _, err := insKey.Exec(row.Seq, ev.Key, row.ReceivedNS); err != nil {
 				return fmt.Errorf("journal: store idempotency key of event %d: %w", ev.Seq, err)
 			}
 		}
@@ -106,6 +101,13 @@ func (j *Journal) Append(evs []*event.Event) error {
 	}
 	if len(keys) > 0 {
 		j.kf.add(keys)
+	}
+	if newLast > j.reserved.Load() {
+		// A burst ran past the seq lease before the tick renewed it:
+		// renew it now, before any client can see these seqs.
+		if err := j.persistHighWater(newLast, false); err != nil {
+			j.warnTick("seq-lease", "renewing the seq lease failed; storing anyway (seq numbers stay unique unless the journal is also damaged)", err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("journal: commit: %w", err)
@@ -138,7 +140,7 @@ func (j *Journal) foldSessions(evs []*event.Event) map[string]*sessions.Info {
 		in := touched[ev.SessionID]
 		if in == nil {
 			if old := j.sess[ev.SessionID]; old != nil {
-				in = copyInfo(old)
+				in = old.Clone()
 			} else {
 				in = &sessions.Info{}
 			}
@@ -148,15 +150,4 @@ func (j *Journal) foldSessions(evs []*event.Event) map[string]*sessions.Info {
 	}
 	j.smu.RUnlock()
 	return touched
-}
-
-// copyInfo is a deep copy of in.
-func copyInfo(in *sessions.Info) *sessions.Info {
-	c := *in
-	c.Events = make(map[string]uint64, len(in.Events))
-	for k, v := range in.Events {
-		c.Events[k] = v
-	}
-	c.OpenTools = append([]sessions.OpenTool(nil), in.OpenTools...)
-	return &c
 }

@@ -2,6 +2,7 @@ package journal_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -234,6 +235,15 @@ func TestDaemonRetentionEachLimit(t *testing.T) {
 
 func TestDaemonMovesACorruptJournalAside(t *testing.T) {
 	d := testutil.StartDaemon(t)
+	p := newPoster(d, 1)
+	var handedOut uint64
+	for i := 0; i < 20; i++ {
+		code, seq, err := p.post(hookBody("s", fmt.Sprint(i), 10), "")
+		if err != nil || code != 202 {
+			t.Fatalf("post: %d %v", code, err)
+		}
+		handedOut = seq
+	}
 	d.Kill()
 	path := filepath.Join(d.DataDir, "journal.db")
 	for _, suffix := range []string{"-wal", "-shm"} {
@@ -259,8 +269,82 @@ func TestDaemonMovesACorruptJournalAside(t *testing.T) {
 	if !strings.Contains(d.Log.String(), "[ERROR]") || !strings.Contains(d.Log.String(), "moved") {
 		t.Fatalf("no ERROR log line about the moved journal:\n%s", d.Log.String())
 	}
-	p := newPoster(d, 1)
-	if code, seq, err := p.post(hookBody("s", "x", 10), "k"); err != nil || code != 202 || seq != 1 {
-		t.Fatalf("post to the fresh journal: %d %d %v", code, seq, err)
+	// The fresh journal continues above every seq handed out before (it
+	// used to start again at 1, reusing seqs clients had seen).
+	if code, seq, err := p.post(hookBody("s", "x", 10), "k"); err != nil || code != 202 || seq <= handedOut {
+		t.Fatalf("post to the fresh journal: %d seq %d %v, want a seq above %d", code, seq, err, handedOut)
+	}
+}
+
+// TestDaemonDamagedWALIsReportedAndSeqIsNeverReused: acknowledged events,
+// kill -9, bytes overwritten in a frame of the WAL: the restarted daemon
+// says so (ERROR line, /healthz store_note) and hands out no seq twice.
+func TestDaemonDamagedWALIsReportedAndSeqIsNeverReused(t *testing.T) {
+	d := testutil.StartDaemon(t)
+	p := newPoster(d, 4)
+	const n = 1000
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var handedOut uint64
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < n/4; i++ {
+				code, seq, err := p.post(hookBody(fmt.Sprintf("s%d", w), fmt.Sprintf("%d-%d", w, i), 100), "")
+				if err != nil || code != 202 {
+					t.Errorf("post: %d %v", code, err)
+					return
+				}
+				mu.Lock()
+				handedOut = max(handedOut, seq)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	// Wait for the checkpoint tick to record the last seq in journal.db.seq
+	// (about once a second), as it will have long before a real crash.
+	path := filepath.Join(d.DataDir, "journal.db")
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var hw struct {
+			LastSeq uint64 `json:"last_seq"`
+		}
+		b, _ := os.ReadFile(path + ".seq")
+		if json.Unmarshal(b, &hw) == nil && hw.LastSeq >= handedOut {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("journal.db.seq never recorded seq %d: %s", handedOut, b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	d.Kill()
+	// Overwrite 64 bytes in the page of the log's first frame: SQLite
+	// drops the frame and every committed transaction after it.
+	f, err := os.OpenFile(path+"-wal", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(bytes.Repeat([]byte{0x5A}, 64), 32+24+100); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	d.Start()
+	h := healthz(t, d)
+	note, _ := h["store_note"].(string)
+	if h["ok"] != true || !strings.Contains(note, "write-ahead log") {
+		t.Fatalf("healthz %v, want ok with a store_note about the damaged WAL", h)
+	}
+	if !strings.Contains(d.Log.String(), "[ERROR]") {
+		t.Fatalf("no ERROR line:\n%s", d.Log.String())
+	}
+	code, seq, err := p.post(hookBody("s", "after", 10), "")
+	if err != nil || code != 202 || seq <= handedOut {
+		t.Fatalf("post after restart: %d seq %d %v, want a seq above %d (handed out before the crash)", code, seq, err, handedOut)
 	}
 }

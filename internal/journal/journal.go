@@ -29,6 +29,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/mpm-dev/mpm/internal/logging"
 	"github.com/mpm-dev/mpm/internal/sessions"
 	"github.com/mpm-dev/mpm/internal/store"
 )
@@ -55,6 +56,10 @@ const (
 // copied back into the database file, away from the ingest path (a
 // variable for tests).
 var checkpointInterval = time.Second
+
+// warnPeriod is how often a background failure that repeats (a full disk)
+// is logged at most; the lines in between are counted.
+const warnPeriod = 10 * time.Second
 
 // quickCheckMaxBytes is the largest file PRAGMA quick_check runs on before
 // Open returns (it reads every page: 5 to 10 s per GiB); larger files are
@@ -140,6 +145,17 @@ type Journal struct {
 	// stop ends the background loops; done is closed when they returned.
 	stop chan struct{}
 	done sync.WaitGroup
+	// seqPath is the seq high-water file (highwater.go); hwMu serialises
+	// its writes, hwLast is the last seq it recorded (guarded by hwMu) and
+	// reserved the lease it holds.
+	seqPath  string
+	hwMu     sync.Mutex
+	hwLast   uint64
+	reserved atomic.Uint64
+	// warnLim keeps a failure that repeats every tick (a full disk) to one
+	// log line per warnPeriod.
+	warnLim *logging.Limiter
+
 	// bigFile is set when the file was too large to check at open.
 	bigFile bool
 	// closeOnce makes Close idempotent.
@@ -170,36 +186,49 @@ func Open(opts Options) (*Journal, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
+	prev, havePrev, hwErr := readHighWater(seqPath(opts.Path))
+	if hwErr != nil {
+		log.Error("the seq high-water file is unreadable; starting without it (seq numbers stay unique unless the journal is also damaged)", "error", hwErr)
+	}
 	err := checkHeader(opts.Path)
 	if err == nil {
 		err = checkMarker(opts.Path)
+	}
+	walNote := ""
+	if err == nil {
+		if walNote, err = checkWAL(opts.Path, opts.now()); err != nil {
+			return nil, err
+		}
 	}
 	var j *Journal
 	if err == nil {
 		j, err = open(opts, log)
 	}
+	movedNote, salvaged := "", uint64(0)
 	if err != nil && isCorrupt(err) {
 		moved, lastSeq, mvErr := moveAside(opts.Path, opts.now())
 		if mvErr != nil {
 			return nil, fmt.Errorf("journal %s is damaged (%v) and could not be moved aside: %w; move or remove it by hand", opts.Path, err, mvErr)
 		}
-		note := fmt.Sprintf("journal %s was damaged (%v); it was moved to %s and a fresh journal was started", opts.Path, err, moved)
+		movedNote = fmt.Sprintf("journal %s was damaged (%v); it was moved to %s and a fresh journal was started", opts.Path, err, moved)
 		log.Error("journal damaged: moved aside, starting a fresh one; the old file is kept for inspection",
-			"path", opts.Path, "moved_to", moved, "error", err, "continuing_after_seq", lastSeq)
+			"path", opts.Path, "moved_to", moved, "error", err, "salvaged_last_seq", lastSeq)
+		salvaged = lastSeq
 		j, err = open(opts, log)
 		if err != nil {
 			return nil, fmt.Errorf("open fresh journal %s: %w", opts.Path, err)
 		}
-		j.note.Store(note)
-		if lastSeq > j.last.Load() {
-			if err := j.seedLastSeq(lastSeq); err != nil {
-				j.Close()
-				return nil, err
-			}
-		}
 	}
 	if err != nil {
 		return nil, err
+	}
+	note, err := j.applyHighWater(prev, havePrev, salvaged, movedNote, walNote)
+	if err != nil {
+		j.Close()
+		return nil, err
+	}
+	if note != "" {
+		j.note.Store(note)
 	}
 	j.stop = make(chan struct{})
 	j.done.Add(3)
@@ -216,7 +245,8 @@ func Open(opts Options) (*Journal, error) {
 // open opens the three handles, creates or checks the schema and loads the
 // state that Append needs.
 func open(opts Options, log hclog.Logger) (j *Journal, err error) {
-	j = &Journal{opts: opts, log: log, sess: map[string]*sessions.Info{}, dirty: map[string]struct{}{}}
+	j = &Journal{opts: opts, log: log, sess: map[string]*sessions.Info{}, dirty: map[string]struct{}{},
+		seqPath: seqPath(opts.Path), warnLim: logging.NewLimiter(warnPeriod)}
 	defer func() {
 		if err != nil {
 			j.closeHandles()
@@ -311,6 +341,11 @@ func (j *Journal) Close() error {
 			j.log.Warn("saving the session state at close failed; the next start replays it from the events", "error", serr)
 		}
 		err = j.closeHandles()
+		if err == nil && j.stop != nil {
+			if herr := j.persistHighWater(0, true); herr != nil {
+				j.log.Warn("recording the clean shutdown in the seq high-water file failed; the next start skips a block of seqs", "error", herr)
+			}
+		}
 	})
 	return err
 }

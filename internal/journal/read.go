@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/bits"
 	"sort"
-	"time"
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/sessions"
@@ -27,9 +26,6 @@ type readerStmts struct {
 	// key looks up an idempotency key.
 	key *sql.Stmt
 }
-
-// eventCols are the columns scanEvent reads, in order.
-const eventCols = `seq, received_ns, sent_ns, session_id, event, tool, tool_use_id, cwd, transcript_path, reason, payload, origin, origin_seq`
 
 func (s *readerStmts) prepare(db *sql.DB) error {
 	var err error
@@ -248,20 +244,11 @@ func scanEvents(st *sql.Stmt, desc bool, maxBytes int, args ...any) ([]*event.Ev
 // scanEvent decodes the row rows is on, selected as eventCols followed by
 // the columns for extra.
 func scanEvent(rows *sql.Rows, extra ...any) (*event.Event, error) {
-	var ev event.Event
-	var seq, recv, sent, originSeq int64
-	dest := append([]any{&seq, &recv, &sent, &ev.SessionID, &ev.Name, &ev.Tool, &ev.ToolUseID,
-		&ev.Cwd, &ev.TranscriptPath, &ev.Reason, &ev.Payload, &ev.Origin, &originSeq}, extra...)
-	if err := rows.Scan(dest...); err != nil {
+	var r eventRow
+	if err := rows.Scan(append(r.cols(), extra...)...); err != nil {
 		return nil, fmt.Errorf("journal: read: %w", err)
 	}
-	ev.Seq = uint64(seq)
-	ev.OriginSeq = uint64(originSeq)
-	ev.Received = time.Unix(0, recv)
-	if sent != 0 {
-		ev.Sent = time.Unix(0, sent)
-	}
-	return &ev, nil
+	return r.event(), nil
 }
 
 // LastSeq implements store.Store.
@@ -361,7 +348,7 @@ func (j *Journal) Sessions() ([]sessions.Info, error) {
 	j.smu.RLock()
 	out := make([]sessions.Info, 0, len(j.sess))
 	for _, in := range j.sess {
-		out = append(out, *copyInfo(in))
+		out = append(out, *in.Clone())
 	}
 	j.smu.RUnlock()
 	sort.Slice(out, func(a, b int) bool { return out[a].LastSeq > out[b].LastSeq })

@@ -15,7 +15,7 @@ func (j *Journal) retentionLoop() {
 	defer t.Stop()
 	for {
 		if err := j.EnforceRetention(); err != nil {
-			j.log.Warn("retention pass failed; will retry", "error", err)
+			j.warnTick("retention", "retention pass failed; will retry", err)
 		}
 		select {
 		case <-j.stop:
@@ -40,11 +40,16 @@ func (j *Journal) checkpointLoop() {
 		case <-t.C:
 		}
 		if err := j.saveState(); err != nil {
-			j.log.Warn("saving the session state failed; will retry (a restart replays it from the events)", "error", err)
+			j.warnTick("save-state", "saving the session state failed; will retry (a restart replays it from the events)", err)
+		} else {
+			j.tickOK("save-state", "saving the session state")
 		}
 		if _, err := j.ck.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
-			j.log.Warn("WAL checkpoint failed; will retry", "error", err)
+			j.warnTick("checkpoint", "WAL checkpoint failed; will retry", err)
+		} else {
+			j.tickOK("checkpoint", "the WAL checkpoint")
 		}
+		j.tickHighWater()
 	}
 }
 

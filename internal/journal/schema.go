@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-
-	"github.com/mpm-dev/mpm/internal/sessions"
 )
 
 // schemaVersion is PRAGMA user_version of the layout below plus the
@@ -26,7 +24,7 @@ const schemaVersion = 3
 //	         event came from in fleet mode and its seq there ('' and 0 for
 //	         local events).
 //	keys     idempotency keys, by the seq of the event they were stored with.
-//	sessions the session summaries (sessions.Info as JSON), kept in step
+//	sessions the session summaries (sessionRow as JSON), kept in step
 //	         with events in the same transaction.
 //	meta     last_seq (so seq never goes back, even when retention dropped
 //	         every event), bytes (the retained events' size) and state_seq:
@@ -216,12 +214,12 @@ func (j *Journal) load(ctx context.Context) error {
 		if err := rows.Scan(&id, &raw); err != nil {
 			return fmt.Errorf("read journal sessions: %w", err)
 		}
-		in := &sessions.Info{}
-		if err := json.Unmarshal(raw, in); err != nil {
+		var row sessionRow
+		if err := json.Unmarshal(raw, &row); err != nil {
 			j.log.Warn("skipping a session summary that does not decode", "session_id", id, "error", err)
 			continue
 		}
-		j.sess[id] = in
+		j.sess[id] = row.info()
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("read journal sessions: %w", err)
@@ -231,14 +229,17 @@ func (j *Journal) load(ctx context.Context) error {
 	return j.replay(uint64(stateSeq))
 }
 
-// seedLastSeq makes a fresh journal continue after seq, so that seq numbers
-// are not reused after a damaged journal was replaced.
+// seedLastSeq makes the journal continue after seq, so that seq numbers
+// are not reused after events were lost (highwater.go). Events still
+// retained keep their seqs; with none, the oldest seq moves up too.
 func (j *Journal) seedLastSeq(seq uint64) error {
 	if _, err := j.w.Exec("UPDATE meta SET v = ? WHERE k = 'last_seq'", int64(seq)); err != nil {
 		return fmt.Errorf("journal: record last seq: %w", err)
 	}
+	if j.oldest.Load() > j.last.Load() {
+		j.oldest.Store(seq + 1)
+	}
 	j.last.Store(seq)
-	j.oldest.Store(seq + 1)
 	return nil
 }
 

@@ -4,8 +4,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/sessions"
 )
 
 // The journal's derived state — the session summaries, the retained
@@ -48,7 +51,7 @@ func (j *Journal) writeState(tx *sql.Tx, bytes int64) error {
 		if in == nil {
 			continue // dropped by retention since
 		}
-		raw, err := json.Marshal(in)
+		raw, err := json.Marshal(sessionRowOf(in))
 		if err != nil {
 			return fmt.Errorf("journal: encode session %s: %w", id, err)
 		}
@@ -114,4 +117,100 @@ func (j *Journal) replay(stateSeq uint64) error {
 		j.log.Info("folded in the events stored after the last saved state", "events", n, "after_seq", stateSeq)
 	}
 	return nil
+}
+
+// sessionRow is the stored form of a session summary (the sessions
+// table's info column, JSON). It is the journal's own: the domain fold
+// (sessions.Info) and the wire (protocol.Session) may change without
+// making stored rows unreadable. Rows written before the state fields
+// existed decode with an empty state, which info derives.
+type sessionRow struct {
+	SessionID        string            `json:"session_id"`
+	Origin           string            `json:"origin,omitempty"`
+	Cwd              string            `json:"cwd,omitempty"`
+	TranscriptPath   string            `json:"transcript_path,omitempty"`
+	FirstSeen        time.Time         `json:"first_seen"`
+	LastSeen         time.Time         `json:"last_seen"`
+	FirstSeq         uint64            `json:"first_seq"`
+	LastSeq          uint64            `json:"last_seq"`
+	Total            uint64            `json:"total"`
+	Events           map[string]uint64 `json:"events"`
+	Ended            bool              `json:"ended"`
+	EndReason        string            `json:"end_reason,omitempty"`
+	OpenTools        []toolRow         `json:"open_tools,omitempty"`
+	State            string            `json:"state,omitempty"`
+	StateSince       time.Time         `json:"state_since,omitzero"`
+	StateMessage     string            `json:"state_message,omitempty"`
+	NotificationType string            `json:"notification_type,omitempty"`
+	LastPrompt       string            `json:"last_prompt,omitempty"`
+	Model            string            `json:"model,omitempty"`
+	PermissionMode   string            `json:"permission_mode,omitempty"`
+	Agents           []agentRow        `json:"agents,omitempty"`
+}
+
+// toolRow is a stored running tool call.
+type toolRow struct {
+	ToolUseID string    `json:"tool_use_id"`
+	Tool      string    `json:"tool"`
+	Summary   string    `json:"summary,omitempty"`
+	Seq       uint64    `json:"seq"`
+	Since     time.Time `json:"since"`
+	AgentID   string    `json:"agent_id,omitempty"`
+}
+
+// agentRow is a stored subagent.
+type agentRow struct {
+	AgentID   string    `json:"agent_id"`
+	AgentType string    `json:"agent_type,omitempty"`
+	Done      bool      `json:"done,omitempty"`
+	Started   time.Time `json:"started"`
+	Ended     time.Time `json:"ended,omitzero"`
+	ToolCalls uint64    `json:"tool_calls,omitempty"`
+}
+
+// sessionRowOf is the stored form of in.
+func sessionRowOf(in *sessions.Info) sessionRow {
+	r := sessionRow{
+		SessionID: in.SessionID, Origin: in.Origin, Cwd: in.Cwd, TranscriptPath: in.TranscriptPath,
+		FirstSeen: in.FirstSeen, LastSeen: in.LastSeen, FirstSeq: in.FirstSeq, LastSeq: in.LastSeq, Total: in.Total,
+		Events: in.Events, Ended: in.Ended, EndReason: in.EndReason,
+		State: in.State, StateSince: in.StateSince, StateMessage: in.StateMessage, NotificationType: in.NotificationType,
+		LastPrompt: in.LastPrompt, Model: in.Model, PermissionMode: in.PermissionMode,
+	}
+	for _, o := range in.OpenTools {
+		r.OpenTools = append(r.OpenTools, toolRow(o))
+	}
+	for _, a := range in.Agents {
+		r.Agents = append(r.Agents, agentRow(a))
+	}
+	return r
+}
+
+// info is the summary r stores.
+func (r *sessionRow) info() *sessions.Info {
+	in := &sessions.Info{
+		SessionID: r.SessionID, Origin: r.Origin, Cwd: r.Cwd, TranscriptPath: r.TranscriptPath,
+		FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, FirstSeq: r.FirstSeq, LastSeq: r.LastSeq, Total: r.Total,
+		Events: r.Events, Ended: r.Ended, EndReason: r.EndReason,
+		State: r.State, StateSince: r.StateSince, StateMessage: r.StateMessage, NotificationType: r.NotificationType,
+		LastPrompt: r.LastPrompt, Model: r.Model, PermissionMode: r.PermissionMode,
+	}
+	for _, o := range r.OpenTools {
+		in.OpenTools = append(in.OpenTools, sessions.OpenTool(o))
+	}
+	for _, a := range r.Agents {
+		in.Agents = append(in.Agents, sessions.Agent(a))
+	}
+	if in.State == "" { // a row from before session state
+		switch {
+		case in.Ended:
+			in.State = protocol.StateEnded
+		case len(in.OpenTools) > 0:
+			in.State = protocol.StateWorking
+		default:
+			in.State = protocol.StateIdle
+		}
+		in.StateSince = in.LastSeen
+	}
+	return in
 }

@@ -97,6 +97,10 @@ type State struct {
 	PortHolder string `json:"port_holder,omitempty"`
 	// LastHealth is the latest health check, nil before the first one.
 	LastHealth *Health `json:"last_health,omitempty"`
+	// ManagerCrashes counts the earlier managers on this data directory
+	// that ended without stopping soon after they started, in a row; 0
+	// after a clean stop or a manager that ran long enough.
+	ManagerCrashes int `json:"manager_crashes,omitempty"`
 }
 
 // Path is the state file's path in dataDir.

@@ -3,7 +3,7 @@ package monitor
 import (
 	"strings"
 
-	"github.com/mpm-dev/mpm/internal/client"
+	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
 // Filter selects the events mpm-monitor prints. Empty lists match all.
@@ -22,7 +22,7 @@ type Filter struct {
 }
 
 // Match reports whether ev passes every list.
-func (f *Filter) Match(ev *client.Event) bool {
+func (f *Filter) Match(ev *protocol.Event) bool {
 	if len(f.Sessions) > 0 && !anyPrefix(f.Sessions, ev.SessionID) {
 		return false
 	}

@@ -7,7 +7,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/mpm-dev/mpm/internal/client"
+	"github.com/mpm-dev/mpm/internal/gist"
+	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/protocol/codec"
 )
 
 // Format turns events into output lines.
@@ -48,26 +50,26 @@ const (
 var sessionColors = []string{"\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m", "\x1b[35m", "\x1b[36m", "\x1b[91m", "\x1b[92m", "\x1b[93m", "\x1b[94m", "\x1b[95m", "\x1b[96m"}
 
 // Line returns ev's output line, with its newline.
-func (f *Format) Line(ev *client.Event) []byte {
+func (f *Format) Line(ev *protocol.Event) []byte {
 	if f.JSON {
-		return append(append([]byte(nil), ev.Line()...), '\n')
+		return append(append([]byte(nil), codec.EventLine(ev)...), '\n')
 	}
 	loc := f.Location
 	if loc == nil {
 		loc = time.Local
 	}
 	ts := ev.Received.In(loc).Format("15:04:05.000")
-	sess := cut(Clean(ev.SessionID, len(ev.SessionID)+1), 8)
+	sess := cut(gist.Clean(ev.SessionID, len(ev.SessionID)+1), 8)
 	// A fleet hub's events show "origin/session"; local ones just the
 	// session, so single-machine lines are unchanged.
 	origin := ""
 	sessWidth := 8
 	if ev.Origin != "" {
-		origin = Clean(ev.Origin, maxOriginWidth)
+		origin = gist.Clean(ev.Origin, maxOriginWidth)
 		sessWidth += utf8.RuneCountInString(origin) + 1
 	}
-	name := Clean(ev.Event, 24)
-	tool := Clean(ev.Tool, 32)
+	name := gist.Clean(ev.Event, 24)
+	tool := gist.Clean(ev.Tool, 32)
 	seq := "#" + strconv.FormatUint(ev.Seq, 10)
 	if ev.Seq == 0 {
 		seq = "probe"
@@ -78,7 +80,7 @@ func (f *Format) Line(ev *client.Event) []byte {
 	if f.Width > 0 {
 		width = max(minSummaryWidth, f.Width-prefix-1-len(seq))
 	}
-	sum := Summarize(ev.Event, ev.Tool, ev.Payload, width)
+	sum := gist.Summarize(ev.Event, ev.Tool, ev.Payload, width)
 
 	var b strings.Builder
 	b.Grow(prefix + len(sum.Text) + 64)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/client"
+	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
 // Options are mpm-monitor's settings after flag parsing.
@@ -48,7 +49,7 @@ type runner struct {
 	out *bufio.Writer
 	// ring holds the last Last matching events of the first replay
 	// (formatted only when printed).
-	ring []client.Event
+	ring []protocol.Event
 	// ringNext is where the next event goes once ring is full.
 	ringNext int
 	// buffering is set until the first replay ends, when Last > 0.
@@ -61,6 +62,12 @@ type runner struct {
 	down time.Time
 	// lastNote is when the last outage note was written.
 	lastNote time.Time
+	// states is each session's last known state (and stale flag), from
+	// session frames: a change prints a state line.
+	states map[string]string
+	// liveSeen is set once the first replay ended: a session first seen
+	// after it is new, and its state is a change.
+	liveSeen bool
 }
 
 // Run prints events until ctx ends (nil), Count is reached (nil), the
@@ -87,10 +94,11 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 	err := o.Client.Stream(ctx, sub, client.Handlers{
-		Event: r.event,
-		Flush: r.flush,
-		Live:  r.live,
-		State: r.state,
+		Event:   r.event,
+		Flush:   r.flush,
+		Live:    r.live,
+		State:   r.state,
+		Session: r.session,
 	})
 	if ferr := r.flush(); ferr != nil && err == nil {
 		err = ferr
@@ -120,7 +128,7 @@ func (r *runner) serverSessions(ctx context.Context) []string {
 }
 
 // event prints (or buffers) one matching event.
-func (r *runner) event(ev client.Event) error {
+func (r *runner) event(ev protocol.Event) error {
 	if !r.o.Filter.Match(&ev) {
 		return nil
 	}
@@ -134,6 +142,34 @@ func (r *runner) event(ev client.Event) error {
 		return nil
 	}
 	return r.print(r.o.Format.Line(&ev))
+}
+
+// session prints a line when a session's state changes (human lines
+// only: NDJSON stays event records). The summaries sent on subscribing,
+// before the first replay ends, only record the states. State lines are
+// not events: they follow the session and origin filters, are left out
+// when events or tools are filtered, and do not count for Count.
+func (r *runner) session(s protocol.Session) error {
+	if r.states == nil {
+		r.states = map[string]string{}
+	}
+	cur := s.State
+	if s.Stale {
+		cur += "/stale"
+	}
+	prev, known := r.states[s.SessionID]
+	r.states[s.SessionID] = cur
+	f := r.o.Filter
+	if (known && prev == cur) || (!known && !r.liveSeen) || r.o.Format.JSON || r.buffering || len(f.Events) > 0 || len(f.Tools) > 0 {
+		return nil
+	}
+	if !f.Match(&protocol.Event{SessionID: s.SessionID, Origin: s.Origin}) {
+		return nil
+	}
+	if _, err := r.out.Write(r.o.Format.StateLine(&s)); err != nil {
+		return r.writeErr(err)
+	}
+	return r.flush()
 }
 
 // print writes one line and stops at Count.
@@ -151,6 +187,7 @@ func (r *runner) print(line []byte) error {
 // live ends the first replay: the buffered tail is printed, and without
 // Follow the run ends.
 func (r *runner) live(uint64) error {
+	r.liveSeen = true
 	if r.buffering {
 		r.buffering = false
 		ring := slices.Concat(r.ring[r.ringNext:], r.ring[:r.ringNext]) // oldest first

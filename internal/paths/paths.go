@@ -63,13 +63,25 @@ func DefaultDataDir() string {
 		if d := os.Getenv("LocalAppData"); d != "" {
 			return filepath.Join(d, "mpm")
 		}
-		return filepath.Join(home, "AppData", "Local", "mpm")
 	case "darwin", "ios":
-		return filepath.Join(home, "Library", "Application Support", "mpm")
 	default:
 		if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
 			return filepath.Join(d, "mpm")
 		}
+	}
+	return HomeDataDir(home)
+}
+
+// HomeDataDir is the default data directory of a user whose home is home
+// and whose environment sets no XDG_STATE_HOME / LocalAppData (another
+// account's, e.g. the one a system service runs as).
+func HomeDataDir(home string) string {
+	switch runtime.GOOS {
+	case "windows":
+		return filepath.Join(home, "AppData", "Local", "mpm")
+	case "darwin", "ios":
+		return filepath.Join(home, "Library", "Application Support", "mpm")
+	default:
 		return filepath.Join(home, ".local", "state", "mpm")
 	}
 }

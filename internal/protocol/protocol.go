@@ -1,8 +1,10 @@
 // Package protocol is the contract between mpm-wsd and its clients, as
-// docs/protocol.md describes it: the WebSocket messages, the /healthz answer
-// and the ingest headers. The daemon, the shared client, mpm-verify, the
+// docs/protocol.md describes it: the event record, the WebSocket messages,
+// the GET /v1/events page, the /healthz answer (with the fleet status) and
+// the ingest headers. The daemon, the shared client, mpm-verify, the
 // installer and the tests all use these types, so the wire has one
-// definition. It imports only time: mpm-hook may link it.
+// definition. Package codec (internal/protocol/codec) encodes and decodes
+// them. This package imports only time: mpm-hook may link it.
 package protocol
 
 import "time"
@@ -47,6 +49,21 @@ func ValidKey(k string) bool {
 	}
 	return true
 }
+
+// The "type" of each WebSocket message.
+const (
+	// Server to client.
+	TypeHello      = "hello"
+	TypeSubscribed = "subscribed"
+	TypeEvents     = "events"
+	TypeLive       = "live"
+	TypeHeartbeat  = "heartbeat"
+	TypeError      = "error"
+	TypePong       = "pong"
+	// Client to server.
+	TypeSubscribe = "subscribe"
+	TypePing      = "ping"
+)
 
 // Hello is the first message on every WebSocket connection.
 type Hello struct {
@@ -112,6 +129,35 @@ type ErrorMsg struct {
 	Error string `json:"error"`
 }
 
+// Pong answers a client's ping.
+type Pong struct {
+	// Type is "pong".
+	Type string `json:"type"`
+}
+
+// Events carries one or more event records in ascending seq. The daemon
+// writes these frames by hand (a fixed prefix around each record's cached
+// encoding), so Events holds the records undecoded: codec.DecodeEvent
+// decodes each.
+type Events struct {
+	// Type is "events".
+	Type string `json:"type"`
+	// Events are the records (see Event).
+	Events []RawJSON `json:"events"`
+}
+
+// EventsPage is the answer of GET /v1/events: one page of retained events.
+type EventsPage struct {
+	// Events are the retained records after since, in seq order (see Event).
+	Events []RawJSON `json:"events"`
+	// NextSince is the since for the next page.
+	NextSince uint64 `json:"next_since"`
+	// LastSeq is the daemon's last seq.
+	LastSeq uint64 `json:"last_seq"`
+	// OldestSeq is the oldest retained seq.
+	OldestSeq uint64 `json:"oldest_seq"`
+}
+
 // ClientMsg is any message a client sends.
 type ClientMsg struct {
 	// Type is "subscribe" or "ping".
@@ -146,6 +192,14 @@ type Health struct {
 	Store string `json:"store"`
 	// StoreNote explains a degraded store, empty when all is well.
 	StoreNote string `json:"store_note,omitempty"`
+	// Degraded is set while the store cannot write (StoreError says why):
+	// the daemon runs and answers 503 to new events, and OK stays true
+	// because a restart does not cure a full disk. A manager reports it
+	// and does not restart the daemon for it.
+	Degraded bool `json:"degraded,omitempty"`
+	// StoreError is the store's last write failure while Degraded, with
+	// when it began and how many writes failed since.
+	StoreError string `json:"store_error,omitempty"`
 	// Error says why OK is false.
 	Error string `json:"error,omitempty"`
 	// Fleet is the NATS link's state in fleet mode; absent otherwise. It

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -42,6 +43,11 @@ var ErrTooLarge = errors.New("spool: record larger than half the spool's bound; 
 func Append(dir string, rec Record) error { return AppendLimit(dir, rec, DefaultMaxBytes) }
 
 // AppendLimit is Append with the bound maxBytes.
+//
+// It waits at most LockWait for the live segment's lock; when another
+// process holds it longer (or "live" is not a regular file, or cannot be
+// opened), the record goes to a new sealed segment of its own instead,
+// so that nothing is lost and the hook never waits long.
 func AppendLimit(dir string, rec Record, maxBytes int64) error {
 	head, err := encodeHead(rec)
 	if err != nil {
@@ -52,32 +58,45 @@ func AppendLimit(dir string, rec Record, maxBytes int64) error {
 		addDropped(dir, 1)
 		return ErrTooLarge
 	}
+	deadline := time.Now().Add(lockWait)
 	segLimit := min(SegmentBytes, maxBytes/2)
 	live := filepath.Join(dir, liveName)
-	if handled, err := appendFast(live, [][]byte{head, rec.Payload, {'\n'}}, size, segLimit); handled {
+	if handled, err := appendFast(live, [][]byte{head, rec.Payload, {'\n'}}, size, segLimit, deadline); handled {
 		return err
 	}
 	b := make([]byte, 0, size)
 	b = append(append(append(b, head...), rec.Payload...), '\n')
 	for attempt := 0; attempt < maxReopen; attempt++ {
-		f, err := os.OpenFile(live, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		f, err := openRegular(live, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if errors.Is(err, fs.ErrNotExist) {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
 				return err
 			}
-			f, err = os.OpenFile(live, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+			f, err = openRegular(live, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		}
 		if err != nil {
-			return err
-		}
-		if err := lockFile(f, true); err != nil {
-			f.Close()
-			return err
+			// "live" is a directory, a FIFO, someone else's file...: the
+			// record goes beside it.
+			return appendAside(dir, b)
 		}
 		fi, err := f.Stat()
 		if err != nil {
 			f.Close()
 			return err
+		}
+		renamed := func() bool {
+			pi, err := os.Stat(live)
+			return err == nil && !os.SameFile(fi, pi)
+		}
+		if err := lockUntil(f, deadline, renamed); err != nil {
+			f.Close()
+			if !errors.Is(err, errLockTimeout) {
+				return err
+			}
+			if renamed() {
+				continue // renamed by a drainer: the new "live" is free
+			}
+			return appendAside(dir, b)
 		}
 		if pi, err := os.Stat(live); err != nil || !os.SameFile(fi, pi) {
 			// Renamed by a drainer or a rotating appender: the new "live" is
@@ -85,14 +104,19 @@ func AppendLimit(dir string, rec Record, maxBytes int64) error {
 			f.Close()
 			continue
 		}
+		if fi, err = f.Stat(); err != nil {
+			f.Close()
+			return err
+		}
 		if fi.Size() > 0 && fi.Size()+int64(len(b)) > segLimit {
-			if rotate(dir, maxBytes-segLimit) == nil {
+			if rotate(dir, maxBytes-segLimit, deadline) == nil {
 				f.Close()
 				continue
 			}
 			// Could not seal it (on Windows, renaming a file another
-			// process holds open fails): keep appending up to the whole
-			// bound rather than lose this event.
+			// process holds open fails; or the rotation lock was busy):
+			// keep appending up to the whole bound rather than lose this
+			// event.
 			if fi.Size()+int64(len(b)) > maxBytes {
 				f.Close()
 				addDropped(dir, 1)
@@ -106,7 +130,36 @@ func AppendLimit(dir string, rec Record, maxBytes int64) error {
 		}
 		return cerr
 	}
-	return errors.New("spool: the live segment kept being renamed; gave up appending")
+	return appendAside(dir, b)
+}
+
+// asideSeq tells apart the segments one process writes aside.
+var asideSeq atomic.Uint64
+
+// appendAside writes record b as a sealed segment of its own (written
+// under a temporary name, then renamed, so that a drainer sees all of it or
+// nothing). Such a segment is drained like any other; the bound counts it
+// at the next rotation.
+func appendAside(dir string, b []byte) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	name := filepath.Join(dir, segName()+"-a"+strconv.FormatUint(asideSeq.Add(1), 10))
+	f, err := os.OpenFile(name+tmpSuffix, os.O_WRONLY|os.O_CREATE|os.O_EXCL|nonblock, 0o600)
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(b)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(name+tmpSuffix, name)
+	}
+	if werr != nil {
+		os.Remove(name + tmpSuffix)
+	}
+	return werr
 }
 
 // segName returns a new sealed segment's name; names sort by age.
@@ -120,8 +173,8 @@ func segName() string {
 
 // rotate seals "live" (whose lock the caller holds) and drops the oldest
 // sealed segments until they take at most keep bytes.
-func rotate(dir string, keep int64) error {
-	return withDirLock(dir, func() error {
+func rotate(dir string, keep int64, deadline time.Time) error {
+	return withDirLock(dir, deadline, func() error {
 		if err := os.Rename(filepath.Join(dir, liveName), filepath.Join(dir, segName())); err != nil {
 			return err
 		}
@@ -154,7 +207,7 @@ func rotate(dir string, keep int64) error {
 // dropSegment deletes a sealed segment unless a drainer holds it, and returns
 // how many records it held.
 func dropSegment(path string) (int64, bool) {
-	f, err := os.Open(path)
+	f, err := openRegular(path, os.O_RDONLY, 0)
 	if err != nil {
 		return 0, false
 	}
@@ -198,6 +251,9 @@ func listSegments(dir string) ([]segment, error) {
 		if len(n) <= len(segPrefix) || n[:len(segPrefix)] != segPrefix || filepath.Ext(n) == tmpSuffix {
 			continue
 		}
+		if !e.Type().IsRegular() {
+			continue // a directory or FIFO named like a segment: never ours
+		}
 		info, err := e.Info()
 		if err != nil {
 			continue // removed meanwhile
@@ -207,14 +263,15 @@ func listSegments(dir string) ([]segment, error) {
 	return segs, nil
 }
 
-// withDirLock runs fn holding the exclusive lock on the spool's "lock" file.
-func withDirLock(dir string, fn func() error) error {
-	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
+// withDirLock runs fn holding the exclusive lock on the spool's "lock" file,
+// waiting for it until deadline.
+func withDirLock(dir string, deadline time.Time, fn func() error) error {
+	f, err := openRegular(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if err := lockFile(f, true); err != nil {
+	if err := lockUntil(f, deadline); err != nil {
 		return err
 	}
 	return fn()
@@ -225,7 +282,7 @@ func addDropped(dir string, n int64) {
 	if os.MkdirAll(dir, 0o700) != nil {
 		return
 	}
-	withDirLock(dir, func() error { return addDroppedLocked(dir, n) })
+	withDirLock(dir, time.Now().Add(drainLockWait), func() error { return addDroppedLocked(dir, n) })
 }
 
 // addDroppedLocked adds n to "dropped"; the caller holds the dir lock.
@@ -233,15 +290,12 @@ func addDroppedLocked(dir string, n int64) error {
 	path := filepath.Join(dir, droppedName)
 	cur := readDropped(dir)
 	tmp := path + "." + strconv.Itoa(os.Getpid()) + tmpSuffix
-	if err := os.WriteFile(tmp, []byte(strconv.FormatInt(cur+n, 10)+"\n"), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return replaceFile(path, tmp, []byte(strconv.FormatInt(cur+n, 10)+"\n"))
 }
 
 // readDropped returns the "dropped" counter, 0 when absent or unreadable.
 func readDropped(dir string) int64 {
-	b, err := os.ReadFile(filepath.Join(dir, droppedName))
+	b, err := readRegular(filepath.Join(dir, droppedName))
 	if err != nil {
 		return 0
 	}

@@ -5,6 +5,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // ErrBusy is returned by Drain when another process is draining the spool.
@@ -24,7 +27,16 @@ var ErrBusy = errors.New("spool: another process is draining this spool; try aga
 //
 // deliver may keep rec.Payload. A missing spool directory is an empty spool.
 func Drain(dir string, deliver func(Record) error) (delivered int, err error) {
-	lf, err := os.OpenFile(filepath.Join(dir, drainLockName), os.O_RDWR|os.O_CREATE, 0o600)
+	lockPath := filepath.Join(dir, drainLockName)
+	lf, err := openRegular(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
+	if errors.Is(err, errNotRegular) {
+		// A stranger (a FIFO, a directory) took the lock's name: move it
+		// aside rather than stop every drain.
+		if err := os.Rename(lockPath, lockPath+".bad-"+strconv.FormatInt(time.Now().UnixNano(), 10)); err != nil {
+			return 0, err
+		}
+		lf, err = openRegular(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
+	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
@@ -36,7 +48,13 @@ func Drain(dir string, deliver func(Record) error) (delivered int, err error) {
 		return 0, ErrBusy
 	}
 
-	if err := sealLive(dir); err != nil {
+	// A segment this user may not read (written by mpm-hook run as another
+	// user) cannot be drained until its owner is fixed: it is skipped, so
+	// that it does not hold back the others, and its error returned.
+	var denied error
+	if err := sealLive(dir); errors.Is(err, fs.ErrPermission) {
+		denied = err
+	} else if err != nil {
 		return 0, err
 	}
 	segs, err := listSegments(dir)
@@ -46,23 +64,32 @@ func Drain(dir string, deliver func(Record) error) (delivered int, err error) {
 	for _, s := range segs {
 		n, err := drainSegment(dir, filepath.Join(dir, s.name), deliver)
 		delivered += n
+		if errors.Is(err, fs.ErrPermission) && n == 0 {
+			denied = err
+			continue
+		}
 		if err != nil {
 			return delivered, err
 		}
 	}
-	return delivered, nil
+	return delivered, denied
 }
 
-// sealLive renames a non-empty "live" to a sealed segment, then waits until
-// no appender still writes to it.
+// sealLive renames a non-empty "live" to a sealed segment, then waits
+// (drainLockWait at most) until no appender still writes to it. A "live"
+// that is not a regular file is moved aside (to live.bad-<time>), so that
+// appenders can make a fresh one.
 func sealLive(dir string) error {
 	live := filepath.Join(dir, liveName)
-	fi, err := os.Stat(live)
+	fi, err := os.Lstat(live)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return os.Rename(live, live+".bad-"+strconv.FormatInt(time.Now().UnixNano(), 10))
 	}
 	if fi.Size() == 0 {
 		return nil
@@ -71,26 +98,27 @@ func sealLive(dir string) error {
 	if err := os.Rename(live, seg); err != nil {
 		return err
 	}
-	f, err := os.Open(seg)
+	f, err := openRegular(seg, os.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	return lockFile(f, true) // an appender that locked it before the rename finishes first
+	// An appender that locked it before the rename finishes first.
+	return lockUntil(f, time.Now().Add(drainLockWait))
 }
 
 // drainSegment delivers one sealed segment's records and removes it.
 func drainSegment(dir, path string, deliver func(Record) error) (int, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil // dropped for space meanwhile
+	f, err := openRegular(path, os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotRegular) {
+		return 0, nil // dropped for space meanwhile, or replaced by a stranger
 	}
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	if err := lockFile(f, true); err != nil {
-		return 0, err
+	if err := lockUntil(f, time.Now().Add(drainLockWait)); err != nil {
+		return 0, &fs.PathError{Op: "lock (the drain is retried later)", Path: path, Err: err}
 	}
 	fi, err := f.Stat()
 	if err != nil {
@@ -136,39 +164,70 @@ func drainSegment(dir, path string, deliver func(Record) error) (int, error) {
 
 // rewrite atomically replaces path's content with rest.
 func rewrite(path string, rest []byte) error {
-	tmp := path + tmpSuffix
-	if err := os.WriteFile(tmp, rest, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return replaceFile(path, path+tmpSuffix, rest)
 }
 
-// Stats describes the spool in dir for mpm-verify: the records and bytes
-// waiting in it (live and sealed segments), and the records lost so far
-// (the "dropped" counter). A missing directory is an empty spool.
-func Stats(dir string) (records int, bytes int64, dropped int64, err error) {
-	dropped = readDropped(dir)
-	names := []string{liveName}
-	segs, err := listSegments(dir)
+// Info describes a spool, for mpm-verify.
+type Info struct {
+	// Records and Bytes are what waits in it (live and sealed segments).
+	Records int
+	Bytes   int64
+	// Dropped is the count of records lost so far (the "dropped" file).
+	Dropped int64
+	// Oldest is when the oldest waiting record was first sent (zero when
+	// none waits).
+	Oldest time.Time
+	// Foreign names the entries that look like spool files but are not
+	// regular files (directories, FIFOs...), and those moved aside to a
+	// .bad-<time> name for that reason; they are left alone.
+	Foreign []string
+}
+
+// Inspect describes the spool in dir. A missing directory is an empty
+// spool.
+func Inspect(dir string) (Info, error) {
+	info := Info{Dropped: readDropped(dir)}
+	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return 0, 0, dropped, nil
+		return info, nil
 	}
 	if err != nil {
-		return 0, 0, dropped, err
+		return info, err
 	}
-	for _, s := range segs {
-		names = append(names, s.name)
-	}
-	for _, n := range names {
-		data, err := os.ReadFile(filepath.Join(dir, n))
-		if errors.Is(err, fs.ErrNotExist) {
+	for _, e := range ents { // sorted by name: live, then segments oldest first
+		n := e.Name()
+		isSeg := strings.HasPrefix(n, segPrefix) && filepath.Ext(n) != tmpSuffix
+		bad := strings.Contains(n, ".bad-")
+		if n != liveName && !isSeg && !bad {
+			continue
+		}
+		if !e.Type().IsRegular() || bad {
+			info.Foreign = append(info.Foreign, n)
+			continue
+		}
+		data, err := readRegular(filepath.Join(dir, n))
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotRegular) {
 			continue
 		}
 		if err != nil {
-			return records, bytes, dropped, err
+			return info, err
 		}
-		bytes += int64(len(data))
-		ReadRecords(data, func(Record, int) error { records++; return nil })
+		info.Bytes += int64(len(data))
+		ReadRecords(data, func(r Record, _ int) error {
+			info.Records++
+			if info.Oldest.IsZero() || r.SentAt.Before(info.Oldest) {
+				info.Oldest = r.SentAt
+			}
+			return nil
+		})
 	}
-	return records, bytes, dropped, nil
+	return info, nil
+}
+
+// Stats describes the spool in dir: the records and bytes waiting in it
+// (live and sealed segments), and the records lost so far (the "dropped"
+// counter). A missing directory is an empty spool.
+func Stats(dir string) (records int, bytes int64, dropped int64, err error) {
+	info, err := Inspect(dir)
+	return info.Records, info.Bytes, info.Dropped, err
 }

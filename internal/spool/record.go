@@ -24,6 +24,7 @@
 //
 //	live                    the segment appenders write to (O_APPEND, one write per record)
 //	seg-<unixnano>-<pid>    sealed segments, drained in name (= age) order
+//	seg-<unixnano>-<pid>-aN a record written aside (see Concurrency), a sealed segment too
 //	dropped                 decimal count of records lost: oldest segments dropped
 //	                        for space, records too large to keep, damaged records skipped
 //	lock                    serialises rotation and updates of "dropped"
@@ -48,7 +49,19 @@
 // renames "live" to a seg- name and then takes the lock on it, which waits
 // for any appender still writing to it: after that no one writes to the
 // segment again, so no record appended during a drain is lost. A segment is
-// removed only after every record in it was delivered. On Windows the lock is
+// removed only after every record in it was delivered.
+//
+// No one waits long: an appender waits at most LockWait (80 ms) for the
+// live segment's lock; when someone holds it longer (a stuck process), or
+// "live" is not a regular file or cannot be opened, the record is written
+// aside, to a sealed segment of its own (temporary name, then renamed), so
+// nothing is lost; such a record may be delivered before records appended
+// to "live" just before it. A drainer waits at most a second for a segment's
+// lock, then stops and tries again later. Every spool file is opened with
+// O_NONBLOCK and used only when it is a regular file: a directory or FIFO
+// named like a segment is skipped (a non-regular "live" is moved aside to
+// live.bad-<time>), so neither drains nor the daemon's shutdown can hang on
+// one. On Windows the lock is
 // LockFileEx; renaming a file another process holds open may fail there, and
 // the drain is then retried later.
 package spool

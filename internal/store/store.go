@@ -18,12 +18,15 @@ type Filter struct {
 func (f Filter) All() bool { return len(f.Sessions) == 0 }
 
 // Match reports whether ev passes the filter.
-func (f Filter) Match(ev *event.Event) bool {
+func (f Filter) Match(ev *event.Event) bool { return f.MatchSession(ev.SessionID) }
+
+// MatchSession reports whether the session id passes the filter.
+func (f Filter) MatchSession(id string) bool {
 	if len(f.Sessions) == 0 {
 		return true
 	}
 	for _, s := range f.Sessions {
-		if s == ev.SessionID {
+		if s == id {
 			return true
 		}
 	}

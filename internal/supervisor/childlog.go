@@ -62,7 +62,7 @@ func (w *logWriter) Flush() {
 }
 
 func (w *logWriter) emit() {
-	line := strings.TrimRight(string(w.buf), "\r")
+	line := redactToken(strings.TrimRight(string(w.buf), "\r"))
 	w.buf = w.buf[:0]
 	if strings.TrimSpace(line) == "" {
 		return
@@ -104,11 +104,41 @@ func parseLogLine(line string) (hclog.Level, string, []any) {
 	}
 	sort.Strings(keys)
 	var args []any
-	if mod, _ := m["@module"].(string); mod != "" {
+	// The logger is already named for the daemon: its root module adds
+	// nothing (and would follow a URL in the message: "…: module=mpm-wsd").
+	if mod, _ := m["@module"].(string); mod != "" && mod != ServiceName {
 		args = append(args, "module", mod)
 	}
 	for _, k := range keys {
 		args = append(args, k, m[k])
 	}
 	return lvl, msg, args
+}
+
+// redactToken hides the value of every "#token=" in line (a dashboard URL
+// printed by an mpm-wsd that thought it had a terminal), so that the
+// manager's log, which may go to the system journal, never holds it.
+func redactToken(line string) string {
+	const key = "#token="
+	if !strings.Contains(line, key) {
+		return line
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(line, key)
+		if i < 0 {
+			b.WriteString(line)
+			return b.String()
+		}
+		b.WriteString(line[:i+len(key)])
+		line = line[i+len(key):]
+		j := strings.IndexAny(line, " \t\"'\\<>")
+		if j < 0 {
+			j = len(line)
+		}
+		if j > 0 {
+			b.WriteString("REDACTED")
+		}
+		line = line[j:]
+	}
 }

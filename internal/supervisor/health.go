@@ -2,28 +2,19 @@ package supervisor
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/protocol/codec"
 )
 
-// ServiceName is what mpm-wsd's /healthz says in "service".
-const ServiceName = "mpm-wsd"
-
-// healthReply is the part of /healthz the supervisor reads.
-type healthReply struct {
-	// OK is false when the daemon's hub is stuck (HTTP 503).
-	OK bool `json:"ok"`
-	// Service must be "mpm-wsd".
-	Service string `json:"service"`
-	// Pid must be our child's pid.
-	Pid int `json:"pid"`
-	// Version is the daemon's version, for logs.
-	Version string `json:"version"`
-}
+// ServiceName is mpm-wsd's executable name, which is also what its
+// /healthz says in "service".
+const ServiceName = protocol.ServiceName
 
 // healthClient never reuses connections: a check must reach the process
 // that holds the port now, not a socket kept alive from before.
@@ -35,30 +26,30 @@ var healthClient = &http.Client{
 }
 
 // fetchHealth GETs http://addr/healthz within timeout and decodes it.
-func fetchHealth(ctx context.Context, addr string, timeout time.Duration) (healthReply, int, error) {
+func fetchHealth(ctx context.Context, addr string, timeout time.Duration) (protocol.Health, int, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
 	if err != nil {
-		return healthReply{}, 0, err
+		return protocol.Health{}, 0, err
 	}
 	resp, err := healthClient.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return healthReply{}, 0, fmt.Errorf("no answer within %v", timeout)
+			return protocol.Health{}, 0, fmt.Errorf("no answer within %v", timeout)
 		}
-		return healthReply{}, 0, err
+		return protocol.Health{}, 0, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return healthReply{}, resp.StatusCode, fmt.Errorf("answer not complete within %v", timeout)
+			return protocol.Health{}, resp.StatusCode, fmt.Errorf("answer not complete within %v", timeout)
 		}
-		return healthReply{}, resp.StatusCode, err
+		return protocol.Health{}, resp.StatusCode, err
 	}
-	var h healthReply
-	if err := json.Unmarshal(body, &h); err != nil {
+	h, err := codec.DecodeHealth(body)
+	if err != nil {
 		return h, resp.StatusCode, fmt.Errorf("HTTP %d with a body that is not /healthz JSON", resp.StatusCode)
 	}
 	return h, resp.StatusCode, nil
@@ -66,9 +57,9 @@ func fetchHealth(ctx context.Context, addr string, timeout time.Duration) (healt
 
 // judgeHealth says whether a /healthz answer comes from our own healthy
 // child with pid wantPid; the error says what is wrong.
-func judgeHealth(h healthReply, code int, wantPid int) error {
+func judgeHealth(h protocol.Health, code int, wantPid int) error {
 	switch {
-	case h.Service != ServiceName:
+	case h.Service != protocol.ServiceName:
 		return fmt.Errorf("the answer is not from mpm-wsd (service %q, HTTP %d)", h.Service, code)
 	case h.Pid != wantPid:
 		return fmt.Errorf("the answer is from mpm-wsd pid %d, not from our child pid %d", h.Pid, wantPid)
@@ -78,11 +69,27 @@ func judgeHealth(h healthReply, code int, wantPid int) error {
 	return nil
 }
 
-// checkHealth runs one check of our child pid at addr.
-func checkHealth(ctx context.Context, addr string, timeout time.Duration, pid int) error {
+// degradedReason is what a healthy answer says is wrong without calling
+// for a restart: a store that cannot write ("" when nothing).
+func degradedReason(h protocol.Health) string {
+	if !h.Degraded {
+		return ""
+	}
+	if h.StoreError == "" {
+		return "the daemon reports its store as degraded"
+	}
+	return h.StoreError
+}
+
+// checkHealth runs one check of our child pid at addr. degraded is set
+// when the child is healthy but its store cannot write.
+func checkHealth(ctx context.Context, addr string, timeout time.Duration, pid int) (degraded string, err error) {
 	h, code, err := fetchHealth(ctx, addr, timeout)
 	if err != nil {
-		return err
+		return "", err
 	}
-	return judgeHealth(h, code, pid)
+	if err := judgeHealth(h, code, pid); err != nil {
+		return "", err
+	}
+	return degradedReason(h), nil
 }

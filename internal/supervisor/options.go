@@ -9,6 +9,7 @@ package supervisor
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -29,8 +30,8 @@ type Options struct {
 	// WSDArgs are extra flags appended to the daemon's command line.
 	WSDArgs []string
 
-	// HealthInterval is the time between the end of one health check and
-	// the start of the next.
+	// HealthInterval is the time between the starts of two health checks
+	// (a check that takes HealthTimeout does not stretch it).
 	HealthInterval time.Duration
 	// HealthTimeout bounds each health check.
 	HealthTimeout time.Duration
@@ -61,6 +62,10 @@ type Options struct {
 	// Logger receives the manager's logs; the daemon's lines go to its
 	// Named("wsd") child. Nil means hclog's default.
 	Logger hclog.Logger
+	// Announce, when set (a terminal), gets the dashboard URL with the
+	// token on a line of its own once the daemon first answers. The log
+	// never gets the token.
+	Announce io.Writer
 }
 
 // Defaults are the values used for zero fields.

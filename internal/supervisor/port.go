@@ -5,6 +5,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/supervisor/procinfo"
 )
 
@@ -30,7 +31,7 @@ func probePort(ctx context.Context, addr string) portState {
 		return portState{free: true}
 	}
 	var ps portState
-	if h, _, err := fetchHealth(ctx, addr, 2*time.Second); err == nil && h.Service == ServiceName && h.Pid > 0 {
+	if h, _, err := fetchHealth(ctx, addr, 2*time.Second); err == nil && h.Service == protocol.ServiceName && h.Pid > 0 {
 		ps.wsdPid = h.Pid
 	}
 	if pid, err := procinfo.PortOwner(addr); err == nil && pid > 0 {

@@ -5,6 +5,7 @@ package supervisor_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -123,7 +124,9 @@ func (m *manager) waitRunning() managerstate.State {
 func (m *manager) status() map[string]any {
 	m.t.Helper()
 	out, err := exec.Command(testutil.Binary(m.t, "mpm-manager"), "status", "--json", "--data-dir", m.dataDir, "--addr", m.addr).Output()
-	if err != nil {
+	// Exit 3 (not running) and 4 (unknown) are answers, as in statusHuman.
+	var ee *exec.ExitError
+	if err != nil && !(errors.As(err, &ee) && (ee.ExitCode() == 3 || ee.ExitCode() == 4)) {
 		m.t.Fatalf("status --json: %v", err)
 	}
 	var r map[string]any
@@ -136,7 +139,10 @@ func (m *manager) status() map[string]any {
 func (m *manager) statusHuman() string {
 	m.t.Helper()
 	out, err := exec.Command(testutil.Binary(m.t, "mpm-manager"), "status", "--data-dir", m.dataDir, "--addr", m.addr).Output()
-	if err != nil {
+	// status exits 0 (running), 3 (not running) or 4 (unknown), as
+	// systemctl does; anything else is a failure of the command itself.
+	var ee *exec.ExitError
+	if err != nil && !(errors.As(err, &ee) && (ee.ExitCode() == 3 || ee.ExitCode() == 4)) {
 		m.t.Fatalf("status: %v", err)
 	}
 	return string(out)
@@ -226,6 +232,29 @@ func TestHealthAnswerMustBeOurChild(t *testing.T) {
 	m.waitState("the impostor answer replaced", 20*time.Second, func(s managerstate.State) bool {
 		return s.Restarts >= 1 && strings.Contains(s.LastExit, "failed health checks")
 	})
+}
+
+// TestDegradedStoreIsReportedNotRestarted: a daemon whose store cannot
+// write (a full disk) answers ok with degraded: the manager logs and
+// records it but does not restart the daemon, which would not help.
+func TestDegradedStoreIsReportedNotRestarted(t *testing.T) {
+	m := startManager(t, fakeWSD(t), append(fast, "--wsd-arg=--mode=degraded")...)
+	first := m.waitState("a degraded health result", 20*time.Second, func(s managerstate.State) bool {
+		return s.LastHealth != nil && s.LastHealth.OK && strings.Contains(s.LastHealth.Detail, "disk is full")
+	})
+	// Let more checks pass than --health-failures=2 would tolerate.
+	st := m.waitState("several more health checks", 30*time.Second, func(s managerstate.State) bool {
+		return s.LastHealth != nil && s.LastHealth.At.Sub(first.LastHealth.At) >= 5*200*time.Millisecond
+	})
+	if st.Restarts != 0 || st.DaemonPID != first.DaemonPID || st.Phase != managerstate.PhaseRunning {
+		t.Fatalf("degraded daemon was restarted or not running: %+v", st)
+	}
+	if !strings.Contains(st.Message, "cannot store events") || !strings.Contains(m.statusHuman(), "cannot store events") {
+		t.Fatalf("state message %q / status do not report the store", st.Message)
+	}
+	if n := strings.Count(m.log.String(), "mpm-wsd cannot store events"); n != 1 {
+		t.Fatalf("%d log lines about the store, want 1 (logged when it changes):\n%s", n, m.log.String())
+	}
 }
 
 func TestCrashLoopBacksOffAndReports(t *testing.T) {

@@ -13,7 +13,9 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/mpm-dev/mpm/internal/managerstate"
+	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/supervisor/procinfo"
+	"github.com/mpm-dev/mpm/internal/token"
 )
 
 // readyPoll is how often a fresh daemon is probed until it first answers.
@@ -26,12 +28,13 @@ type Supervisor struct {
 	wsdLog hclog.Logger
 
 	// Everything below is owned by the goroutine in Run.
-	st       managerstate.State
-	gen      uint64
-	cur      *child
-	bo       backoff
-	failures []time.Time // unrequested ends within CrashLoopWindow
-	stateErr string      // last state-file error logged, to log it once
+	st        managerstate.State
+	gen       uint64
+	cur       *child
+	bo        backoff
+	failures  []time.Time // unrequested ends within CrashLoopWindow
+	stateErr  string      // last state-file error logged, to log it once
+	announced bool        // the dashboard URL went to Options.Announce
 
 	exits    chan exitEvent
 	healthCh chan healthEvent
@@ -51,6 +54,11 @@ type child struct {
 	failures int
 	// checking is true while a health check is in flight.
 	checking bool
+	// degraded is the store failure its last health check reported.
+	degraded string
+	// checkStarted is when the last health check started: the next one is
+	// due HealthInterval after it, however long the check took.
+	checkStarted time.Time
 	// stopReason is set when the manager asked it to stop; its exit is
 	// then expected.
 	stopReason string
@@ -67,6 +75,8 @@ type healthEvent struct {
 	gen uint64
 	err error
 	at  time.Time
+	// degraded is set when the child is healthy but its store cannot write.
+	degraded string
 }
 
 // New checks o and returns a Supervisor.
@@ -91,9 +101,10 @@ func New(o Options) (*Supervisor, error) {
 // SIGKILL after StopTimeout) and returns once it is gone.
 func (s *Supervisor) Run(ctx context.Context) error {
 	defer close(s.done)
+	now := time.Now()
 	s.st = managerstate.State{
 		ManagerPID:     os.Getpid(),
-		ManagerStarted: time.Now(),
+		ManagerStarted: now,
 		Addr:           s.o.Addr,
 		DataDir:        s.o.DataDir,
 		WSDPath:        s.o.WSDPath,
@@ -101,7 +112,22 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	s.log.Info("supervising mpm-wsd", "wsd", s.o.WSDPath, "addr", s.o.Addr, "data_dir", s.o.DataDir,
 		"health_interval", s.o.HealthInterval, "health_failures", s.o.HealthFailures)
 
-	restart := time.NewTimer(0)
+	var first time.Duration
+	if prev, err := managerstate.Read(s.o.DataDir); err == nil {
+		s.st.ManagerCrashes, first = managerRestartDelay(prev, os.Getpid(), now, s.o)
+	}
+	// Published at once, so that a manager that dies right away is
+	// counted by the next one.
+	s.st.Phase = managerstate.PhaseStarting
+	if first > 0 {
+		s.st.Phase = managerstate.PhaseBackoff
+		s.st.NextStart = now.Add(first)
+		s.st.Message = fmt.Sprintf("the previous %d managers ended unexpectedly soon after starting; waiting %s before starting mpm-wsd",
+			s.st.ManagerCrashes, first.Round(10*time.Millisecond))
+		s.log.Warn("earlier managers crashed; delaying the first start", "crashes", s.st.ManagerCrashes, "delay", first.Round(10*time.Millisecond))
+	}
+	s.publish()
+	restart := time.NewTimer(first)
 	health := time.NewTimer(time.Hour)
 	health.Stop()
 	defer restart.Stop()
@@ -128,6 +154,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 				continue
 			}
 			c.checking = true
+			c.checkStarted = time.Now()
 			go s.check(ctx, c.gen, c.pid)
 
 		case ev := <-s.healthCh:
@@ -137,7 +164,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			}
 			c.checking = false
 			if next, ok := s.onHealth(c, ev); ok {
-				health.Reset(next)
+				health.Reset(untilNextCheck(c.checkStarted, next, time.Now()))
 			}
 
 		case g := <-s.killCh:
@@ -155,6 +182,39 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			restart.Reset(s.onExit(c, ev))
 		}
 	}
+}
+
+// managerRestartDelay looks at the state left by the previous manager on
+// this data directory. A manager that ended without stopping (killed,
+// crashed) within StableAfter of its start counts as one more crash in a
+// row; the first crash costs no delay, each further one doubles it from
+// BackoffMin up to BackoffMax. So a service manager that restarts a
+// crashing manager at once (systemd's RestartSec) never gives up, yet the
+// restarts slow down. It returns the new count and the delay before the
+// first daemon start.
+func managerRestartDelay(prev managerstate.State, self int, now time.Time, o Options) (int, time.Duration) {
+	if prev.Phase == managerstate.PhaseStopped || prev.ManagerPID <= 0 || prev.ManagerPID == self || prev.ManagerAlive() {
+		return 0, 0
+	}
+	crashes := 1
+	// Its own first-start delay does not count as time it ran.
+	if now.Sub(prev.ManagerStarted) < o.StableAfter+crashDelay(prev.ManagerCrashes, o) {
+		crashes = prev.ManagerCrashes + 1
+	}
+	return crashes, crashDelay(crashes, o)
+}
+
+// crashDelay is the first-start delay after crashes managers crashed in a
+// row: none for the first, then BackoffMin doubling up to BackoffMax.
+func crashDelay(crashes int, o Options) time.Duration {
+	if crashes < 2 {
+		return 0
+	}
+	d := o.BackoffMin
+	for i := 2; i < crashes && d < o.BackoffMax; i++ {
+		d *= 2
+	}
+	return min(d, o.BackoffMax)
 }
 
 // tryStart checks the address and starts a daemon. When it cannot, it
@@ -276,9 +336,9 @@ func (s *Supervisor) start() error {
 
 // check runs one health check off the loop and reports it back.
 func (s *Supervisor) check(ctx context.Context, gen uint64, pid int) {
-	err := checkHealth(ctx, s.o.Addr, s.o.HealthTimeout, pid)
+	degraded, err := checkHealth(ctx, s.o.Addr, s.o.HealthTimeout, pid)
 	select {
-	case s.healthCh <- healthEvent{gen: gen, err: err, at: time.Now()}:
+	case s.healthCh <- healthEvent{gen: gen, err: err, at: time.Now(), degraded: degraded}:
 	case <-s.done:
 	}
 }
@@ -289,6 +349,7 @@ func (s *Supervisor) onHealth(c *child, ev healthEvent) (time.Duration, bool) {
 	if ev.err == nil {
 		if !c.healthy {
 			s.log.Info("mpm-wsd is healthy", "pid", c.pid, "after", time.Since(c.started).Round(time.Millisecond))
+			s.announce()
 		} else if c.failures > 0 {
 			s.log.Info("mpm-wsd is healthy again", "pid", c.pid, "after_failures", c.failures)
 		}
@@ -297,6 +358,21 @@ func (s *Supervisor) onHealth(c *child, ev healthEvent) (time.Duration, bool) {
 		s.st.Phase = managerstate.PhaseRunning
 		s.st.Message = ""
 		s.st.LastHealth = &managerstate.Health{OK: true, At: ev.at}
+		// A store that cannot write (a full disk) is not cured by a
+		// restart: say so once per change, keep it in the state, and
+		// leave the daemon running (it serves history and answers 503).
+		if ev.degraded != c.degraded {
+			if ev.degraded != "" {
+				s.log.Error("mpm-wsd cannot store events; not restarting it (a restart does not fix this)", "pid", c.pid, "store_error", ev.degraded)
+			} else {
+				s.log.Info("mpm-wsd stores events again", "pid", c.pid)
+			}
+			c.degraded = ev.degraded
+		}
+		if ev.degraded != "" {
+			s.st.Message = "mpm-wsd cannot store events (not restarted: a restart does not help): " + ev.degraded
+			s.st.LastHealth.Detail = "degraded: " + ev.degraded
+		}
 		s.publish()
 		return s.o.HealthInterval, true
 	}
@@ -314,6 +390,18 @@ func (s *Supervisor) onHealth(c *child, ev healthEvent) (time.Duration, bool) {
 	s.st.Phase = managerstate.PhaseUnhealthy
 	s.publish()
 	return s.o.HealthInterval, true
+}
+
+// untilNextCheck is the wait before the next health check when checks
+// start every interval and the last one started at started: a slow check
+// (up to HealthTimeout) does not stretch the period, so a hung daemon is
+// replaced at most HealthFailures × HealthInterval + HealthTimeout after it
+// hung.
+func untilNextCheck(started time.Time, interval time.Duration, now time.Time) time.Duration {
+	if d := started.Add(interval).Sub(now); d > 0 {
+		return d
+	}
+	return 0
 }
 
 // stopChild asks c to stop (SIGTERM to its group) and arms the SIGKILL.
@@ -456,6 +544,20 @@ func (s *Supervisor) shutdown() error {
 	s.publish()
 	s.log.Info("manager stopped")
 	return err
+}
+
+// announce writes the dashboard URL with the token on a line of its own
+// to Options.Announce (a terminal), once per manager: never to the log.
+func (s *Supervisor) announce() {
+	if s.o.Announce == nil || s.announced {
+		return
+	}
+	t, err := token.Read(paths.Token(s.o.DataDir))
+	if err != nil {
+		return
+	}
+	s.announced = true
+	fmt.Fprintf(s.o.Announce, "\nDashboard: http://%s/#token=%s\n\n", s.o.Addr, t)
 }
 
 // publish writes the state file; a failure is logged once per message.

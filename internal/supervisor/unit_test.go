@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
 func TestParseLogLine(t *testing.T) {
@@ -65,18 +67,18 @@ func TestLogWriterSplitsLinesAndLevels(t *testing.T) {
 }
 
 func TestJudgeHealth(t *testing.T) {
-	ok := healthReply{OK: true, Service: "mpm-wsd", Pid: 7}
+	ok := protocol.Health{OK: true, Service: "mpm-wsd", Pid: 7}
 	if err := judgeHealth(ok, 200, 7); err != nil {
 		t.Fatal(err)
 	}
 	for name, c := range map[string]struct {
-		h    healthReply
+		h    protocol.Health
 		code int
 		want string
 	}{
-		"stranger":  {healthReply{OK: true, Service: "other", Pid: 7}, 200, "not from mpm-wsd"},
-		"other pid": {healthReply{OK: true, Service: "mpm-wsd", Pid: 8}, 200, "not from our child pid 7"},
-		"stuck hub": {healthReply{OK: false, Service: "mpm-wsd", Pid: 7}, 503, "not healthy"},
+		"stranger":  {protocol.Health{OK: true, Service: "other", Pid: 7}, 200, "not from mpm-wsd"},
+		"other pid": {protocol.Health{OK: true, Service: "mpm-wsd", Pid: 8}, 200, "not from our child pid 7"},
+		"stuck hub": {protocol.Health{OK: false, Service: "mpm-wsd", Pid: 7}, 503, "not healthy"},
 	} {
 		if err := judgeHealth(c.h, c.code, 7); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", name, err, c.want)

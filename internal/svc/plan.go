@@ -16,13 +16,17 @@ type Plan struct {
 	Content string
 	// Commands are the commands install runs, in order, as shell text.
 	Commands []string
-	// Notes are other effects (Windows registry settings).
+	// Notes are other effects (Windows registry settings, the data
+	// directory, the wait for the daemon) and warnings.
 	Notes []string
 }
 
 // PlanInstall describes Install(s) on platform without touching anything.
 func PlanInstall(s Spec, platform string, noStart bool) (Plan, error) {
 	p := Plan{Platform: platform}
+	if !Supported(platform) {
+		return p, NoServiceManager(s)
+	}
 	if _, err := kardianosConfig(s, platform); err != nil {
 		return p, err
 	}
@@ -38,11 +42,11 @@ func PlanInstall(s Spec, platform string, noStart bool) (Plan, error) {
 		}
 		p.File, p.Content = s.SystemdUnitPath(), unit
 		p.Commands = []string{
-			"systemctl enable" + user + " " + s.Name + ".service",
-			"systemctl daemon-reload" + user,
+			"systemctl" + user + " daemon-reload",
+			"systemctl" + user + " enable " + s.Name + ".service",
 		}
 		if !noStart {
-			p.Commands = append(p.Commands, "systemctl start"+user+" "+s.Name+".service")
+			p.Commands = append(p.Commands, "systemctl"+user+" start "+s.Name+".service")
 		}
 	case strings.HasPrefix(platform, "darwin"):
 		plist, err := LaunchdPlist(s)
@@ -66,10 +70,19 @@ func PlanInstall(s Spec, platform string, noStart bool) (Plan, error) {
 		if !noStart {
 			p.Commands = []string{"sc.exe start " + s.Name}
 		}
-	default:
-		p.File = s.configFile(platform)
-		p.Notes = []string{"the service file is kardianos/service's built-in script for " + platform + ", running: " +
-			s.Exe + " " + strings.Join(s.Args(), " ")}
+	}
+	if s.DataDir != "" {
+		owner := ""
+		if s.RunAs != "" {
+			owner = ", owned by " + s.RunAs
+		}
+		p.Notes = append(p.Notes, "create the data directory "+s.DataDir+" if it is missing (mode 0700"+owner+")")
+	}
+	if !noStart {
+		p.Notes = append(p.Notes, "wait until the manager reports that mpm-wsd answers on its address")
+	}
+	if n := RootNote(s); n != "" {
+		p.Notes = append(p.Notes, n)
 	}
 	return p, nil
 }
@@ -83,13 +96,17 @@ func (p Plan) String() string {
 	} else if p.File != "" {
 		fmt.Fprintf(&b, "\nwould write %s\n", p.File)
 	}
-	for _, n := range p.Notes {
-		fmt.Fprintf(&b, "would %s\n", n)
-	}
 	if len(p.Commands) > 0 {
 		b.WriteString("would run:\n")
 		for _, c := range p.Commands {
 			fmt.Fprintf(&b, "  %s\n", c)
+		}
+	}
+	for _, n := range p.Notes {
+		if strings.HasPrefix(n, "note:") {
+			fmt.Fprintf(&b, "%s\n", n)
+		} else {
+			fmt.Fprintf(&b, "would %s\n", n)
 		}
 	}
 	b.WriteString("(dry run: nothing was changed)\n")

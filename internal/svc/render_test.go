@@ -46,7 +46,12 @@ func golden(t *testing.T, name, got string) {
 
 func TestGoldenSystemdUnits(t *testing.T) {
 	for _, user := range []bool{false, true} {
-		u, err := SystemdUnit(goldenSpec(user))
+		s := goldenSpec(user)
+		s.Writable = []string{"/home/alice/.local/state/mpm", "/var/log/mpm 50% $x"}
+		if !user {
+			s.RunAs = "alice"
+		}
+		u, err := SystemdUnit(s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +137,11 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 	for _, user := range []bool{false, true} {
 		s := Spec{Name: "mpm", User: user, Exe: mgr, Home: dir,
 			RunArgs: []string{"--addr", "127.0.0.1:8765", "--data-dir", filepath.Join(dir, "data dir"), "--wsd", mgr,
-				"--health-interval=10s", "--wsd-arg=--history=5000"}}
+				"--health-interval=10s", "--wsd-arg=--history=5000"},
+			Writable: []string{filepath.Join(dir, "data dir"), filepath.Join(dir, "logs 50%")}}
+		if !user {
+			s.RunAs = "daemon"
+		}
 		unit, err := SystemdUnit(s)
 		if err != nil {
 			t.Fatal(err)
@@ -170,7 +179,7 @@ func TestPlanInstall(t *testing.T) {
 	if p.File != "/home/alice/.config/systemd/user/mpm.service" || p.Content != unit {
 		t.Errorf("plan file %q or content differs from the rendered unit", p.File)
 	}
-	want := []string{"systemctl enable --user mpm.service", "systemctl daemon-reload --user", "systemctl start --user mpm.service"}
+	want := []string{"systemctl --user daemon-reload", "systemctl --user enable mpm.service", "systemctl --user start mpm.service"}
 	if strings.Join(p.Commands, "|") != strings.Join(want, "|") {
 		t.Errorf("commands %q, want %q", p.Commands, want)
 	}
@@ -184,8 +193,25 @@ func TestPlanInstall(t *testing.T) {
 	if !strings.Contains(strings.Join(w.Notes, "\n"), "restart after 2s") || len(w.Commands) != 0 {
 		t.Errorf("windows plan: %+v", w)
 	}
-	if _, err := PlanInstall(goldenSpec(true), "unix-systemv", false); err == nil {
-		t.Error("--user on sysv was accepted")
+	// No supported service manager: say so plainly, and what to run
+	// instead (with the recorded flags), naming no library.
+	for _, user := range []bool{false, true} {
+		s := goldenSpec(user)
+		s.DataDir = "/home/alice/.local/state/mpm"
+		_, err := PlanInstall(s, "unix-systemv", false)
+		if err == nil {
+			t.Fatal("install on sysv was accepted")
+		}
+		msg := err.Error()
+		for _, w := range []string{"no service manager that mpm-manager can install into", "systemd, launchd and Windows",
+			"/usr/local/bin/mpm-manager run --addr 127.0.0.1:8765", "--health-interval=10s", "--log-file /home/alice/.local/state/mpm/mpm-manager.log", "~/.profile"} {
+			if !strings.Contains(msg, w) {
+				t.Errorf("message lacks %q:\n%s", w, msg)
+			}
+		}
+		if strings.Contains(msg, "kardianos") || strings.Contains(msg, "would the") {
+			t.Errorf("message names a library or is garbled:\n%s", msg)
+		}
 	}
 	c, err := kardianosConfig(goldenSpec(false), "windows-service")
 	if err != nil || c.Option["OnFailure"] != "restart" {

@@ -14,11 +14,13 @@ import (
 // --json output.
 type Report struct {
 	// Service is the OS service's state: "not installed", "stopped",
-	// "running" or "unknown".
+	// "running", "failed" (the service manager gave up) or "unknown".
 	Service State `json:"service"`
 	// ServiceName and Platform identify the OS service.
 	ServiceName string `json:"service_name"`
 	Platform    string `json:"platform"`
+	// UserService is true when the per-user service is meant.
+	UserService bool `json:"user_service"`
 	// ServiceError explains an "unknown" service state.
 	ServiceError string `json:"service_error,omitempty"`
 	// ManagerRunning is true when the manager that wrote the state file is
@@ -39,7 +41,8 @@ type Report struct {
 // BuildReport gathers the service state, the manager state file in
 // dataDir and the dashboard URL for addr.
 func BuildReport(s Spec, dataDir, addr string) Report {
-	r := Report{ServiceName: s.Name, Platform: Platform()}
+	s = Resolve(s)
+	r := Report{ServiceName: s.Name, Platform: Platform(), UserService: s.User}
 	st, err := Status(s)
 	r.Service = st
 	if err != nil {
@@ -66,6 +69,32 @@ func BuildReport(s Spec, dataDir, addr string) Report {
 	return r
 }
 
+// Exit codes of "mpm-manager status", as LSB init scripts and systemctl
+// status have them.
+const (
+	// ExitRunning: mpm-wsd runs under a live manager.
+	ExitRunning = 0
+	// ExitNotRunning: not installed, stopped, failed, or the manager or the
+	// daemon is not running.
+	ExitNotRunning = 3
+	// ExitUnknown: the state cannot be told (the service manager did not
+	// answer, or the service runs but this data directory has no state).
+	ExitUnknown = 4
+)
+
+// ExitCode is status's exit code for r.
+func (r Report) ExitCode() int {
+	switch {
+	case r.ManagerRunning && r.Manager != nil && r.Manager.DaemonPID > 0:
+		return ExitRunning
+	case r.ManagerRunning:
+		return ExitNotRunning // the manager waits (backoff, crash loop, busy port)
+	case r.Service == Running && r.Manager == nil, r.Service == Unknown:
+		return ExitUnknown
+	}
+	return ExitNotRunning
+}
+
 // Human renders r for a terminal.
 func (r Report) Human() string {
 	var b strings.Builder
@@ -79,7 +108,15 @@ func (r Report) Human() string {
 	if r.ServiceError != "" {
 		svc += " (" + r.ServiceError + ")"
 	}
-	line("service", "%s  [%s on %s]", svc, r.ServiceName, r.Platform)
+	kind := "system"
+	if r.UserService {
+		kind = "user"
+	}
+	platform := r.Platform
+	if !Supported(platform) {
+		platform = "this system, which has no service manager mpm-manager installs into"
+	}
+	line("service", "%s  [%s, %s service on %s]", svc, r.ServiceName, kind, platform)
 	m := r.Manager
 	switch {
 	case m == nil:

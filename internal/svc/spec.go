@@ -29,6 +29,13 @@ type Spec struct {
 	// Home is the installing user's home directory (user unit/agent paths,
 	// launchd log path).
 	Home string
+	// DataDir is the data directory the service runs with: install
+	// creates it (owned by RunAs) and waits for the manager's state there.
+	DataDir string
+	// Writable are the absolute paths a sandboxed system service may write
+	// (the data directory, a log file's directory); the rest of the file
+	// system is read-only for it.
+	Writable []string
 }
 
 // DefaultName is the service name on goos.
@@ -76,7 +83,7 @@ func (s Spec) check() error {
 	if s.Exe == "" {
 		return fmt.Errorf("the mpm-manager path is empty")
 	}
-	for _, a := range append([]string{s.Exe, s.RunAs, s.Home}, s.RunArgs...) {
+	for _, a := range append(append([]string{s.Exe, s.RunAs, s.Home, s.DataDir}, s.RunArgs...), s.Writable...) {
 		if strings.Contains(a, "{{") || strings.ContainsAny(a, "\n\r\x00") {
 			return fmt.Errorf("argument %q contains a newline, NUL or \"{{\", which a service file cannot carry", a)
 		}

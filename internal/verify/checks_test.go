@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mpm-dev/mpm/internal/hookcfg"
 	"github.com/mpm-dev/mpm/internal/managerstate"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/protocol"
@@ -125,6 +126,32 @@ func TestManagerState(t *testing.T) {
 	want(t, r, "manager", Fail, "is not running", "mpm-manager install")
 }
 
+// TestManagerServiceFailed: a service the service manager gave up on
+// (systemd's "failed") is a failure whose fix is start, which resets it;
+// install, which would refuse, is not suggested.
+func TestManagerServiceFailed(t *testing.T) {
+	e := newEnv(t, testutil.FreeAddr(t), "")
+	failed := func(c *Config) {
+		c.Service = func(context.Context) []ServiceState {
+			return []ServiceState{{Name: "mpm (test)", State: "failed", User: true, Err: errors.New("systemd stopped restarting it")}}
+		}
+	}
+	r := e.run(failed)
+	c := want(t, r, "manager", Fail, "failed", "mpm-manager start --user")
+	if strings.Contains(c.Fix, "install") || !strings.Contains(c.Detail, "systemd stopped restarting it") {
+		t.Errorf("manager check: %+v", c)
+	}
+	dead := deadPid(t)
+	if err := managerstate.Write(e.dataDir, managerstate.State{ManagerPID: dead, Phase: managerstate.PhaseRunning}); err != nil {
+		t.Fatal(err)
+	}
+	r = e.run(failed)
+	c = want(t, r, "manager", Fail, "is not running", "mpm-manager start --user")
+	if strings.Contains(c.Fix, "install") {
+		t.Errorf("manager fix suggests install: %s", c.Fix)
+	}
+}
+
 func TestManagerStateUnreadable(t *testing.T) {
 	e := newEnv(t, testutil.FreeAddr(t), "")
 	if err := os.WriteFile(paths.ManagerState(e.dataDir), []byte("{not json"), 0o644); err != nil {
@@ -205,7 +232,8 @@ func TestHooksProjectIsHome(t *testing.T) {
 	e.project = e.home
 	e.writeSettings(hook)
 	r := e.run()
-	c := want(t, r, "hooks", OK, "the same file as user", "")
+	c := want(t, r, "hooks", Warn, "the same file as user", "install")
+	want(t, r, "hooks", Warn, "no settings file wires SessionStart, UserPromptSubmit, PermissionRequest,", "")
 	if strings.Count(c.Detail, "1 events (PreToolUse)") != 1 {
 		t.Errorf("one file reported twice: %s", c.Detail)
 	}
@@ -219,7 +247,8 @@ func TestHooksLocalScope(t *testing.T) {
 	doc := `{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"` + hook + `","async":true}]}]}}`
 	os.WriteFile(p, []byte(doc), 0o600)
 	r := e.run()
-	want(t, r, "hooks", OK, "local "+p+": 1 events (Stop) → "+hook+" (command)", "")
+	want(t, r, "hooks", Warn, "local "+p+": 1 events (Stop) → "+hook+" (command)", "mpm-hook install --scope local")
+	want(t, r, "hooks", Warn, "which the session state needs", "")
 }
 
 func TestTextOutput(t *testing.T) {
@@ -285,6 +314,31 @@ func fakeDaemon(t *testing.T, dataDir string, ws http.HandlerFunc) string {
 	return serve(t, mux)
 }
 
+// TestDaemonStoreProblems: a store note (a journal that lost events or was
+// moved aside) is a warning with the note; a store that cannot write is a
+// failure with the fix.
+func TestDaemonStoreProblems(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		h      protocol.Health
+		status Status
+		detail string
+		fix    string
+	}{
+		{"note", protocol.Health{StoreNote: "the journal's write-ahead log was damaged"}, Warn, "store: the journal's write-ahead log was damaged", ""},
+		{"cannot write", protocol.Health{Degraded: true, StoreError: "the event store cannot write since X: disk is full"}, Fail, "cannot store events; the event store cannot write", "free disk space"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := tc.h
+			h.OK, h.Service, h.Version, h.Store = true, protocol.ServiceName, "dev", "journal"
+			mux := http.NewServeMux()
+			mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { json.NewEncoder(w).Encode(h) })
+			r := newEnv(t, serve(t, mux), t.TempDir()).run()
+			want(t, r, "daemon", tc.status, tc.detail, tc.fix)
+		})
+	}
+}
+
 func TestWebSocketRefusedOrWithoutHello(t *testing.T) {
 	dataDir := t.TempDir()
 	addr := fakeDaemon(t, dataDir, func(w http.ResponseWriter, r *http.Request) {
@@ -308,4 +362,24 @@ func TestWebSocketRefusedOrWithoutHello(t *testing.T) {
 	})
 	r = newEnv(t, addr, dataDir).run()
 	want(t, r, "websocket", Fail, `the first message is not a hello: "welcome"`, "another protocol version")
+}
+
+// TestHooksOlderInstall: every state event wired, but SessionEnd async (as
+// installs before session state wrote it): a warning that says so.
+func TestHooksOlderInstall(t *testing.T) {
+	hook := fakeHook(t, 0)
+	e := newEnv(t, testutil.FreeAddr(t), "")
+	hooks := map[string]any{}
+	for _, ev := range hookcfg.StateEvents {
+		hooks[ev] = []any{map[string]any{"hooks": []any{map[string]any{"type": "command", "command": hook, "async": true}}}}
+	}
+	b, _ := json.Marshal(map[string]any{"hooks": hooks})
+	p := filepath.Join(e.home, ".claude", "settings.json")
+	os.MkdirAll(filepath.Dir(p), 0o700)
+	os.WriteFile(p, b, 0o600)
+	r := e.run()
+	c := want(t, r, "hooks", Warn, "the mpm hook on SessionEnd is async, so Claude Code cuts it off", "install")
+	if strings.Contains(c.Detail, "no settings file wires") {
+		t.Errorf("nothing is missing: %s", c.Detail)
+	}
 }

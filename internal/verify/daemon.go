@@ -2,7 +2,6 @@ package verify
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -13,12 +12,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/protocol/codec"
 	"github.com/mpm-dev/mpm/internal/supervisor/procinfo"
 	"github.com/mpm-dev/mpm/internal/version"
 )
-
-// Health is the daemon's /healthz answer (docs/protocol.md).
-type Health = protocol.Health
 
 // startFix is how to get a daemon running on addr.
 func startFix(addr string) string {
@@ -51,7 +48,7 @@ func checkDaemon(ctx context.Context, st *state) Result {
 	conn.Close()
 
 	h, code, body, err := getHealth(ctx, st.cfg)
-	if err != nil || h.Service != "mpm-wsd" {
+	if err != nil || h.Service != protocol.ServiceName {
 		st.daemonWhy = "another program holds the address"
 		res.Status = Fail
 		what := ""
@@ -81,6 +78,14 @@ func checkDaemon(ctx context.Context, st *state) Result {
 		res.Fix = "restart it: mpm-manager restart (a manager restarts it by itself after failed health checks); if it stays unhealthy, look at its log"
 		return res
 	}
+	if h.Degraded {
+		// Events get 503 (the hook spools them while it can): a failure
+		// of the chain, but the later checks still run.
+		res.Status = Fail
+		res.Detail = sentences(desc+" but cannot store events", h.StoreError)
+		res.Fix = fmt.Sprintf("free disk space where the data directory is (df -h %s) or fix its permissions; mpm-wsd stores events again by itself (a restart does not help)", st.cfg.DataDir)
+		return res
+	}
 	res.Status = OK
 	res.Detail = desc
 	var warn []string
@@ -99,24 +104,24 @@ func checkDaemon(ctx context.Context, st *state) Result {
 
 // getHealth asks /healthz and decodes the answer. err is set when the
 // answer is not HTTP or not a JSON object.
-func getHealth(ctx context.Context, cfg Config) (Health, int, []byte, error) {
+func getHealth(ctx context.Context, cfg Config) (protocol.Health, int, []byte, error) {
 	c, err := apiClient(cfg, "")
 	if err != nil {
-		return Health{}, 0, nil, err
+		return protocol.Health{}, 0, nil, err
 	}
 	raw, err := c.HealthRaw(ctx)
 	if err != nil {
-		return Health{}, raw.Code, raw.Body, cause(err)
+		return protocol.Health{}, raw.Code, raw.Body, cause(err)
 	}
 	return parseHealth(raw.Body), raw.Code, raw.Body, nil
 }
 
 // parseHealth decodes a /healthz body; anything that is not a JSON object
 // gives the zero Health (Service "", i.e. not mpm-wsd).
-func parseHealth(body []byte) Health {
-	var h Health
-	if json.Unmarshal(body, &h) != nil {
-		return Health{}
+func parseHealth(body []byte) protocol.Health {
+	h, err := codec.DecodeHealth(body)
+	if err != nil {
+		return protocol.Health{}
 	}
 	return h
 }

@@ -8,15 +8,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/testutil"
 	"github.com/mpm-dev/mpm/internal/testutil/natstest"
 )
 
 // waitFleet polls the daemon's /healthz until its fleet object satisfies ok.
-func waitFleet(t *testing.T, d *testutil.Daemon, what string, ok func(h testutil.Health) bool) {
+func waitFleet(t *testing.T, d *testutil.Daemon, what string, ok func(h protocol.Health) bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	var last testutil.Health
+	var last protocol.Health
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		h, _, err := testutil.GetHealth(ctx, d.Addr)
@@ -59,7 +60,7 @@ func TestE2EFleetEdge(t *testing.T) {
 	e := newEnv(t, d.Addr, d.DataDir)
 
 	postEvent(t, d, 1)
-	waitFleet(t, d, "the event published", func(h testutil.Health) bool {
+	waitFleet(t, d, "the event published", func(h protocol.Health) bool {
 		return h.Fleet.Connected && h.Fleet.StreamOK && h.Fleet.Published >= 1 && h.Fleet.Lag == 0
 	})
 	_, r := e.verifyJSON()
@@ -71,15 +72,15 @@ func TestE2EFleetEdge(t *testing.T) {
 
 	// A hub on the same stream consumes the edge's event.
 	hub := testutil.StartDaemon(t, "--nats", url, "--fleet", "--origin", "verify-hub")
-	waitFleet(t, hub, "the hub consuming", func(h testutil.Health) bool { return h.Fleet.Consumed >= 1 })
+	waitFleet(t, hub, "the hub consuming", func(h protocol.Health) bool { return h.Fleet.Consumed >= 1 })
 	_, r = newEnv(t, hub.Addr, hub.DataDir).verifyJSON()
 	want(t, r, "fleet", OK, "hub verify-hub → "+url+", stream MPM_EVENTS present, connected, consumed 1", "")
 	hub.Stop()
 
 	stopNATS()
-	waitFleet(t, d, "the link down", func(h testutil.Health) bool { return !h.Fleet.Connected })
+	waitFleet(t, d, "the link down", func(h protocol.Health) bool { return !h.Fleet.Connected })
 	postEvent(t, d, 2)
-	waitFleet(t, d, "the event waiting", func(h testutil.Health) bool { return h.Fleet.Lag == 1 })
+	waitFleet(t, d, "the event waiting", func(h protocol.Health) bool { return h.Fleet.Lag == 1 })
 	code, r := e.verifyJSON()
 	want(t, r, "fleet", Fail, "edge verify-e2e → "+url+": not connected to NATS", "nats-server runs at "+url)
 	c := want(t, r, "fleet", Fail, "1 event waits in the outbox", "allow publishing to mpm.events.>")

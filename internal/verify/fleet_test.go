@@ -84,10 +84,10 @@ func TestCheckFleetNeedsHealth(t *testing.T) {
 	if _, ok := checkFleet(&state{}, time.Now()); ok {
 		t.Error("a fleet result without a /healthz answer")
 	}
-	if _, ok := checkFleet(&state{health: &Health{OK: true, Service: protocol.ServiceName}}, time.Now()); ok {
+	if _, ok := checkFleet(&state{health: &protocol.Health{OK: true, Service: protocol.ServiceName}}, time.Now()); ok {
 		t.Error("a fleet result while fleet mode is off")
 	}
-	h := &Health{OK: true, Service: protocol.ServiceName, Uptime: 3600, Fleet: &protocol.FleetStatus{Mode: "edge", Connected: true, StreamOK: true, Lag: 2}}
+	h := &protocol.Health{OK: true, Service: protocol.ServiceName, Uptime: 3600, Fleet: &protocol.FleetStatus{Mode: "edge", Connected: true, StreamOK: true, Lag: 2}}
 	res, ok := checkFleet(&state{health: h}, time.Now())
 	if !ok || res.Status != Warn || !strings.Contains(res.Detail, "no successful publish since the daemon started 1h0m0s ago") {
 		t.Errorf("uptime is not the reference before the first publish: %v %+v", ok, res)

@@ -98,6 +98,9 @@ func checkHooks(ctx context.Context, st *state) Result {
 	for _, p := range r.Problems {
 		warns = append(warns, p.Text)
 	}
+	if r.Wired() {
+		warns = append(warns, outdated(r)...)
+	}
 	var good []string
 	for b, why := range ran {
 		if why == "" {
@@ -130,6 +133,34 @@ func checkHooks(ctx context.Context, st *state) Result {
 		res.Detail = sentences(parts...)
 	}
 	return res
+}
+
+// outdated says what an older install lacks: events the session state
+// needs that no scope wires, and async command hooks where mpm now
+// installs a sync one (SessionEnd, which Claude Code cuts off at exit).
+// Running mpm-hook install again upgrades both.
+func outdated(r hookcfg.Report) []string {
+	wired := map[string]bool{}
+	var async []string
+	for _, s := range r.Scopes {
+		for _, e := range s.Entries {
+			wired[e.Event] = true
+			if spec, ok := hookcfg.LookupEvent(e.Event); ok && spec.Sync && e.Kind == hookcfg.ModeCommand && e.Async {
+				async = append(async, fmt.Sprintf("%s: the mpm hook on %s is async, so Claude Code cuts it off when it exits and sessions never end in mpm (an older install)", s.Path, e.Event))
+			}
+		}
+	}
+	var missing []string
+	for _, name := range hookcfg.StateEvents {
+		if !wired[name] {
+			missing = append(missing, name)
+		}
+	}
+	var out []string
+	if len(missing) > 0 {
+		out = append(out, fmt.Sprintf("no settings file wires %s, which the session state needs (an older install, or --events left them out)", strings.Join(missing, ", ")))
+	}
+	return append(out, async...)
 }
 
 // hookExecutable is the mpm-hook this installation would wire in.

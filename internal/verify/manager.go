@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/managerstate"
+	"github.com/mpm-dev/mpm/internal/svc"
 )
 
 // checkManager is check 6: the OS service, the manager's state file (is it
@@ -17,15 +18,15 @@ import (
 func checkManager(ctx context.Context, st *state) Result {
 	res := Result{Name: "manager"}
 	var svcNotes []string
-	installed, svcRunning, userFlag := false, false, ""
+	installed, svcRunning, svcFailed, userFlag := false, false, false, ""
 	if st.cfg.Service != nil {
 		for _, s := range st.cfg.Service(ctx) {
 			note := fmt.Sprintf("service %s: %s", s.Name, s.State)
-			if s.Err != nil && s.State == "unknown" {
+			if s.Err != nil && (s.State == "unknown" || s.State == "failed") {
 				note += fmt.Sprintf(" (%v)", s.Err)
 			}
 			svcNotes = append(svcNotes, note)
-			if s.State == "running" || s.State == "stopped" {
+			if s.State == "running" || s.State == "stopped" || s.State == "failed" {
 				installed = true
 				if s.User {
 					userFlag = " --user"
@@ -34,6 +35,9 @@ func checkManager(ctx context.Context, st *state) Result {
 			if s.State == "running" {
 				svcRunning = true
 			}
+			if s.State == "failed" {
+				svcFailed = true
+			}
 		}
 	}
 
@@ -41,7 +45,11 @@ func checkManager(ctx context.Context, st *state) Result {
 	if errors.Is(err, fs.ErrNotExist) {
 		res.Status = Warn
 		res.Detail = sentences(append(svcNotes, fmt.Sprintf("no manager state in %s: no mpm-manager ever supervised this data directory, so mpm-wsd is run by hand and nothing restarts it when it dies", st.cfg.DataDir))...)
-		res.Fix = "install the manager as a service: mpm-manager install"
+		res.Fix = "install the manager as a service: " + svc.InstallHint()
+		if svcFailed {
+			res.Status = Fail
+			res.Fix = "the service manager gave up restarting mpm: mpm-manager start" + userFlag + " (it resets the failed state)"
+		}
 		return res
 	}
 	if err != nil {
@@ -57,12 +65,15 @@ func checkManager(ctx context.Context, st *state) Result {
 	if !alive {
 		parts = append(parts, fmt.Sprintf("mpm-manager (pid %d) is not running; its last state was %q at %s", ms.ManagerPID, ms.Phase, ms.Updated.Format(time.RFC3339)))
 		res.Detail = sentences(append(parts, restartsText(ms))...)
-		if installed && !svcRunning {
+		switch {
+		case svcFailed:
+			res.Fix = "the service manager gave up restarting mpm: mpm-manager start" + userFlag + " (it resets the failed state)"
+		case installed && !svcRunning:
 			res.Fix = "start the service: mpm-manager start" + userFlag
-		} else if installed {
+		case installed:
 			res.Fix = "the service runs but its manager is gone: mpm-manager restart" + userFlag
-		} else {
-			res.Fix = "install and start the manager: mpm-manager install"
+		default:
+			res.Fix = "install and start the manager: " + svc.InstallHint()
 		}
 		if st.health != nil {
 			res.Status = Warn

@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/version"
 )
 
@@ -89,13 +90,14 @@ type state struct {
 	// addrOK: the address parses (host:port); network checks can run.
 	addrOK bool
 	// health is the daemon's /healthz answer when it is an mpm-wsd.
-	health *Health
+	health *protocol.Health
 	// daemonWhy says why the daemon checks failed ("" when it answers).
 	daemonWhy string
 	// token is the token read from the data directory ("" if unreadable).
 	token string
-	// tokenAccepted: GET /v1/sessions answered 200 with it.
-	tokenAccepted bool
+	// tokenAccepted: GET /v1/sessions answered 200 with it; tokenRefused:
+	// it answered 401 (the daemon has another token).
+	tokenAccepted, tokenRefused bool
 	// conn is the WebSocket opened by the websocket check, subscribed to
 	// probeSession; nil when the handshake failed.
 	conn *websocket.Conn

@@ -7,9 +7,10 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"runtime"
+	"strings"
 
 	"github.com/mpm-dev/mpm/internal/client"
+	"github.com/mpm-dev/mpm/internal/hookcfg"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/token"
 )
@@ -19,7 +20,7 @@ import (
 func checkToken(ctx context.Context, st *state) Result {
 	res := Result{Name: "token"}
 	path := paths.Token(st.cfg.DataDir)
-	fi, err := os.Stat(path)
+	_, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) && st.health == nil && st.addrOK {
 		// One cause, reported once: a daemon that never ran made no token.
 		res.Status = Skip
@@ -54,13 +55,21 @@ func checkToken(ctx context.Context, st *state) Result {
 		return res
 	}
 	st.token = tok
-	var notes []string
+	var notes, fixes []string
 	status := OK
-	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+	for _, p := range token.Problems(path) {
 		status = Warn
-		notes = append(notes, fmt.Sprintf("its mode is %04o, so other users can read it", fi.Mode().Perm()))
-		res.Fix = "chmod 600 " + path
+		notes = append(notes, p.Text)
+		fixes = append(fixes, p.Fix)
 	}
+	// http hooks send MPM_TOKEN from Claude Code's environment, which is
+	// likely this one.
+	if env := os.Getenv(hookcfg.TokenEnvVar); env != "" && env != tok {
+		status = Warn
+		notes = append(notes, fmt.Sprintf("%s in this environment differs from %s: http hooks of a Claude Code started from here send it and are refused (401), and their events are lost", hookcfg.TokenEnvVar, path))
+		fixes = append(fixes, fmt.Sprintf(`export %s="$(cat '%s')" in your shell profile, then restart Claude Code`, hookcfg.TokenEnvVar, path))
+	}
+	res.Fix = strings.Join(fixes, "; ")
 	found := fmt.Sprintf("token file %s is readable", path)
 	if st.health == nil {
 		res.Status = status
@@ -78,8 +87,10 @@ func checkToken(ctx context.Context, st *state) Result {
 		res.Detail = sentences(append([]string{found, fmt.Sprintf("the daemon accepts it (%d sessions)", n)}, notes...)...)
 		st.tokenAccepted = true
 	case code == http.StatusUnauthorized:
+		st.tokenRefused = true
 		res.Status = Fail
-		res.Detail = sentences(found, "the daemon refuses it (401): it runs with another token, i.e. another data directory or a token file replaced after it started", body)
+		res.Detail = sentences(found, "the daemon refuses it (401): it runs with another token, i.e. another data directory or a token file replaced after it started",
+			fmt.Sprintf("mpm-hook sends this token too, so the daemon refuses its events: they wait in %s (see spool)", paths.Spool(st.cfg.DataDir)), body)
 		res.Fix = fmt.Sprintf("point mpm-verify at the daemon's data directory (--data-dir DIR or %s=DIR), or restart the daemon so that it reads %s: mpm-manager restart", paths.EnvDataDir, path)
 	default:
 		res.Status = Fail

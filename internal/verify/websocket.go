@@ -15,6 +15,7 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/client"
 	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/protocol/codec"
 )
 
 // ProbeEvent is the hook_event_name of mpm-verify's round-trip probe.
@@ -22,13 +23,6 @@ const ProbeEvent = "MpmVerify"
 
 // ProbeSessionPrefix starts the private session id of a probe.
 const ProbeSessionPrefix = "mpm-verify-"
-
-// frame is any daemon message, with the fields the round trip reads.
-type frame struct {
-	Type   string         `json:"type"`
-	Error  string         `json:"error"`
-	Events []client.Event `json:"events"`
-}
 
 // wsSkip says why the WebSocket checks cannot run, "" when they can.
 func wsSkip(st *state) string {
@@ -90,10 +84,10 @@ func checkWebSocket(ctx context.Context, st *state) Result {
 // dialProbe opens a WebSocket with tok through the shared client, reads
 // its hello and subscribes it, live only, to session (to cfg.subscribeTo
 // instead when a test sets it). The caller closes the connection.
-func dialProbe(ctx context.Context, cfg Config, tok, session string) (*websocket.Conn, client.Hello, error) {
+func dialProbe(ctx context.Context, cfg Config, tok, session string) (*websocket.Conn, protocol.Hello, error) {
 	api, err := apiClient(cfg, tok)
 	if err != nil {
-		return nil, client.Hello{}, err
+		return nil, protocol.Hello{}, err
 	}
 	c, h, err := api.Dial(ctx)
 	if err != nil {
@@ -106,7 +100,7 @@ func dialProbe(ctx context.Context, cfg Config, tok, session string) (*websocket
 	if dl, ok := ctx.Deadline(); ok {
 		c.SetWriteDeadline(dl)
 	}
-	if err := c.WriteJSON(protocol.ClientMsg{Type: "subscribe", Sessions: sessions}); err != nil {
+	if err := c.WriteMessage(websocket.TextMessage, codec.Encode(protocol.ClientMsg{Type: protocol.TypeSubscribe, Sessions: sessions})); err != nil {
 		c.Close()
 		return nil, h, fmt.Errorf("subscribe to %s: %v", session, err)
 	}
@@ -207,13 +201,12 @@ func roundTripOn(ctx context.Context, cfg Config, tok string, c *websocket.Conn,
 		if err != nil {
 			return rt, fmt.Errorf("the daemon did not confirm the subscription to %s within %s: %v", session, cfg.Timeout, err)
 		}
-		var f frame
-		json.Unmarshal(raw, &f)
-		switch f.Type {
-		case "live":
+		_, m, _ := codec.DecodeServerMsg(raw)
+		switch m := m.(type) {
+		case protocol.Live:
 			live = true
-		case "error":
-			return rt, fmt.Errorf("the daemon refused the subscription: %s", f.Error)
+		case protocol.ErrorMsg:
+			return rt, fmt.Errorf("the daemon refused the subscription: %s", m.Error)
 		}
 	}
 	body, _ := json.Marshal(map[string]string{
@@ -249,11 +242,16 @@ func roundTripOn(ctx context.Context, cfg Config, tok string, c *websocket.Conn,
 // findProbe looks for the probe (session id and nonce) in one daemon
 // message and returns its seq.
 func findProbe(raw []byte, session, nonce string) (seq uint64, found bool) {
-	var f frame
-	if json.Unmarshal(raw, &f) != nil || f.Type != "events" {
+	_, m, _ := codec.DecodeServerMsg(raw)
+	f, ok := m.(protocol.Events)
+	if !ok {
 		return 0, false
 	}
-	for _, ev := range f.Events {
+	evs, err := codec.DecodeEvents(f.Events)
+	if err != nil {
+		return 0, false
+	}
+	for _, ev := range evs {
 		if ev.SessionID == session && bytes.Contains(ev.Payload, []byte(nonce)) {
 			return ev.Seq, true
 		}

@@ -106,6 +106,7 @@ func (g *guard) api(h http.Handler, allowQueryToken bool) http.Handler {
 		}
 		if !g.tokenOK(r, allowQueryToken) {
 			g.m.reject(event.ReasonUnauthorized)
+			g.m.refusedDelivery(r)
 			w.Header().Set("Connection", "close") // no idle keep-alive for a caller without the token
 			w.Header().Set("WWW-Authenticate", `Bearer realm="mpm"`)
 			// The answer goes to callers who may not hold the token: it

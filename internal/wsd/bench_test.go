@@ -23,6 +23,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/testutil"
 )
 
@@ -218,7 +219,7 @@ func fanout(b *testing.B, d *testutil.Daemon, readers []*wsReader, rate int, dur
 func waitClients(b *testing.B, d *testutil.Daemon, n int) {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		var h Health
+		var h protocol.Health
 		resp, err := http.Get(d.URL("/healthz"))
 		if err == nil {
 			json.NewDecoder(resp.Body).Decode(&h)

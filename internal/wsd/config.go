@@ -10,7 +10,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/mpm-dev/mpm/internal/notify"
 	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/sessions"
 )
 
 // Config is everything the daemon can be told. DefaultConfig fills it in.
@@ -55,8 +57,20 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// SpoolInterval is how often the hook spool is checked and drained.
 	SpoolInterval time.Duration
+	// StraySpools are other hook spool directories drained as well, each
+	// only while its data directory has no token file (no daemon uses it):
+	// where mpm-hook spools when it looks for the daemon in another data
+	// directory than DataDir. Default: the default data directory's spool.
+	StraySpools []string
 	// MaxBatch bounds how many events one commit groups.
 	MaxBatch int
+	// StaleAfter is how long a working session may go without an event
+	// before it is flagged stale (0: never).
+	StaleAfter time.Duration
+	// NotifyWebhooks are URLs posted to when a session starts needing its
+	// person; NotifyFormat is their body's format (json, slack, ntfy).
+	NotifyWebhooks []string
+	NotifyFormat   string
 	// Logger is the root logger; components take Named children.
 	Logger hclog.Logger
 }
@@ -80,7 +94,10 @@ func DefaultConfig() Config {
 		Coalesce:         8 * time.Millisecond,
 		ShutdownTimeout:  5 * time.Second,
 		SpoolInterval:    2 * time.Second,
+		StraySpools:      []string{paths.Spool(paths.DefaultDataDir())},
 		MaxBatch:         1024,
+		StaleAfter:       sessions.DefaultStaleAfter,
+		NotifyFormat:     "json",
 	}
 }
 
@@ -114,6 +131,13 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxClients < 0 {
 		return fmt.Errorf("--max-clients must be 0 (no limit) or more")
+	}
+	if c.StaleAfter < 0 {
+		return fmt.Errorf("--stale-after must be 0 (never) or more")
+	}
+	nc := notify.Config{URLs: c.NotifyWebhooks, Format: c.NotifyFormat}
+	if err := nc.Validate(); err != nil {
+		return err
 	}
 	return nil
 }

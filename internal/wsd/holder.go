@@ -2,13 +2,16 @@ package wsd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/protocol/codec"
 )
 
 // isAddrInUse recognises "address already in use" on every platform
@@ -33,8 +36,12 @@ func probeHolder(addr string) string {
 		return ""
 	}
 	defer resp.Body.Close()
-	var h Health
-	if json.NewDecoder(resp.Body).Decode(&h) != nil || h.Service != "mpm-wsd" {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return ""
+	}
+	h, err := codec.DecodeHealth(body)
+	if err != nil || h.Service != protocol.ServiceName {
 		return ""
 	}
 	return fmt.Sprintf("another mpm-wsd (pid %d, version %s)", h.Pid, h.Version)

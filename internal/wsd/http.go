@@ -232,11 +232,14 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 
 // handleSessions is GET /v1/sessions.
 func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": s.tracker.List()})
+	list := s.tracker.List()
+	now := time.Now()
+	out := make([]protocol.Session, len(list))
+	for k := range list {
+		out[k] = list[k].Wire(now, s.cfg.StaleAfter)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
 }
-
-// Health is the /healthz answer.
-type Health = protocol.Health
 
 // handleHealth is GET /healthz: 200 only if the ingest loop and the hub
 // answer within a short deadline.
@@ -244,10 +247,13 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	res := s.ingest.submit(ctx, nil)
-	h := Health{
+	h := protocol.Health{
 		OK: res.err == nil, Service: protocol.ServiceName, Version: version.Version, Pid: os.Getpid(),
 		Instance: s.instance, Uptime: time.Since(s.started).Seconds(),
 		Store: s.store.Kind(), StoreNote: s.store.Note(),
+	}
+	if e := s.ingest.sh.status(); e != "" {
+		h.Degraded, h.StoreError = true, e
 	}
 	code := http.StatusOK
 	if res.err != nil {

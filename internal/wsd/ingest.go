@@ -46,6 +46,9 @@ type ingester struct {
 	hub *hub.Hub
 	// tracker summarises sessions.
 	tracker *sessions.Tracker
+	// changed, when set, learns what each commit changed in the sessions
+	// (the caster); it must not block.
+	changed func(sessions.Changes)
 	// m counts.
 	m *metrics
 	// log is the "ingest" logger.
@@ -60,6 +63,8 @@ type ingester struct {
 	stopped chan struct{}
 	// last is the highest seq assigned and stored.
 	last uint64
+	// sh follows the store's write failures (storehealth.go).
+	sh *storeHealth
 }
 
 func newIngester(st store.Store, h *hub.Hub, tr *sessions.Tracker, m *metrics, log hclog.Logger, maxBatch int) *ingester {
@@ -70,6 +75,7 @@ func newIngester(st store.Store, h *hub.Hub, tr *sessions.Tracker, m *metrics, l
 		quit:     make(chan struct{}),
 		stopped:  make(chan struct{}),
 		last:     st.LastSeq(),
+		sh:       newStoreHealth(log, m.reg),
 	}
 }
 
@@ -178,6 +184,7 @@ func (in *ingester) commit(batch []*request) {
 	fresh := make([]*event.Event, 0, len(batch))
 	publish := make([]*event.Event, 0, len(batch))
 	var keys map[string]uint64
+	var changes sessions.Changes
 	stored := in.storedKeys(batch)
 	next := in.last
 	for i, r := range batch {
@@ -211,7 +218,7 @@ func (in *ingester) commit(batch []*request) {
 	}
 	if len(fresh) > 0 {
 		if err := in.store.Append(fresh); err != nil {
-			in.log.Error("storing events failed; answering 503 so senders retry", "events", len(fresh), "error", err)
+			in.sh.failed(err, len(fresh))
 			for i, r := range batch {
 				if r.ev != nil && !r.ev.Ephemeral && !results[i].dup {
 					results[i] = result{err: err}
@@ -220,14 +227,18 @@ func (in *ingester) commit(batch []*request) {
 			fresh = fresh[:0]
 			publish = publish[:0]
 		} else {
+			in.sh.ok()
 			in.last = next
-			in.tracker.Observe(fresh)
+			changes = in.tracker.Observe(fresh)
 			in.m.accepted.Add(float64(len(fresh)))
 			in.m.batch.Observe(float64(len(fresh)))
 		}
 	}
 	if len(publish) > 0 {
 		in.hub.Publish(publish)
+	}
+	if in.changed != nil && (len(changes.Sessions) > 0 || len(changes.Attention) > 0) {
+		in.changed(changes) // after Publish: a session frame follows its events
 	}
 	for i, r := range batch {
 		if results[i].dup {

@@ -20,7 +20,8 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/hub"
-	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/monitor"
+	"github.com/mpm-dev/mpm/internal/notify"
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/sessions"
 	"github.com/mpm-dev/mpm/internal/store"
@@ -63,6 +64,10 @@ type Server struct {
 	tracker *sessions.Tracker
 	// ingest is the sequencing loop (it owns the hub).
 	ingest *ingester
+	// caster sends the "session" frames.
+	caster *caster
+	// notifier posts the attention webhooks; nil without --notify-webhook.
+	notifier *notify.Notifier
 	// m holds the metrics.
 	m *metrics
 	// guard enforces access rules.
@@ -108,13 +113,9 @@ func New(cfg Config, opts Options) (*Server, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory %s: %w (set --data-dir to a writable directory)", cfg.DataDir, err)
-	}
-	tokPath := paths.Token(cfg.DataDir)
-	tok, err := ensureToken(tokPath)
+	tok, err := prepareDataDir(cfg.DataDir, log)
 	if err != nil {
-		return nil, fmt.Errorf("access token %s: %w", tokPath, err)
+		return nil, err
 	}
 	var st store.Store
 	if opts.OpenStore != nil {
@@ -146,12 +147,26 @@ func New(cfg Config, opts Options) (*Server, error) {
 		background:  opts.Background,
 		fleetStatus: opts.FleetStatus,
 	}
+	if len(cfg.NotifyWebhooks) > 0 {
+		s.notifier, err = notify.New(notify.Config{
+			URLs: cfg.NotifyWebhooks, Format: cfg.NotifyFormat, DashboardURL: "http://" + cfg.Addr + "/",
+			Logger: log.Named("notify"), Registerer: s.m.reg,
+		})
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	s.caster = newCaster(s.tracker, nil, s.notifier, cfg.StaleAfter, log.Named("sessions"))
 	h := hub.New(hub.Config{
 		Store: st, Logger: log.Named("hub"), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
 		QueueBytes: cfg.ClientQueueBytes, Heartbeat: cfg.Heartbeat, WriteTimeout: cfg.WriteTimeout, MaxClients: cfg.MaxClients,
-		Coalesce: cfg.Coalesce,
+		Coalesce: cfg.Coalesce, SessionFrames: s.caster.frames,
 	})
+	s.caster.hub = h
 	s.ingest = newIngester(st, h, s.tracker, s.m, log.Named("ingest"), cfg.MaxBatch)
+	s.m.refusedLog = newRateLog(log.Named("auth"), refusedLogEvery)
+	s.ingest.changed = s.caster.changed
 	s.guard = newGuard(cfg.Addr, cfg.AllowedHosts, tok, s.m)
 	s.upgrader = s.newUpgrader()
 	fdLimit := raiseFileLimit()
@@ -235,6 +250,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	go s.ingest.run()
+	go s.caster.run()
 	go s.drainSpoolLoop()
 	bgCtx, bgCancel := context.WithCancel(context.Background())
 	s.bgCancel = bgCancel
@@ -251,7 +267,13 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { errc <- s.http.Serve(s.ln) }()
 	s.log.Info("mpm-wsd listening", "addr", s.Addr(), "version", version.Version, "instance", s.instance,
 		"store", s.store.Kind(), "last_seq", s.store.LastSeq(), "data_dir", s.cfg.DataDir)
-	s.log.Info("dashboard: " + s.DashboardURL())
+	// The token never goes to the log (which may end in the system
+	// journal): the full URL is printed only to a terminal, on a line of
+	// its own; mpm-verify and mpm-manager status print it on request.
+	s.log.Info("dashboard (mpm-verify prints the URL with the token)", "url", "http://"+s.Addr()+"/")
+	if monitor.IsTerminal(os.Stderr) {
+		fmt.Fprintf(os.Stderr, "\nDashboard: %s\n\n", s.DashboardURL())
+	}
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -272,6 +294,8 @@ func (s *Server) shutdown() error {
 	httpErr := s.http.Shutdown(ctx) // waits for ingest requests in flight
 	hubErr := s.ingest.hub.Shutdown(ctx)
 	s.ingest.stop()
+	s.caster.stop()
+	s.notifier.Close()
 	storeErr := s.store.Close()
 	if errors.Is(httpErr, context.DeadlineExceeded) {
 		httpErr = nil

@@ -9,6 +9,7 @@
 //	--mode hang         listen but never answer /healthz
 //	--mode unhealthy    answer /healthz with 503
 //	--mode wrong-pid    answer /healthz with another pid
+//	--mode degraded     answer /healthz ok with degraded and a store_error
 //	--crash-first N     exit 1 on the first N starts (counted in a file in
 //	                    the data dir), then behave as --mode says
 //
@@ -93,8 +94,12 @@ func main() {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(code)
-		json.NewEncoder(w).Encode(map[string]any{"ok": ok, "service": "mpm-wsd", "version": "fake", "pid": pid,
-			"instance": "fake", "uptime_seconds": time.Since(started).Seconds(), "clients": 0, "last_seq": 0})
+		h := map[string]any{"ok": ok, "service": "mpm-wsd", "version": "fake", "pid": pid,
+			"instance": "fake", "uptime_seconds": time.Since(started).Seconds(), "clients": 0, "last_seq": 0}
+		if *mode == "degraded" {
+			h["degraded"], h["store_error"] = true, "the event store cannot write: database or disk is full"
+		}
+		json.NewEncoder(w).Encode(h)
 	})
 	srv := &http.Server{Handler: mux}
 	go srv.Serve(l)

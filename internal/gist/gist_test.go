@@ -1,13 +1,10 @@
-package monitor
+package gist
 
 import (
 	"strings"
 	"testing"
-	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/mpm-dev/mpm/internal/client"
 )
 
 func TestSummarize(t *testing.T) {
@@ -68,95 +65,6 @@ func TestClean(t *testing.T) {
 	}
 }
 
-func TestFilter(t *testing.T) {
-	f := Filter{Sessions: []string{"ab"}, Events: []string{"pretooluse"}, Tools: []string{"mcp__gh__*", "Bash"}}
-	for _, tc := range []struct {
-		ev   client.Event
-		want bool
-	}{
-		{client.Event{SessionID: "abc", Event: "PreToolUse", Tool: "bash"}, true},
-		{client.Event{SessionID: "abc", Event: "PreToolUse", Tool: "mcp__GH__search"}, true},
-		{client.Event{SessionID: "abc", Event: "PreToolUse", Tool: "mcp__gl__x"}, false},
-		{client.Event{SessionID: "xab", Event: "PreToolUse", Tool: "Bash"}, false},
-		{client.Event{SessionID: "abc", Event: "PostToolUse", Tool: "Bash"}, false},
-		{client.Event{SessionID: "abc", Event: "PreToolUse"}, false},
-	} {
-		if got := f.Match(&tc.ev); got != tc.want {
-			t.Errorf("%+v: %v", tc.ev, got)
-		}
-	}
-	if got := (&Filter{Sessions: []string{"abc", "def"}}).ServerSessions([]string{"abc", "def", "x"}); len(got) != 2 {
-		t.Errorf("all known ids: %v", got)
-	}
-	if got := (&Filter{Sessions: []string{"abc", "de"}}).ServerSessions([]string{"abc", "def"}); got != nil {
-		t.Errorf("a prefix: %v", got)
-	}
-	of := Filter{Origins: []string{"LAPTOP", "ci-runner-7"}}
-	for _, tc := range []struct {
-		origin string
-		want   bool
-	}{
-		{"laptop-a", true}, {"Laptop", true}, {"ci-runner-7", true}, {"ci-runner-", false}, {"desk", false}, {"", false},
-	} {
-		if got := of.Match(&client.Event{SessionID: "s", Event: "Stop", Origin: tc.origin}); got != tc.want {
-			t.Errorf("origin %q: %v, want %v", tc.origin, got, tc.want)
-		}
-	}
-	if !of.ClientSide([]string{"s"}) {
-		t.Error("an origin filter is applied here: ClientSide must be true")
-	}
-	if got := SplitList([]string{"a, b", "", "c,,"}); strings.Join(got, "|") != "a|b|c" {
-		t.Errorf("SplitList: %q", got)
-	}
-}
-
-func TestFormatLineWidth(t *testing.T) {
-	ev := client.Event{Seq: 123456, Received: time.Date(2026, 1, 2, 3, 4, 5, 678e6, time.UTC), SessionID: "0123456789abcdef",
-		Event: "PreToolUse", Tool: "Bash", Payload: []byte(`{"tool_input":{"command":"` + strings.Repeat("x ", 500) + `"}}`)}
-	f := Format{Width: 100, Location: time.UTC}
-	line := string(f.Line(&ev))
-	if !strings.HasPrefix(line, "03:04:05.678 01234567 PreToolUse") || !strings.HasSuffix(line, " #123456\n") {
-		t.Fatalf("line %q", line)
-	}
-	if n := utf8.RuneCountInString(strings.TrimSuffix(line, "\n")); n > 100 {
-		t.Fatalf("line is %d runes on a 100-column terminal: %q", n, line)
-	}
-	ev.Raw = []byte("{\"seq\":1,\n\"payload\":{\"a\":\n1}}")
-	if got := string((&Format{JSON: true}).Line(&ev)); got != `{"seq":1,"payload":{"a":1}}`+"\n" {
-		t.Fatalf("JSON line %q", got)
-	}
-}
-
-func TestFormatLineOrigin(t *testing.T) {
-	ev := client.Event{Seq: 7, Received: time.Date(2026, 1, 2, 3, 4, 5, 678e6, time.UTC), SessionID: "0123456789abcdef",
-		Event: "PreToolUse", Tool: "Bash", Payload: []byte(`{"tool_input":{"command":"ls"}}`)}
-	f := Format{Location: time.UTC}
-	local := string(f.Line(&ev))
-	if want := "03:04:05.678 01234567 PreToolUse         Bash         ls #7\n"; local != want {
-		t.Fatalf("local line %q, want %q", local, want)
-	}
-	ev.Origin, ev.OriginSeq = "laptop-a", 3
-	if got, want := string(f.Line(&ev)), "03:04:05.678 laptop-a/01234567 PreToolUse         Bash         ls #7\n"; got != want {
-		t.Fatalf("fleet line %q, want %q", got, want)
-	}
-	// A hostile or long origin is cleaned and cut; the line stays one line
-	// within the terminal's width.
-	ev.Origin = "evil\x1b[2J\nname-that-goes-on-and-on"
-	ev.Payload = []byte(`{"tool_input":{"command":"` + strings.Repeat("y ", 100) + `"}}`)
-	f.Width = 100
-	line := strings.TrimSuffix(string(f.Line(&ev)), "\n")
-	if strings.ContainsAny(line, "\x1b\n") || !strings.Contains(line, " evil[2J name-th…/01234567 ") {
-		t.Fatalf("hostile origin: %q", line)
-	}
-	if n := utf8.RuneCountInString(line); n > 100 {
-		t.Fatalf("%d runes on a 100-column terminal: %q", n, line)
-	}
-	f.Color = true
-	if line := string(f.Line(&ev)); !strings.Contains(line, dim+"/"+reset) {
-		t.Fatalf("coloured fleet line %q", line)
-	}
-}
-
 // FuzzSummarize: any payload gives one clean line of bounded width, and
 // never a panic.
 func FuzzSummarize(f *testing.F) {
@@ -173,12 +81,6 @@ func FuzzSummarize(f *testing.F) {
 		s := Summarize(event, tool, payload, width)
 		w := max(width, 1)
 		checkLine(t, s.Text, w)
-		ev := client.Event{Seq: 1, SessionID: string(payload), Event: event, Tool: tool, Payload: payload, Origin: tool}
-		line := (&Format{Width: width, Color: width%2 == 0}).Line(&ev)
-		body := strings.TrimSuffix(string(line), "\n")
-		if strings.ContainsAny(body, "\n\r") || !utf8.ValidString(body) {
-			t.Fatalf("human line is not one valid line: %q", line)
-		}
 	})
 }
 
@@ -197,5 +99,13 @@ func checkLine(t *testing.T, s string, width int) {
 	}
 	if strings.HasPrefix(s, " ") || strings.HasSuffix(s, " ") || strings.Contains(s, "  ") {
 		t.Fatalf("untidy spaces: %q", s)
+	}
+}
+
+func TestProject(t *testing.T) {
+	for in, want := range map[string]string{"/home/a/proj": "proj", "/home/a/proj/": "proj", `C:\Users\a\proj`: "proj", "": "(unknown project)", "/": "/"} {
+		if got := Project(in); got != want {
+			t.Errorf("Project(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

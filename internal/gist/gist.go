@@ -1,7 +1,12 @@
-package monitor
+// Package gist makes the one-line gist of a hook event (what a tool was asked
+// to do, the prompt, the notification) for the terminal monitor and the
+// session summaries.
+package gist
 
 import (
+	"bytes"
 	"encoding/json"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -100,10 +105,13 @@ var preferred = []string{"command", "file_path", "path", "pattern", "url", "quer
 
 // toolInput summarises a tool_input object.
 func toolInput(tool string, raw json.RawMessage) string {
-	var in map[string]json.RawMessage
-	if json.Unmarshal(raw, &in) != nil || len(in) == 0 {
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return stringish(raw)
 	}
+	// Only the members a summary may use are read: a Write's content or
+	// an Edit's strings can be large.
+	names := append(append([]string{"todos"}, inputKeys[tool]...), preferred...)
+	in := Fields(raw, names...)
 	if tool == "TodoWrite" {
 		var todos []json.RawMessage
 		if json.Unmarshal(in["todos"], &todos) == nil {
@@ -286,4 +294,22 @@ func hasVisible(s string) bool {
 		}
 	}
 	return false
+}
+
+// ToolInput is the gist of a tool call's tool_input, one line of at most
+// width runes.
+func ToolInput(tool string, raw json.RawMessage, width int) string {
+	return Clean(toolInput(tool, raw), width)
+}
+
+// Project is the name a session is shown by: its cwd's last element.
+func Project(cwd string) string {
+	if cwd == "" {
+		return "(unknown project)"
+	}
+	p := path.Base(strings.ReplaceAll(cwd, "\\", "/"))
+	if p == "/" || p == "." {
+		return cwd
+	}
+	return p
 }

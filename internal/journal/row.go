@@ -1,0 +1,84 @@
+package journal
+
+import (
+	"time"
+
+	"github.com/mpm-dev/mpm/internal/event"
+)
+
+// eventRow is the journal's stored form of an event: one row of the events
+// table (see schema), column for column. It is its own type, apart from the
+// daemon's event.Event and the wire record (protocol.Event), so that a
+// change to either does not silently change what is on disk, nor a change
+// to the file what clients get: a field reaches the file only by being
+// added here, to eventCols and to the schema (with a migration).
+type eventRow struct {
+	Seq            int64 // seq
+	ReceivedNS     int64 // received_ns: Unix nanoseconds
+	SentNS         int64 // sent_ns: Unix nanoseconds, 0 when unknown
+	SessionID      string
+	Event          string // event: hook_event_name
+	Tool           string
+	ToolUseID      string
+	Cwd            string
+	TranscriptPath string
+	Reason         string
+	Payload        []byte // the hook JSON byte for byte
+	Origin         string // '' for local events
+	OriginSeq      int64  // 0 for local events
+}
+
+// eventCols are eventRow's columns, in the order of its fields (cols).
+const eventCols = `seq, received_ns, sent_ns, session_id, event, tool, tool_use_id, cwd, transcript_path, reason, payload, origin, origin_seq`
+
+// cols returns pointers to r's fields in eventCols order: Scan's
+// destinations.
+func (r *eventRow) cols() []any {
+	return []any{&r.Seq, &r.ReceivedNS, &r.SentNS, &r.SessionID, &r.Event, &r.Tool, &r.ToolUseID,
+		&r.Cwd, &r.TranscriptPath, &r.Reason, &r.Payload, &r.Origin, &r.OriginSeq}
+}
+
+// values returns r's fields in eventCols order, then extra: Exec's
+// arguments.
+func (r *eventRow) values(extra ...any) []any {
+	vs := r.cols()
+	for i, p := range vs {
+		switch p := p.(type) {
+		case *int64:
+			vs[i] = *p
+		case *string:
+			vs[i] = *p
+		case *[]byte:
+			vs[i] = *p
+		}
+	}
+	return append(vs, extra...)
+}
+
+// rowOf is the row that stores ev.
+func rowOf(ev *event.Event) eventRow {
+	r := eventRow{
+		Seq: int64(ev.Seq), ReceivedNS: ev.Received.UnixNano(), SessionID: ev.SessionID, Event: ev.Name,
+		Tool: ev.Tool, ToolUseID: ev.ToolUseID, Cwd: ev.Cwd, TranscriptPath: ev.TranscriptPath,
+		Reason: ev.Reason, Payload: ev.Payload, Origin: ev.Origin, OriginSeq: int64(ev.OriginSeq),
+	}
+	if !ev.Sent.IsZero() {
+		r.SentNS = ev.Sent.UnixNano()
+	}
+	return r
+}
+
+// event is the event r stores. Its idempotency key is not in the row (it
+// is in the keys table) and a stored event is never ephemeral.
+func (r *eventRow) event() *event.Event {
+	ev := &event.Event{
+		Seq: uint64(r.Seq), Received: time.Unix(0, r.ReceivedNS), SessionID: r.SessionID, Name: r.Event,
+		Tool: r.Tool, ToolUseID: r.ToolUseID, Cwd: r.Cwd, TranscriptPath: r.TranscriptPath,
+		Reason: r.Reason, Payload: r.Payload, Origin: r.Origin, OriginSeq: uint64(r.OriginSeq),
+	}
+	if r.SentNS != 0 {
+		ev.Sent = time.Unix(0, r.SentNS)
+	}
+	ev.FillAgent() // not a column: read from the payload
+	return ev
+}

@@ -1,0 +1,76 @@
+package monitor
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mpm-dev/mpm/internal/protocol"
+)
+
+func sess(id, state string, since, last int, stale bool) protocol.Session {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	return protocol.Session{SessionID: id, State: state, StateSince: t0.Add(time.Duration(since) * time.Second),
+		LastSeen: t0.Add(time.Duration(last) * time.Second), Attention: protocol.Attention(state), Stale: stale}
+}
+
+func TestStatusLine(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 10, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		ss   []protocol.Session
+		want string
+	}{
+		{nil, "no sessions"},
+		{[]protocol.Session{sess("a", "ended", 0, 0, false)}, "no sessions"},
+		{[]protocol.Session{
+			sess("a", "needs_permission", 0, 0, false), sess("b", "waiting_input", 0, 0, false),
+			sess("c", "working", 0, 0, false), sess("d", "compacting", 0, 0, false), sess("e", "working", 0, 0, false),
+			sess("f", "idle", 0, 0, false), sess("g", "ended", 0, 0, false),
+		}, "2 need you · 3 working · 1 idle"},
+		{[]protocol.Session{sess("a", "working", 0, 0, true), sess("b", "some_new_state", 0, 0, false)}, "1 stale · 1 idle"},
+	} {
+		if got := StatusLine(tc.ss, now, time.Hour); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.ss, got, tc.want)
+		}
+	}
+	old := sess("a", "idle", 0, 0, false)
+	if got := StatusLine([]protocol.Session{old}, now.Add(25*time.Hour), StatusRecent); got != "no sessions" {
+		t.Errorf("a session quiet for a day counted: %q", got)
+	}
+}
+
+func TestSortBoard(t *testing.T) {
+	ss := []protocol.Session{
+		sess("ended", "ended", 0, 100, false),
+		sess("idle", "idle", 0, 50, false),
+		sess("work-old", "working", 0, 10, false),
+		sess("work-new", "working", 0, 60, false),
+		sess("perm-late", "needs_permission", 90, 90, false),
+		sess("wait-early", "waiting_input", 30, 30, false),
+	}
+	SortBoard(ss)
+	var got []string
+	for _, s := range ss {
+		got = append(got, s.SessionID)
+	}
+	if strings.Join(got, " ") != "wait-early perm-late work-new work-old idle ended" {
+		t.Fatalf("order %v", got)
+	}
+	b := string(Board(ss, time.Date(2026, 1, 1, 0, 2, 10, 0, time.UTC), 60, false))
+	if !strings.Contains(b, "? waiting for input · 1 m 40 s") {
+		t.Errorf("board:\n%s", b)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(b), "\n") {
+		if n := len([]rune(l)); n > 60 {
+			t.Errorf("%d runes in a 60-column board: %q", n, l)
+		}
+	}
+}
+
+func TestAgo(t *testing.T) {
+	for d, want := range map[time.Duration]string{-time.Second: "0 s", 45 * time.Second: "45 s", 130 * time.Second: "2 m 10 s", 3*time.Hour + 5*time.Minute: "3 h 5 m", 50 * time.Hour: "2 d"} {
+		if got := Ago(d); got != want {
+			t.Errorf("Ago(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -1,0 +1,123 @@
+package protocol
+
+import "time"
+
+// TypeSession is the type of a SessionFrame.
+const TypeSession = "session"
+
+// Session states (Session.State), derived by the daemon from the session's
+// events alone (docs/protocol.md, "Session state").
+const (
+	// StateWorking: Claude is working on a turn.
+	StateWorking = "working"
+	// StateNeedsPermission: Claude waits for the person to allow a tool call.
+	StateNeedsPermission = "needs_permission"
+	// StateWaitingInput: Claude asked the person something, or has waited
+	// for the next prompt long enough to say so (idle_prompt).
+	StateWaitingInput = "waiting_input"
+	// StateIdle: the turn is over; the person's move.
+	StateIdle = "idle"
+	// StateCompacting: the context is being compacted.
+	StateCompacting = "compacting"
+	// StateEnded: the session ended (SessionEnd).
+	StateEnded = "ended"
+)
+
+// Agent states (SessionAgent.State).
+const (
+	AgentRunning = "running"
+	AgentDone    = "done"
+)
+
+// Attention reports whether a session in state needs the person.
+func Attention(state string) bool {
+	return state == StateNeedsPermission || state == StateWaitingInput
+}
+
+// Session is one session's summary: an entry of GET /v1/sessions and the
+// "session" of a SessionFrame.
+type Session struct {
+	SessionID      string            `json:"session_id"`
+	Origin         string            `json:"origin,omitempty"`
+	Cwd            string            `json:"cwd,omitempty"`
+	TranscriptPath string            `json:"transcript_path,omitempty"`
+	FirstSeen      time.Time         `json:"first_seen"`
+	LastSeen       time.Time         `json:"last_seen"`
+	FirstSeq       uint64            `json:"first_seq"`
+	LastSeq        uint64            `json:"last_seq"`
+	Total          uint64            `json:"total"`
+	Events         map[string]uint64 `json:"events"`
+	Ended          bool              `json:"ended"`
+	EndReason      string            `json:"end_reason,omitempty"`
+	// OpenTools is the older form of CurrentTools, kept for old clients.
+	OpenTools []OpenTool `json:"open_tools,omitempty"`
+
+	// State is one of the State constants.
+	State string `json:"state"`
+	// StateSince is when the session entered State (the event's receive time).
+	StateSince time.Time `json:"state_since"`
+	// Attention is true in needs_permission and waiting_input.
+	Attention bool `json:"attention"`
+	// Stale is true for a working session with no event for the daemon's
+	// --stale-after (an interrupted turn fires no hook).
+	Stale bool `json:"stale"`
+	// StateMessage is the notification's message (or the permission
+	// request's tool), or SessionEnd's reason.
+	StateMessage string `json:"state_message,omitempty"`
+	// NotificationType is the last Notification's notification_type while
+	// it is the latest word on the state.
+	NotificationType string `json:"notification_type,omitempty"`
+	// CurrentTools are the running tool calls, oldest first.
+	CurrentTools []SessionTool `json:"current_tools"`
+	// LastPrompt is the first 200 characters of the last prompt.
+	LastPrompt string `json:"last_prompt"`
+	// Model and PermissionMode are the latest the payloads carried.
+	Model          string `json:"model,omitempty"`
+	PermissionMode string `json:"permission_mode,omitempty"`
+	// Agents are the session's subagents, in order of start.
+	Agents []SessionAgent `json:"agents"`
+}
+
+// OpenTool is a PreToolUse not yet paired with its PostToolUse (the older
+// form of SessionTool).
+type OpenTool struct {
+	ToolUseID string    `json:"tool_use_id"`
+	Tool      string    `json:"tool"`
+	Seq       uint64    `json:"seq"`
+	Since     time.Time `json:"since"`
+}
+
+// SessionTool is a running tool call.
+type SessionTool struct {
+	ToolUseID string `json:"tool_use_id"`
+	Tool      string `json:"tool"`
+	// Summary is the call's gist, one line.
+	Summary string    `json:"summary"`
+	Started time.Time `json:"started"`
+	// Seq is the PreToolUse event's seq.
+	Seq uint64 `json:"seq"`
+	// AgentID is the subagent that made the call; empty: the main agent.
+	AgentID string `json:"agent_id,omitempty"`
+}
+
+// SessionAgent is a subagent of a session.
+type SessionAgent struct {
+	AgentID   string `json:"agent_id"`
+	AgentType string `json:"agent_type"`
+	// State is AgentRunning or AgentDone.
+	State   string    `json:"state"`
+	Started time.Time `json:"started"`
+	Ended   time.Time `json:"ended,omitzero"`
+	// ToolCalls counts the agent's PreToolUse events.
+	ToolCalls uint64 `json:"tool_calls"`
+}
+
+// SessionFrame is the WebSocket message carrying a session's summary when
+// its state, attention, current tools or agents change, and before a
+// (re)subscription's replay.
+type SessionFrame struct {
+	// Type is "session".
+	Type string `json:"type"`
+	// Session is the summary, as GET /v1/sessions serves it.
+	Session Session `json:"session"`
+}

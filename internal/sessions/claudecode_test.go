@@ -1,0 +1,151 @@
+package sessions_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mpm-dev/mpm/internal/client"
+	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/testutil"
+	"github.com/mpm-dev/mpm/internal/testutil/claudecode"
+)
+
+// update rewrites testdata/claudecode/*.jsonl from the real Claude Code.
+var update = flag.Bool("update", false, "rewrite the fixtures in testdata/claudecode from a real Claude Code run")
+
+// subagentMarker is in the subagent's prompt, so the stub knows its requests.
+const subagentMarker = "SUBAGENT-7f3a: list the project"
+
+// TestRealClaudeCode runs the real Claude Code (npm @anthropic-ai/claude-code,
+// offline against the API stub) with mpm-hook wired to a real daemon:
+// prompt → Read (allowed) → Bash outside --allowedTools (PermissionRequest,
+// allowed) → an Explore subagent that reads a file → Bash denied → end. It
+// checks the events that arrive and the state the daemon derives from them;
+// with -update it stores the payloads as the fixtures the table tests use.
+func TestRealClaudeCode(t *testing.T) {
+	exe := claudecode.Install(t)
+	d := testutil.StartDaemon(t)
+	home := t.TempDir()
+	proj := filepath.Join(t.TempDir(), "proj")
+	if err := os.MkdirAll(proj, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(proj, "x.txt"), []byte("hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testutil.Binary(t, "mpm-hookctl") // install is carried out by mpm-hookctl, beside mpm-hook
+	claudecode.WireHooks(t, testutil.Binary(t, "mpm-hook"), home, d.Addr, d.DataDir)
+	stub := claudecode.NewStub(t,
+		claudecode.ToolReply("Read", "", map[string]any{"file_path": filepath.Join(proj, "x.txt")}),
+		claudecode.ToolReply("Bash", "", map[string]any{"command": `python3 -c "print(42)"`, "description": "Print 42"}),
+		claudecode.ToolReply("Agent", "", map[string]any{"description": "List the project", "prompt": subagentMarker, "subagent_type": "Explore"}),
+		claudecode.ToolReply("Bash", "", map[string]any{"command": "rm -rf build", "description": "Remove build"}),
+		claudecode.TextReply("All done."),
+	)
+	stub.SubagentScript(subagentMarker,
+		claudecode.ToolReply("Read", "", map[string]any{"file_path": filepath.Join(proj, "x.txt")}),
+		claudecode.TextReply("The project has x.txt."),
+	)
+	c, err := client.New(client.Config{Addr: d.Addr, Token: d.Token()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// waitFor polls the daemon until every name arrived or 20 s passed.
+	waitFor := func(names ...string) []protocol.Event {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			page, err := c.History(context.Background(), 0, nil, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seen(page.Events, names...) || time.Now().After(deadline) {
+				return page.Events
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	res := claudecode.RunStream(t, exe, claudecode.Options{
+		BeforeExit: func() { waitFor("Stop") },
+		Prompt:     "Read x.txt, print 42, explore, then clean the build", Stub: stub, Home: home, Dir: proj,
+		AllowedTools: []string{"Read"}, Env: claudecode.HookEnv(d.Addr, d.DataDir),
+	}, func(tool string, input json.RawMessage) bool { return !strings.Contains(string(input), "rm -rf") })
+	if res.Err != nil {
+		t.Fatalf("claude: %v\nstderr: %s\nstdout: %s", res.Err, res.Stderr, res.Stdout)
+	}
+
+	// The hooks are async: wait for the last ones. SessionEnd is sync
+	// (hookcfg.Events): an async one is cut off when Claude Code exits.
+	want := []string{"SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionRequest", "PostToolUse", "SubagentStart", "SubagentStop", "Stop", "SessionEnd"}
+	evs := waitFor(want...)
+	if !seen(evs, want...) {
+		t.Fatalf("events %v, want at least %v\nclaude stderr: %s\ndaemon log: %s", names(evs), want, res.Stderr, d.Log.String())
+	}
+	var agentEvents int
+	for _, ev := range evs {
+		if ev.AgentID != "" {
+			agentEvents++
+		}
+	}
+	if agentEvents == 0 {
+		t.Errorf("no event carries agent_id: %v", names(evs))
+	}
+
+	ss, err := c.Sessions(context.Background())
+	if err != nil || len(ss) != 1 {
+		t.Fatalf("sessions %+v, %v", ss, err)
+	}
+	s := ss[0]
+	if s.State != protocol.StateEnded || s.StateMessage != "other" || s.Attention || len(s.CurrentTools) != 0 || s.LastPrompt == "" || s.PermissionMode != "default" {
+		t.Errorf("session %+v", s)
+	}
+	if len(s.Agents) != 1 || s.Agents[0].AgentType != "Explore" || s.Agents[0].State != protocol.AgentDone || s.Agents[0].ToolCalls != 1 {
+		t.Errorf("agents %+v", s.Agents)
+	}
+
+	if *update {
+		var buf bytes.Buffer
+		for _, ev := range evs {
+			p := bytes.ReplaceAll(ev.Payload, []byte(proj), []byte("/home/dev/proj"))
+			p = bytes.ReplaceAll(p, []byte(home), []byte("/home/dev"))
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, p); err != nil {
+				t.Fatal(err)
+			}
+			buf.Write(compact.Bytes())
+			buf.WriteByte('\n')
+		}
+		if err := os.WriteFile(filepath.Join("testdata", "claudecode", "session.jsonl"), buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %d payloads to testdata/claudecode/session.jsonl", len(evs))
+	}
+}
+
+// seen reports whether every name occurs in evs.
+func seen(evs []protocol.Event, want ...string) bool {
+	have := map[string]bool{}
+	for _, ev := range evs {
+		have[ev.Event] = true
+	}
+	for _, w := range want {
+		if !have[w] {
+			return false
+		}
+	}
+	return true
+}
+
+func names(evs []protocol.Event) []string {
+	var out []string
+	for _, ev := range evs {
+		out = append(out, ev.Event)
+	}
+	return out
+}
