@@ -102,6 +102,11 @@ func TestUnreadRepliesBounded(t *testing.T) {
 			h, url := startHub(t, Config{ControlBytes: limit, WriteTimeout: time.Hour, Heartbeat: time.Hour,
 				Logger: hclog.New(&hclog.LoggerOptions{Output: logs})})
 			conn := dial(t, url)
+			// The hello says the hub has registered the client; after it
+			// the client reads nothing until the end.
+			if _, _, err := conn.ReadMessage(); err != nil {
+				t.Fatal(err)
+			}
 			dropped := func() bool { return strings.Contains(logs.String(), "without reading the replies") }
 			closed := false
 			for sent := 0; !closed && (tt.frames == 0 || sent < tt.frames); sent++ {
