@@ -98,7 +98,21 @@ func docOf(ev *event.Event) searchDoc {
 			}
 		})
 	}
-	collect(h["tool_input"], true)
+	if ev.Name == "PostToolUse" {
+		// It repeats its PreToolUse's input: its command and paths are
+		// indexed again (short, and what an output search is narrowed
+		// by), the rest (an Edit's strings, a Write's content) is not.
+		in, _ := h["tool_input"].(map[string]any)
+		small := map[string]any{}
+		for k, v := range in {
+			if k == "command" || pathKeys[k] {
+				small[k] = v
+			}
+		}
+		collect(small, true)
+	} else {
+		collect(h["tool_input"], true)
+	}
 	collect(h["tool_response"], false)
 	for _, f := range []int{fCommand, fPath, fInput, fOutput} {
 		d[f] = b[f].String()
