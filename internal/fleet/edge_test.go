@@ -196,17 +196,14 @@ func TestStreamLimits(t *testing.T) {
 		maxStore int64
 		want     int64
 	}{
-		{"default", 0, DefaultMaxBytes},
+		{"shipped store", 20 << 30, DefaultMaxBytes}, // deploy/nats: max_file_store 20G
 		{"small store", 1 << 30, 1 << 30},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ns := startNATS(t, -1, t.TempDir(), func(o *server.Options) {
-				if tc.maxStore > 0 {
-					o.JetStreamMaxStore = tc.maxStore
-				}
+				o.JetStreamMaxStore = tc.maxStore // set: the default depends on the disk's free space
 			})
-			hub := startDaemon(t, "", Consumer(hubCfg(ns.url())))
-			_ = hub
+			startDaemon(t, "", Consumer(hubCfg(ns.url())))
 			nc, err := nats.Connect(ns.url())
 			if err != nil {
 				t.Fatal(err)
@@ -308,3 +305,24 @@ func TestReadSecret(t *testing.T) {
 var eventForStub = func() event.Event {
 	return event.Event{SessionID: "s", Name: "SessionStart", Reason: "resume", Cwd: strings.Repeat("é", stubField), Payload: make([]byte, 5<<20)}
 }()
+
+// TestDecodeOversizeStub: a record whose payload is larger than the hub's
+// --max-event-bytes (an edge that allows more) becomes a stub, not a loss.
+func TestDecodeOversizeStub(t *testing.T) {
+	payload := fmt.Sprintf(`{"session_id":"s","hook_event_name":"PostToolUse","tool_name":"Read","tool_use_id":"t9","out":%q}`, strings.Repeat("y", 4000))
+	rec := `{"seq":5,"session_id":"s","event":"PostToolUse","tool":"Read","tool_use_id":"t9","origin":"o","origin_seq":5,"payload":` + payload + `}`
+	ev, err := decode([]byte(rec), "o:j:5", 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Cut struct {
+			PayloadBytes int    `json:"payload_bytes"`
+			Reason       string `json:"reason"`
+		} `json:"mpm_truncated"`
+	}
+	json.Unmarshal(ev.Payload, &p)
+	if ev.Name != "PostToolUse" || ev.Tool != "Read" || ev.ToolUseID != "t9" || ev.OriginSeq != 5 || p.Cut.PayloadBytes != len(payload) || !strings.Contains(p.Cut.Reason, "--max-event-bytes") {
+		t.Errorf("decoded %+v, payload %s", ev, ev.Payload)
+	}
+}

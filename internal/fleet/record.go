@@ -16,8 +16,8 @@ import (
 
 // decode turns a message published by an edge (an event record,
 // protocol.Event, as the edge's clients get it) into an Event ready for
-// Server.Ingest: the payload parsed as the daemon parses a hook body (at
-// most maxBytes), the edge's times kept, Origin and OriginSeq set, and Key
+// Server.Ingest: the payload parsed as the daemon parses a hook body (one
+// larger than maxBytes replaced by a stub saying what was cut), the edge's times kept, Origin and OriginSeq set, and Key
 // set to msgID (the Nats-Msg-Id header), or origin:origin_seq without one,
 // so that a redelivered message is stored once.
 func decode(data []byte, msgID string, maxBytes int) (*event.Event, error) {
@@ -37,7 +37,15 @@ func decode(data []byte, msgID string, maxBytes int) (*event.Event, error) {
 	if r.OriginSeq == 0 {
 		return nil, errors.New("event record has no origin_seq")
 	}
-	ev, err := event.Parse(r.Payload, maxBytes)
+	payload := []byte(r.Payload)
+	if maxBytes > 0 && len(payload) > maxBytes && r.SessionID != "" && r.Event != "" {
+		// An edge allows larger events than this hub: keep what the record
+		// says, as the edge does for one too large for NATS, rather than
+		// drop the event.
+		payload = stub(&event.Event{SessionID: r.SessionID, Name: r.Event, Tool: r.Tool, ToolUseID: r.ToolUseID, AgentID: r.AgentID, AgentType: r.AgentType, Payload: payload},
+			len(data), fmt.Sprintf("the payload is %d bytes, more than the hub's --max-event-bytes of %d", len(payload), maxBytes))
+	}
+	ev, err := event.Parse(payload, maxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("event payload: %w", err)
 	}
