@@ -24,8 +24,9 @@ func connect(cfg Config, name string, log hclog.Logger, onState func(connected b
 		nats.RetryOnFailedConnect(true),
 		nats.Timeout(5 * time.Second),
 		nats.ConnectHandler(func(*nats.Conn) { onState(true, nil) }),
+		nats.CustomInboxPrefix(cfg.inboxPrefix()),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
-			log.Info("NATS connection back", "server", nc.ConnectedUrlRedacted())
+			log.Info("NATS connection back", "server", redact(nc.ConnectedUrl()))
 			onState(true, nil)
 		}),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
@@ -49,6 +50,8 @@ func connect(cfg Config, name string, log hclog.Logger, onState func(connected b
 		opts = append(opts, o)
 	case cfg.User != "":
 		opts = append(opts, nats.UserInfo(cfg.User, cfg.Password))
+	case cfg.Token != "":
+		opts = append(opts, nats.Token(cfg.Token))
 	}
 	if cfg.TLSCA != "" {
 		opts = append(opts, nats.RootCAs(cfg.TLSCA))
@@ -66,13 +69,37 @@ func connect(cfg Config, name string, log hclog.Logger, onState func(connected b
 	return nc, nil
 }
 
-// redact hides passwords in (comma separated) NATS URLs for logs.
+// redact hides the whole user part of (comma separated) NATS URLs for
+// logs and /healthz, which anyone on the machine may read: a URL's user
+// part may be a user and password, or a token alone (nats://TOKEN@host),
+// which url.Redacted would print.
 func redact(urls string) string {
 	parts := strings.Split(urls, ",")
 	for i, p := range parts {
-		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
-			parts[i] = u.Redacted()
+		p = strings.TrimSpace(p)
+		if u, err := url.Parse(p); err == nil && u.Host != "" {
+			if u.User != nil {
+				u.User = url.User(redacted)
+			}
+			parts[i] = u.String()
+			continue
 		}
+		// Not a URL url.Parse understands (host:port, or a broken one):
+		// cut whatever comes before the last '@' after the scheme.
+		scheme, rest, ok := strings.Cut(p, "://")
+		if !ok {
+			scheme, rest = "", p
+		}
+		if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+			rest = redacted + rest[at:]
+		}
+		if ok {
+			rest = scheme + "://" + rest
+		}
+		parts[i] = rest
 	}
 	return strings.Join(parts, ",")
 }
+
+// redacted stands for the user part of a URL in logs.
+const redacted = "REDACTED"

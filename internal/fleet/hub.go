@@ -141,6 +141,9 @@ func (h *hubLoop) fetch(ctx context.Context, cons jetstream.Consumer) error {
 			continue
 		}
 		ev, err := decode(msg.Data(), msg.Headers().Get(jetstream.MsgIDHeader), h.cfg.MaxEventBytes)
+		if err == nil {
+			err = checkOrigin(msg.Subject(), ev) // the subject, which the server ties to the credentials, names the origin
+		}
 		if err != nil {
 			h.m.ingestErrors.Inc()
 			h.log.Error("dropping a message that is not an mpm event", "subject", msg.Subject(), "error", err)
