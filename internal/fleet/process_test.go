@@ -180,7 +180,7 @@ func TestHubKilledResumes(t *testing.T) {
 	evs := c2.waitCount(t, 2*n, 60*time.Second)
 	t.Logf("the restarted hub held all %d events %s after it was started", 2*n, time.Since(start).Round(time.Millisecond))
 	checkFleet(t, evs, 1, map[string]int{"a": n, "b": n})
-	if strings.Contains(hub.Log.String(), "reading the stream from its start") && strings.Count(hub.Log.String(), "reading the stream from its start") > 1 {
+	if strings.Contains(hub.Log.String(), "reading the stream from its start") {
 		t.Errorf("the restarted hub read the stream from its start again:\n%s", hub.Log.String())
 	}
 }
