@@ -218,7 +218,11 @@ func (h *hubLoop) session(ctx context.Context, nc *nats.Conn) error {
 	}
 	name := cons.CachedInfo().Name
 	defer func() {
-		// Best effort: the server drops it after consumerIdle anyway.
+		// Best effort: the server drops it after consumerIdle anyway (and
+		// a shutdown does not wait for a connection that is down).
+		if !nc.IsConnected() {
+			return
+		}
 		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = js.DeleteConsumer(dctx, h.cfg.Stream, name)
 		cancel()
