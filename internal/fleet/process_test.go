@@ -274,3 +274,37 @@ func TestHubWrongPassword(t *testing.T) {
 		t.Errorf("fleet status after the fix: %+v", *f)
 	}
 }
+
+// TestEdgeStreamRecovers: with no hub, an edge whose stream is deleted
+// under it makes it again (its user may) and publishes what it holds,
+// without a restart.
+func TestEdgeStreamRecovers(t *testing.T) {
+	p := startNATSProc(t, "")
+	dirA := t.TempDir()
+	edge := Edge(edgeCfg(p.url(), "a", dirA))
+	a := startDaemon(t, dirA, edge)
+	postN(t, a, 1, 10)
+	cur := filepath.Join(dirA, CursorFile)
+	waitFor(t, func() bool { b, _ := os.ReadFile(cur); return strings.TrimSpace(string(b)) == "10" })
+	nc, err := nats.Connect(p.url())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	if err := js.DeleteStream(context.Background(), DefaultStream); err != nil {
+		t.Fatal(err)
+	}
+	postN(t, a, 11, 20)
+	waitFor(t, func() bool { b, _ := os.ReadFile(cur); return strings.TrimSpace(string(b)) == "20" })
+	st, err := js.Stream(context.Background(), DefaultStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := st.CachedInfo().State.Msgs; n != 10 {
+		t.Errorf("the new stream holds %d messages, want the 10 published after it was made", n)
+	}
+	if s, _ := edge.Status(); !s.StreamOK || !s.Connected {
+		t.Errorf("edge status: %+v", s)
+	}
+}
