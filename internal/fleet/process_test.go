@@ -153,35 +153,45 @@ func (d *daemon) health(t testing.TB) protocol.Health {
 	return h
 }
 
-// TestHubKilledResumes: the hub (a real mpm-wsd) is killed with SIGKILL
-// while two edges publish; started again on the same journal it resumes
-// from its own position: every event once, hub seqs without a gap, each
-// origin's events in their order.
+// TestHubKilledResumes: the hub (a real mpm-wsd) is stopped while two
+// edges publish — killed with SIGKILL, or stopped with SIGTERM — and started
+// again on the same journal: it resumes from its own position, every event
+// once, hub seqs without a gap, each origin's events in their order.
 func TestHubKilledResumes(t *testing.T) {
-	ns := startNATS(t, -1, t.TempDir(), nil)
-	hub := testutil.StartDaemon(t, "--nats", ns.url(), "--fleet", "--origin", "hub1")
-	hd := &daemon{addr: hub.Addr, token: hub.Token()}
-	c := hd.subscribe(t, 0)
-	dirA, dirB := t.TempDir(), t.TempDir()
-	a := startDaemon(t, dirA, Edge(edgeCfg(ns.url(), "a", dirA)))
-	b := startDaemon(t, dirB, Edge(edgeCfg(ns.url(), "b", dirB)))
-	const n = 300
-	posted := make(chan struct{})
-	go func() { defer close(posted); postN(t, b, 1, n) }()
-	postN(t, a, 1, 60)
-	c.waitCount(t, 60, 30*time.Second) // consuming
-	hub.Kill()                         // while b still publishes
-	c.close()
-	postN(t, a, 61, n)
-	<-posted
-	start := time.Now()
-	hub.Start()
-	c2 := hd.subscribe(t, 0)
-	evs := c2.waitCount(t, 2*n, 60*time.Second)
-	t.Logf("the restarted hub held all %d events %s after it was started", 2*n, time.Since(start).Round(time.Millisecond))
-	checkFleet(t, evs, 1, map[string]int{"a": n, "b": n})
-	if strings.Contains(hub.Log.String(), "reading the stream from its start") {
-		t.Errorf("the restarted hub read the stream from its start again:\n%s", hub.Log.String())
+	for _, tc := range []struct {
+		name string
+		stop func(*testutil.Daemon)
+	}{
+		{"SIGKILL", (*testutil.Daemon).Kill},
+		{"SIGTERM", (*testutil.Daemon).Stop},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ns := startNATS(t, -1, t.TempDir(), nil)
+			hub := testutil.StartDaemon(t, "--nats", ns.url(), "--fleet", "--origin", "hub1")
+			hd := &daemon{addr: hub.Addr, token: hub.Token()}
+			c := hd.subscribe(t, 0)
+			dirA, dirB := t.TempDir(), t.TempDir()
+			a := startDaemon(t, dirA, Edge(edgeCfg(ns.url(), "a", dirA)))
+			b := startDaemon(t, dirB, Edge(edgeCfg(ns.url(), "b", dirB)))
+			const n = 300
+			posted := make(chan struct{})
+			go func() { defer close(posted); postN(t, b, 1, n) }()
+			postN(t, a, 1, 60)
+			c.waitCount(t, 60, 30*time.Second) // consuming
+			tc.stop(hub)                       // while b still publishes
+			c.close()
+			postN(t, a, 61, n)
+			<-posted
+			start := time.Now()
+			hub.Start()
+			c2 := hd.subscribe(t, 0)
+			evs := c2.waitCount(t, 2*n, 60*time.Second)
+			t.Logf("the restarted hub held all %d events %s after it was started", 2*n, time.Since(start).Round(time.Millisecond))
+			checkFleet(t, evs, 1, map[string]int{"a": n, "b": n})
+			if strings.Contains(hub.Log.String(), "reading the stream from its start") {
+				t.Errorf("the restarted hub read the stream from its start again:\n%s", hub.Log.String())
+			}
+		})
 	}
 }
 
