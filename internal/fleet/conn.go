@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -16,16 +17,33 @@ import (
 // until it is back. onState is called on every connect, disconnect and
 // reconnect.
 func connect(cfg Config, name string, log hclog.Logger, onState func(connected bool, err error)) (*nats.Conn, error) {
+	var lastErr atomic.Value // string: the last connect error logged
 	opts := []nats.Option{
 		nats.Name(name),
 		nats.MaxReconnects(-1),
+		// nats.go gives up after the same authorization error twice: keep
+		// trying, so fixing the user on the server needs no restart here.
+		nats.IgnoreAuthErrorAbort(),
+		nats.ReconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err == nil {
+				return
+			}
+			// Every attempt fails the same way while the server refuses
+			// us: log the server's words once per change, keep them in
+			// the status.
+			if msg := err.Error(); lastErr.Swap(msg) != msg {
+				log.Warn("connecting to NATS failed; retrying", "error", err, "url", redact(cfg.URL))
+			}
+			onState(false, err)
+		}),
 		nats.ReconnectWait(500 * time.Millisecond),
 		nats.ReconnectJitter(250*time.Millisecond, time.Second),
 		nats.RetryOnFailedConnect(true),
 		nats.Timeout(5 * time.Second),
-		nats.ConnectHandler(func(*nats.Conn) { onState(true, nil) }),
+		nats.ConnectHandler(func(*nats.Conn) { lastErr.Store(""); onState(true, nil) }),
 		nats.CustomInboxPrefix(cfg.inboxPrefix()),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
+			lastErr.Store("")
 			log.Info("NATS connection back", "server", redact(nc.ConnectedUrl()))
 			onState(true, nil)
 		}),
@@ -64,7 +82,7 @@ func connect(cfg Config, name string, log hclog.Logger, onState func(connected b
 		return nil, fmt.Errorf("NATS %s: %w (check --nats and the credentials)", redact(cfg.URL), err)
 	}
 	if !nc.IsConnected() {
-		log.Warn("NATS is not reachable yet; retrying in the background", "url", redact(cfg.URL))
+		log.Warn("NATS is not reachable yet; retrying in the background", "url", redact(cfg.URL), "error", nc.LastError())
 	}
 	return nc, nil
 }

@@ -138,6 +138,12 @@ func (e *edge) run(ctx context.Context) error {
 			if err == nil {
 				continue // more may be waiting
 			}
+			if errors.Is(err, jetstream.ErrNoStreamResponse) {
+				// The stream is gone (deleted, the server's store wiped):
+				// look it up (or make it) again before publishing.
+				streamOK = false
+				e.link.update(func(s *Status) { s.StreamOK = false })
+			}
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
