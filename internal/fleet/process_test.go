@@ -295,7 +295,7 @@ func TestEdgeStreamRecovers(t *testing.T) {
 	a := startDaemon(t, dirA, edge)
 	postN(t, a, 1, 10)
 	cur := filepath.Join(dirA, CursorFile)
-	waitFor(t, func() bool { b, _ := os.ReadFile(cur); return strings.TrimSpace(string(b)) == "10" })
+	waitFor(t, func() bool { return cursorSeq(cur) == "10" })
 	nc, err := nats.Connect(p.url())
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +306,7 @@ func TestEdgeStreamRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	postN(t, a, 11, 20)
-	waitFor(t, func() bool { b, _ := os.ReadFile(cur); return strings.TrimSpace(string(b)) == "20" })
+	waitFor(t, func() bool { return cursorSeq(cur) == "20" })
 	st, err := js.Stream(context.Background(), DefaultStream)
 	if err != nil {
 		t.Fatal(err)
