@@ -208,6 +208,16 @@ func (s *Server) use(ln net.Listener) {
 		ConnContext:       connContext,
 		ErrorLog:          s.log.Named(logging.NameHTTP).StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}
+	if s.sock == nil {
+		// The Unix socket is bound with the TCP address, so that both
+		// take connections once Listen returns; Run serves them.
+		sockPath := paths.Socket(s.cfg.DataDir)
+		if sln, err := listenSocket(sockPath); err == nil {
+			s.sock = s.socketServer(sln)
+		} else if !errors.Is(err, errors.ErrUnsupported) {
+			s.log.Warn("no Unix socket: mpm-hook posts over TCP with the token", "path", sockPath, "error", err)
+		}
+	}
 }
 
 // AddrInUseError says the listen address is taken, and by whom when known.
@@ -280,17 +290,13 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- s.http.Serve(s.ln) }()
-	sockPath := paths.Socket(s.cfg.DataDir)
-	if sln, err := listenSocket(sockPath); err == nil {
-		s.sock = s.socketServer(sln)
+	if s.sock != nil {
 		go func() {
 			if err := s.sock.Serve(s.sockLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errc <- err
 			}
 		}()
-		s.log.Info("listening for mpm-hook on the Unix socket", "path", sockPath)
-	} else if !errors.Is(err, errors.ErrUnsupported) {
-		s.log.Warn("no Unix socket: mpm-hook posts over TCP with the token", "path", sockPath, "error", err)
+		s.log.Info("listening for mpm-hook on the Unix socket", "path", paths.Socket(s.cfg.DataDir))
 	}
 	s.log.Info("listening", "addr", s.Addr(), "version", version.Version, "instance", s.instance,
 		"store", s.store.Kind(), "last_seq", s.store.LastSeq(), "data_dir", s.cfg.DataDir)
