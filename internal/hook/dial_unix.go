@@ -53,19 +53,11 @@ func roundTripSocket(path string, req [][]byte, deadline time.Time, whole bool) 
 // exchange connects a stream socket of family to sa and does roundTrip's
 // work on it.
 func exchange(family int, sa unix.Sockaddr, req [][]byte, deadline time.Time, whole bool) (int, []byte, error) {
-	syscall.ForkLock.RLock()
-	fd, err := unix.Socket(family, unix.SOCK_STREAM, 0)
-	if err == nil {
-		unix.CloseOnExec(fd)
-	}
-	syscall.ForkLock.RUnlock()
+	fd, err := socket(family)
 	if err != nil {
 		return 0, nil, &dialError{err}
 	}
 	defer unix.Close(fd)
-	if err := unix.SetNonblock(fd, true); err != nil {
-		return 0, nil, &dialError{err}
-	}
 	if family != unix.AF_UNIX {
 		// The request goes in one write, but set NODELAY anyway so that no
 		// tail segment waits for a delayed ACK.
@@ -158,6 +150,27 @@ parts:
 		return 0, nil, writeErr
 	}
 	return 0, nil, errNoStatus
+}
+
+// socket returns a new non-blocking, close-on-exec stream socket.
+func socket(family int) (int, error) {
+	if sockFlags != 0 {
+		return unix.Socket(family, unix.SOCK_STREAM|sockFlags, 0)
+	}
+	syscall.ForkLock.RLock()
+	fd, err := unix.Socket(family, unix.SOCK_STREAM, 0)
+	if err == nil {
+		unix.CloseOnExec(fd)
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return 0, err
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return 0, err
+	}
+	return fd, nil
 }
 
 // wait polls fd for events until deadline.
