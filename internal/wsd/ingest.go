@@ -49,6 +49,9 @@ type ingester struct {
 	// changed, when set, learns what each commit changed in the sessions
 	// (the caster); it must not block.
 	changed func(sessions.Changes)
+	// touched, when set, learns each committed batch (the usage reader:
+	// it only marks the sessions); it must not block.
+	touched func([]*event.Event)
 	// m counts.
 	m *metrics
 	// log is the "ingest" logger.
@@ -224,6 +227,9 @@ func (in *ingester) commit(batch []*request) {
 			in.sh.ok()
 			in.last = next
 			changes = in.tracker.Observe(fresh)
+			if in.touched != nil {
+				in.touched(fresh)
+			}
 			in.m.accepted.Add(float64(len(fresh)))
 			in.m.batch.Observe(float64(len(fresh)))
 		}
