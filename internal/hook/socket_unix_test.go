@@ -61,6 +61,10 @@ func TestHookDeliversOverSocketWithoutToken(t *testing.T) {
 	if got := waitEvents(t, d, "s-sock", 1); len(got) != 1 {
 		t.Fatalf("got %d events, want 1", len(got))
 	}
+	d.Stop()
+	if _, err := os.Lstat(sock); !os.IsNotExist(err) {
+		t.Errorf("the socket file is still there after a clean shutdown (%v)", err)
+	}
 }
 
 // TestHookFallsBackToTCP: with the socket file gone or stale (nothing
@@ -96,11 +100,13 @@ func TestHookFallsBackToTCP(t *testing.T) {
 		})
 	}
 
-	// Both down: a stale socket and nothing on the TCP port.
+	// The daemon's shutdown removes its own socket file only: not the
+	// file put in its place above.
 	d.Stop()
-	if _, err := os.Lstat(sock); err == nil || !os.IsNotExist(err) {
-		t.Errorf("the socket file is still there after a clean shutdown (%v)", err)
+	if fi, err := os.Lstat(sock); err != nil || !fi.Mode().IsRegular() {
+		t.Errorf("the shutdown removed a file that was not the daemon's socket: %v", err)
 	}
+	// Both down: a stale socket and nothing on the TCP port.
 	staleSocket(t, sock)
 	r := runHook(t, d.Addr, d.DataDir, payload("s-both-down", "PreToolUse", "x"))
 	wantNeutral(t, r)

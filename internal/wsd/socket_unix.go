@@ -57,5 +57,29 @@ func listenSocket(path string) (net.Listener, error) {
 		ln.Close()
 		return nil, err
 	}
-	return ln, nil
+	fi, err := os.Lstat(path)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	ul := ln.(*net.UnixListener)
+	ul.SetUnlinkOnClose(false)
+	return &ownSocket{UnixListener: ul, path: path, fi: fi}, nil
+}
+
+// ownSocket is the socket listener; closing it removes the socket file
+// only while it is still the one bound here, not a file put in its place
+// since (another daemon's socket, a user's file).
+type ownSocket struct {
+	*net.UnixListener
+	path string
+	fi   fs.FileInfo
+}
+
+func (l *ownSocket) Close() error {
+	err := l.UnixListener.Close()
+	if fi, lerr := os.Lstat(l.path); lerr == nil && os.SameFile(fi, l.fi) {
+		os.Remove(l.path)
+	}
+	return err
 }
