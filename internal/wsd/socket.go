@@ -58,7 +58,7 @@ func (s *Server) peerAllowed(c net.Conn) bool {
 		return true
 	}
 	if uid != selfUID() {
-		s.log.Named("auth").Warn("refused a connection on the Unix socket from another user", "peer_uid", uid, "daemon_uid", selfUID())
+		s.m.refusedLog.warn("socket-peer", "refused a connection on the Unix socket from another user: its hook falls back to TCP with the token", "peer_uid", uid, "daemon_uid", selfUID())
 		return false
 	}
 	return true
