@@ -114,6 +114,8 @@ type Result struct {
 	Err error
 	// Bytes is the payload's size.
 	Bytes int
+	// Via is the transport last tried: "socket" or "tcp" ("" when none).
+	Via string
 }
 
 // Run forwards the event read from stdin per cfg. It never panics (a panic
@@ -131,6 +133,9 @@ func finish(cfg Config, read func() input) (res Result) {
 		}
 		if cfg.Debug != nil {
 			line := "mpm-hook: " + string(res.Outcome) + " bytes=" + strconv.Itoa(res.Bytes)
+			if res.Via != "" {
+				line += " via=" + res.Via
+			}
 			if res.Status != 0 {
 				line += " status=" + strconv.Itoa(res.Status)
 			}
@@ -153,34 +158,28 @@ func deliver(cfg Config, in input) (res Result) {
 	key := newKey()
 	sent := time.Now()
 
-	tok, terr := readToken(paths.Token(cfg.DataDir))
-	if terr == nil {
-		req := buildRequest(cfg.Addr, tok, key, sent.UnixNano(), in.data)
-		code, _, err := roundTrip(cfg.Addr, req, sent.Add(cfg.Timeout), false)
-		res.Status, res.Err = code, err
-		switch {
-		case err != nil:
-			// Down, hung, refused: spool below.
-		case code == 202:
-			res.Outcome = Accepted
-			return res
-		case code == 200:
-			res.Outcome = Duplicate
-			return res
-		case code == 401:
-			// Our token is not the daemon's (a token file replaced, or
-			// another data directory): spool it; the daemon drains the
-			// spool with no token, and mpm-verify reports the mismatch.
-		case code >= 400 && code < 500, code < 200, code >= 300 && code < 400:
-			// Final: the event is bad or the token wrong; the daemon
-			// counted it. Retrying would be refused again.
-			res.Outcome = Rejected
-			return res
-		default:
-			// 503 (shutting down, store failed) and other 5xx: retry later.
-		}
-	} else {
-		res.Err = terr // no token yet: the daemon never ran here; spool
+	code, via, err := post(cfg, key, sent, in.data, sent.Add(cfg.Timeout))
+	res.Status, res.Err, res.Via = code, err, via
+	switch {
+	case err != nil:
+		// Down, hung, refused, no token: spool below.
+	case code == 202:
+		res.Outcome = Accepted
+		return res
+	case code == 200:
+		res.Outcome = Duplicate
+		return res
+	case code == 401:
+		// Our token is not the daemon's (a token file replaced, or
+		// another data directory): spool it; the daemon drains the
+		// spool with no token, and mpm-verify reports the mismatch.
+	case code >= 400 && code < 500, code < 200, code >= 300 && code < 400:
+		// Final: the event is bad or the token wrong; the daemon
+		// counted it. Retrying would be refused again.
+		res.Outcome = Rejected
+		return res
+	default:
+		// 503 (shutting down, store failed) and other 5xx: retry later.
 	}
 
 	if !in.complete || !validObject(in.data) {

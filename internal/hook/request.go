@@ -28,8 +28,10 @@ func buildRequest(addr, tok, key string, sentNano int64, body []byte) [][]byte {
 	b := make([]byte, 0, n)
 	b = append(b, "POST "+EventsPath+" HTTP/1.1\r\nHost: "...)
 	b = append(b, addr...)
-	b = append(b, "\r\nAuthorization: Bearer "...)
-	b = append(b, tok...)
+	if tok != "" { // none over the Unix socket
+		b = append(b, "\r\nAuthorization: Bearer "...)
+		b = append(b, tok...)
+	}
 	b = append(b, "\r\nIdempotency-Key: "...)
 	b = append(b, key...)
 	b = append(b, "\r\nMpm-Sent-At: "...)
