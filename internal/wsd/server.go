@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mpm-dev/mpm/internal/approvals"
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/hub"
 	"github.com/mpm-dev/mpm/internal/monitor"
@@ -88,6 +89,12 @@ type Server struct {
 	background []func(ctx context.Context, s *Server) error
 	// fleetStatus is Options.FleetStatus.
 	fleetStatus func() (protocol.FleetStatus, bool)
+	// approvals holds the permission requests waiting for an answer from
+	// mpm; approvalMode is the "answer from mpm" switch; approvalJournal
+	// counts the resolutions being journaled (approvals.go).
+	approvals       *approvals.Registry
+	approvalMode    *approvals.Mode
+	approvalJournal sync.WaitGroup
 	// bgCancel ends the background loops; bgDone counts them.
 	bgCancel context.CancelFunc
 	bgDone   sync.WaitGroup
@@ -161,12 +168,15 @@ func New(cfg Config, opts Options) (*Server, error) {
 	h := hub.New(hub.Config{
 		Store: st, Logger: log.Named("hub"), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
 		QueueBytes: cfg.ClientQueueBytes, Heartbeat: cfg.Heartbeat, WriteTimeout: cfg.WriteTimeout, MaxClients: cfg.MaxClients,
-		Coalesce: cfg.Coalesce, SessionFrames: s.caster.frames,
+		Coalesce: cfg.Coalesce, SessionFrames: func(ids []string) [][]byte {
+			return append(s.caster.frames(ids), s.approvalFrames(ids)...)
+		},
 	})
 	s.caster.hub = h
 	s.ingest = newIngester(st, h, s.tracker, s.m, log.Named("ingest"), cfg.MaxBatch)
 	s.m.refusedLog = newRateLog(log.Named("auth"), refusedLogEvery)
 	s.ingest.changed = s.caster.changed
+	s.setupApprovals()
 	s.guard = newGuard(cfg.Addr, cfg.AllowedHosts, tok, s.m)
 	s.upgrader = s.newUpgrader()
 	fdLimit := raiseFileLimit()
@@ -291,7 +301,9 @@ func (s *Server) shutdown() error {
 	<-s.spoolDone
 	s.bgCancel()
 	s.bgDone.Wait()
+	s.approvals.Close()             // waiting hooks get nothing at once: Claude Code asks in the terminal
 	httpErr := s.http.Shutdown(ctx) // waits for ingest requests in flight
+	s.approvalJournal.Wait()
 	hubErr := s.ingest.hub.Shutdown(ctx)
 	s.ingest.stop()
 	s.caster.stop()
