@@ -172,7 +172,7 @@ func HookOutput(d protocol.ApprovalDecision, suggestion json.RawMessage) []byte 
 
 // OutputPrefix is how every HookOutput starts: the hook prints an answer
 // only when it does.
-const OutputPrefix = `{"hookSpecificOutput":{"hookEventName":"PermissionRequest","decision":{"behavior":"`
+const OutputPrefix = protocol.ApprovalOutputPrefix
 
 // Config configures a Registry.
 type Config struct {

@@ -48,6 +48,11 @@ const (
 	HeaderClient = "Mpm-Client"
 )
 
+// ApprovalOutputPrefix is how every decision the hook prints starts:
+// mpm-hook prints a wait's answer only when it does (and it is one whole
+// JSON object).
+const ApprovalOutputPrefix = `{"hookSpecificOutput":{"hookEventName":"PermissionRequest","decision":{"behavior":"`
+
 // Approval is one pending permission request (GET /v1/approvals).
 type Approval struct {
 	// ID names the request in POST /v1/approvals/{id}.
