@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/token"
@@ -22,6 +23,7 @@ Usage:
   mpm-hook                 forward one event from stdin (what Claude Code runs)
   mpm-hook install   [--scope user|project|local] [--mode command|http]
                      [--events LIST] [--addr HOST:PORT] [--dir DIR] [--dry-run]
+                     [--approvals [--approval-timeout 2m]]
   mpm-hook uninstall [--scope user|project|local|all] [--dir DIR] [--dry-run]
   mpm-hook status    [--addr HOST:PORT] [--dir DIR]
   mpm-hook help
@@ -47,12 +49,21 @@ Flags:
   --addr          daemon address (default MPM_ADDR, else 127.0.0.1:8765)
   --dir           project directory for the project and local scopes (default: .)
   --dry-run       print the change as a diff; write nothing
+  --approvals     answer permission requests from the dashboard or mpm-monitor:
+                  PermissionRequest becomes a waiting (not async) hook that
+                  prints the decision made in mpm, or nothing after
+                  --approval-timeout (default 2m) or when mpm-wsd is down, so
+                  Claude Code asks in the terminal. Nothing is allowed by
+                  default. Without it PermissionRequest is only monitored.
 
 install keeps everything else in the file, writes a timestamped backup
 (settings.json.bak-YYYYMMDDTHHMMSSZ) before changing it, replaces it atomically
 and changes nothing when mpm is already wired as asked. Claude Code reads hooks
 when a session starts: restart open sessions afterwards (or review them in /hooks).
 `
+
+// DefaultApprovalTimeout is install --approvals' default wait.
+const DefaultApprovalTimeout = 2 * time.Minute
 
 // Main runs `mpm-hook install|uninstall|status|help` with args = os.Args[1:]
 // and returns the exit code: 0 done, 1 failed, 2 bad usage.
@@ -133,10 +144,18 @@ func (c commonFlags) apply(opts Options) Options {
 func runInstall(args []string, stdout, stderr io.Writer, opts Options) int {
 	var c commonFlags
 	var mode, events string
+	var approvals bool
+	var approvalTimeout time.Duration
 	fs := newFlagSet("install", stderr, &c, true)
 	fs.StringVar(&mode, "mode", string(ModeCommand), "command or http")
 	fs.StringVar(&events, "events", "", "comma-separated hook events (default: all)")
+	fs.BoolVar(&approvals, "approvals", false, "answer permission requests from the dashboard or mpm-monitor (PermissionRequest waits for a decision)")
+	fs.DurationVar(&approvalTimeout, "approval-timeout", DefaultApprovalTimeout, "with --approvals: how long a permission request waits for an answer from mpm")
 	if !parseFlags(fs, args, stderr) {
+		return 2
+	}
+	if approvals && (approvalTimeout < time.Second || approvalTimeout > time.Hour) {
+		fmt.Fprintf(stderr, "mpm-hook install: --approval-timeout %v: give 1s to 1h (default %v)\n", approvalTimeout, DefaultApprovalTimeout)
 		return 2
 	}
 	scope, err := ParseScope(c.scope)
@@ -170,6 +189,17 @@ func runInstall(args []string, stdout, stderr io.Writer, opts Options) int {
 		return 1
 	}
 	plan := Plan{Mode: m, Events: specs, Target: Target{Executable: o.Executable, Addr: o.Addr}}
+	if approvals {
+		found := false
+		for _, e := range specs {
+			found = found || e.Name == ApprovalEvent
+		}
+		if !found {
+			fmt.Fprintln(stderr, "mpm-hook install: --approvals needs the PermissionRequest event: add it to --events")
+			return 2
+		}
+		plan.ApprovalWait = approvalTimeout
+	}
 	res, err := Install(f.Data, plan)
 	if err != nil {
 		reportEditError(stderr, "install", f, err)
@@ -200,6 +230,9 @@ func runInstall(args []string, stdout, stderr io.Writer, opts Options) int {
 	}
 	if m == ModeHTTP {
 		printTokenHelp(stdout, o)
+	}
+	if approvals {
+		fmt.Fprintf(stdout, "Permission requests wait up to %v for an answer from the dashboard or `mpm-monitor approve|deny`; Claude Code's own prompt still shows at once, and whoever answers first wins. Switch answering from mpm off and on with `mpm-monitor approvals --off|--on`.\n", approvalTimeout)
 	}
 	if o.Addr != paths.DefaultAddr && os.Getenv(paths.EnvAddr) != o.Addr {
 		fmt.Fprintf(stdout, "Command hooks find the daemon through MPM_ADDR: export MPM_ADDR=%s in the environment Claude Code starts from.\n", o.Addr)
