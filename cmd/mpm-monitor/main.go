@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -43,6 +44,8 @@ Examples:
   mpm-monitor sessions                 every session's state, those that need you first
   mpm-monitor sessions --watch         the same, kept live (--json: one session per line)
   mpm-monitor --status-line            "2 need you · 3 working · 1 idle", for tmux and prompts
+  mpm-monitor approvals                permission requests waiting for an answer from mpm
+  mpm-monitor approve ID [--always N]  allow one (deny ID [--message M] denies it)
 
 The tail also prints a line when a session changes state (needs permission,
 waiting for input, idle, ...), unless --event or --tool filter the events.
@@ -81,6 +84,11 @@ func (s *sinceFlag) Set(v string) error {
 }
 
 func run(args []string, stdout *os.File, stderr io.Writer) int {
+	if len(args) > 0 && slices.Contains(monitor.ApprovalCommands, args[0]) {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return monitor.ApprovalsMain(ctx, args[0], args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("mpm-monitor", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
