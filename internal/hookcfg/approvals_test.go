@@ -31,6 +31,10 @@ func TestInstallApprovals(t *testing.T) {
 			if code, out, _ := e.run("install", "--mode", mode, "--approvals", "--approval-timeout", "90s"); code != 0 || !strings.Contains(out, "Nothing to change") {
 				t.Errorf("repeated install --approvals: %d %s", code, out)
 			}
+			// status does not flag the waiting entry as a hook that is not async.
+			if code, out, errs := e.run("status"); strings.Contains(out+errs, "not async") {
+				t.Errorf("status flags the approval entry: %d %s %s", code, out, errs)
+			}
 			// Without --approvals: monitoring only again.
 			if code, out, errs := e.run("install", "--mode", mode); code != 0 {
 				t.Fatalf("install: %d %s %s", code, out, errs)
