@@ -2,10 +2,10 @@
 // arguments it forwards the JSON object on stdin to mpm-wsd (or spools it
 // when the daemon does not answer), prints nothing and exits 0, always.
 //
-// Its subcommands (install, uninstall, status, help) wire it into Claude
-// Code's settings; they are carried out by mpm-hookctl, installed beside
-// it, so that this binary links nothing but the forwarding path: its
-// start-up time is what every event costs.
+// Everything else (help, version, install, uninstall, status) is carried
+// out by mpm-hookctl, installed beside it, so that this binary links
+// nothing but the forwarding path: its start-up time is what every event
+// costs (cmd/mpm-hook/deps_test.go pins its imports).
 package main
 
 import (
@@ -17,6 +17,10 @@ import (
 func main() {
 	if len(os.Args) > 1 {
 		os.Exit(hook.RunCtl(os.Args[1:]))
+	}
+	if hook.StdinIsTerminal() {
+		os.Stderr.WriteString(hook.AtTerminal)
+		os.Exit(0)
 	}
 	forward()
 }

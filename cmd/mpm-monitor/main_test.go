@@ -2,8 +2,10 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -237,7 +239,9 @@ func TestBrokenPipeIsQuiet(t *testing.T) {
 			<-done
 			t.Fatalf("%v: did not exit after its reader went away", args)
 		}
-		if code := cmd.ProcessState.ExitCode(); code != 0 || stderr.String() != "" {
+		// Nothing on stderr but the start-up line saying what it follows.
+		errOut := regexp.MustCompile(`(?m)^mpm-monitor: following .*\n`).ReplaceAllString(stderr.String(), "")
+		if code := cmd.ProcessState.ExitCode(); code != 0 || errOut != "" {
 			t.Fatalf("%v: exit %d, stderr %q", args, code, stderr.String())
 		}
 	}
@@ -255,5 +259,73 @@ func TestInterruptExitsZero(t *testing.T) {
 	_, errOut, code := m.wait(t)
 	if code != 0 {
 		t.Fatalf("exit %d after SIGINT, stderr %q", code, errOut)
+	}
+}
+
+// lineSeqs returns the #seq of each human line.
+func lineSeqs(out string) []string {
+	var s []string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if i := strings.LastIndex(line, " #"); i >= 0 {
+			s = append(s, line[i+2:])
+		}
+	}
+	return s
+}
+
+// TestDefaultsToTheLastTen: like tail -f, mpm-monitor with no flags prints
+// the last 10 events and follows; -n 0 prints only live ones; -n N the
+// last N. A start-up line on stderr says what it follows.
+func TestDefaultsToTheLastTen(t *testing.T) {
+	d := testutil.StartDaemon(t)
+	seed(t, d)
+	seed(t, d) // seq 1..20
+	for i, tc := range []struct {
+		args []string
+		n    int // events of the history printed
+	}{
+		{nil, 10},
+		{[]string{"-n", "3"}, 3},
+		{[]string{"--last", "2"}, 2},
+		{[]string{"-n", "0"}, 0},
+	} {
+		last := 20 + i // each case posts one live event
+		var want []string
+		for s := last - tc.n + 1; s <= last+1; s++ {
+			want = append(want, fmt.Sprint(s))
+		}
+		m := start(t, d, append(tc.args, "--count", fmt.Sprint(len(want)))...)
+		// The live event goes out once the start-up line says it follows.
+		deadline := time.Now().Add(30 * time.Second)
+		for !strings.Contains(m.stderr.String(), "following") && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond) // polling for the line, not ordering
+		}
+		if got, want := m.stderr.String(), fmt.Sprintf("mpm-monitor: following 2 sessions from seq %d\n", last); got != want {
+			t.Errorf("%v: stderr %q, want %q", tc.args, got, want)
+		}
+		post(t, newClient(t, d), ev(sessB, "Stop", "", last+1, ""))
+		out, _, code := m.wait(t)
+		if got := strings.Join(lineSeqs(out), " "); got != strings.Join(want, " ") || code != 0 {
+			t.Errorf("%v: seqs %q exit %d, want %q", tc.args, got, code, strings.Join(want, " "))
+		}
+	}
+}
+
+// TestNoSessionMatches: --session with no such session says so on stderr
+// instead of waiting silently.
+func TestNoSessionMatches(t *testing.T) {
+	d := testutil.StartDaemon(t)
+	seed(t, d)
+	_, errOut, code := runMon(t, d, "--session", "nosuch", "--no-follow")
+	if code != 0 || errOut != "mpm-monitor: no session matches nosuch\n" {
+		t.Errorf("--no-follow: exit %d, stderr %q", code, errOut)
+	}
+	m := start(t, d, "--session", "nosuch")
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(m.stderr.String(), "\n") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond) // polling for the line, not ordering
+	}
+	if got := m.stderr.String(); got != "mpm-monitor: no session matches nosuch; waiting for one to start\n" {
+		t.Errorf("following: stderr %q", got)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/protocol/codec"
+	"github.com/mpm-dev/mpm/internal/retry"
 )
 
 // ErrStop, returned by a handler, ends Stream without an error.
@@ -178,7 +179,7 @@ func (c *Client) Stream(ctx context.Context, sub Subscription, h Handlers) error
 			attempt = 0
 		}
 		attempt++
-		delay := backoff(attempt, c.cfg.BackoffMin, c.cfg.BackoffMax)
+		delay := retry.Backoff(attempt, c.cfg.BackoffMin, c.cfg.BackoffMax, 0.5)
 		c.log.Debug("stream disconnected", "error", err, "attempt", attempt, "delay", delay, "cursor", s.cursor)
 		if err := s.state(State{Kind: StateDisconnected, Err: err, Dial: dial, Attempt: attempt, Delay: delay}); err != nil {
 			he, _ := asHandlerError(err)

@@ -68,7 +68,7 @@ func BenchmarkFleetIngest(b *testing.B) {
 // latency, p50 and p99.
 func BenchmarkFleetEndToEnd(b *testing.B) {
 	ns := startNATS(b, -1, b.TempDir(), nil)
-	hub := startDaemon(b, "", Hub(hubCfg(ns.url())))
+	hub := startDaemon(b, "", Consumer(hubCfg(ns.url())))
 	c := hub.subscribe(b, 0)
 	const perEdge, rate = 1000, 333
 	var edges []*daemon

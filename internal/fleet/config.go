@@ -46,7 +46,7 @@ type Config struct {
 	// TLSCert and TLSKey are a client certificate and key (mutual TLS).
 	TLSCert, TLSKey string
 	// Origin names this machine+user: on every event, in the message ids
-	// and, as Token(Origin), in the subjects; default DefaultOrigin().
+	// and, as SubjectPart(Origin), in the subjects; default DefaultOrigin().
 	Origin string
 	// Stream is the JetStream stream name.
 	Stream string
@@ -80,7 +80,7 @@ func (c Config) WithDefaults() Config {
 		c.Origin = DefaultOrigin()
 	}
 	if c.HubName == "" {
-		c.HubName = Token(c.Origin)
+		c.HubName = SubjectPart(c.Origin)
 	}
 	if c.Duplicates == 0 {
 		c.Duplicates = DefaultDuplicates
@@ -123,10 +123,10 @@ func (c *Config) Validate() error {
 	if c.Origin == "" || len(c.Origin) > 100 || !utf8.ValidString(c.Origin) || strings.ContainsFunc(c.Origin, unicode.IsControl) {
 		return fmt.Errorf("--origin %q: give a name of 1 to 100 printable characters, for example %q", c.Origin, DefaultOrigin())
 	}
-	if Token(c.Stream) != c.Stream {
+	if SubjectPart(c.Stream) != c.Stream {
 		return fmt.Errorf("--nats-stream %q: use letters, digits, '-' and '_' only", c.Stream)
 	}
-	if c.Hub && Token(c.HubName) != c.HubName {
+	if c.Hub && SubjectPart(c.HubName) != c.HubName {
 		return fmt.Errorf("hub name %q: use letters, digits, '-' and '_' only", c.HubName)
 	}
 	if c.MaxAge < 0 || c.MaxBytes < 0 {
@@ -156,13 +156,14 @@ func DefaultOrigin() string {
 			name = name[i+1:]
 		}
 	}
-	return Token(host + "-" + name)
+	return SubjectPart(host + "-" + name)
 }
 
-// Token makes s safe as one NATS subject token: every byte that is not a
+// SubjectPart makes s safe as one NATS subject token (one part between
+// dots): every byte that is not a
 // letter, digit, '-' or '_' becomes '_' ('.', '*', '>' and white space
 // would split or wildcard the subject). An empty s becomes "_".
-func Token(s string) string {
+func SubjectPart(s string) string {
 	if s == "" {
 		return "_"
 	}
@@ -179,5 +180,5 @@ func Token(s string) string {
 
 // Subject is the subject of an event of session from origin.
 func Subject(origin, session string) string {
-	return SubjectPrefix + "." + Token(origin) + "." + Token(session)
+	return SubjectPrefix + "." + SubjectPart(origin) + "." + SubjectPart(session)
 }

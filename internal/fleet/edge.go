@@ -15,11 +15,13 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/logging"
+	"github.com/mpm-dev/mpm/internal/retry"
 	"github.com/mpm-dev/mpm/internal/store"
 	"github.com/mpm-dev/mpm/internal/wsd"
 )
 
-// Edge returns the edge's background loop for wsd.Options.Background.
+// Edge returns the edge's loop.
 //
 // The loop is an outbox fed from the daemon's store: it reads the events
 // after its cursor, publishes each to mpm.events.<origin>.<session> with
@@ -27,29 +29,31 @@ import (
 // then moves the cursor (kept in <data-dir>/fleet-edge.cursor). It only
 // reads the store, so NATS being down or slow never touches ingest; when
 // NATS is back it publishes what it missed, in order.
-func Edge(cfg Config) func(ctx context.Context, s *wsd.Server) error {
+func Edge(cfg Config) *Loop {
 	cfg = cfg.WithDefaults()
-	return func(ctx context.Context, s *wsd.Server) error {
+	l := &Loop{link: &link{st: Status{Mode: "edge", URL: redact(cfg.URL), Stream: cfg.Stream, Origin: cfg.Origin}}}
+	l.run = func(ctx context.Context, s *wsd.Server) error {
 		if err := cfg.Validate(); err != nil {
 			return err
 		}
-		e := &edge{cfg: cfg, log: s.Logger().Named("fleet"), st: s.Store(), lastSeq: s.LastSeq,
-			cur: cursor{path: filepath.Join(cfg.DataDir, CursorFile)}}
-		e.link = &link{st: Status{Mode: "edge", URL: redact(cfg.URL), Stream: cfg.Stream, Origin: cfg.Origin}}
-		current.Store(e.link)
+		e := &edge{cfg: cfg, log: s.Logger().Named(logging.NameFleet), st: s.Store(), durable: s.Store().Durable(), lastSeq: s.LastSeq,
+			cur: cursor{path: filepath.Join(cfg.DataDir, CursorFile)}, link: l.link}
 		e.m = newMetrics(s.Registry(), e.link)
 		return e.run(ctx)
 	}
+	return l
 }
 
 // edge is one running outbox.
 type edge struct {
-	cfg  Config
-	log  hclog.Logger
-	st   store.Store
-	cur  cursor
-	link *link
-	m    *metrics
+	cfg Config
+	log hclog.Logger
+	st  store.Reader
+	// durable is whether the daemon's store outlives it (the journal).
+	durable bool
+	cur     cursor
+	link    *link
+	m       *metrics
 	// lastSeq is the highest seq stored and published by the daemon.
 	lastSeq func() uint64
 	// idPrefix starts every message id: origin, plus a per-run id when the
@@ -63,7 +67,7 @@ func (e *edge) run(ctx context.Context) error {
 		return err
 	}
 	e.idPrefix = e.cfg.Origin + ":"
-	if e.st.Kind() == "memory" {
+	if !e.durable {
 		var raw [6]byte
 		rand.Read(raw[:])
 		e.idPrefix += hex.EncodeToString(raw[:]) + ":"
@@ -123,7 +127,7 @@ func (e *edge) run(ctx context.Context) error {
 			if fails == 1 || fails%20 == 0 {
 				e.log.Warn("fleet publish failed; retrying (ingest is not affected)", "error", err, "lag", last-min(pos, last), "attempt", fails)
 			}
-			wait = backoff(fails, e.cfg.Poll, e.cfg.MaxBackoff)
+			wait = retry.Backoff(fails, e.cfg.Poll, e.cfg.MaxBackoff, 0)
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return err
@@ -201,15 +205,6 @@ func (e *edge) message(ev *event.Event) *nats.Msg {
 	m.Data = c.AppendWire(make([]byte, 0, len(ev.Payload)+320))
 	m.Header.Set(jetstream.MsgIDHeader, e.idPrefix+seq)
 	return m
-}
-
-// backoff is min·2^(n-1), at most max.
-func backoff(n int, lo, hi time.Duration) time.Duration {
-	d := lo
-	for i := 1; i < n && d < hi; i++ {
-		d *= 2
-	}
-	return min(d, hi)
 }
 
 // sleep waits d or until ctx ends.

@@ -24,10 +24,12 @@ func postN(t *testing.T, d *daemon, from, to int) {
 // their origins, each once, hub seqs without a gap.
 func TestTwoEdgesOneHub(t *testing.T) {
 	ns := startNATS(t, -1, t.TempDir(), nil)
-	hub := startDaemon(t, "", Hub(hubCfg(ns.url())))
+	hubLoop := Consumer(hubCfg(ns.url()))
+	hub := startDaemon(t, "", hubLoop)
 	c := hub.subscribe(t, 0)
 	dirA, dirB := t.TempDir(), t.TempDir()
-	a := startDaemon(t, dirA, Edge(edgeCfg(ns.url(), "laptop-a", dirA)))
+	edgeA := Edge(edgeCfg(ns.url(), "laptop-a", dirA))
+	a := startDaemon(t, dirA, edgeA)
 	b := startDaemon(t, dirB, Edge(edgeCfg(ns.url(), "ci.runner b", dirB)))
 	done := make(chan struct{})
 	go func() { defer close(done); postN(t, b, 1, 100) }()
@@ -44,9 +46,17 @@ func TestTwoEdgesOneHub(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(dirA, CursorFile))
 		return strings.TrimSpace(string(b)) == "100"
 	})
-	st, ok := CurrentStatus()
-	if !ok || !st.Connected || !st.StreamOK {
-		t.Errorf("status: %+v", st)
+	// Each daemon reports its own loop's link.
+	for _, l := range []*Loop{hubLoop, edgeA} {
+		if st, ok := l.Status(); !ok || !st.Connected || !st.StreamOK {
+			t.Errorf("status: %+v", st)
+		}
+	}
+	if st, _ := hubLoop.Status(); st.Mode != "hub" {
+		t.Errorf("the hub's status says mode %q", st.Mode)
+	}
+	if st, _ := edgeA.Status(); st.Mode != "edge" || st.Origin != "laptop-a" {
+		t.Errorf("edge a's status says mode %q, origin %q", st.Mode, st.Origin)
 	}
 }
 
@@ -54,7 +64,7 @@ func TestTwoEdgesOneHub(t *testing.T) {
 // and store; the edges catch up, the hub sees every event once.
 func TestNATSOutage(t *testing.T) {
 	ns := startNATS(t, -1, t.TempDir(), nil)
-	hub := startDaemon(t, "", Hub(hubCfg(ns.url())))
+	hub := startDaemon(t, "", Consumer(hubCfg(ns.url())))
 	c := hub.subscribe(t, 0)
 	dirA, dirB := t.TempDir(), t.TempDir()
 	a := startDaemon(t, dirA, Edge(edgeCfg(ns.url(), "a", dirA)))
@@ -80,7 +90,7 @@ func TestNATSOutage(t *testing.T) {
 func TestHubRestart(t *testing.T) {
 	ns := startNATS(t, -1, t.TempDir(), nil)
 	hubDir := t.TempDir()
-	hub := startDaemon(t, hubDir, Hub(hubCfg(ns.url())))
+	hub := startDaemon(t, hubDir, Consumer(hubCfg(ns.url())))
 	c := hub.subscribe(t, 0)
 	dirA := t.TempDir()
 	a := startDaemon(t, dirA, Edge(edgeCfg(ns.url(), "a", dirA)))
@@ -89,7 +99,7 @@ func TestHubRestart(t *testing.T) {
 	hub.stop(t)
 	c.close()
 	postN(t, a, 41, 90)
-	hub = startDaemon(t, hubDir, Hub(hubCfg(ns.url())))
+	hub = startDaemon(t, hubDir, Consumer(hubCfg(ns.url())))
 	last := first[len(first)-1].Seq
 	c2 := hub.subscribe(t, last)
 	postN(t, a, 91, 100)
@@ -132,7 +142,7 @@ func TestEdgeRestartBehindCursor(t *testing.T) {
 		t.Errorf("stream holds %d messages, want 70 (the republished ones must be dropped as duplicates)", info.State.Msgs)
 	}
 	// And a hub that starts now shows each event once, even past the window.
-	hub := startDaemon(t, "", Hub(hubCfg(ns.url())))
+	hub := startDaemon(t, "", Consumer(hubCfg(ns.url())))
 	c := hub.subscribe(t, 0)
 	checkFleet(t, c.waitCount(t, 70, 30*time.Second), 1, map[string]int{"a": 70})
 }

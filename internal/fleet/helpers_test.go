@@ -109,7 +109,7 @@ func openJournal(c wsd.Config, log hclog.Logger) (store.Store, error) {
 }
 
 // startDaemon runs a daemon in dir (a new temp dir when "") with the loops.
-func startDaemon(t testing.TB, dir string, loops ...func(context.Context, *wsd.Server) error) *daemon {
+func startDaemon(t testing.TB, dir string, loops ...*Loop) *daemon {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
@@ -121,7 +121,12 @@ func startDaemon(t testing.TB, dir string, loops ...func(context.Context, *wsd.S
 	if testing.Verbose() {
 		cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: dir[len(dir)-3:], Level: hclog.Info, Output: os.Stderr})
 	}
-	srv, err := wsd.New(cfg, wsd.Options{OpenStore: openJournal, Background: loops})
+	opts := wsd.Options{OpenStore: openJournal}
+	for _, l := range loops {
+		opts.Background = append(opts.Background, l.Run)
+		opts.FleetStatus = l.Status
+	}
+	srv, err := wsd.New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +317,7 @@ func edgeIntoHub(t *testing.T, url string, hubUser, hubPw, edgeUser, edgePw stri
 	t.Helper()
 	hc := hubCfg(url)
 	hc.User, hc.Password = hubUser, hubPw
-	hub := startDaemon(t, "", Hub(hc))
+	hub := startDaemon(t, "", Consumer(hc))
 	c := hub.subscribe(t, 0)
 	dir := t.TempDir()
 	ec := edgeCfg(url, "a", dir)

@@ -9,32 +9,36 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/mpm-dev/mpm/internal/logging"
+	"github.com/mpm-dev/mpm/internal/retry"
 	"github.com/mpm-dev/mpm/internal/wsd"
 )
 
 // ConsumerName is the hub's durable consumer name for a hub name.
-func ConsumerName(hubName string) string { return "mpm-hub-" + Token(hubName) }
+func ConsumerName(hubName string) string { return "mpm-hub-" + SubjectPart(hubName) }
 
-// Hub returns the hub's background loop for wsd.Options.Background.
+// Consumer returns a fleet hub's loop, which consumes every origin's
+// events from the stream (internal/hub is something else: the WebSocket
+// fan-out inside every daemon).
 //
 // The loop reads the stream with a durable pull consumer (ConsumerName) and
 // feeds each event through Server.Ingest, as POST /v1/events would: the
 // event keeps its origin, origin seq and the edge's times, and gets the
 // hub's own seq. A message is acknowledged only once it is stored; its
 // Nats-Msg-Id is the idempotency key, so a redelivery is stored once.
-func Hub(cfg Config) func(ctx context.Context, s *wsd.Server) error {
+func Consumer(cfg Config) *Loop {
 	cfg = cfg.WithDefaults()
 	cfg.Hub = true
-	return func(ctx context.Context, s *wsd.Server) error {
+	l := &Loop{link: &link{st: Status{Mode: "hub", URL: redact(cfg.URL), Stream: cfg.Stream, Origin: cfg.HubName}}}
+	l.run = func(ctx context.Context, s *wsd.Server) error {
 		if err := cfg.Validate(); err != nil {
 			return err
 		}
-		h := &hubLoop{cfg: cfg, log: s.Logger().Named("fleet"), s: s}
-		h.link = &link{st: Status{Mode: "hub", URL: redact(cfg.URL), Stream: cfg.Stream, Origin: cfg.HubName}}
-		current.Store(h.link)
+		h := &hubLoop{cfg: cfg, log: s.Logger().Named(logging.NameFleet), s: s, link: l.link}
 		h.m = newMetrics(s.Registry(), h.link)
 		return h.run(ctx)
 	}
+	return l
 }
 
 // hubLoop is one running consumer.
@@ -86,7 +90,7 @@ func (h *hubLoop) run(ctx context.Context) error {
 			cons = nil
 			h.link.update(func(s *Status) { s.StreamOK = false })
 		}
-		if err := sleep(ctx, backoff(fails, h.cfg.Poll, h.cfg.MaxBackoff)); err != nil {
+		if err := sleep(ctx, retry.Backoff(fails, h.cfg.Poll, h.cfg.MaxBackoff, 0)); err != nil {
 			break
 		}
 	}

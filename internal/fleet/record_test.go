@@ -50,7 +50,7 @@ func TestTokenAndValidate(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if o := DefaultOrigin(); o == "" || Token(o) != o || !strings.Contains(o, "-") {
+	if o := DefaultOrigin(); o == "" || SubjectPart(o) != o || !strings.Contains(o, "-") {
 		t.Errorf("default origin %q", o)
 	}
 }

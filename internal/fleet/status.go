@@ -1,12 +1,13 @@
 package fleet
 
 import (
+	"context"
 	"sync"
-	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/wsd"
 )
 
 // Status is the state of this daemon's NATS link, for /healthz and
@@ -41,18 +42,21 @@ func (l *link) get() Status {
 	return l.st
 }
 
-// current is the link of the loop running in this process (one per daemon).
-var current atomic.Pointer[link]
-
-// CurrentStatus is the status of this process's fleet link; ok is false
-// when fleet mode is off (or its loop has not started yet).
-func CurrentStatus() (st Status, ok bool) {
-	l := current.Load()
-	if l == nil {
-		return Status{}, false
-	}
-	return l.get(), true
+// Loop is one fleet-mode loop, an edge's outbox (Edge) or a hub's
+// consumer (Consumer), with the status of its NATS link. Run goes into
+// wsd.Options.Background and Status into wsd.Options.FleetStatus: each
+// daemon asks its own loop, nothing is process-wide.
+type Loop struct {
+	link *link
+	run  func(ctx context.Context, s *wsd.Server) error
 }
+
+// Run runs the loop until ctx ends (for wsd.Options.Background).
+func (l *Loop) Run(ctx context.Context, s *wsd.Server) error { return l.run(ctx, s) }
+
+// Status is the loop's NATS link for /healthz (for wsd.Options.FleetStatus);
+// ok is always true: fleet mode is on.
+func (l *Loop) Status() (st Status, ok bool) { return l.link.get(), true }
 
 // metrics are fleet mode's collectors on the daemon's registry.
 type metrics struct {

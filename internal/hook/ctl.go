@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/mpm-dev/mpm/internal/paths"
 )
 
 const (
@@ -14,7 +16,7 @@ const (
 	CtlName = "mpm-hookctl"
 	// EnvHookBin tells mpm-hookctl which mpm-hook to install: the one that
 	// handed it the subcommand.
-	EnvHookBin = "MPM_HOOK_BIN"
+	EnvHookBin = paths.EnvHookBin
 )
 
 // RunCtl carries out `mpm-hook <args...>` by running mpm-hookctl with the
@@ -52,8 +54,13 @@ func RunCtl(args []string) int {
 
 const shortUsage = `mpm-hook: Claude Code's hook for mpm. With no arguments it forwards the
 event on stdin to mpm-wsd. Its subcommands (install, uninstall, status,
-help) are carried out by ` + CtlName + `, which is not installed beside it.
+help, version) are carried out by ` + CtlName + `, which is not installed beside it.
 `
+
+// AtTerminal is what mpm-hook says when a person runs it at a terminal
+// (stdin is a terminal, not Claude Code's pipe), instead of waiting for
+// an event that will not come.
+const AtTerminal = "mpm-hook is the hook Claude Code runs with each event's JSON on stdin; to wire it into Claude Code run: mpm-hook install (more: mpm-hook --help)\n"
 
 func isHelp(a string) bool {
 	switch a {

@@ -34,12 +34,12 @@ const (
 	DefaultStdinTimeout = 2 * time.Second
 
 	// EnvTimeout overrides DefaultTimeout (a Go duration: "300ms").
-	EnvTimeout = "MPM_HOOK_TIMEOUT"
+	EnvTimeout = paths.EnvHookTimeout
 	// EnvStdinTimeout overrides DefaultStdinTimeout (a Go duration: "2s").
-	EnvStdinTimeout = "MPM_HOOK_STDIN_TIMEOUT"
+	EnvStdinTimeout = paths.EnvHookStdinTimeout
 	// EnvDebug, when "1", makes the hook write one line on stderr saying
 	// what it did with the event. Never set it in Claude Code's settings.
-	EnvDebug = "MPM_HOOK_DEBUG"
+	EnvDebug = paths.EnvHookDebug
 )
 
 // Config is where and how long the hook forwards.

@@ -7,15 +7,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/cli"
+	"github.com/mpm-dev/mpm/internal/hook"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/token"
 )
 
-// usageText is the help text; %s is the default event list.
+// usageText is mpm-hook's help text before the environment; %s is the
+// default event list.
 const usageText = `mpm-hook forwards Claude Code hook events to mpm-wsd, and wires itself
 into Claude Code's settings.
 
@@ -26,7 +30,13 @@ Usage:
                      [--approvals [--approval-timeout 2m]]
   mpm-hook uninstall [--scope user|project|local|all] [--dir DIR] [--dry-run]
   mpm-hook status    [--addr HOST:PORT] [--dir DIR]
-  mpm-hook help
+  mpm-hook help | version
+"mpm-hook COMMAND --help" lists a command's flags and their defaults.
+
+Forwarding prints nothing and exits 0, always (but a person's decision on a
+PermissionRequest installed with --approvals). It waits at most 2 s for the
+JSON on stdin and 300 ms for the daemon; if the daemon is down or hung, the
+event goes to <data dir>/spool and mpm-wsd delivers it when it is back.
 
 Scopes (Claude Code's settings files):
   user      ~/.claude/settings.json ($CLAUDE_CONFIG_DIR/settings.json), every session (default)
@@ -43,97 +53,119 @@ Modes:
             http hooks, so they keep command hooks. The token comes from the
             MPM_TOKEN environment variable of Claude Code (install says how).
 
-Flags:
-  --events LIST   comma-separated hook events (default: all of
-                  ` + "%s" + `)
-  --addr          daemon address (default MPM_ADDR, else 127.0.0.1:8765)
-  --dir           project directory for the project and local scopes (default: .)
-  --dry-run       print the change as a diff; write nothing
-  --approvals     answer permission requests from the dashboard or mpm-monitor:
-                  PermissionRequest becomes a waiting (not async) hook that
-                  prints the decision made in mpm, or nothing after
-                  --approval-timeout (default 2m) or when mpm-wsd is down, so
-                  Claude Code asks in the terminal. Nothing is allowed by
-                  default. Without it PermissionRequest is only monitored.
+Events (--events, default all): %s
+
+--approvals answers permission requests from the dashboard or mpm-monitor:
+PermissionRequest becomes a waiting (not async) hook that prints the decision
+made in mpm, or nothing after --approval-timeout (default 2m) or when mpm-wsd
+is down, so Claude Code asks in the terminal. Nothing is allowed by default.
+Without it PermissionRequest is only monitored.
 
 install keeps everything else in the file, writes a timestamped backup
 (settings.json.bak-YYYYMMDDTHHMMSSZ) before changing it, replaces it atomically
 and changes nothing when mpm is already wired as asked. Claude Code reads hooks
-when a session starts: restart open sessions afterwards (or review them in /hooks).
-`
+when a session starts: restart open sessions afterwards (or review them in /hooks).`
 
 // DefaultApprovalTimeout is install --approvals' default wait.
 const DefaultApprovalTimeout = 2 * time.Minute
 
-// Main runs `mpm-hook install|uninstall|status|help` with args = os.Args[1:]
-// and returns the exit code: 0 done, 1 failed, 2 bad usage.
+// env are the environment variables mpm-hook and mpm-hookctl read.
+var env = []string{paths.EnvAddr, paths.EnvDataDir, paths.EnvHookTimeout, paths.EnvHookStdinTimeout,
+	paths.EnvHookDebug, paths.EnvToken, EnvClaudeConfigDir}
+
+// program describes mpm-hook (cmd "") or one of its commands. Run by
+// mpm-hook (which sets MPM_HOOK_BIN), it speaks as mpm-hook; run
+// directly, as mpm-hookctl.
+func program(cmd string, stdout, stderr io.Writer) *cli.Program {
+	name := "mpm-hook"
+	if os.Getenv(hook.EnvHookBin) == "" {
+		name = hook.CtlName
+	}
+	if cmd != "" {
+		name += " " + cmd
+	}
+	return &cli.Program{Name: name, Env: env, Stdout: stdout, Stderr: stderr}
+}
+
+// Main runs `mpm-hook install|uninstall|status|help|version` with args =
+// os.Args[1:] and returns the exit code: 0 done, 1 failed, 2 bad usage.
 func Main(args []string, stdout, stderr io.Writer) int {
 	return Run(args, stdout, stderr, Options{})
 }
 
 // Run is Main with injectable options (tests use temp directories).
 func Run(args []string, stdout, stderr io.Writer, opts Options) int {
+	top := program("", stdout, stderr)
 	if len(args) == 0 {
-		printUsage(stderr)
-		return 2
+		return top.Usage("a command is needed: install, uninstall or status")
 	}
 	switch args[0] {
 	case "help", "-h", "-help", "--help":
 		printUsage(stdout)
 		return 0
+	case "version", "--version", "-version":
+		top.PrintVersion()
+		return 0
 	case "install":
-		return runInstall(args[1:], stdout, stderr, opts)
+		return runInstall(program("install", stdout, stderr), args[1:], opts)
 	case "uninstall":
-		return runUninstall(args[1:], stdout, stderr, opts)
+		return runUninstall(program("uninstall", stdout, stderr), args[1:], opts)
 	case "status":
-		return runStatus(args[1:], stdout, stderr, opts)
+		return runStatus(program("status", stdout, stderr), args[1:], opts)
 	}
-	fmt.Fprintf(stderr, "mpm-hook: unknown command %q; run mpm-hook help\n", args[0])
-	return 2
+	return top.Usage("unknown command %q", args[0])
 }
 
 // Usage returns mpm-hook's help text.
 func Usage() string {
-	return fmt.Sprintf(usageText, strings.Join(DefaultEvents(), ","))
+	var b strings.Builder
+	p := &cli.Program{Env: env, Stdout: &b}
+	fmt.Fprintf(&b, usageText+"\n\n", strings.Join(DefaultEvents(), ","))
+	p.PrintEnv()
+	return b.String()
 }
 
 func printUsage(w io.Writer) { fmt.Fprint(w, Usage()) }
 
 // commonFlags are the flags shared by the subcommands.
 type commonFlags struct {
-	scope  string
-	addr   string
-	dir    string
-	dryRun bool
+	scope   string
+	addr    string
+	dataDir string
+	dir     string
+	dryRun  bool
 }
 
-func newFlagSet(name string, stderr io.Writer, c *commonFlags, withScope bool) *flag.FlagSet {
-	fs := flag.NewFlagSet("mpm-hook "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprintf(stderr, "run mpm-hook help for the usage of mpm-hook %s\n", name) }
+func newFlagSet(p *cli.Program, c *commonFlags, withScope bool) *flag.FlagSet {
+	fs := p.FlagSet()
 	if withScope {
 		fs.StringVar(&c.scope, "scope", string(ScopeUser), "settings file: user, project or local")
-		fs.BoolVar(&c.dryRun, "dry-run", false, "print the change; write nothing")
+		fs.BoolVar(&c.dryRun, "dry-run", false, "print the change as a diff; write nothing")
 	}
-	fs.StringVar(&c.addr, "addr", "", "daemon address (default MPM_ADDR, else "+paths.DefaultAddr+")")
-	fs.StringVar(&c.dir, "dir", "", "project directory for the project and local scopes (default: current directory)")
+	fs.StringVar(&c.addr, "addr", paths.Addr(), "the daemon's `HOST:PORT`")
+	fs.StringVar(&c.dataDir, "data-dir", paths.DataDir(), "mpm's data `DIR` (token, socket, spool)")
+	fs.StringVar(&c.dir, "dir", "", "project `DIR` for the project and local scopes (default: the current directory)")
 	return fs
 }
 
-func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) bool {
-	if err := fs.Parse(args); err != nil {
-		return false
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "%s: unexpected argument %q; run mpm-hook help\n", fs.Name(), fs.Arg(0))
-		return false
-	}
-	return true
+// flagGiven reports whether the command line set flag name.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
-func (c commonFlags) apply(opts Options) Options {
-	if c.addr != "" {
+// apply puts the flags given on the command line into opts.
+func (c commonFlags) apply(fs *flag.FlagSet, opts Options) Options {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if given["addr"] {
 		opts.Addr = c.addr
+	}
+	if given["data-dir"] {
+		if abs, err := filepath.Abs(c.dataDir); err == nil {
+			opts.DataDir = abs
+		}
 	}
 	if c.dir != "" {
 		opts.ProjectDir = c.dir
@@ -141,18 +173,20 @@ func (c commonFlags) apply(opts Options) Options {
 	return opts
 }
 
-func runInstall(args []string, stdout, stderr io.Writer, opts Options) int {
+func runInstall(p *cli.Program, args []string, opts Options) int {
 	var c commonFlags
 	var mode, events string
 	var approvals bool
 	var approvalTimeout time.Duration
-	fs := newFlagSet("install", stderr, &c, true)
-	fs.StringVar(&mode, "mode", string(ModeCommand), "command or http")
-	fs.StringVar(&events, "events", "", "comma-separated hook events (default: all)")
+	stdout, stderr := p.Stdout, p.Stderr
+	p.Synopsis = []string{"mpm-hook install [--scope user|project|local] [--mode command|http] [--events LIST] [--addr HOST:PORT] [--dir DIR] [--dry-run] [--approvals [--approval-timeout 2m]]"}
+	fs := newFlagSet(p, &c, true)
+	fs.StringVar(&mode, "mode", string(ModeCommand), "command (spools while the daemon is down) or http (no process per event)")
+	fs.StringVar(&events, "events", "", "comma-separated hook events (default: all of "+strings.Join(DefaultEvents(), ",")+")")
 	fs.BoolVar(&approvals, "approvals", false, "answer permission requests from the dashboard or mpm-monitor (PermissionRequest waits for a decision)")
 	fs.DurationVar(&approvalTimeout, "approval-timeout", DefaultApprovalTimeout, "with --approvals: how long a permission request waits for an answer from mpm")
-	if !parseFlags(fs, args, stderr) {
-		return 2
+	if code, done := p.Parse(fs, args); done {
+		return code
 	}
 	if approvals && (approvalTimeout < time.Second || approvalTimeout > time.Hour) {
 		fmt.Fprintf(stderr, "mpm-hook install: --approval-timeout %v: give 1s to 1h (default %v)\n", approvalTimeout, DefaultApprovalTimeout)
@@ -173,7 +207,7 @@ func runInstall(args []string, stdout, stderr io.Writer, opts Options) int {
 		fmt.Fprintln(stderr, "mpm-hook install:", err)
 		return 2
 	}
-	o, err := c.apply(opts).withDefaults()
+	o, err := c.apply(fs, opts).withDefaults()
 	if err != nil {
 		fmt.Fprintln(stderr, "mpm-hook install:", err)
 		return 1
@@ -182,13 +216,29 @@ func runInstall(args []string, stdout, stderr io.Writer, opts Options) int {
 		fmt.Fprintln(stderr, "mpm-hook install: cannot tell where this mpm-hook binary is; run it by its absolute path")
 		return 1
 	}
+	if GoRunBuild(o.Executable) {
+		fmt.Fprintf(stderr, "mpm-hook install: %s is a temporary build of go run, deleted when it exits: Claude Code would run a binary that is gone.\n"+
+			"Install the binaries first (go install ./cmd/... puts them in $(go env GOPATH)/bin), then run that mpm-hook install.\n", o.Executable)
+		return 1
+	}
+	if tmp := os.TempDir(); tmp != "" && strings.HasPrefix(o.Executable, canonical(tmp)+string(filepath.Separator)) {
+		fmt.Fprintf(stderr, "mpm-hook install: note: %s is in the temporary directory; if it is cleaned up, Claude Code's hooks fail: install it somewhere permanent (go install ./cmd/...) and run mpm-hook install again.\n", o.Executable)
+	}
+	// The hook must reach the daemon this installer was pointed at, also
+	// from a Claude Code without MPM_ADDR/MPM_DATA_DIR: the command carries
+	// them (the address always when not the default; the data directory
+	// when one was chosen, by --data-dir or MPM_DATA_DIR).
+	target := Target{Executable: o.Executable, Addr: o.Addr}
+	if flagGiven(fs, "data-dir") || os.Getenv(paths.EnvDataDir) != "" {
+		target.DataDir = o.DataDir
+	}
 	path := o.SettingsPath(scope)
 	f, err := readSettings(path)
 	if err != nil {
 		fmt.Fprintln(stderr, "mpm-hook install:", err)
 		return 1
 	}
-	plan := Plan{Mode: m, Events: specs, Target: Target{Executable: o.Executable, Addr: o.Addr}}
+	plan := Plan{Mode: m, Events: specs, Target: target}
 	if approvals {
 		found := false
 		for _, e := range specs {
@@ -234,8 +284,8 @@ func runInstall(args []string, stdout, stderr io.Writer, opts Options) int {
 	if approvals {
 		fmt.Fprintf(stdout, "Permission requests wait up to %v for an answer from the dashboard or `mpm-monitor approve|deny`; Claude Code's own prompt still shows at once, and whoever answers first wins. Switch answering from mpm off and on with `mpm-monitor approvals --off|--on`.\n", approvalTimeout)
 	}
-	if o.Addr != paths.DefaultAddr && os.Getenv(paths.EnvAddr) != o.Addr {
-		fmt.Fprintf(stdout, "Command hooks find the daemon through MPM_ADDR: export MPM_ADDR=%s in the environment Claude Code starts from.\n", o.Addr)
+	if m == ModeCommand && target.command() != shellQuote(target.Executable) {
+		fmt.Fprintf(stdout, "The hook command carries %s: Claude Code needs no such variable of its own.\n", strings.TrimSuffix(target.command(), " "+shellQuote(target.Executable)))
 	}
 	if scope == ScopeProject {
 		fmt.Fprintln(stdout, "Note: .claude/settings.json is usually committed, and it now holds this machine's path to mpm-hook; --scope local keeps it out of the repository.")
@@ -244,11 +294,13 @@ func runInstall(args []string, stdout, stderr io.Writer, opts Options) int {
 	return 0
 }
 
-func runUninstall(args []string, stdout, stderr io.Writer, opts Options) int {
+func runUninstall(p *cli.Program, args []string, opts Options) int {
 	var c commonFlags
-	fs := newFlagSet("uninstall", stderr, &c, true)
-	if !parseFlags(fs, args, stderr) {
-		return 2
+	stdout, stderr := p.Stdout, p.Stderr
+	p.Synopsis = []string{"mpm-hook uninstall [--scope user|project|local|all] [--dir DIR] [--dry-run]"}
+	fs := newFlagSet(p, &c, true)
+	if code, done := p.Parse(fs, args); done {
+		return code
 	}
 	scopes := Scopes
 	if !strings.EqualFold(c.scope, "all") {
@@ -259,7 +311,7 @@ func runUninstall(args []string, stdout, stderr io.Writer, opts Options) int {
 		}
 		scopes = []Scope{sc}
 	}
-	o, err := c.apply(opts).withDefaults()
+	o, err := c.apply(fs, opts).withDefaults()
 	if err != nil {
 		fmt.Fprintln(stderr, "mpm-hook uninstall:", err)
 		return 1
@@ -310,13 +362,15 @@ func runUninstall(args []string, stdout, stderr io.Writer, opts Options) int {
 	return code
 }
 
-func runStatus(args []string, stdout, stderr io.Writer, opts Options) int {
+func runStatus(p *cli.Program, args []string, opts Options) int {
 	var c commonFlags
-	fs := newFlagSet("status", stderr, &c, false)
-	if !parseFlags(fs, args, stderr) {
-		return 2
+	stdout, stderr := p.Stdout, p.Stderr
+	p.Synopsis = []string{"mpm-hook status [--addr HOST:PORT] [--dir DIR]"}
+	fs := newFlagSet(p, &c, false)
+	if code, done := p.Parse(fs, args); done {
+		return code
 	}
-	o, err := c.apply(opts).withDefaults()
+	o, err := c.apply(fs, opts).withDefaults()
 	if err != nil {
 		fmt.Fprintln(stderr, "mpm-hook status:", err)
 		return 1

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mpm-dev/mpm/internal/paths"
 )
 
 // Mode is how Claude Code delivers events to mpm.
@@ -33,15 +35,50 @@ const EventsPath = "/v1/events"
 
 // TokenEnvVar is the environment variable an http hook's Authorization
 // header reads the token from.
-const TokenEnvVar = "MPM_TOKEN"
+const TokenEnvVar = paths.EnvToken
 
 // Target is what our entries point at.
 type Target struct {
 	// Executable is the absolute path of mpm-hook written into command
 	// entries.
 	Executable string
-	// Addr is the daemon's host:port, for http entries.
+	// Addr is the daemon's host:port: http entries post to it, command
+	// entries carry it as MPM_ADDR=… before the binary when it is not the
+	// default (a Claude Code started without MPM_ADDR would otherwise send
+	// to 127.0.0.1:8765).
 	Addr string
+	// DataDir is mpm's data directory; command entries carry it as
+	// MPM_DATA_DIR=… when it is not the OS's default (the hook finds the
+	// token, socket and spool there).
+	DataDir string
+}
+
+// command is the shell command of our command entries: the binary, after
+// the environment it needs when that differs from the defaults.
+func (t Target) command() string {
+	var b strings.Builder
+	if t.Addr != "" && t.Addr != paths.DefaultAddr {
+		b.WriteString(paths.EnvAddr + "=" + shellQuote(t.Addr) + " ")
+	}
+	if t.DataDir != "" && t.DataDir != paths.DefaultDataDir() {
+		b.WriteString(paths.EnvDataDir + "=" + shellQuote(t.DataDir) + " ")
+	}
+	b.WriteString(shellQuote(t.Executable))
+	return b.String()
+}
+
+// CommandEnv returns the NAME=value assignments before a command's
+// executable (MPM_ADDR=… MPM_DATA_DIR=… /path/mpm-hook), unquoted.
+func CommandEnv(cmd string) map[string]string {
+	env := map[string]string{}
+	for _, w := range shellWords(cmd) {
+		if !isAssignment(w) {
+			break
+		}
+		k, v, _ := strings.Cut(w, "=")
+		env[k] = v
+	}
+	return env
 }
 
 // orderedEntry builds a compact JSON object in the given key order.
@@ -67,7 +104,7 @@ func desiredEntry(ev EventSpec, m Mode, t Target) json.RawMessage {
 	}
 	return orderedEntry(
 		"type", "command",
-		"command", shellQuote(t.Executable),
+		"command", t.command(),
 		"async", !ev.Sync,
 		"timeout", ev.Timeout,
 	)
@@ -94,7 +131,7 @@ func approvalEntry(t Target, wait time.Duration) json.RawMessage {
 	secs := int(wait / time.Second)
 	return orderedEntry(
 		"type", "command",
-		"command", EnvApprovalWait+"="+strconv.Itoa(secs)+"s "+shellQuote(t.Executable),
+		"command", EnvApprovalWait+"="+strconv.Itoa(secs)+"s "+t.command(),
 		"async", false,
 		"timeout", secs+approvalGraceSeconds,
 	)

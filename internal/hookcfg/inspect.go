@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+
+	"github.com/mpm-dev/mpm/internal/paths"
 )
 
 // Entry is one of our hook entries found in a settings file.
@@ -32,9 +34,14 @@ type Entry struct {
 	Binary           string
 	BinaryExists     bool
 	BinaryExecutable bool
-	// URL is the http hook's URL; Addr its host:port.
-	URL  string
+	// URL is the http hook's URL.
+	URL string
+	// Addr is where the entry sends events: an http hook's host:port; for a
+	// command hook, the MPM_ADDR=… written before the binary, else the
+	// default (what a Claude Code without MPM_ADDR in its environment uses).
 	Addr string
+	// DataDir is a command hook's MPM_DATA_DIR=…, "" when it has none.
+	DataDir string
 	// TokenHeader is true when an http entry sends an Authorization header
 	// drawing on a variable listed in allowedEnvVars.
 	TokenHeader bool
@@ -341,6 +348,11 @@ func describeEntry(o Options, event string, gi, hi int, g *group, raw json.RawMe
 		e.Kind = ModeCommand
 		e.Command = he.Command
 		e.Binary, e.BinaryExists, e.BinaryExecutable = resolveBinary(commandExecutable(he.Command), o.HomeDir)
+		env := CommandEnv(he.Command)
+		e.Addr, e.DataDir = env[paths.EnvAddr], env[paths.EnvDataDir]
+		if e.Addr == "" {
+			e.Addr = paths.DefaultAddr
+		}
 	}
 	return e
 }
@@ -411,6 +423,9 @@ func entryProblems(o Options, e Entry) Problems {
 		}
 		if !e.Async && !(known && spec.Sync) && !isApprovalEntry(e) {
 			add(ProblemNotAsync, "%s: the mpm command hook is not async, so Claude Code waits for it; run mpm-hook install again", where)
+		}
+		if o.Addr != "" && e.Addr != o.Addr {
+			add(ProblemWrongAddr, "%s sends to %s (unless Claude Code's own environment sets MPM_ADDR) but the daemon address is %s; run mpm-hook install --addr %s again", where, e.Addr, o.Addr, o.Addr)
 		}
 	case ModeHTTP:
 		if known && !spec.HTTP {

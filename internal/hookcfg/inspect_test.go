@@ -198,7 +198,7 @@ func TestMainProcess(t *testing.T) {
 		beside += ".exe"
 	}
 	var v settings
-	if err := json.Unmarshal(b, &v); err != nil || v.Hooks["Stop"][0].Hooks[0].Command != shellQuote(beside) {
+	if err := json.Unmarshal(b, &v); err != nil || v.Hooks["Stop"][0].Hooks[0].Command != "MPM_ADDR=127.0.0.1:1 "+shellQuote(beside) {
 		t.Fatalf("command is not the mpm-hook beside the running binary, %s: %v\n%s", beside, err, b)
 	}
 	// Run by mpm-hook, it installs that mpm-hook (MPM_HOOK_BIN).
@@ -208,7 +208,7 @@ func TestMainProcess(t *testing.T) {
 	}
 	v = settings{}
 	b = readFile(t, filepath.Join(proj, ".claude", "settings.json"))
-	if err := json.Unmarshal(b, &v); err != nil || v.Hooks["Stop"][0].Hooks[0].Command != shellQuote(other) {
+	if err := json.Unmarshal(b, &v); err != nil || v.Hooks["Stop"][0].Hooks[0].Command != "MPM_ADDR=127.0.0.1:1 "+shellQuote(other) {
 		t.Fatalf("command is not MPM_HOOK_BIN %s: %v\n%s", other, err, b)
 	}
 	// CLAUDE_CONFIG_DIR moves the user scope.
@@ -232,7 +232,7 @@ func TestMainProcess(t *testing.T) {
 	if out, _, code := run(nil, "help"); code != 0 || !strings.Contains(out, "mpm-hook install") {
 		t.Errorf("help: %d %s", code, out)
 	}
-	if _, errs, code := run(nil, "frobnicate"); code != 2 || !strings.Contains(errs, "mpm-hook help") {
+	if _, errs, code := run(nil, "frobnicate"); code != 2 || !strings.Contains(errs, "--help)") {
 		t.Errorf("unknown command: %d %s", code, errs)
 	}
 	if _, _, code := run(nil, "install", "--mode", "carrier-pigeon"); code != 2 {

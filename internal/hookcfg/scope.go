@@ -153,3 +153,11 @@ func canonical(p string) string {
 	}
 	return p
 }
+
+// GoRunBuild reports whether exe is a binary `go run` built in its
+// temporary work directory (…/go-build…/…/exe/NAME), which is deleted
+// when go run exits.
+func GoRunBuild(exe string) bool {
+	p := filepath.ToSlash(exe)
+	return strings.Contains(p, "/go-build") && strings.Contains(p, "/exe/")
+}

@@ -20,7 +20,7 @@ import (
 // Config configures a Hub. Zero fields take the defaults in parentheses.
 type Config struct {
 	// Store is where replays are read from.
-	Store store.Store
+	Store store.Reader
 	// Logger is the hub's named logger.
 	Logger hclog.Logger
 	// Metrics receives the hub's counters; nil registers nothing.

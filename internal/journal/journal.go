@@ -317,6 +317,9 @@ func onOff(b bool) string {
 // Kind implements store.Store.
 func (j *Journal) Kind() string { return "journal" }
 
+// Durable implements store.Store: the journal outlives the process.
+func (j *Journal) Durable() bool { return true }
+
 // Note implements store.Store.
 func (j *Journal) Note() string {
 	s, _ := j.note.Load().(string)

@@ -10,6 +10,24 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
+// Logger names: the root logger of each binary, then the components'
+// Named children. One name per component, so that a log line's prefix
+// says where it comes from ("mpm-wsd.ingest: ...").
+const (
+	NameDaemon  = "mpm-wsd"
+	NameManager = "mpm-manager"
+
+	NameIngest     = "ingest"
+	NameHub        = "hub"
+	NameHTTP       = "http"
+	NameSpool      = "spool"
+	NameStore      = "store"
+	NameFleet      = "fleet"
+	NameSupervisor = "supervisor"
+	// NameChild is the manager's logger for the daemon's own lines.
+	NameChild = "wsd"
+)
+
 // Options configures the root logger.
 type Options struct {
 	// Name is the root logger's name, usually the binary ("mpm-wsd").

@@ -3,14 +3,13 @@ package monitor
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/cli"
 	"github.com/mpm-dev/mpm/internal/client"
 	"github.com/mpm-dev/mpm/internal/gist"
 	"github.com/mpm-dev/mpm/internal/paths"
@@ -20,33 +19,35 @@ import (
 // ApprovalCommands are the subcommands ApprovalsMain carries out.
 var ApprovalCommands = []string{"approvals", "approve", "deny"}
 
-const approvalsUsage = `Usage:
-  mpm-monitor approvals [--json] [--on|--off]   list the permission requests waiting for an answer from mpm
-  mpm-monitor approve ID [--always N]           allow it (--always N: also apply its Nth permission suggestion)
-  mpm-monitor deny ID [--message M]             deny it; Claude gets M
-
+// approvalsAbout is the help text of the approval commands.
+const approvalsAbout = `Answer Claude Code's permission requests from a terminal (or over SSH).
 Requests wait when Claude Code's hook was installed with mpm-hook install
 --approvals. Claude Code's own prompt shows at the same time: whoever answers
 first wins. --off makes waiting hooks return at once (Claude Code asks in the
-terminal); --on turns answering from mpm back on.
-
-Flags:
-`
+terminal); --on turns answering from mpm back on.`
 
 // ApprovalsMain runs `mpm-monitor approvals|approve|deny args...` and
 // returns the exit code: 0 done, 1 failed (daemon unreachable, request
 // already resolved or unknown), 2 bad usage.
 func ApprovalsMain(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("mpm-monitor "+cmd, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, approvalsUsage)
-		fs.PrintDefaults()
+	p := &cli.Program{
+		Name: "mpm-monitor " + cmd,
+		Synopsis: []string{
+			"mpm-monitor approvals [--json] [--on|--off]   list the requests waiting for an answer from mpm",
+			"mpm-monitor approve ID [--always N]           allow (--always N: also apply its Nth permission suggestion)",
+			"mpm-monitor deny ID [--message M]             deny; Claude gets M",
+		},
+		About:  approvalsAbout,
+		Env:    []string{paths.EnvAddr, paths.EnvDataDir},
+		Notes:  "Exit status: 0 done; 1 the daemon cannot be reached, or the request is unknown or already resolved; 2 on bad flags.",
+		Args:   true,
+		Stdout: stdout, Stderr: stderr,
 	}
-	addr := fs.String("addr", paths.Addr(), "mpm-wsd address (env "+paths.EnvAddr+")")
-	dataDir := fs.String("data-dir", paths.DataDir(), "mpm-wsd's data directory, for the token (env "+paths.EnvDataDir+")")
+	fs := p.FlagSet()
+	addr := fs.String("addr", paths.Addr(), "mpm-wsd's address")
+	dataDir := fs.String("data-dir", paths.DataDir(), "mpm-wsd's data directory, for the token")
 	tok := fs.String("token", "", "access token (default: read from the data directory)")
-	jsonOut := fs.Bool("json", false, "approvals: print the pending requests as the daemon serves them")
+	jsonOut := fs.Bool("json", false, "approvals: print the pending requests as the daemon serves them, one per line")
 	on := fs.Bool("on", false, "approvals: switch answering from mpm on")
 	off := fs.Bool("off", false, "approvals: switch answering from mpm off (waiting hooks return at once)")
 	always := fs.Int("always", -1, "approve: also apply the request's permission suggestion number N (0 is the first), e.g. allow this command from now on")
@@ -55,11 +56,8 @@ func ApprovalsMain(ctx context.Context, cmd string, args []string, stdout, stder
 	var pos []string
 	rest := args
 	for {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
+		if code, done := p.Parse(fs, rest); done {
+			return code
 		}
 		if fs.NArg() == 0 {
 			break
@@ -67,10 +65,7 @@ func ApprovalsMain(ctx context.Context, cmd string, args []string, stdout, stder
 		pos = append(pos, fs.Arg(0))
 		rest = fs.Args()[1:]
 	}
-	bad := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "mpm-monitor %s: "+format+" (see mpm-monitor %s --help)\n", append([]any{cmd}, append(a, cmd)...)...)
-		return 2
-	}
+	bad := p.Usage
 	switch cmd {
 	case "approvals":
 		if len(pos) > 0 {
@@ -96,10 +91,7 @@ func ApprovalsMain(ctx context.Context, cmd string, args []string, stdout, stder
 	if err != nil {
 		return bad("%v", err)
 	}
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "mpm-monitor %s: %v\n", cmd, err)
-		return 1
-	}
+	fail := func(err error) int { return p.Fail("%v", err) }
 	switch cmd {
 	case "approve", "deny":
 		d := protocol.ApprovalDecision{Decision: protocol.ApprovalAllow}
@@ -121,7 +113,7 @@ func ApprovalsMain(ctx context.Context, cmd string, args []string, stdout, stder
 		verb := map[string]string{"allow": "allowed", "deny": "denied"}[res.Outcome]
 		fmt.Fprintf(stdout, "%s %s.\n", pos[0], verb)
 		if res.Error != "" {
-			fmt.Fprintf(stderr, "mpm-monitor %s: warning: %s\n", cmd, res.Error)
+			fmt.Fprintf(stderr, "%s: warning: %s\n", p.Name, res.Error)
 		}
 		return 0
 	}

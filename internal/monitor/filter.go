@@ -44,6 +44,15 @@ func (f *Filter) ClientSide(server []string) bool {
 	return len(f.Events) > 0 || len(f.Tools) > 0 || len(f.Origins) > 0 || (len(f.Sessions) > 0 && len(server) == 0)
 }
 
+// MatchSession reports whether a session (its id and origin) passes the
+// --session and --origin filters.
+func (f *Filter) MatchSession(id, origin string) bool {
+	if len(f.Sessions) > 0 && !anyPrefix(f.Sessions, id) {
+		return false
+	}
+	return len(f.Origins) == 0 || anyFoldPrefix(f.Origins, origin)
+}
+
 // ServerSessions returns the session ids to subscribe to: the --session
 // values when every one is the full id of a session the daemon knows,
 // else nil (subscribe to all and match prefixes here, which also catches
@@ -98,17 +107,4 @@ func anyName(names []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// SplitList splits repeated, comma-separated flag values, dropping empties.
-func SplitList(vals []string) []string {
-	var out []string
-	for _, v := range vals {
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
 }

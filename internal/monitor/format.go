@@ -47,7 +47,9 @@ const (
 	cyan   = "\x1b[36m"
 )
 
-var sessionColors = []string{"\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m", "\x1b[35m", "\x1b[36m", "\x1b[91m", "\x1b[92m", "\x1b[93m", "\x1b[94m", "\x1b[95m", "\x1b[96m"}
+// sessionColors is the session palette shared with the dashboard
+// (docs/protocol.md, "Session colours"): no red, which reads as an error.
+var sessionColors = []string{"\x1b[34m", "\x1b[32m", "\x1b[33m", "\x1b[35m", "\x1b[36m", "\x1b[94m"}
 
 // Line returns ev's output line, with its newline.
 func (f *Format) Line(ev *protocol.Event) []byte {
@@ -138,6 +140,9 @@ func pad(s string, n int) string {
 	return s
 }
 
+// sessionColor is id's colour: palette index = FNV-1a (32 bits) of the
+// full session id, mod the palette's size; the same in every run and in
+// the dashboard.
 func sessionColor(id string) string {
 	h := fnv.New32a()
 	h.Write([]byte(id))

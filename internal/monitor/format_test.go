@@ -46,9 +46,6 @@ func TestFilter(t *testing.T) {
 	if !of.ClientSide([]string{"s"}) {
 		t.Error("an origin filter is applied here: ClientSide must be true")
 	}
-	if got := SplitList([]string{"a, b", "", "c,,"}); strings.Join(got, "|") != "a|b|c" {
-		t.Errorf("SplitList: %q", got)
-	}
 }
 
 func TestFormatLineWidth(t *testing.T) {
@@ -113,4 +110,31 @@ func FuzzFormatLine(f *testing.F) {
 			t.Fatalf("human line is not one valid line: %q", line)
 		}
 	})
+}
+
+// TestSessionColors pins the rule shared with the dashboard
+// (docs/protocol.md, "Session colours"): FNV-1a 32 of the full id, mod 6,
+// into blue, green, yellow, magenta, cyan, bright blue; never red. The
+// expected values were computed independently of the Go code.
+func TestSessionColors(t *testing.T) {
+	for _, c := range []struct {
+		id   string
+		want string
+	}{
+		{"aaaa1111-0000-4000-8000-000000000001", "\x1b[34m"}, // fnv 3205353882 % 6 = 0
+		{"bbbb2222-0000-4000-8000-000000000002", "\x1b[35m"}, // 2052330543 % 6 = 3
+		{"4f1c2b3a-5d6e-4f70-8a9b-0c1d2e3f4a5b", "\x1b[36m"}, // 382025926 % 6 = 4
+		{"s2", "\x1b[34m"}, // 89240592 % 6 = 0
+		{"s3", "\x1b[94m"}, // 106018211 % 6 = 5
+		{"", "\x1b[32m"},   // 2166136261 % 6 = 1
+	} {
+		if got := sessionColor(c.id); got != c.want {
+			t.Errorf("sessionColor(%q) = %q, want %q", c.id, got, c.want)
+		}
+	}
+	for _, c := range sessionColors {
+		if c == red || c == "\x1b[91m" {
+			t.Errorf("red in the session palette")
+		}
+	}
 }

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/client"
@@ -68,6 +70,9 @@ type runner struct {
 	// liveSeen is set once the first replay ended: a session first seen
 	// after it is new, and its state is a change.
 	liveSeen bool
+	// announced is set once the first replay ended and the run said on
+	// stderr what it follows.
+	announced bool
 }
 
 // Run prints events until ctx ends (nil), Count is reached (nil), the
@@ -184,9 +189,9 @@ func (r *runner) print(line []byte) error {
 	return nil
 }
 
-// live ends the first replay: the buffered tail is printed, and without
-// Follow the run ends.
-func (r *runner) live(uint64) error {
+// live ends the first replay: the buffered tail is printed, the run says
+// what it follows, and without Follow the run ends.
+func (r *runner) live(seq uint64) error {
 	r.liveSeen = true
 	if r.buffering {
 		r.buffering = false
@@ -201,10 +206,48 @@ func (r *runner) live(uint64) error {
 	if err := r.flush(); err != nil {
 		return err
 	}
+	if !r.announced {
+		r.announced = true
+		r.announce(seq)
+	}
 	if !r.o.Follow {
 		return client.ErrStop
 	}
 	return nil
+}
+
+// announce says in one stderr line what the run follows ("following 3
+// sessions from seq 812"), or that no session matches --session.
+func (r *runner) announce(seq uint64) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	infos, err := r.o.Client.Sessions(ctx)
+	n := 0
+	for _, in := range infos {
+		if r.o.Filter.MatchSession(in.SessionID, in.Origin) {
+			n++
+		}
+	}
+	switch {
+	case err == nil && n == 0 && len(r.o.Filter.Sessions) > 0:
+		if r.o.Follow {
+			r.note("no session matches %s; waiting for one to start", strings.Join(r.o.Filter.Sessions, ", "))
+		} else {
+			r.note("no session matches %s", strings.Join(r.o.Filter.Sessions, ", "))
+		}
+	case !r.o.Follow:
+	case err != nil:
+		r.note("following from seq %d", seq)
+	default:
+		r.note("following %s from seq %d", plural(n, "session"), seq)
+	}
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
 }
 
 func (r *runner) flush() error {

@@ -1,6 +1,7 @@
 // Package paths is the one place that knows mpm's defaults: the daemon's
-// address and the per-user data directory with the files in it (token,
-// journal, hook spool, manager state).
+// address, the per-user data directory with the files in it (token,
+// journal, hook spool, manager state), and the names of every environment
+// variable mpm reads (internal/cli describes them in each binary's help).
 //
 // It is imported by mpm-hook, whose start-up time is the product, so it
 // imports nothing beyond os, path/filepath, runtime and strings.
@@ -22,6 +23,21 @@ const (
 	EnvAddr = "MPM_ADDR"
 	// EnvDataDir overrides the data directory for every binary.
 	EnvDataDir = "MPM_DATA_DIR"
+	// EnvToken is the access token in Claude Code's environment, which its
+	// http hooks send (mpm-hook install --mode http says how to set it).
+	EnvToken = "MPM_TOKEN"
+	// EnvNATSPassword is mpm-wsd's NATS password in fleet mode, when
+	// --nats-password is not given.
+	EnvNATSPassword = "MPM_NATS_PASSWORD"
+	// EnvHookTimeout bounds mpm-hook's wait for the daemon (a Go duration).
+	EnvHookTimeout = "MPM_HOOK_TIMEOUT"
+	// EnvHookStdinTimeout bounds mpm-hook's wait for the JSON on stdin.
+	EnvHookStdinTimeout = "MPM_HOOK_STDIN_TIMEOUT"
+	// EnvHookDebug, when "1", makes mpm-hook say on stderr what it did.
+	EnvHookDebug = "MPM_HOOK_DEBUG"
+	// EnvHookBin tells mpm-hookctl which mpm-hook to install: the one that
+	// handed it the subcommand (set by mpm-hook itself).
+	EnvHookBin = "MPM_HOOK_BIN"
 
 	// TokenFile is the access token's file name inside the data directory.
 	TokenFile = "token"

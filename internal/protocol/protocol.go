@@ -38,17 +38,7 @@ const (
 // ValidKey reports whether k can be an Idempotency-Key: 1 to MaxKeyLen
 // printable ASCII characters without spaces. mpm-hook makes them, the
 // spool stores them, the daemon checks them: one rule for all three.
-func ValidKey(k string) bool {
-	if len(k) == 0 || len(k) > MaxKeyLen {
-		return false
-	}
-	for i := 0; i < len(k); i++ {
-		if k[i] <= ' ' || k[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
+func ValidKey(k string) bool { return Printable(k, MaxKeyLen) }
 
 // The "type" of each WebSocket message.
 const (

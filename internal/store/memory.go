@@ -183,6 +183,9 @@ func (m *Memory) Sessions() ([]sessions.Info, error) { return nil, nil }
 // Kind implements Store.
 func (m *Memory) Kind() string { return "memory" }
 
+// Durable implements store.Store: events kept in memory die with the process.
+func (m *Memory) Durable() bool { return false }
+
 // Note implements Store.
 func (m *Memory) Note() string { return "" }
 

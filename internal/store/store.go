@@ -37,13 +37,9 @@ func (f Filter) MatchSession(id string) bool {
 // payload and about what the record around it adds on the wire.
 func EventBytes(ev *event.Event) int { return len(ev.Payload) + 256 }
 
-// Store keeps sequenced events. Append is called by one goroutine at a time
-// (the daemon's committer); reads may run concurrently with it.
-type Store interface {
-	// Append stores evs, whose Seq values are already assigned, ascending and
-	// directly following LastSeq. When it returns nil the events are as
-	// durable as the store promises, and readable.
-	Append(evs []*event.Event) error
+// Reader reads stored events: the hub's replays, GET /v1/events and
+// fleet mode's outbox. Reads may run concurrently with Append.
+type Reader interface {
 	// Read returns up to limit events with after < Seq <= upto that match f,
 	// in ascending Seq order.
 	Read(after, upto uint64, f Filter, limit int) ([]*event.Event, error)
@@ -66,16 +62,37 @@ type Store interface {
 	LastSeq() uint64
 	// OldestSeq is the lowest Seq still retained, or LastSeq()+1 when none is.
 	OldestSeq() uint64
-	// LookupKey returns the Seq stored with an idempotency key, if the key
-	// is still remembered.
-	LookupKey(key string) (uint64, bool)
+}
+
+// Appender stores sequenced events: the daemon's ingest loop, the one
+// goroutine that calls Append.
+type Appender interface {
+	// Append stores evs, whose Seq values are already assigned, ascending and
+	// directly following LastSeq. When it returns nil the events are as
+	// durable as the store promises, and readable.
+	Append(evs []*event.Event) error
 	// LookupKeys returns the Seq of every key in keys that is still
 	// remembered (the ingest loop asks once per batch).
 	LookupKeys(keys []string) (map[string]uint64, error)
+	// LastSeq is the highest Seq ever stored: the next Append follows it.
+	LastSeq() uint64
+}
+
+// Store is everything the daemon does with its store; each part of it
+// takes only the small interface it needs (Reader, Appender).
+type Store interface {
+	Reader
+	Appender
+	// LookupKey returns the Seq stored with an idempotency key, if the key
+	// is still remembered.
+	LookupKey(key string) (uint64, bool)
 	// Sessions returns the stored session summaries (used to seed the
 	// in-memory tracker at start-up).
 	Sessions() ([]sessions.Info, error)
-	// Kind names the store for /healthz ("memory", "journal").
+	// Durable reports whether stored events outlive the process (the
+	// journal) or not (memory): seqs then start again at 1 after a restart.
+	Durable() bool
+	// Kind names the store for /healthz and the logs ("memory", "journal").
 	Kind() string
 	// Note is a human note for /healthz, e.g. that a corrupt file was moved
 	// aside at start-up; empty when there is nothing to say.

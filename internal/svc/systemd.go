@@ -1,6 +1,7 @@
 package svc
 
 import (
+	"strconv"
 	"strings"
 )
 
@@ -180,16 +181,5 @@ func (s Spec) privateTmpHides() bool {
 // systemdEscapeText escapes specifiers in free text.
 func systemdEscapeText(s string) string { return strings.ReplaceAll(s, "%", "%%") }
 
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
-}
+// itoa is strconv.Itoa (kept short for the many call sites).
+func itoa(n int) string { return strconv.Itoa(n) }

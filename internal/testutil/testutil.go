@@ -5,6 +5,7 @@ package testutil
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -101,18 +102,44 @@ type Daemon struct {
 
 // StartDaemon starts mpm-wsd on a free port with a fresh data directory and
 // waits until /healthz answers 200. Extra flags go to the daemon.
+//
+// The port is free when FreeAddr returns it, but on a busy machine another
+// process (or an outgoing connection's ephemeral port) may take it before
+// the daemon binds it: mpm-wsd then exits 3 (address in use), and
+// StartDaemon tries again on another port.
 func StartDaemon(t testing.TB, args ...string) *Daemon {
 	t.Helper()
-	d := &Daemon{Addr: FreeAddr(t), DataDir: t.TempDir(), Args: args, t: t}
-	d.Start()
+	d := &Daemon{DataDir: t.TempDir(), Args: args, t: t}
 	t.Cleanup(func() { d.Kill() })
-	return d
+	for try := 1; ; try++ {
+		d.Addr = FreeAddr(t)
+		err := d.start()
+		if err == nil {
+			return d
+		}
+		if !errors.Is(err, errPortTaken) || try == 5 {
+			t.Fatalf("mpm-wsd did not become healthy: %v\nlog:\n%s", err, d.Log.String())
+		}
+		d.Log = nil
+	}
 }
+
+// errPortTaken is start's error when mpm-wsd exited 3: its address was in
+// use by another program.
+var errPortTaken = errors.New("the address was taken before mpm-wsd could bind it")
 
 // Start (re)starts the daemon process with the same address, data directory
 // and flags, and waits until it is healthy.
 func (d *Daemon) Start() {
 	d.t.Helper()
+	if err := d.start(); err != nil {
+		d.t.Fatalf("mpm-wsd did not become healthy: %v\nlog:\n%s", err, d.Log.String())
+	}
+}
+
+// start starts the process and waits until /healthz answers from it (its
+// own pid, not another test's daemon that took the port).
+func (d *Daemon) start() error {
 	args := append([]string{"--addr", d.Addr, "--data-dir", d.DataDir, "--log-level", "debug"}, d.Args...)
 	cmd := exec.Command(Binary(d.t, "mpm-wsd"), args...)
 	if d.Log == nil {
@@ -126,9 +153,18 @@ func (d *Daemon) Start() {
 	d.Cmd = cmd
 	d.done = make(chan struct{})
 	go func(done chan struct{}) { cmd.Wait(); close(done) }(d.done)
-	if err := WaitHealthy(d.Addr, 20*time.Second, d.done); err != nil {
-		d.t.Fatalf("mpm-wsd did not become healthy: %v\nlog:\n%s", err, d.Log.String())
+	err := waitHealthy(d.Addr, 20*time.Second, d.done, cmd.Process.Pid)
+	if err != nil {
+		select {
+		case <-d.done:
+			if cmd.ProcessState != nil && cmd.ProcessState.ExitCode() == 3 {
+				d.Cmd = nil
+				return fmt.Errorf("%w: %v", errPortTaken, err)
+			}
+		default:
+		}
 	}
+	return err
 }
 
 // Token returns the daemon's access token.
@@ -203,6 +239,12 @@ func GetHealth(ctx context.Context, addr string) (protocol.Health, int, error) {
 // WaitHealthy polls /healthz until it answers 200 from an mpm-wsd, the
 // timeout passes, or exited is closed (the process died).
 func WaitHealthy(addr string, timeout time.Duration, exited <-chan struct{}) error {
+	return waitHealthy(addr, timeout, exited, 0)
+}
+
+// waitHealthy is WaitHealthy that, when pid is not 0, also wants the answer
+// to come from that process.
+func waitHealthy(addr string, timeout time.Duration, exited <-chan struct{}, pid int) error {
 	deadline := time.Now().Add(timeout)
 	var last error
 	for time.Now().Before(deadline) {
@@ -214,10 +256,13 @@ func WaitHealthy(addr string, timeout time.Duration, exited <-chan struct{}) err
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		h, code, err := GetHealth(ctx, addr)
 		cancel()
-		if err == nil && code == 200 && h.Service == protocol.ServiceName {
+		if err == nil && code == 200 && h.Service == protocol.ServiceName && (pid == 0 || h.Pid == pid) {
 			return nil
 		}
 		last = fmt.Errorf("code %d, err %v", code, err)
+		if err == nil && pid != 0 && h.Pid != pid {
+			last = fmt.Errorf("another mpm-wsd (pid %d) answers on %s, not ours (pid %d)", h.Pid, addr, pid)
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	return fmt.Errorf("timed out after %v (last: %v)", timeout, last)

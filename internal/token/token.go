@@ -15,6 +15,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
 // Header is the HTTP header that carries the token ("Bearer <token>").
@@ -118,14 +120,4 @@ func Parse(b []byte, path string) (string, error) {
 
 // Valid reports whether t can be a token: 1 to 1024 printable ASCII
 // characters without spaces, so it fits an HTTP header as it is.
-func Valid(t string) bool {
-	if t == "" || len(t) > 1024 {
-		return false
-	}
-	for i := 0; i < len(t); i++ {
-		if t[i] <= ' ' || t[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
+func Valid(t string) bool { return protocol.Printable(t, 1024) }

@@ -39,9 +39,11 @@ func checkAddress(ctx context.Context, st *state) Result {
 		res.Status = OK
 		res.Detail = sentences(addr+" is IPv4 loopback", lh.text)
 	case strings.EqualFold(host, "localhost"):
-		res.Status = Fail
-		res.Detail = sentences(fmt.Sprintf("the address %s names localhost, which may resolve to ::1 while mpm-wsd listens on 127.0.0.1 (that is what made the old hooks slow and fail)", addr), lh.text)
-		res.Fix = fmt.Sprintf("export %s=127.0.0.1:%s for every mpm program (mpm-manager install --addr 127.0.0.1:%s, mpm-hook install --addr ...)", paths.EnvAddr, port, port)
+		// It works when localhost resolves to 127.0.0.1 first; it is a
+		// risk, not a failure.
+		res.Status = Warn
+		res.Detail = sentences(fmt.Sprintf("the address %s names localhost rather than an IP address: a program that resolves it to ::1 first misses a daemon listening on 127.0.0.1, or waits for that attempt to fail", addr), lh.text)
+		res.Fix = fmt.Sprintf("use 127.0.0.1:%s everywhere: export %s=127.0.0.1:%s (and mpm-manager install --addr 127.0.0.1:%s, mpm-hook install --addr 127.0.0.1:%s)", port, paths.EnvAddr, port, port, port)
 		return res
 	case ip != nil && ip.IsLoopback():
 		res.Status = Warn

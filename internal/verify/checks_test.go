@@ -44,7 +44,7 @@ func TestAddress(t *testing.T) {
 	}{
 		{free, []string{"127.0.0.1", "::1"}, OK, "is IPv4 loopback; localhost → 127.0.0.1, ::1", ""},
 		{free, []string{"::1", "127.0.0.1"}, Warn, "::1 first", "not http://localhost:" + port},
-		{"localhost:" + port, []string{"127.0.0.1"}, Fail, "names localhost", "MPM_ADDR=127.0.0.1:" + port},
+		{"localhost:" + port, []string{"127.0.0.1"}, Warn, "names localhost", "MPM_ADDR=127.0.0.1:" + port},
 		{"[::1]:" + port, []string{"127.0.0.1"}, Warn, "IPv6 loopback", "MPM_ADDR=127.0.0.1:" + port},
 		{"192.0.2.1:" + port, []string{"127.0.0.1"}, Warn, "not a loopback address", "MPM_ADDR=127.0.0.1:8765"},
 		{"127.0.0.1", []string{"127.0.0.1"}, Fail, "is not host:port", "MPM_ADDR=127.0.0.1:8765"},
@@ -204,8 +204,8 @@ func TestHooksSettingsProblems(t *testing.T) {
 
 	// Two mpm entries on one event: a warning with the installer as fix.
 	doc := map[string]any{"hooks": map[string]any{"PreToolUse": []any{
-		map[string]any{"matcher": "*", "hooks": []any{map[string]any{"type": "command", "command": hook, "async": true}}},
-		map[string]any{"matcher": "*", "hooks": []any{map[string]any{"type": "command", "command": hook + " --x", "async": true}}},
+		map[string]any{"matcher": "*", "hooks": []any{map[string]any{"type": "command", "command": "MPM_ADDR=" + e.addr + " " + hook, "async": true}}},
+		map[string]any{"matcher": "*", "hooks": []any{map[string]any{"type": "command", "command": "MPM_ADDR=" + e.addr + " " + hook + " --x", "async": true}}},
 	}}}
 	b, _ := json.Marshal(doc)
 	os.WriteFile(p, b, 0o600)
@@ -244,11 +244,26 @@ func TestHooksLocalScope(t *testing.T) {
 	e := newEnv(t, testutil.FreeAddr(t), "")
 	p := filepath.Join(e.project, ".claude", "settings.local.json")
 	os.MkdirAll(filepath.Dir(p), 0o700)
+	doc := `{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"MPM_ADDR=` + e.addr + ` ` + hook + `","async":true}]}]}}`
+	os.WriteFile(p, []byte(doc), 0o600)
+	r := e.run()
+	want(t, r, "hooks", Warn, "local "+p+": 1 events (Stop) → "+hook+" (command)", "--scope local")
+	want(t, r, "hooks", Warn, "which the session state needs", "")
+}
+
+// TestHooksCommandCarriesAddr: a command hook without MPM_ADDR=… sends to
+// 127.0.0.1:8765 from a Claude Code whose environment lacks MPM_ADDR,
+// whatever mpm-verify's own environment says: with the daemon elsewhere
+// that is a failure, fixed by installing with --addr (it used to pass).
+func TestHooksCommandCarriesAddr(t *testing.T) {
+	hook := fakeHook(t, 0)
+	e := newEnv(t, testutil.FreeAddr(t), "")
+	p := filepath.Join(e.home, ".claude", "settings.json")
+	os.MkdirAll(filepath.Dir(p), 0o700)
 	doc := `{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"` + hook + `","async":true}]}]}}`
 	os.WriteFile(p, []byte(doc), 0o600)
 	r := e.run()
-	want(t, r, "hooks", Warn, "local "+p+": 1 events (Stop) → "+hook+" (command)", "mpm-hook install --scope local")
-	want(t, r, "hooks", Warn, "which the session state needs", "")
+	want(t, r, "hooks", Fail, "sends to 127.0.0.1:8765", "install --addr "+e.addr)
 }
 
 func TestTextOutput(t *testing.T) {
@@ -364,6 +379,21 @@ func TestWebSocketRefusedOrWithoutHello(t *testing.T) {
 	want(t, r, "websocket", Fail, `the first message is not a hello: "welcome"`, "another protocol version")
 }
 
+// TestLocalhostAddrWarnsOnly: --addr localhost:PORT with a daemon answering
+// there is a warning in present terms, not a failure (it used to mark ✗
+// and exit 1 with words about "the old hooks").
+func TestLocalhostAddrWarnsOnly(t *testing.T) {
+	d := testutil.StartDaemon(t)
+	_, port, _ := strings.Cut(d.Addr, ":")
+	e := newEnv(t, "localhost:"+port, d.DataDir)
+	r := e.run(lookup("127.0.0.1", "::1"))
+	c := want(t, r, "address", Warn, "names localhost", "127.0.0.1:"+port)
+	if strings.Contains(c.Detail, "old") {
+		t.Errorf("the detail refers to history: %s", c.Detail)
+	}
+	want(t, r, "daemon", OK, "", "")
+}
+
 // TestHooksOlderInstall: every state event wired, but SessionEnd async (as
 // installs before session state wrote it): a warning that says so.
 func TestHooksOlderInstall(t *testing.T) {
@@ -371,7 +401,7 @@ func TestHooksOlderInstall(t *testing.T) {
 	e := newEnv(t, testutil.FreeAddr(t), "")
 	hooks := map[string]any{}
 	for _, ev := range hookcfg.StateEvents {
-		hooks[ev] = []any{map[string]any{"hooks": []any{map[string]any{"type": "command", "command": hook, "async": true}}}}
+		hooks[ev] = []any{map[string]any{"hooks": []any{map[string]any{"type": "command", "command": "MPM_ADDR=" + e.addr + " " + hook, "async": true}}}}
 	}
 	b, _ := json.Marshal(map[string]any{"hooks": hooks})
 	p := filepath.Join(e.home, ".claude", "settings.json")

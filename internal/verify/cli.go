@@ -2,27 +2,20 @@ package verify
 
 import (
 	"context"
-	"errors"
-	"flag"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 
+	"github.com/mpm-dev/mpm/internal/cli"
 	"github.com/mpm-dev/mpm/internal/paths"
-	"github.com/mpm-dev/mpm/internal/version"
 )
 
-// Usage is mpm-verify's help text.
-const Usage = `mpm-verify checks every link from Claude Code to the dashboard and says
-what is broken and how to fix it.
+// about is mpm-verify's help text before the flags.
+const about = `mpm-verify checks every link from Claude Code to the dashboard and says
+what is broken and how to fix it.`
 
-Usage:
-  mpm-verify [--addr HOST:PORT] [--data-dir DIR] [--project DIR]
-             [--session ID] [--timeout 5s] [--json]
-
-Checks, in order (✓ ok, ✗ failed, ! warning, - skipped):
+// notes follow the flags in mpm-verify's help.
+const notes = `Checks, in order (✓ ok, ✗ failed, ! warning, - skipped):
   address     the address is IPv4 loopback; what localhost resolves to
   daemon      something listens there and it is mpm-wsd (version, pid)
   token       the token file is readable (mode 0600) and the daemon accepts it
@@ -36,66 +29,45 @@ Checks, in order (✓ ok, ✗ failed, ! warning, - skipped):
               stream present, the edge's outbox draining (lag), or the
               hub consuming
 
-Flags:
-  --addr HOST:PORT  daemon address (default MPM_ADDR, else 127.0.0.1:8765)
-  --data-dir DIR    data directory with the token, spool and manager state
-                    (default MPM_DATA_DIR, else the OS's per-user state dir)
-  --project DIR     project whose .claude/settings.json and
-                    settings.local.json are checked (default: .)
-  --session ID      also print the dashboard URL for that session
-  --timeout D       limit for each network step (default 5s)
-  --json            print the report as JSON: {"ok":…,"checks":[{"name",
-                    "status":"ok|fail|warn|skip","detail","fix"}],…}
-  --version         print the version
+--json prints {"ok":…,"checks":[{"name","status":"ok|fail|warn|skip",
+"detail","fix"}],"dashboard_url":…}.
 
-Claude Code's user settings are found through HOME (or CLAUDE_CONFIG_DIR).
 Exit status: 0 when no check failed (warnings allowed), 1 when one failed,
-2 for bad usage.
-`
+2 for bad usage.`
 
 // Main runs mpm-verify with args = os.Args[1:] and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("mpm-verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, Usage) }
+	p := &cli.Program{
+		Name:     "mpm-verify",
+		Synopsis: []string{"mpm-verify [--addr HOST:PORT] [--data-dir DIR] [--project DIR] [--session ID] [--timeout 5s] [--json]"},
+		About:    about,
+		Env:      []string{paths.EnvAddr, paths.EnvDataDir, "CLAUDE_CONFIG_DIR"},
+		Notes:    notes,
+		Stdout:   stdout, Stderr: stderr,
+	}
+	fs := p.FlagSet()
 	var (
-		cfg      Config
-		asJSON   bool
-		showVers bool
+		cfg    Config
+		asJSON bool
 	)
-	fs.StringVar(&cfg.Addr, "addr", paths.Addr(), "daemon address")
-	fs.StringVar(&cfg.DataDir, "data-dir", paths.DataDir(), "data directory")
-	fs.StringVar(&cfg.ProjectDir, "project", "", "project directory")
-	fs.StringVar(&cfg.Session, "session", "", "session id for the dashboard URL")
+	fs.StringVar(&cfg.Addr, "addr", paths.Addr(), "the daemon's `HOST:PORT`")
+	fs.StringVar(&cfg.DataDir, "data-dir", paths.DataDir(), "the data directory with the token, spool and manager state")
+	fs.StringVar(&cfg.ProjectDir, "project", "", "the project `DIR` whose .claude/settings.json and settings.local.json are checked (default: the current directory)")
+	fs.StringVar(&cfg.Session, "session", "", "also print the dashboard URL that opens this session `ID`")
 	fs.DurationVar(&cfg.Timeout, "timeout", DefaultTimeout, "limit for each network step")
-	fs.BoolVar(&asJSON, "json", false, "JSON output")
-	fs.BoolVar(&showVers, "version", false, "print the version")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, Usage)
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "mpm-verify: unexpected argument %q; run mpm-verify --help\n", fs.Arg(0))
-		return 2
-	}
-	if showVers {
-		fmt.Fprintln(stdout, "mpm-verify", version.Version)
-		return 0
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	if code, done := p.Parse(fs, args); done {
+		return code
 	}
 	if cfg.Timeout <= 0 {
-		fmt.Fprintln(stderr, "mpm-verify: --timeout must be positive, e.g. 5s")
-		return 2
+		return p.Usage("--timeout must be positive, e.g. 5s")
 	}
 	cfg.Addr = strings.TrimSpace(cfg.Addr)
 	cfg.Session = strings.TrimSpace(cfg.Session)
 	if cfg.ProjectDir == "" {
 		wd, err := os.Getwd()
 		if err != nil {
-			fmt.Fprintf(stderr, "mpm-verify: cannot find the working directory (%v): pass --project DIR\n", err)
-			return 2
+			return p.Usage("cannot find the working directory (%v): pass --project DIR", err)
 		}
 		cfg.ProjectDir = wd
 	}
@@ -105,13 +77,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return SystemService(ctx)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := cli.Context()
 	defer stop()
 	r := Run(ctx, cfg)
 	if asJSON {
 		if err := WriteJSON(stdout, r); err != nil {
-			fmt.Fprintln(stderr, "mpm-verify:", err)
-			return 1
+			return p.Fail("%v", err)
 		}
 	} else {
 		WriteText(stdout, r)

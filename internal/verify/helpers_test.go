@@ -170,14 +170,15 @@ func hookBinary(t *testing.T) string {
 	return fakeHook(t, 0)
 }
 
-// writeSettings writes the user settings.json with one command hook on
+// writeSettings writes the user settings.json with one command hook,
+// carrying the daemon's address as mpm-hook install writes it, on
 // PreToolUse running command.
 func (e *env) writeSettings(command string) string {
 	e.t.Helper()
 	p := filepath.Join(e.home, ".claude", "settings.json")
 	doc := map[string]any{"hooks": map[string]any{"PreToolUse": []any{map[string]any{
 		"matcher": "*",
-		"hooks":   []any{map[string]any{"type": "command", "command": command, "async": true, "timeout": 5}},
+		"hooks":   []any{map[string]any{"type": "command", "command": "MPM_ADDR=" + e.addr + " " + command, "async": true, "timeout": 5}},
 	}}}}
 	b, _ := json.MarshalIndent(doc, "", "  ")
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {

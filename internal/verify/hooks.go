@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/mpm-dev/mpm/internal/hookcfg"
+	"github.com/mpm-dev/mpm/internal/paths"
 )
 
 // checkHooks is check 7: which events each Claude Code settings file
@@ -44,6 +45,7 @@ func checkHooks(ctx context.Context, st *state) Result {
 		}
 	}
 	ran := map[string]string{} // binary -> "" when it runs, else why not
+	wrongAddr := map[string]bool{}
 	seenFile := map[string]hookcfg.Scope{}
 	for _, s := range r.Scopes {
 		if first, dup := seenFile[s.Real]; dup {
@@ -78,6 +80,13 @@ func checkHooks(ctx context.Context, st *state) Result {
 					flag(s.Scope)
 				}
 			default:
+				// What Claude Code will use: the MPM_ADDR the command
+				// carries, else the default (not this shell's MPM_ADDR).
+				if e.Addr != cfg.Addr && !wrongAddr[s.Path] {
+					wrongAddr[s.Path] = true
+					fails = append(fails, fmt.Sprintf("%s: the mpm-hook command sends to %s (it carries no MPM_ADDR=%s), not to %s, unless Claude Code's own environment sets MPM_ADDR", s.Path, e.Addr, cfg.Addr, cfg.Addr))
+					flag(s.Scope)
+				}
 				why, seen := ran[e.Binary]
 				if !seen {
 					why = binaryProblem(ctx, cfg, e)
@@ -181,6 +190,12 @@ func installCmd(cfg Config, sc hookcfg.Scope) string {
 		}
 	}
 	cmd := exe + " install"
+	if cfg.Addr != paths.DefaultAddr {
+		cmd += " --addr " + shellArg(cfg.Addr)
+	}
+	if cfg.DataDir != "" && cfg.DataDir != paths.DefaultDataDir() {
+		cmd += " --data-dir " + shellArg(cfg.DataDir)
+	}
 	if sc != "" && sc != hookcfg.ScopeUser {
 		cmd += " --scope " + string(sc)
 		if cfg.ProjectDir != "" {

@@ -260,10 +260,14 @@ func (p *page) colorScheme(v string) {
 	}
 }
 
+// click clicks the element sel matches, waiting up to 10 s for it to be
+// visible.
 func (p *page) click(sel string) {
 	p.t.Helper()
-	if err := chromedp.Do(p.ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
-		p.t.Fatalf("click %s: %v", sel, err)
+	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+		p.t.Fatalf("click %s: %v\npage: %s", sel, err, p.state())
 	}
 }
 

@@ -58,11 +58,16 @@ func TestDashboardLive(t *testing.T) {
 	xssRow := `document.querySelector('#list .row[data-key$=":9"]')`
 	p.waitFor("the XSS row", xssRow+`?.querySelector(".sum").textContent === `+js(xss), 5*time.Second)
 	p.click(`#list .row[data-key$=":9"] .line`)
-	p.waitFor("the XSS row expanded", xssRow+`?.querySelector("pre.json")?.textContent.includes(`+js(`"prompt": `+jsonQuote(xss))+`)`, 5*time.Second)
+	p.waitFor("the XSS row open in the detail view", `document.querySelector('#detail-body [data-label="prompt"] pre')?.textContent === `+js(xss), 5*time.Second)
+	p.click(`#detail-body details.raw summary`)
+	p.waitFor("its raw JSON one click away", `document.querySelector("#detail-body details.raw[open] pre.json")?.textContent.includes(`+js(`"prompt": `+jsonQuote(xss))+`)`, 5*time.Second)
+	if h := eval[string](p, `location.hash`); h != "#seq=9" {
+		t.Errorf("the open event is not in the address: %q", h)
+	}
 	if v := eval[string](p, `typeof window.__xss`); v != "undefined" {
 		t.Errorf("window.__xss is %s: the payload ran", v)
 	}
-	if n := eval[int](p, `document.querySelectorAll("#list img, #list script, #sessions img").length`); n != 0 {
+	if n := eval[int](p, `document.querySelectorAll("#list img, #list script, #sessions img, #detail img, #detail script").length`); n != 0 {
 		t.Errorf("%d img/script elements made from event data", n)
 	}
 	p.colorScheme("light")
@@ -70,7 +75,8 @@ func TestDashboardLive(t *testing.T) {
 	p.colorScheme("dark")
 	p.shot("live-dark")
 	p.colorScheme("light")
-	p.click(`#list .row[data-key$=":9"] .line`) // collapse
+	p.press("Escape", "Escape", 27)
+	p.waitFor("the detail view closed by Esc", `document.getElementById("detail").hidden && !location.hash.includes("seq")`, 5*time.Second)
 
 	// The charts drew something.
 	if n := eval[int](p, `document.querySelectorAll("#chart-pm svg rect").length`); n == 0 {
@@ -100,7 +106,11 @@ func TestDashboardLive(t *testing.T) {
 	p.keys(kb.ArrowUp)
 	p.waitFor("focus moved up", `document.activeElement.dataset.key?.endsWith(":8")`, 2*time.Second)
 	p.keys("\r")
-	p.waitFor("expanded by Enter", `document.activeElement.dataset.exp === "true" && document.activeElement.querySelector("pre.json")`, 2*time.Second)
+	p.waitFor("opened by Enter", `!document.getElementById("detail").hidden && document.querySelector("#detail-body .block[data-label=error] pre")?.textContent === "exit status 1" && location.hash === "#seq=8"`, 2*time.Second)
+	p.keys("k")
+	p.waitFor("k moves up and the open view follows", `document.activeElement.dataset.key?.endsWith(":7") && document.querySelector("#detail-body .block[data-label=command] pre")?.textContent === "false"`, 2*time.Second)
+	p.keys("j")
+	p.waitFor("j moves down", `document.activeElement.dataset.key?.endsWith(":8")`, 2*time.Second)
 	p.keys("c")
 	p.waitFor("copied", `!document.getElementById("toast").hidden && document.getElementById("toast").textContent.startsWith("Copied event #8")`, 3*time.Second)
 
@@ -120,8 +130,8 @@ func TestDashboardLive(t *testing.T) {
 	p.waitFor("A and B", `document.body.dataset.count === "11"`, 10*time.Second)
 	p.click("#sess-all")
 	p.waitFor("all sessions", `document.body.dataset.count === "11" && !location.search.includes("session=")`, 10*time.Second)
-	if ended := eval[string](p, `document.querySelector('#sessions li[data-id="`+sessA+`"] .state').textContent`); ended != "live" {
-		t.Errorf("session A state = %q, want live", ended)
+	if st := eval[string](p, `document.querySelector('#sessions li[data-id="`+sessA+`"]').dataset.ended`); st != "0" {
+		t.Errorf("session A ended = %q, want 0", st)
 	}
 	post(t, d, tok, hookEvent(sessB, "SessionEnd", map[string]any{"reason": "exit"}))
 	p.waitFor("session B ended", `document.querySelector('#sessions li[data-id="`+sessB+`"]').dataset.ended === "1"`, 5*time.Second)

@@ -10,9 +10,11 @@ import (
 	"github.com/mpm-dev/mpm/internal/testutil"
 )
 
-// TestDashboard10k: 10,000 events load, the list renders only what is
-// visible, scrolling stays responsive (figures logged, no thresholds), and
-// "load older" pages back through GET /v1/events without duplicates.
+// TestDashboard10k: 10,000 events (the Bash results carrying 100 lines of
+// output each) load, the list renders only what is visible, scrolling stays
+// responsive (figures logged, no thresholds), a large output opens in the
+// detail view folded, and "load older" pages back through GET /v1/events
+// without duplicates.
 func TestDashboard10k(t *testing.T) {
 	const total = 10000
 	d := testutil.StartDaemon(t)
@@ -32,7 +34,11 @@ func TestDashboard10k(t *testing.T) {
 				tool := tools[i%len(tools)]
 				id := fmt.Sprintf("toolu_%05d", i)
 				post(t, d, tok, hookEvent(s, "PreToolUse", map[string]any{"tool_name": tool, "tool_use_id": id, "tool_input": map[string]any{"command": fmt.Sprintf("step %d", i)}}))
-				post(t, d, tok, hookEvent(s, "PostToolUse", map[string]any{"tool_name": tool, "tool_use_id": id, "tool_response": map[string]any{"stdout": strings.Repeat("x", 200)}}))
+				out := strings.Repeat("x", 200)
+				if tool == "Bash" {
+					out = bigOutput(i, 100)
+				}
+				post(t, d, tok, hookEvent(s, "PostToolUse", map[string]any{"tool_name": tool, "tool_use_id": id, "tool_response": map[string]any{"stdout": out, "stderr": "", "interrupted": false}}))
 			}
 		}(w)
 	}
@@ -88,6 +94,12 @@ func TestDashboard10k(t *testing.T) {
 	})`, awaitPromise())
 	idle := eval[float64](p, `new Promise((done) => { const t0 = performance.now(); let i = 0; const f = () => { if (++i > 60) { done(performance.now() - t0); return; } requestAnimationFrame(f); }; requestAnimationFrame(f); })`, awaitPromise())
 	t.Logf("wheel-like scroll, 3 rows a frame: %.1f ms a frame on average, worst %.1f ms (idle page: %.1f ms a frame)", wheel["ms"]/121, wheel["worst"], idle/60)
+	// A large output opens folded, and unfolds on request.
+	start = time.Now()
+	eval[bool](p, `(() => { const r = [...document.querySelectorAll("#list .row")].find(e => e.querySelector(".type").textContent === "PostToolUse" && e.querySelector(".tool").textContent === "Bash"); r.querySelector(".line").click(); return true })()`)
+	p.waitFor("a 100-line Bash output in the detail view", `document.querySelector("#detail-body [data-label=stdout] pre")?.textContent.split("\n").length === 100`, 5*time.Second)
+	t.Logf("opening a call with a 100-line output: %v", time.Since(start).Round(time.Millisecond))
+	p.press("Escape", "Escape", 27)
 	eval[int](p, `document.getElementById("list").scrollTop = 0`)
 	p.waitFor("the first event at the top", `document.querySelector('#list .row[data-key="0:1"]') !== null && document.getElementById("follow").dataset.follow === "0"`, 5*time.Second)
 
@@ -109,11 +121,11 @@ func TestDashboard10k(t *testing.T) {
 	// The default tail, then "load older" through GET /v1/events.
 	p.navigate(dashURL(d, "tail=300", ""))
 	p.waitFor("the last 300", `document.body.dataset.count === "300" && document.body.dataset.live === "1" && !document.getElementById("older").hidden`, 15*time.Second)
-	if first := eval[string](p, `document.querySelector('#list .row[data-key="0:9701"]') ? "" : document.getElementById("older").textContent`); first != "" && !strings.Contains(first, "9701") {
-		t.Errorf("load-older button says %q, want before #9701", first)
+	if first := eval[string](p, `document.getElementById("older").title`); first != "load events before #9701" {
+		t.Errorf("load-older button's title says %q, want before #9701", first)
 	}
 	p.click("#older")
-	p.waitFor("500 older events prepended", `document.body.dataset.count === "800" && document.getElementById("older").textContent.includes("#9201")`, 15*time.Second)
+	p.waitFor("500 older events prepended", `document.body.dataset.count === "800" && document.getElementById("older").title.includes("#9201")`, 15*time.Second)
 	post(t, d, tok, hookEvent(sessA, "Notification", map[string]any{"message": "after load older"}))
 	p.waitFor("live still flowing", `document.body.dataset.count === "801"`, 5*time.Second)
 	keys := eval[[]string](p, `[...document.querySelectorAll("#list .row")].map(e => e.dataset.key)`)
@@ -124,4 +136,13 @@ func TestDashboard10k(t *testing.T) {
 		}
 		seen[k] = true
 	}
+}
+
+// bigOutput is n lines of command output, like a build log.
+func bigOutput(i, n int) string {
+	var b strings.Builder
+	for l := 0; l < n; l++ {
+		fmt.Fprintf(&b, "step %d line %03d: compiling package example.com/proj/internal/p%02d ... ok (%d ms)\n", i, l, l%37, l*7%1000)
+	}
+	return b.String()
 }

@@ -28,7 +28,8 @@ type Config struct {
 	AllowedHosts []string
 	// History is how many events the in-memory store keeps for replay.
 	History int
-	// Journal turns on the durable journal in DataDir (when built with it).
+	// Journal keeps events in the durable journal in DataDir (the daemon's
+	// StoreOpener reads it); false keeps the last History events in memory.
 	Journal bool
 	// MaxEventBytes bounds one ingested payload.
 	MaxEventBytes int

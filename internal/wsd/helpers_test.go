@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -32,17 +33,15 @@ func startServer(t testing.TB, mod func(*Config)) *testServer {
 	if mod != nil {
 		mod(&cfg)
 	}
-	srv, err := New(cfg, Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.Listen(); err != nil {
+	srv, err := New(cfg, Options{Listener: ln})
+	if err != nil {
+		ln.Close()
 		t.Fatal(err)
 	}
-	// The guard learned the port from cfg.Addr ("0"): rebuild it for the real one.
-	srv.guard = newGuard(srv.Addr(), cfg.AllowedHosts, srv.token, srv.m)
-	srv.upgrader = srv.newUpgrader()
-	srv.http.Handler = srv.handler(nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	ts := &testServer{Server: srv, addr: srv.Addr(), cancel: cancel, done: make(chan error, 1)}
 	go func() { ts.done <- srv.Run(ctx) }()

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +51,10 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	mux.Handle("GET /v1/approvals/{id}/wait", g.api(http.HandlerFunc(s.handleApprovalWait), false))
 	mux.Handle("GET /metrics", g.api(s.metricsHandler(), false))
 	mux.Handle("GET /healthz", g.hostOnly(http.HandlerFunc(s.handleHealth)))
+	mux.Handle("/healthz", g.hostOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", "GET, HEAD")
+		httpError(w, http.StatusMethodNotAllowed, "/healthz answers GET only")
+	})))
 	mux.Handle("/v1/", g.api(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, "no such endpoint: see docs/protocol.md")
 	}), false))
@@ -193,7 +196,7 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	last := s.ingest.hub.LastSeq()
-	f := store.Filter{Sessions: splitList(q["session"])}
+	f := store.Filter{Sessions: protocol.SplitList(q["session"])}
 	// The answer is streamed from the store a chunk at a time and stops at
 	// limit events or about HistoryBytes, whichever comes first: the client
 	// goes on from next_since.
@@ -285,7 +288,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	var initial *hub.Subscription
 	if q.Has("session") || q.Has("since") || q.Has("tail") {
-		initial = &hub.Subscription{Sessions: splitList(q["session"])}
+		initial = &hub.Subscription{Sessions: protocol.SplitList(q["session"])}
 		if q.Has("since") {
 			since, err := parseUint(q.Get("since"), 0)
 			if err != nil {
@@ -345,17 +348,4 @@ func parseUint(s string, def uint64) (uint64, error) {
 		return def, nil
 	}
 	return strconv.ParseUint(s, 10, 64)
-}
-
-// splitList accepts repeated and comma-separated values.
-func splitList(vals []string) []string {
-	var out []string
-	for _, v := range vals {
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				out = append(out, p)
-			}
-		}
-	}
-	return out
 }

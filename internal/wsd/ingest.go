@@ -41,7 +41,7 @@ type request struct {
 // hub and answers. Nothing in it waits on a WebSocket client.
 type ingester struct {
 	// store keeps the events.
-	store store.Store
+	store store.Appender
 	// hub fans events out.
 	hub *hub.Hub
 	// tracker summarises sessions.
@@ -61,23 +61,23 @@ type ingester struct {
 	reqs chan *request
 	// maxBatch bounds one batch.
 	maxBatch int
-	// quit asks the loop to stop.
-	quit chan struct{}
-	// stopped is closed when the loop has returned.
-	stopped chan struct{}
+	// halt ends when the loop is asked to stop (cancel): submit then
+	// refuses new requests.
+	halt   context.Context
+	cancel context.CancelFunc
 	// last is the highest seq assigned and stored.
 	last uint64
 	// sh follows the store's write failures (storehealth.go).
 	sh *storeHealth
 }
 
-func newIngester(st store.Store, h *hub.Hub, tr *sessions.Tracker, m *metrics, log hclog.Logger, maxBatch int) *ingester {
+func newIngester(st store.Appender, h *hub.Hub, tr *sessions.Tracker, m *metrics, log hclog.Logger, maxBatch int) *ingester {
+	halt, cancel := context.WithCancel(context.Background())
 	return &ingester{
+		halt: halt, cancel: cancel,
 		store: st, hub: h, tracker: tr, m: m, log: log,
 		reqs:     make(chan *request, maxBatch),
 		maxBatch: maxBatch,
-		quit:     make(chan struct{}),
-		stopped:  make(chan struct{}),
 		last:     st.LastSeq(),
 		sh:       newStoreHealth(log, m.reg),
 	}
@@ -89,7 +89,7 @@ func (in *ingester) submit(ctx context.Context, ev *event.Event) result {
 	r := &request{ev: ev, done: make(chan result, 1)}
 	select {
 	case in.reqs <- r:
-	case <-in.stopped:
+	case <-in.halt.Done():
 		return result{err: errStopped}
 	case <-ctx.Done():
 		return result{err: ctx.Err()}
@@ -102,9 +102,9 @@ func (in *ingester) submit(ctx context.Context, ev *event.Event) result {
 	}
 }
 
-// run is the loop. It returns after stop, once queued requests are answered.
-func (in *ingester) run() {
-	defer close(in.stopped)
+// run is the loop. It returns once halt ends and the queued requests are
+// answered (the server runs it with goLoop and stops it last).
+func (in *ingester) run(context.Context) error {
 	batch := make([]*request, 0, in.maxBatch)
 	slow := false // the last commit took longer than slowCommit
 	for {
@@ -123,13 +123,13 @@ func (in *ingester) run() {
 			start := time.Now()
 			in.commit(batch)
 			slow = time.Since(start) > slowCommit
-		case <-in.quit:
+		case <-in.halt.Done():
 			for {
 				select {
 				case r := <-in.reqs:
 					in.commit([]*request{r})
 				default:
-					return
+					return nil
 				}
 			}
 		}
@@ -152,12 +152,6 @@ func (in *ingester) drain(batch []*request) []*request {
 		}
 	}
 	return batch
-}
-
-// stop ends the loop and waits for it.
-func (in *ingester) stop() {
-	close(in.quit)
-	<-in.stopped
 }
 
 // storedKeys asks the store, in one call, which of the batch's

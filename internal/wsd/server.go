@@ -21,6 +21,7 @@ import (
 	"github.com/mpm-dev/mpm/internal/approvals"
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/hub"
+	"github.com/mpm-dev/mpm/internal/logging"
 	"github.com/mpm-dev/mpm/internal/monitor"
 	"github.com/mpm-dev/mpm/internal/notify"
 	"github.com/mpm-dev/mpm/internal/protocol"
@@ -45,6 +46,9 @@ type Options struct {
 	Background []func(ctx context.Context, s *Server) error
 	// FleetStatus, when set, reports fleet mode's NATS link in /healthz.
 	FleetStatus func() (protocol.FleetStatus, bool)
+	// Listener, when set, is where the server serves (tests pass one on
+	// 127.0.0.1:0); nil: Listen binds Config.Addr.
+	Listener net.Listener
 }
 
 // Server is a running mpm-wsd.
@@ -77,14 +81,12 @@ type Server struct {
 	upgrader *websocket.Upgrader
 	// http is the HTTP server.
 	http *http.Server
-	// ln is the listener, after Listen.
+	// ln is the listener, after Listen (or Options.Listener).
 	ln net.Listener
 	// conns caps the open connections (it wraps ln).
 	conns *connLimiter
-	// spoolStop ends the spool drainer.
-	spoolStop chan struct{}
-	// spoolDone is closed when the spool drainer has returned.
-	spoolDone chan struct{}
+	// static is Options.Static, served once the server listens.
+	static http.Handler
 	// background are Options.Background.
 	background []func(ctx context.Context, s *Server) error
 	// fleetStatus is Options.FleetStatus.
@@ -95,9 +97,13 @@ type Server struct {
 	approvals       *approvals.Registry
 	approvalMode    *approvals.Mode
 	approvalJournal sync.WaitGroup
-	// bgCancel ends the background loops; bgDone counts them.
-	bgCancel context.CancelFunc
-	bgDone   sync.WaitGroup
+	// loopsCancel ends the loops Run starts besides serving (the spool
+	// drainer and the background loops); loopsDone counts them. The ingest
+	// loop, stopped last, has its own pair (ingest.cancel, ingestDone).
+	// The server's loops are stopped this one way: cancel, then wait.
+	loopsCancel context.CancelFunc
+	loopsDone   sync.WaitGroup
+	ingestDone  sync.WaitGroup
 }
 
 // New validates cfg, creates the data directory and token, opens the store
@@ -126,7 +132,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 	}
 	var st store.Store
 	if opts.OpenStore != nil {
-		st, err = opts.OpenStore(cfg, log.Named("store"))
+		st, err = opts.OpenStore(cfg, log.Named(logging.NameStore))
 		if err != nil {
 			return nil, err
 		}
@@ -149,8 +155,6 @@ func New(cfg Config, opts Options) (*Server, error) {
 		store:       st,
 		tracker:     sessions.NewTracker(infos),
 		m:           newMetrics(),
-		spoolStop:   make(chan struct{}),
-		spoolDone:   make(chan struct{}),
 		background:  opts.Background,
 		fleetStatus: opts.FleetStatus,
 	}
@@ -166,36 +170,49 @@ func New(cfg Config, opts Options) (*Server, error) {
 	}
 	s.caster = newCaster(s.tracker, nil, s.notifier, cfg.StaleAfter, log.Named("sessions"))
 	h := hub.New(hub.Config{
-		Store: st, Logger: log.Named("hub"), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
+		Store: st, Logger: log.Named(logging.NameHub), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
 		QueueBytes: cfg.ClientQueueBytes, Heartbeat: cfg.Heartbeat, WriteTimeout: cfg.WriteTimeout, MaxClients: cfg.MaxClients,
 		Coalesce: cfg.Coalesce, SessionFrames: func(ids []string) [][]byte {
 			return append(s.caster.frames(ids), s.approvalFrames(ids)...)
 		},
 	})
 	s.caster.hub = h
-	s.ingest = newIngester(st, h, s.tracker, s.m, log.Named("ingest"), cfg.MaxBatch)
+	s.ingest = newIngester(st, h, s.tracker, s.m, log.Named(logging.NameIngest), cfg.MaxBatch)
 	s.m.refusedLog = newRateLog(log.Named("auth"), refusedLogEvery)
 	s.ingest.changed = s.caster.changed
 	s.setupApprovals()
-	s.guard = newGuard(cfg.Addr, cfg.AllowedHosts, tok, s.m)
-	s.upgrader = s.newUpgrader()
 	fdLimit := raiseFileLimit()
 	maxConns := connCap(cfg.MaxConns, fdLimit)
 	if maxConns < cfg.MaxConns {
 		log.Warn("the open file limit is too low for --max-conns: fewer connections allowed; raise the limit (ulimit -n, LimitNOFILE=)", "max_conns", cfg.MaxConns, "allowed", maxConns, "open_file_limit", fdLimit)
 	}
-	s.conns = newConnLimiter(nil, maxConns, log.Named("http"), s.m.reg)
+	s.conns = newConnLimiter(nil, maxConns, log.Named(logging.NameHTTP), s.m.reg)
+	s.static = opts.Static
+	if opts.Listener != nil {
+		s.use(opts.Listener)
+	}
+	return s, nil
+}
+
+// use makes ln the server's listener (behind the connection cap) and
+// builds what depends on its address: the Host/Origin guard, which needs
+// the real port (also when Config.Addr asked for port 0), the WebSocket
+// upgrader and the HTTP server.
+func (s *Server) use(ln net.Listener) {
+	s.conns.Listener = ln
+	s.ln = s.conns
+	s.guard = newGuard(ln.Addr().String(), s.cfg.AllowedHosts, s.token, s.m)
+	s.upgrader = s.newUpgrader()
 	s.http = &http.Server{
-		Handler:           s.handler(opts.Static),
-		ReadHeaderTimeout: cfg.HeaderTimeout,
+		Handler:           s.handler(s.static),
+		ReadHeaderTimeout: s.cfg.HeaderTimeout,
 		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       cfg.IdleTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ConnState:         s.conns.connState,
 		ConnContext:       connContext,
-		ErrorLog:          log.Named("http").StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
+		ErrorLog:          s.log.Named(logging.NameHTTP).StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}
-	return s, nil
 }
 
 // AddrInUseError says the listen address is taken, and by whom when known.
@@ -232,8 +249,7 @@ func (s *Server) Listen() error {
 		}
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
-	s.conns.Listener = ln
-	s.ln = s.conns
+	s.use(ln)
 	return nil
 }
 
@@ -259,23 +275,17 @@ func (s *Server) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	go s.ingest.run()
+	s.goLoop(s.ingest.halt, &s.ingestDone, s.ingest.run)
 	go s.caster.run()
-	go s.drainSpoolLoop()
-	bgCtx, bgCancel := context.WithCancel(context.Background())
-	s.bgCancel = bgCancel
+	loops, cancel := context.WithCancel(context.Background())
+	s.loopsCancel = cancel
+	s.goLoop(loops, &s.loopsDone, func(ctx context.Context) error { s.drainSpoolLoop(ctx); return nil })
 	for _, bg := range s.background {
-		s.bgDone.Add(1)
-		go func() {
-			defer s.bgDone.Done()
-			if err := bg(bgCtx, s); err != nil && !errors.Is(err, context.Canceled) {
-				s.log.Error("background loop stopped", "error", err)
-			}
-		}()
+		s.goLoop(loops, &s.loopsDone, func(ctx context.Context) error { return bg(ctx, s) })
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.ln) }()
-	s.log.Info("mpm-wsd listening", "addr", s.Addr(), "version", version.Version, "instance", s.instance,
+	s.log.Info("listening", "addr", s.Addr(), "version", version.Version, "instance", s.instance,
 		"store", s.store.Kind(), "last_seq", s.store.LastSeq(), "data_dir", s.cfg.DataDir)
 	// The token never goes to the log (which may end in the system
 	// journal): the full URL is printed only to a terminal, on a line of
@@ -292,20 +302,32 @@ func (s *Server) Run(ctx context.Context) error {
 	return errors.Join(serveErr, s.shutdown())
 }
 
+// goLoop runs f until ctx ends, counted in wg; shutdown cancels ctx and
+// waits on wg. An error other than the cancellation is logged: it does not
+// stop the daemon.
+func (s *Server) goLoop(ctx context.Context, wg *sync.WaitGroup, f func(ctx context.Context) error) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := f(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("background loop stopped", "error", err)
+		}
+	}()
+}
+
 // shutdown stops everything in order within ShutdownTimeout.
 func (s *Server) shutdown() error {
 	s.log.Info("shutting down")
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	close(s.spoolStop)
-	<-s.spoolDone
-	s.bgCancel()
-	s.bgDone.Wait()
+	s.loopsCancel()
+	s.loopsDone.Wait()
 	s.approvals.Close()             // waiting hooks get nothing at once: Claude Code asks in the terminal
 	httpErr := s.http.Shutdown(ctx) // waits for ingest requests in flight
 	s.approvalJournal.Wait()
 	hubErr := s.ingest.hub.Shutdown(ctx)
-	s.ingest.stop()
+	s.ingest.cancel()
+	s.ingestDone.Wait()
 	s.caster.stop()
 	s.notifier.Close()
 	storeErr := s.store.Close()

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/logging"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/spool"
@@ -25,25 +26,15 @@ const spoolWarnEvery = 10 * time.Minute
 // second delivery (a crash in the middle of a drain, or a hook whose POST
 // landed after it spooled) a no-op. Stray spools (Config.StraySpools) are
 // drained too while no daemon uses their data directory.
-func (s *Server) drainSpoolLoop() {
-	defer close(s.spoolDone)
-	log := s.log.Named("spool")
+func (s *Server) drainSpoolLoop(ctx context.Context) {
+	log := s.log.Named(logging.NameSpool)
 	warn := newRateLog(log, spoolWarnEvery)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-s.spoolStop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	tick := time.NewTicker(s.cfg.SpoolInterval)
 	defer tick.Stop()
 	for {
 		s.drainSpools(ctx, log, warn)
 		select {
-		case <-s.spoolStop:
+		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
@@ -111,7 +102,7 @@ func (s *Server) deliverSpooled(ctx context.Context, rec spool.Record) error {
 	ev, err := event.Parse(rec.Payload, s.cfg.MaxEventBytes)
 	if err != nil {
 		s.m.reject(event.ReasonOf(err))
-		s.log.Named("spool").Warn("skipping a spooled event the daemon cannot accept", "key", rec.Key, "error", err)
+		s.log.Named(logging.NameSpool).Warn("skipping a spooled event the daemon cannot accept", "key", rec.Key, "error", err)
 		return nil
 	}
 	if protocol.ValidKey(rec.Key) {

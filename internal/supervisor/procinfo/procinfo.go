@@ -7,6 +7,7 @@ package procinfo
 import (
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -32,24 +33,5 @@ func Describe(pid int) string {
 	return "pid " + itoa(pid)
 }
 
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
-}
+// itoa is strconv.Itoa (kept short for the many call sites).
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,8 +1,10 @@
+// @ts-check
 // charts.js: events per minute per session (stacked SVG bars built with DOM
 // APIs) and per-tool durations (count, p50, p95, max as bars).
 
 import { h, s, clear } from "./dom.js";
-import { formatMs, sessionHue } from "./model.js";
+import { formatMs } from "./format.js";
+import { sessionColor } from "./colors.js";
 
 const W = 280;
 const H = 90;
@@ -10,6 +12,10 @@ const PAD_L = 30;
 const PAD_B = 14;
 
 // drawPerMinute renders pm (model.perMinute) into the element el.
+/**
+ * @param {HTMLElement} el
+ * @param {ReturnType<typeof import("./model.js").perMinute>} pm
+ */
 export function drawPerMinute(el, pm) {
   clear(el);
   const plotW = W - PAD_L - 2;
@@ -28,9 +34,9 @@ export function drawPerMinute(el, pm) {
   const base = new Array(pm.minutes).fill(0);
   for (const { session, counts } of pm.series) {
     const g = s("g", { class: "series" });
-    g.style.setProperty("--hue", sessionHue(session));
+    g.dataset.c = String(sessionColor(session));
     g.append(s("title", null, session));
-    counts.forEach((n, i) => {
+    counts.forEach((/** @type {number} */ n, /** @type {number} */ i) => {
       if (!n) return;
       base[i] += n;
       const bh = (n / max) * plotH;
@@ -46,6 +52,10 @@ export function drawPerMinute(el, pm) {
 
 // drawToolStats renders per-tool rows: name, count, and bars for p50 and
 // max on a shared scale, plus running and failed counts.
+/**
+ * @param {HTMLElement} el
+ * @param {ReturnType<typeof import("./model.js").toolStats>} stats
+ */
 export function drawToolStats(el, stats) {
   clear(el);
   if (!stats.length) {
@@ -83,6 +93,7 @@ export function drawToolStats(el, stats) {
   el.append(table, h("p", { class: "hint" }, "bars on a log scale"));
 }
 
+/** @param {number} n */
 function compact(n) {
   if (n >= 10000) return Math.round(n / 1000) + "k";
   if (n >= 1000) return (n / 1000).toFixed(1) + "k";

@@ -1,3 +1,4 @@
+// @ts-check
 // conn.js: the connection to mpm-wsd. It owns the resume cursor (the highest
 // seq processed), reconnects with backoff, resumes after the last seq shown
 // (no gap, no duplicate), notices a silent daemon (2.5 × heartbeat_ms) and a
@@ -12,13 +13,18 @@ export class Connection {
   // opts: token, tail, sessions (array or null = all), and callbacks:
   //   onState({state, detail, attempt, delay}) state: connecting | connected |
   //     reconnecting | auth
-  //   onSessions(list)         the /v1/sessions answer, on every (re)connect
+  //   onSessions(list)         the /v1/sessions answer, on every (re)connect,
+//                            before the WebSocket opens (the caller may
+//                            still change this.sessions)
+//   onSession(session)       a {"type":"session"} frame: one session's
+//                            state changed (daemons that derive it)
   //   onHello(hello, {restarted, reset})
   //   onReset()                history reset: the daemon restarted without its journal
   //   onSubscribed(msg)        the server took the current subscription
   //   onEvents(events)         new events, ascending seq, none seen before
   //   onLive(msg)              the replay is over
   //   onNotice(text)           something worth a line in the page
+  /** @param {any} opts the options and callbacks above */
   constructor(opts) {
     this.opts = opts;
     this.token = opts.token || "";
@@ -46,6 +52,7 @@ export class Connection {
     return { Authorization: "Bearer " + this.token };
   }
 
+  /** @param {string} token */
   setToken(token) {
     this.token = token;
     this.attempt = 0;
@@ -61,6 +68,10 @@ export class Connection {
     this.connect();
   }
 
+  /**
+   * @param {string} state
+   * @param {Record<string, any>} [extra]
+   */
   state(state, extra) {
     this.opts.onState({ state, ...extra });
   }
@@ -113,10 +124,10 @@ export class Connection {
     // and the server answers it (subscribed, replay, live) right after hello.
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const q = new URLSearchParams({ token: this.token });
-    for (const [k, v] of Object.entries(this.subscription())) {
-      if (k === "sessions") for (const id of v) q.append("session", id);
-      else if (k !== "type") q.set(k, String(v));
-    }
+    const sub = this.subscription();
+    for (const id of sub.sessions) q.append("session", id);
+    q.set("since", String(sub.since));
+    q.set("tail", String(sub.tail));
     const ws = new WebSocket(`${proto}//${location.host}/v1/ws?${q}`);
     this.ws = ws;
     this.live = false;
@@ -135,7 +146,7 @@ export class Connection {
         return;
       }
       // One message at a time, in order, even while a handler awaits.
-      this.chain = this.chain.then(() => this.handle(msg, ws)).catch((e) => this.opts.onNotice("page error: " + e.message));
+      this.chain = this.chain.then(() => this.handle(msg, ws)).catch((/** @type {Error} */ e) => this.opts.onNotice("page error: " + e.message));
     };
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
@@ -150,6 +161,10 @@ export class Connection {
   }
 
   // retry schedules the next connect with exponential backoff and jitter.
+  /**
+   * @param {string} why
+   * @param {number} [extraSteps]
+   */
   retry(why, extraSteps = 0) {
     if (this.stopped) return;
     const step = Math.min(this.attempt + extraSteps, 10);
@@ -184,6 +199,10 @@ export class Connection {
     }
   }
 
+  /**
+   * @param {import("./types.js").ServerFrame} msg
+   * @param {WebSocket} ws
+   */
   async handle(msg, ws) {
     if (this.ws !== ws) return;
     switch (msg.type) {
@@ -197,6 +216,11 @@ export class Connection {
       case "events":
         if (this.pendingSubs > 0) return; // belongs to a subscription we replaced
         this.onEvents(msg.events || []);
+        break;
+      case "session":
+        // Session summaries come before the replay and whenever a state
+        // changes; they carry no seq and are never stale.
+        if (msg.session && this.opts.onSession) this.opts.onSession(msg.session);
         break;
       case "live":
         if (this.pendingSubs > 0) return;
@@ -214,6 +238,10 @@ export class Connection {
     }
   }
 
+  /**
+   * @param {import("./types.js").Hello} hello
+   * @param {WebSocket} ws
+   */
   async onHello(hello, ws) {
     this.heartbeatMs = hello.heartbeat_ms > 0 ? hello.heartbeat_ms : 10000;
     this.helloSeen = true;
@@ -250,6 +278,7 @@ export class Connection {
     }
   }
 
+  /** @param {import("./types.js").WireEvent[]} evs */
   onEvents(evs) {
     const fresh = [];
     for (const ev of evs) {
@@ -268,6 +297,7 @@ export class Connection {
   }
 
   // resubscribe replaces the selection; the caller has cleared its list.
+  /** @param {string[] | null} sessions */
   resubscribe(sessions) {
     this.sessions = sessions && sessions.length ? [...sessions] : null;
     this.cursor = null;
@@ -277,6 +307,7 @@ export class Connection {
   // subscription is what to ask for: everything after the cursor, or, with
   // nothing loaded yet, the last `tail` events.
   subscription() {
+    /** @type {{type: "subscribe", sessions: string[], since?: number, tail?: number}} */
     const msg = { type: "subscribe", sessions: this.sessions || [] };
     if (this.cursor === null) {
       msg.since = 0;
@@ -297,6 +328,10 @@ export class Connection {
   }
 
   // fetchHistory pages GET /v1/events.
+  /**
+   * @param {number} since
+   * @param {number} limit
+   */
   async fetchHistory(since, limit) {
     const q = new URLSearchParams({ since: String(since), limit: String(limit) });
     for (const id of this.sessions || []) q.append("session", id);

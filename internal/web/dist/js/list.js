@@ -1,23 +1,51 @@
+// @ts-check
 // list.js: a virtualised list. Only the rows in (or near) the viewport are in
 // the DOM, so 10,000 or 50,000 events scroll like 50. Rows have one fixed
-// height; an expanded row is taller, by an amount measured after it renders.
-// The list is a listbox: focus stays on a row element, arrow keys move it,
-// Enter expands, and the focused row is never recycled while focused.
+// height, read from the list's CSS (--row-h: taller cards on small screens).
+// The list is a listbox: focus stays on a row element, arrow keys or j/k
+// move it, Enter opens it (the detail view), and the focused row is never
+// recycled while focused.
+
+/** @typedef {import("./types.js").Rec} Rec */
 
 const OVERSCAN = 8;
 
+/**
+ * sameRow: a rebuilt row shows exactly what the element on screen shows.
+ * @param {HTMLElement} el
+ * @param {HTMLElement} nel
+ */
+function sameRow(el, nel) {
+  if (el.className.replace(/\s*\bactive\b/, "") !== nel.className || el.dataset.call !== nel.dataset.call || el.dataset.agent !== nel.dataset.agent) return false;
+  if (el.childNodes.length !== nel.childNodes.length) return false;
+  for (let i = 0; i < el.childNodes.length; i++) if (!el.childNodes[i].isEqualNode(nel.childNodes[i])) return false;
+  return true;
+}
+
+/**
+ * @typedef {object} ListOpts
+ * @property {(r: Rec) => HTMLElement} renderRow
+ * @property {(follow: boolean) => void} onFollowChange
+ * @property {(r: Rec) => void} onOpen          Enter, or a click on a row
+ * @property {(r: Rec) => void} [onMove]        the active row changed by the keyboard
+ * @property {(e: KeyboardEvent, r: Rec) => boolean} onKey  other keys; true = handled
+ */
+
 export class VirtualList {
-  // el: the scrolling element. opts: rowHeight, renderRow(record, {expanded,
-  // active}) → element, onFollowChange(follow), onKey(e, record) → handled.
+  /**
+   * @param {HTMLElement} el the scrolling element
+   * @param {ListOpts} opts
+   */
   constructor(el, opts) {
     this.el = el;
     this.opts = opts;
-    this.rowH = opts.rowHeight;
+    this.rowH = 28;
+    /** @type {Rec[]} */
     this.items = [];
-    this.pos = new Map(); // key → index in items
-    this.expanded = new Set(); // keys
-    this.extra = new Map(); // key → measured extra height of an expanded row
-    this.rendered = new Map(); // key → element
+    /** @type {Map<string, number>} key → index in items */
+    this.pos = new Map();
+    /** @type {Map<string, HTMLElement>} */
+    this.rendered = new Map();
     this.active = -1;
     this.follow = true;
     this.pending = false;
@@ -27,71 +55,67 @@ export class VirtualList {
     el.append(this.spacer);
     el.addEventListener("scroll", () => this.onScroll(), { passive: true });
     el.addEventListener("keydown", (e) => this.onKeyDown(e));
-    el.addEventListener("click", (e) => this.onClick(e));
-    new ResizeObserver(() => this.schedule()).observe(el);
+    // A row opens on pointer up over the row it went down on, by key: rows
+    // are rebuilt when their content changes (a session frame, a running
+    // call's clock), and a rebuilt row between press and release would
+    // swallow a plain click.
+    /** @type {{key: string, x: number, y: number} | null} */
+    this.down = null;
+    el.addEventListener("pointerdown", (e) => {
+      const i = e.button === 0 ? this.rowOf(e.target) : -1;
+      this.down = i >= 0 && !(e.target instanceof Element && e.target.closest("button, a, input, select, textarea")) ? { key: this.items[i].key, x: e.clientX, y: e.clientY } : null;
+    });
+    el.addEventListener("pointerup", (e) => this.onRelease(e));
+    // A click without a pointer (element.click(), assistive technology).
+    this.releasedAt = -1;
+    el.addEventListener("click", (e) => {
+      if (this.releasedAt >= 0 && e.timeStamp - this.releasedAt < 1000) return; // the pointer already did it
+      if (e.target instanceof Element && e.target.closest("button, a, input, select, textarea")) return;
+      const i = this.rowOf(e.target);
+      if (i < 0) return;
+      this.setActive(i, true);
+      if (this.items[i].ev) this.opts.onOpen(this.items[i]);
+    });
+    new ResizeObserver(() => {
+      this.measure();
+      this.schedule();
+    }).observe(el);
+    this.measure();
   }
 
+  // measure reads the row height from CSS (it changes with the screen).
+  measure() {
+    const h = parseFloat(getComputedStyle(this.el).getPropertyValue("--row-h"));
+    if (h > 0 && h !== this.rowH) {
+      const top = this.el.scrollTop / this.rowH;
+      this.rowH = h;
+      for (const el of this.rendered.values()) el.dataset.stale = "1";
+      if (!this.follow) this.setScroll(top * h);
+    }
+  }
+
+  /** @param {Rec[]} items */
   setItems(items) {
     const activeKey = this.activeKey();
     this.items = items;
     this.pos = new Map();
     items.forEach((r, i) => this.pos.set(r.key, i));
-    this.active = activeKey !== null && this.pos.has(activeKey) ? this.pos.get(activeKey) : -1;
+    this.active = activeKey !== null && this.pos.has(activeKey) ? /** @type {number} */ (this.pos.get(activeKey)) : -1;
     for (const k of this.rendered.keys()) if (!this.pos.has(k)) this.drop(k);
-    this.relayout();
+    this.schedule();
   }
 
+  /** @param {Rec[]} recs */
   append(recs) {
     for (const r of recs) {
       this.pos.set(r.key, this.items.length);
       this.items.push(r);
     }
-    this.relayout();
+    this.schedule();
   }
 
   activeKey() {
     return this.active >= 0 && this.items[this.active] ? this.items[this.active].key : null;
-  }
-
-  // expandedBefore lists expanded rows as [index, extra], ascending.
-  expandedRows() {
-    const out = [];
-    for (const k of this.expanded) {
-      const i = this.pos.get(k);
-      if (i !== undefined) out.push([i, this.extra.get(k) ?? 200]);
-    }
-    out.sort((a, b) => a[0] - b[0]);
-    return out;
-  }
-
-  offsetOf(i, exp) {
-    let y = i * this.rowH;
-    for (const [j, x] of exp) {
-      if (j >= i) break;
-      y += x;
-    }
-    return y;
-  }
-
-  indexAt(y, exp) {
-    let acc = 0;
-    for (const [j, x] of exp) {
-      const top = j * this.rowH + acc;
-      if (y < top) break;
-      if (y < top + this.rowH + x) return j;
-      acc += x;
-    }
-    return Math.max(0, Math.min(this.items.length - 1, Math.floor((y - acc) / this.rowH)));
-  }
-
-  totalHeight(exp) {
-    let t = this.items.length * this.rowH;
-    for (const [, x] of exp) t += x;
-    return t;
-  }
-
-  relayout() {
-    this.schedule();
   }
 
   schedule() {
@@ -109,67 +133,63 @@ export class VirtualList {
 
   // render places the visible rows; call refresh() to rebuild them.
   render() {
-    const exp = this.expandedRows();
-    const total = this.totalHeight(exp);
+    const total = this.items.length * this.rowH;
     this.spacer.style.height = total + "px";
     const viewH = this.el.clientHeight;
     if (this.follow) this.setScroll(Math.max(0, total - viewH));
     const top = this.el.scrollTop;
+    /** @type {Set<number>} */
     const want = new Set();
     if (this.items.length) {
-      const first = Math.max(0, this.indexAt(top, exp) - OVERSCAN);
-      const last = Math.min(this.items.length - 1, this.indexAt(top + viewH, exp) + OVERSCAN);
+      const first = Math.max(0, Math.floor(top / this.rowH) - OVERSCAN);
+      const last = Math.min(this.items.length - 1, Math.floor((top + viewH) / this.rowH) + OVERSCAN);
       for (let i = first; i <= last; i++) want.add(i);
       if (this.active >= 0 && this.el.contains(document.activeElement) && document.activeElement !== this.el) want.add(this.active);
     }
     const wantKeys = new Set([...want].map((i) => this.items[i].key));
     for (const k of [...this.rendered.keys()]) if (!wantKeys.has(k)) this.drop(k);
-    let remeasure = false;
+    const firstWanted = want.values().next().value;
     for (const i of want) {
       const r = this.items[i];
       let el = this.rendered.get(r.key);
-      const isExp = this.expanded.has(r.key);
       const isActive = i === this.active;
-      if (!el || el.dataset.stale || el.dataset.exp !== String(isExp)) {
+      const nel = !el || el.dataset.stale ? this.opts.renderRow(r) : null;
+      // Unchanged content: keep the element (and whatever the pointer is doing on it).
+      if (el && nel && sameRow(el, nel)) delete el.dataset.stale;
+      else if (nel) {
         const hadFocus = el && el === document.activeElement;
-        const nel = this.opts.renderRow(r, { expanded: isExp });
         nel.dataset.key = r.key;
-        nel.dataset.exp = String(isExp);
         nel.setAttribute("role", "option");
-        nel.setAttribute("aria-expanded", String(isExp));
         if (el) el.replaceWith(nel);
         else this.el.append(nel);
         this.rendered.set(r.key, nel);
         el = nel;
         if (hadFocus) el.focus({ preventScroll: true });
       }
-      el.tabIndex = isActive || (this.active < 0 && i === want.values().next().value) ? 0 : -1;
+      el.tabIndex = isActive || (this.active < 0 && i === firstWanted) ? 0 : -1;
       el.classList.toggle("active", isActive);
       el.setAttribute("aria-selected", String(isActive));
-      el.style.transform = `translateY(${this.offsetOf(i, exp)}px)`;
-      if (isExp) {
-        const x = el.offsetHeight - this.rowH;
-        if (this.extra.get(r.key) !== x) {
-          this.extra.set(r.key, x);
-          remeasure = true;
-        }
-      }
+      el.style.transform = `translateY(${i * this.rowH}px)`;
     }
-    if (remeasure) this.schedule();
   }
 
+  /** @param {string} k */
   drop(k) {
     const el = this.rendered.get(k);
     if (el) el.remove();
     this.rendered.delete(k);
   }
 
-  // refresh re-renders the rows on screen (a tool call finished, time passed).
+  /**
+   * refresh re-renders the rows on screen (a tool call finished, time passed).
+   * @param {Set<string>} [keys]
+   */
   refresh(keys) {
     for (const [k, el] of this.rendered) if (!keys || keys.has(k)) el.dataset.stale = "1";
     this.schedule();
   }
 
+  /** @param {number} y */
   setScroll(y) {
     if (Math.abs(this.el.scrollTop - y) >= 1) this.el.scrollTop = y;
   }
@@ -188,35 +208,35 @@ export class VirtualList {
     this.schedule();
   }
 
+  /** @param {boolean} f */
   setFollow(f) {
     this.follow = f;
     this.opts.onFollowChange(f);
     this.schedule();
   }
 
-  toggle(key) {
-    if (this.expanded.has(key)) this.expanded.delete(key);
-    else this.expanded.add(key);
-    this.schedule();
-  }
-
-  // keepPosition shifts the scroll after rows were inserted above.
+  /**
+   * shiftBy keeps the view still after rows were inserted above.
+   * @param {number} rows
+   */
   shiftBy(rows) {
     if (this.follow) return;
     this.setScroll(this.el.scrollTop + rows * this.rowH);
   }
 
+  /**
+   * @param {number} i
+   * @param {boolean} focus
+   */
   setActive(i, focus) {
     if (!this.items.length) return;
     i = Math.max(0, Math.min(this.items.length - 1, i));
     this.active = i;
-    const exp = this.expandedRows();
-    const y = this.offsetOf(i, exp);
-    const h = this.rowH + (this.expanded.has(this.items[i].key) ? this.extra.get(this.items[i].key) || 0 : 0);
+    const y = i * this.rowH;
     const top = this.el.scrollTop;
     const viewH = this.el.clientHeight;
     if (y < top) this.el.scrollTop = y;
-    else if (y + Math.min(h, viewH) > top + viewH) this.el.scrollTop = y + Math.min(h, viewH) - viewH;
+    else if (y + this.rowH > top + viewH) this.el.scrollTop = y + this.rowH - viewH;
     this.render();
     if (focus) {
       const el = this.rendered.get(this.items[i].key);
@@ -224,23 +244,32 @@ export class VirtualList {
     }
   }
 
+  /** @param {EventTarget | null} target */
   rowOf(target) {
-    const row = target.closest("[data-key]");
-    if (!row || !this.el.contains(row)) return -1;
-    const i = this.pos.get(row.dataset.key);
+    const row = target instanceof Element ? target.closest("[data-key]") : null;
+    if (!(row instanceof HTMLElement) || !this.el.contains(row)) return -1;
+    const i = this.pos.get(row.dataset.key || "");
     return i === undefined ? -1 : i;
   }
 
-  onClick(e) {
-    if (e.target.closest("button, a, input, select, textarea, .detail")) return;
+  /** @param {PointerEvent} e */
+  onRelease(e) {
+    const down = this.down;
+    this.down = null;
+    if (!down || Math.abs(e.clientX - down.x) > 6 || Math.abs(e.clientY - down.y) > 6) return; // a drag (selecting text), not a click
     const i = this.rowOf(e.target);
-    if (i < 0) return;
+    if (i < 0 || this.items[i].key !== down.key) return;
+    // Selecting text inside a row is not a click either.
+    const sel = window.getSelection();
+    if (sel && !sel.isCollapsed && this.el.contains(sel.anchorNode)) return;
+    this.releasedAt = e.timeStamp;
     this.setActive(i, true);
-    if (this.items[i].ev) this.toggle(this.items[i].key);
+    if (this.items[i].ev) this.opts.onOpen(this.items[i]);
   }
 
+  /** @param {KeyboardEvent} e */
   onKeyDown(e) {
-    if (e.target.closest("button, input, select, textarea")) return;
+    if (e.target instanceof Element && e.target.closest("button, input, select, textarea")) return;
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     let i = this.rowOf(e.target);
     if (i < 0) i = this.active;
@@ -270,7 +299,7 @@ export class VirtualList {
       case "Enter":
       case " ":
         if (i >= 0 && this.items[i].ev) {
-          this.toggle(this.items[i].key);
+          this.opts.onOpen(this.items[i]);
           e.preventDefault();
         }
         return;
@@ -282,6 +311,7 @@ export class VirtualList {
     if (next !== null) {
       if (this.follow && next < this.items.length - 1) this.setFollow(false);
       this.setActive(next, true);
+      if (this.opts.onMove && this.items[this.active]) this.opts.onMove(this.items[this.active]);
     }
   }
 }

@@ -1,5 +1,11 @@
-// model.js: the events the page holds, their tool-call pairing, the
-// filters, and the figures the charts draw. No DOM here.
+// @ts-check
+// model.js: the events the page holds, their tool-call pairing (with the
+// permission prompt a call waited on, and the subagent a Task started), the
+// filters, and the figures the charts draw. Pure: no DOM.
+
+/** @typedef {import("./types.js").WireEvent} WireEvent */
+/** @typedef {import("./types.js").Rec} Rec */
+/** @typedef {import("./types.js").ToolCall} ToolCall */
 
 // MAX_RECORDS bounds memory: past it the oldest records are dropped (they
 // can be loaded again with "load older" while the daemon still has them).
@@ -13,6 +19,7 @@ export const MAX_RECORDS = 50000;
 //   divider text, for the marker rows between epochs (ev is null)
 export class Model {
   constructor() {
+    /** @type {Rec[]} */
     this.records = [];
     this.epoch = 0;
     this.calls = new Map(); // tool_use_id → ToolCall
@@ -22,6 +29,10 @@ export class Model {
     this.probes = 0;
     this.trimmed = 0; // records dropped by MAX_RECORDS
     this.endedSessions = new Set();
+    this.agents = new Map(); // agent_id → events inside it
+    this.agentCall = new Map(); // agent_id → the Task/Agent call that started it
+    /** @type {ToolCall[]} */
+    this.recentCalls = []; // the newest calls, to find the one a permission prompt is about
     this.n = 0; // records that are events (not dividers)
   }
 
@@ -31,51 +42,96 @@ export class Model {
     this.types.clear();
     this.tools.clear();
     this.origins.clear();
+    this.agents.clear();
+    this.agentCall.clear();
+    this.recentCalls = [];
     this.trimmed = 0;
     this.n = 0;
   }
 
   // reset marks a daemon restart that lost history: what is shown stays,
   // under a divider, and the new daemon's seq numbers begin a new epoch.
+  /** @param {string} text */
   reset(text) {
     this.epoch++;
+    /** @type {Rec} */
     const r = { key: `${this.epoch}:divider`, epoch: this.epoch, divider: text, ev: null, t: Date.now() };
     this.records.push(r);
     return r;
   }
 
+  /**
+   * @param {WireEvent} ev
+   * @returns {Rec}
+   */
   makeRecord(ev) {
     const key = ev.seq ? `${this.epoch}:${ev.seq}` : `${this.epoch}:p${++this.probes}`;
     const t = Date.parse(ev.received) || Date.now();
+    /** @type {Rec} */
     const r = { key, epoch: this.epoch, ev, t, call: null };
     this.n++;
     this.index(r);
     return r;
   }
 
+  /** @param {Rec} r */
   index(r) {
-    const ev = r.ev;
+    const ev = /** @type {WireEvent} */ (r.ev);
     this.types.set(ev.event, (this.types.get(ev.event) || 0) + 1);
     if (ev.tool) this.tools.set(ev.tool, (this.tools.get(ev.tool) || 0) + 1);
     if (ev.origin) this.origins.set(ev.origin, (this.origins.get(ev.origin) || 0) + 1);
+    const agent = agentOf(ev);
+    if (agent) this.agents.set(agent, (this.agents.get(agent) || 0) + 1);
     if (ev.event === "SessionEnd") this.endedSessions.add(ev.session_id);
+    const p = ev.payload && typeof ev.payload === "object" ? ev.payload : {};
+    if (ev.event === "PermissionRequest" || (ev.event === "Notification" && p.notification_type === "permission_prompt")) {
+      // The call that waits: the newest running one of that session (and
+      // tool, when the request names it) not yet marked.
+      const tool = ev.tool || p.tool_name;
+      for (let i = this.recentCalls.length - 1; i >= 0; i--) {
+        const c = this.recentCalls[i];
+        if (c.session !== ev.session_id || c.post || !c.pre) continue;
+        if (tool && c.tool !== tool) continue;
+        if (!c.asked) c.asked = r;
+        break;
+      }
+    }
+    if (ev.event === "SubagentStart" && typeof p.agent_id === "string") {
+      // The Task/Agent call that started it: the newest running one of the session.
+      for (let i = this.recentCalls.length - 1; i >= 0; i--) {
+        const c = this.recentCalls[i];
+        if (c.session !== ev.session_id || c.post || !(c.tool === "Task" || c.tool === "Agent") || c.agent) continue;
+        c.agent = p.agent_id;
+        this.agentCall.set(p.agent_id, c);
+        break;
+      }
+    }
     const id = ev.tool_use_id;
     if (!id) return;
     let call = this.calls.get(id);
     if (!call) {
-      call = { id, tool: ev.tool || "", session: ev.session_id, pre: null, post: null, ok: null };
+      call = { id, tool: ev.tool || "", session: ev.session_id, pre: null, post: null, ok: null, asked: null };
       this.calls.set(id, call);
+      this.recentCalls.push(call);
+      if (this.recentCalls.length > 256) this.recentCalls.splice(0, 128);
     }
     if (ev.event === "PreToolUse") call.pre = r;
     else if (ev.event === "PostToolUse" || ev.event === "PostToolUseFailure") {
       call.post = r;
       call.ok = ev.event === "PostToolUse";
-    }
+      // An Agent/Task result names the subagent it ran.
+      const resp = p.tool_response && typeof p.tool_response === "object" ? p.tool_response : {};
+      if (typeof resp.agentId === "string" && resp.agentId) {
+        call.agent = resp.agentId;
+        this.agentCall.set(resp.agentId, call);
+      }
+    } else if (ev.event === "PermissionRequest" && !call.asked) call.asked = r;
     if (!call.tool && ev.tool) call.tool = ev.tool;
     r.call = call;
   }
 
   // add appends live or replayed events (ascending seq, already deduplicated).
+  /** @param {WireEvent[]} evs */
   add(evs) {
     const out = evs.map((ev) => this.makeRecord(ev));
     for (const r of out) this.records.push(r);
@@ -89,6 +145,7 @@ export class Model {
   }
 
   // prepend inserts older events of the current epoch before its first one.
+  /** @param {WireEvent[]} evs */
   prepend(evs) {
     const firstSeq = this.firstSeq();
     const fresh = evs.filter((ev) => ev.seq && (firstSeq === null || ev.seq < firstSeq));
@@ -117,26 +174,94 @@ export class Model {
   }
 }
 
-// callState describes a tool call: {state: running|ok|failed|unfinished|orphan, ms}.
+/**
+ * callState describes a tool call: state running|ok|failed|unfinished, ms
+ * (the whole call, PreToolUse to its result), and for a call that asked
+ * for permission: asked (ms from the start to the prompt), waited and ran
+ * (when the tool's response says how long it ran) or null.
+ * @param {ToolCall | null | undefined} call
+ * @param {number} now
+ * @param {Set<string>} endedSessions
+ * @returns {null | {state: string, ms: number | null, asked?: number, waited?: number | null, ran?: number | null}}
+ */
 export function callState(call, now, endedSessions) {
   if (!call) return null;
-  if (call.pre && call.post) return { state: call.ok ? "ok" : "failed", ms: call.post.t - call.pre.t };
-  if (call.pre) {
+  /** @type {{state: string, ms: number | null, asked?: number, waited?: number | null, ran?: number | null}} */
+  let st;
+  if (call.pre && call.post) st = { state: call.ok ? "ok" : "failed", ms: call.post.t - call.pre.t };
+  else if (call.pre) {
     if (endedSessions.has(call.session)) return { state: "unfinished", ms: null };
-    return { state: "running", ms: now - call.pre.t };
+    st = { state: "running", ms: now - call.pre.t };
+  } else return { state: call.ok ? "ok" : "failed", ms: null }; // its PreToolUse is not loaded
+  if (call.asked && call.pre) {
+    st.asked = Math.max(0, call.asked.t - call.pre.t);
+    st.waited = null;
+    st.ran = null;
+    const ran = call.post ? reportedRunMs(call.post.ev) : null;
+    if (ran !== null && st.ms !== null && ran <= st.ms) {
+      st.ran = ran;
+      st.waited = st.ms - ran;
+    } else if (st.state === "running") st.waited = now - call.asked.t;
   }
-  return { state: call.ok ? "ok" : "failed", ms: null }; // its PreToolUse is not loaded
+  return st;
 }
 
-// Filter is what the toolbar asks for. types: Set of event names (empty =
-// all); tool: "" = all; origin: a fleet hub's origin name, "" = all (an
-// event without an origin matches only ""); search: text, case-insensitive, over the whole event.
+/**
+ * reportedRunMs is how long the tool itself says it ran, if it says.
+ * @param {WireEvent | null} ev
+ */
+export function reportedRunMs(ev) {
+  const p = ev && ev.payload && typeof ev.payload === "object" ? ev.payload : {};
+  // Claude Code's own measure of the tool's run, on PostToolUse payloads.
+  if (typeof p.duration_ms === "number") return p.duration_ms;
+  const r = p.tool_response && typeof p.tool_response === "object" ? p.tool_response : {};
+  if (typeof r.durationMs === "number") return r.durationMs;
+  if (typeof r.totalDurationMs === "number") return r.totalDurationMs;
+  if (typeof r.durationSeconds === "number") return r.durationSeconds * 1000;
+  return null;
+}
+
+/**
+ * agentOf is the subagent an event happened inside, or "".
+ * @param {WireEvent} ev
+ */
+export function agentOf(ev) {
+  if (ev.event === "SubagentStart" || ev.event === "SubagentStop") return "";
+  if (ev.agent_id) return ev.agent_id;
+  const p = ev.payload && typeof ev.payload === "object" ? ev.payload : {};
+  return typeof p.agent_id === "string" ? p.agent_id : "";
+}
+
+/**
+ * agentTypeOf is the type of the subagent an event happened inside, or "".
+ * @param {WireEvent} ev
+ */
+export function agentTypeOf(ev) {
+  if (!agentOf(ev)) return "";
+  if (ev.agent_type) return ev.agent_type;
+  const p = ev.payload && typeof ev.payload === "object" ? ev.payload : {};
+  return typeof p.agent_type === "string" ? p.agent_type : "";
+}
+
+/**
+ * Filter is what the toolbar asks for. types: Set of event names (empty =
+ * all); tool: "" = all; origin: a fleet hub's origin name, "" = all (an
+ * event without an origin matches only ""); agent: a subagent's id, "" =
+ * all; search: text, case-insensitive, over the whole event.
+ * @typedef {{types: Set<string>, tool: string, origin: string, agent: string, search: string}} Filter
+ */
+
+/**
+ * @param {Rec} r
+ * @param {Filter} f
+ */
 export function matches(r, f) {
   if (!r.ev) return true; // dividers always show
   const ev = r.ev;
   if (f.types.size && !f.types.has(ev.event)) return false;
   if (f.tool && ev.tool !== f.tool) return false;
   if (f.origin && ev.origin !== f.origin) return false;
+  if (f.agent && agentOf(ev) !== f.agent && !(ev.event.startsWith("Subagent") && ev.payload && ev.payload.agent_id === f.agent)) return false;
   if (f.search) {
     if (r.text === undefined) r.text = JSON.stringify(ev).toLowerCase();
     if (!r.text.includes(f.search)) return false;
@@ -144,60 +269,13 @@ export function matches(r, f) {
   return true;
 }
 
-// formatMs renders a duration.
-export function formatMs(ms) {
-  if (ms === null || ms === undefined || !isFinite(ms)) return "";
-  if (ms < 0) ms = 0;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60000) return `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`;
-  const m = Math.floor(ms / 60000);
-  return `${m} m ${Math.round((ms % 60000) / 1000)} s`;
-}
-
-// summary is the one-line gist of an event, from its payload.
-export function summary(ev) {
-  const p = ev.payload && typeof ev.payload === "object" ? ev.payload : {};
-  let s = "";
-  switch (ev.event) {
-    case "UserPromptSubmit":
-      s = p.prompt;
-      break;
-    case "PreToolUse":
-    case "PostToolUse":
-      s = toolInput(ev.tool, p.tool_input);
-      break;
-    case "PostToolUseFailure":
-      s = p.error || toolInput(ev.tool, p.tool_input);
-      break;
-    case "Notification":
-      s = p.message;
-      break;
-    case "SessionStart":
-      s = [p.source, p.cwd].filter(Boolean).join(" · ");
-      break;
-    case "SessionEnd":
-      s = p.reason;
-      break;
-    case "PreCompact":
-      s = p.trigger;
-      break;
-    default:
-      s = p.message || p.reason || "";
-  }
-  if (typeof s !== "string") s = s === undefined || s === null ? "" : JSON.stringify(s);
-  s = s.replace(/\s+/g, " ").trim();
-  return s.length > 400 ? s.slice(0, 400) + "…" : s;
-}
-
-function toolInput(tool, input) {
-  if (!input || typeof input !== "object") return input === undefined ? "" : String(input);
-  const pick = input.command || input.file_path || input.path || input.pattern || input.url || input.description || input.query || input.prompt;
-  if (typeof pick === "string") return pick;
-  return JSON.stringify(input);
-}
-
 // perMinute counts events per session per minute over the `minutes` minutes
 // ending at `end` (ms). Returns {start, minutes, series: [{session, counts}] , max}.
+/**
+ * @param {Rec[]} records
+ * @param {number} end
+ * @param {number} minutes
+ */
 export function perMinute(records, end, minutes) {
   const endMin = Math.floor(end / 60000);
   const startMin = endMin - minutes + 1;
@@ -217,12 +295,17 @@ export function perMinute(records, end, minutes) {
     c[m - startMin]++;
   }
   const totals = new Array(minutes).fill(0);
-  for (const c of by.values()) c.forEach((n, i) => (totals[i] += n));
+  for (const c of by.values()) c.forEach((/** @type {number} */ n, /** @type {number} */ i) => (totals[i] += n));
   for (const n of totals) max = Math.max(max, n);
   return { start: startMin * 60000, minutes, series: [...by].map(([session, counts]) => ({ session, counts })), max };
 }
 
 // toolStats is per tool: count, failed, running, p50, p95, max (ms).
+/**
+ * @param {Map<string, ToolCall>} calls
+ * @param {number} now
+ * @param {Set<string>} endedSessions
+ */
 export function toolStats(calls, now, endedSessions) {
   const by = new Map();
   for (const c of calls.values()) {
@@ -240,7 +323,7 @@ export function toolStats(calls, now, endedSessions) {
   }
   const out = [];
   for (const t of by.values()) {
-    t.durations.sort((a, b) => a - b);
+    t.durations.sort((/** @type {number} */ a, /** @type {number} */ b) => a - b);
     const d = t.durations;
     t.p50 = d.length ? d[Math.floor((d.length - 1) * 0.5)] : null;
     t.p95 = d.length ? d[Math.floor((d.length - 1) * 0.95)] : null;
@@ -251,16 +334,3 @@ export function toolStats(calls, now, endedSessions) {
   return out;
 }
 
-// sessionHue gives each session a colour, distinct for the first ones seen
-// (a fixed palette of well-separated hues), stable for the page's life.
-const PALETTE = [212, 28, 140, 285, 355, 55, 178, 320];
-const hues = new Map();
-export function sessionHue(id) {
-  let h = hues.get(id);
-  if (h === undefined) {
-    const n = hues.size;
-    h = (PALETTE[n % PALETTE.length] + 17 * Math.floor(n / PALETTE.length)) % 360;
-    hues.set(id, h);
-  }
-  return h;
-}

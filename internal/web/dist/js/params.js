@@ -1,6 +1,11 @@
-// params.js: what the page's URL asks for.
+// @ts-check
+// params.js: what the page's URL asks for. Pure: it reads a location-like
+// object and a storage-like object, and touches nothing else.
 //
-//   http://127.0.0.1:8765/?session=ID#token=…       (current form)
+//   http://127.0.0.1:8765/?session=ID#token=…       (current form; ID may be
+//                                                    the 8-character prefix)
+//   http://127.0.0.1:8765/#seq=123                  (opens event 123 and its call)
+//   http://127.0.0.1:8765/#token=…&seq=123
 //   http://127.0.0.1:8765/?origin=laptop-a          (a fleet hub: one origin's events)
 //   http://127.0.0.1:8765/?port=8765&session=ID     (old form; port ignored)
 //
@@ -12,10 +17,17 @@
 const TOKEN_KEY = "mpm.token";
 export const DEFAULT_TAIL = 2000;
 
-// readParams parses loc (window.location-like) and storage (sessionStorage-
-// like). It returns {token, tokenSource, sessions, origin, tail, portNote,
-// cleanURL}.
-// cleanURL is the address to show instead (no token), or null to keep it.
+/** @typedef {{search: string, hash: string, pathname: string, port: string, protocol: string, host: string}} Loc */
+/** @typedef {{getItem(k: string): string | null, setItem(k: string, v: string): void}} Store */
+
+/**
+ * readParams parses loc (window.location-like) and storage (sessionStorage-
+ * like). cleanURL is the address to show instead (no token), or null to
+ * keep it. seq is the event a #seq= deep link opens (0 = none).
+ * @param {Loc} loc
+ * @param {Store} storage
+ * @returns {{token: string, tokenSource: string, sessions: string[], origin: string, tail: number, seq: number, portNote: string, cleanURL: string | null}}
+ */
 export function readParams(loc, storage) {
   const q = new URLSearchParams(loc.search);
   const frag = new URLSearchParams(loc.hash.replace(/^#/, ""));
@@ -38,6 +50,7 @@ export function readParams(loc, storage) {
     if (token) tokenSource = "storage";
   }
 
+  /** @type {string[]} */
   const sessions = [];
   for (const v of q.getAll("session")) {
     for (const p of v.split(",")) {
@@ -47,6 +60,7 @@ export function readParams(loc, storage) {
   }
 
   const origin = (q.get("origin") || "").trim();
+  const seq = readSeq(loc.hash);
 
   let tail = DEFAULT_TAIL;
   if (q.has("tail")) {
@@ -69,16 +83,49 @@ export function readParams(loc, storage) {
     const fs = frag.toString();
     cleanURL = loc.pathname + (qs ? "?" + qs : "") + (fs ? "#" + fs : "");
   }
-  return { token, tokenSource, sessions, origin, tail, portNote, cleanURL };
+  return { token, tokenSource, sessions, origin, tail, seq, portNote, cleanURL };
 }
 
-// saveToken stores a token typed by the user.
+/**
+ * readSeq is the seq of a #seq=N fragment (0 when there is none).
+ * @param {string} hash
+ */
+export function readSeq(hash) {
+  const v = new URLSearchParams(String(hash || "").replace(/^#/, "")).get("seq");
+  const n = Number(v);
+  return v && Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/**
+ * seqURL is the page's address with #seq=N (0 removes it), for a deep link
+ * to the open event.
+ * @param {Loc} loc
+ * @param {number} seq
+ */
+export function seqURL(loc, seq) {
+  const frag = new URLSearchParams(loc.hash.replace(/^#/, ""));
+  frag.delete("token");
+  frag.delete("seq");
+  if (seq > 0) frag.set("seq", String(seq));
+  const fs = frag.toString();
+  return loc.pathname + loc.search + (fs ? "#" + fs : "");
+}
+
+/**
+ * saveToken stores a token typed by the user.
+ * @param {Store} storage
+ * @param {string} token
+ */
 export function saveToken(storage, token) {
   try { storage.setItem(TOKEN_KEY, token); } catch { /* ignore */ }
 }
 
-// sessionsURL returns the page's address with the session selection in it
-// (so a reload or a bookmark keeps the choice). sessions null = all.
+/**
+ * sessionsURL returns the page's address with the session selection in it
+ * (so a reload or a bookmark keeps the choice). sessions null = all.
+ * @param {Loc} loc
+ * @param {string[] | null} sessions
+ */
 export function sessionsURL(loc, sessions) {
   const q = new URLSearchParams(loc.search);
   q.delete("session");
@@ -89,8 +136,12 @@ export function sessionsURL(loc, sessions) {
   return loc.pathname + (qs ? "?" + qs : "") + loc.hash;
 }
 
-// originURL returns the page's address with the origin filter in it ("" =
-// all origins), so that a reload or a bookmark keeps it.
+/**
+ * originURL returns the page's address with the origin filter in it ("" =
+ * all origins), so that a reload or a bookmark keeps it.
+ * @param {Loc} loc
+ * @param {string} origin
+ */
 export function originURL(loc, origin) {
   const q = new URLSearchParams(loc.search);
   q.delete("origin");

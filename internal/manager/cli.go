@@ -1,7 +1,8 @@
-// Command mpm-manager installs mpm as an OS service and, as that service
-// ("mpm-manager run"), keeps mpm-wsd running: restarts it when it exits or
-// stops answering /healthz. See usage below and deploy/INSTALL.md.
-package main
+// Package manager is mpm-manager's command line: it installs mpm as an OS
+// service and, as that service ("mpm-manager run"), keeps mpm-wsd running:
+// restarts it when it exits or stops answering /healthz. See
+// deploy/INSTALL.md.
+package manager
 
 import (
 	"encoding/json"
@@ -16,23 +17,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/cli"
 	"github.com/mpm-dev/mpm/internal/logging"
 	"github.com/mpm-dev/mpm/internal/monitor"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/supervisor"
 	"github.com/mpm-dev/mpm/internal/svc"
-	"github.com/mpm-dev/mpm/internal/version"
 )
 
-const usage = `mpm-manager keeps mpm-wsd running, as an OS service.
-
-Usage:
-  mpm-manager install   [--user] [--dry-run] [--force] [--no-start] [--run-as USER] [run flags]
-  mpm-manager uninstall [--user]
-  mpm-manager start|stop|restart [--user]
-  mpm-manager status    [--user] [--json] [--addr A] [--data-dir D]   (exit 0 running, 3 not running, 4 unknown)
-  mpm-manager run       [run flags] [-- extra mpm-wsd flags]
-  mpm-manager version
+// about is mpm-manager's help text before the run flags.
+const about = `mpm-manager keeps mpm-wsd running, as an OS service.
 
 install registers "mpm-manager run" with the flags given here (recorded in
 the unit/plist/service), starts it and waits until mpm-wsd answers; --user
@@ -41,71 +35,88 @@ login. --run-as USER runs a system service as USER, with USER's default data
 directory unless --data-dir says otherwise. --dry-run prints the file and
 commands without touching anything. uninstall stops, then removes. Without
 --user, start/stop/restart/status/uninstall use the per-user service when
-only that one is installed.
+only that one is installed. status exits 0 when running, 3 when not
+running, 4 when unknown. "mpm-manager COMMAND --help" lists a command's
+flags.`
 
-Run flags (also accepted by install, which records them):
-  --addr A                 daemon address (default $MPM_ADDR or 127.0.0.1:8765)
-  --data-dir D             data directory (default $MPM_DATA_DIR or the per-user state dir)
-  --wsd PATH               mpm-wsd to run (default: next to mpm-manager, else $PATH)
-  --wsd-arg FLAG           extra mpm-wsd flag, repeatable (e.g. --wsd-arg=--history=5000)
-  --log-level L            trace|debug|info|warn|error (manager and daemon; default info)
-  --log-json               manager logs as JSON lines
-  --log-file F             append logs to F (rotated at 10 MiB) instead of stderr
-  --health-interval D      time between /healthz checks (default 30s)
-  --health-timeout D       timeout of one check (default 5s)
-  --health-failures N      consecutive failed checks that replace the daemon (default 3)
-  --health-grace D         time after a start before failures count (default 20s)
-  --stop-timeout D         SIGTERM-to-SIGKILL wait when stopping mpm-wsd (default 10s)
-  --backoff-min D, --backoff-max D   restart delay range (default 1s..60s, doubling, jittered)
-  --stable-after D         uptime that resets the backoff (default 60s)
-  --crash-loop-count N, --crash-loop-window D, --crash-loop-cooldown D
-                           N failures within the window pause restarts for the
-                           cool-down (default 5 in 2m, 5m pause)
-`
+// synopsis is mpm-manager's usage lines.
+var synopsis = []string{
+	"mpm-manager install   [--user] [--dry-run] [--force] [--no-start] [--run-as USER] [run flags]",
+	"mpm-manager uninstall [--user]",
+	"mpm-manager start|stop|restart [--user]",
+	"mpm-manager status    [--user] [--json] [--addr A] [--data-dir D]   (exit 0 running, 3 not running, 4 unknown)",
+	"mpm-manager run       [run flags] [-- extra mpm-wsd flags]",
+	"mpm-manager version",
+	"(every command also takes --name NAME, the service name)",
+}
 
-func main() { os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr)) }
+// program describes mpm-manager or one of its commands.
+func program(cmd string, stdout, stderr io.Writer) *cli.Program {
+	name := "mpm-manager"
+	if cmd != "" {
+		name += " " + cmd
+	}
+	return &cli.Program{Name: name, Synopsis: synopsis, About: about,
+		Env: []string{paths.EnvAddr, paths.EnvDataDir}, Stdout: stdout, Stderr: stderr}
+}
 
-func realMain(args []string, stdout, stderr io.Writer) int {
+// printHelp prints mpm-manager's help, with the run flags (those of run
+// and install) and their defaults from their definitions.
+func printHelp(stdout, stderr io.Writer) {
+	p := program("", stdout, stderr)
+	fs := p.FlagSet()
+	var c common
+	var r runFlags
+	c.register(fs)
+	r.register(fs)
+	p.Notes = "Run flags (run and install; install records them):\n" + flagText(fs)
+	p.PrintHelp(nil)
+}
+
+func flagText(fs *flag.FlagSet) string {
+	var b strings.Builder
+	cli.WriteFlags(&b, fs)
+	return b.String()
+}
+
+// Main runs mpm-manager with args = os.Args[1:] and returns its exit
+// code: 0 done, 1 failed, 2 bad usage.
+func Main(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
+		return program("", stdout, stderr).Usage("a command is needed: install, uninstall, start, stop, restart, status, run or version")
 	}
 	cmd, rest := args[0], args[1:]
+	p := program(cmd, stdout, stderr)
 	var err error
 	switch cmd {
 	case "run":
-		err = cmdRun(rest, stderr)
+		err = cmdRun(p, rest)
 	case "install":
-		err = cmdInstall(rest, stdout, stderr)
+		err = cmdInstall(p, rest)
 	case "uninstall":
-		err = cmdUninstall(rest, stdout, stderr)
+		err = cmdUninstall(p, rest)
 	case "start", "stop", "restart":
-		err = cmdControl(cmd, rest, stdout, stderr)
+		err = cmdControl(p, cmd, rest)
 	case "status":
-		err = cmdStatus(rest, stdout, stderr)
+		err = cmdStatus(p, rest)
 	case "version", "--version":
-		fmt.Fprintln(stdout, "mpm-manager", version.Version)
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		program("", stdout, stderr).PrintVersion()
+	case "help", "-h", "-help", "--help":
+		printHelp(stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "mpm-manager: unknown command %q\n\n%s", cmd, usage)
-		return 2
+		return program("", stdout, stderr).Usage("unknown command %q", cmd)
 	}
 	var fe flagError
 	var ec exitCode
 	switch {
 	case err == nil:
-		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
+		return cli.ExitOK
 	case errors.As(err, &ec):
 		return int(ec)
 	case errors.As(err, &fe):
-		fmt.Fprintf(stderr, "mpm-manager %s: %v\n", cmd, err)
-		return 2
+		return p.Usage("%v", fe.error)
 	default:
-		fmt.Fprintf(stderr, "mpm-manager %s: %v\n", cmd, err)
-		return 1
+		return p.Fail("%v", err)
 	}
 }
 
@@ -113,7 +124,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 type flagError struct{ error }
 
 // exitCode ends a command that said all it has to say with that exit code
-// (status: 3 not running, 4 unknown).
+// (help and version: 0; a usage error cli reported: 2; status: 3 not
+// running, 4 unknown).
 type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
@@ -125,10 +137,10 @@ type common struct {
 }
 
 func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.addr, "addr", paths.Addr(), "daemon address")
-	fs.StringVar(&c.dataDir, "data-dir", paths.DataDir(), "data directory")
-	fs.StringVar(&c.name, "name", svc.DefaultName(runtime.GOOS), "service name")
-	fs.BoolVar(&c.user, "user", false, "the per-user service")
+	fs.StringVar(&c.addr, "addr", paths.Addr(), "the daemon's address")
+	fs.StringVar(&c.dataDir, "data-dir", paths.DataDir(), "the data directory (token, journal, spool, manager state)")
+	fs.StringVar(&c.name, "name", svc.DefaultName(runtime.GOOS), "the service name")
+	fs.BoolVar(&c.user, "user", false, "the per-user service (systemd --user, launchd agent) instead of the system one")
 }
 
 func (c *common) spec() (svc.Spec, error) {
@@ -151,10 +163,7 @@ type runFlags struct {
 	o                      supervisor.Options
 }
 
-type multi []string
-
-func (m *multi) String() string     { return strings.Join(*m, " ") }
-func (m *multi) Set(s string) error { *m = append(*m, s); return nil }
+type multi = cli.Multi
 
 // runFlagNames are the flags install records for run.
 var runFlagNames = []string{"wsd", "wsd-arg", "log-level", "log-json", "log-file", "health-interval", "health-timeout",
@@ -163,22 +172,22 @@ var runFlagNames = []string{"wsd", "wsd-arg", "log-level", "log-json", "log-file
 
 func (r *runFlags) register(fs *flag.FlagSet) {
 	d := supervisor.Defaults
-	fs.StringVar(&r.wsd, "wsd", "", "mpm-wsd executable")
-	fs.Var(&r.wsdArgs, "wsd-arg", "extra mpm-wsd flag (repeatable)")
-	fs.StringVar(&r.logLevel, "log-level", "info", "log level")
-	fs.BoolVar(&r.logJSON, "log-json", false, "JSON log lines")
-	fs.StringVar(&r.logFile, "log-file", "", "log file")
-	fs.DurationVar(&r.o.HealthInterval, "health-interval", d.HealthInterval, "")
-	fs.DurationVar(&r.o.HealthTimeout, "health-timeout", d.HealthTimeout, "")
-	fs.IntVar(&r.o.HealthFailures, "health-failures", d.HealthFailures, "")
-	fs.DurationVar(&r.o.HealthGrace, "health-grace", d.HealthGrace, "")
-	fs.DurationVar(&r.o.StopTimeout, "stop-timeout", d.StopTimeout, "")
-	fs.DurationVar(&r.o.BackoffMin, "backoff-min", d.BackoffMin, "")
-	fs.DurationVar(&r.o.BackoffMax, "backoff-max", d.BackoffMax, "")
-	fs.DurationVar(&r.o.StableAfter, "stable-after", d.StableAfter, "")
-	fs.IntVar(&r.o.CrashLoopCount, "crash-loop-count", d.CrashLoopCount, "")
-	fs.DurationVar(&r.o.CrashLoopWindow, "crash-loop-window", d.CrashLoopWindow, "")
-	fs.DurationVar(&r.o.CrashLoopCooldown, "crash-loop-cooldown", d.CrashLoopCooldown, "")
+	fs.StringVar(&r.wsd, "wsd", "", "the mpm-wsd `PATH` to run (default: next to mpm-manager, else $PATH)")
+	fs.Var(&r.wsdArgs, "wsd-arg", "an extra mpm-wsd `FLAG`, repeatable (e.g. --wsd-arg=--history=5000)")
+	fs.StringVar(&r.logLevel, "log-level", "info", "trace, debug, info, warn or error (manager and daemon)")
+	fs.BoolVar(&r.logJSON, "log-json", false, "manager logs as JSON lines")
+	fs.StringVar(&r.logFile, "log-file", "", "append logs to this file (rotated at 10 MiB) instead of stderr")
+	fs.DurationVar(&r.o.HealthInterval, "health-interval", d.HealthInterval, "time between /healthz checks")
+	fs.DurationVar(&r.o.HealthTimeout, "health-timeout", d.HealthTimeout, "timeout of one check")
+	fs.IntVar(&r.o.HealthFailures, "health-failures", d.HealthFailures, "consecutive failed checks that replace the daemon")
+	fs.DurationVar(&r.o.HealthGrace, "health-grace", d.HealthGrace, "time after a start before failed checks count")
+	fs.DurationVar(&r.o.StopTimeout, "stop-timeout", d.StopTimeout, "SIGTERM-to-SIGKILL wait when stopping mpm-wsd")
+	fs.DurationVar(&r.o.BackoffMin, "backoff-min", d.BackoffMin, "first restart delay (doubling, jittered)")
+	fs.DurationVar(&r.o.BackoffMax, "backoff-max", d.BackoffMax, "longest restart delay")
+	fs.DurationVar(&r.o.StableAfter, "stable-after", d.StableAfter, "uptime that resets the restart delay")
+	fs.IntVar(&r.o.CrashLoopCount, "crash-loop-count", d.CrashLoopCount, "failures within --crash-loop-window that pause restarts")
+	fs.DurationVar(&r.o.CrashLoopWindow, "crash-loop-window", d.CrashLoopWindow, "the window --crash-loop-count is counted in")
+	fs.DurationVar(&r.o.CrashLoopCooldown, "crash-loop-cooldown", d.CrashLoopCooldown, "how long a crash loop pauses restarts")
 }
 
 // validate rejects zero or negative values, which the supervisor would
@@ -229,19 +238,11 @@ func resolveWSD(given string) (string, error) {
 	return "", errors.New("mpm-wsd not found next to mpm-manager nor on $PATH: pass --wsd PATH")
 }
 
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("mpm-manager "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, usage) }
-	return fs
-}
-
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return flagError{err}
+// parse parses a command's flags the cli way: help and version end the
+// command (done), a usage mistake is reported by Parse (done, code 2).
+func parse(p *cli.Program, fs *flag.FlagSet, args []string) error {
+	if code, ok := p.Parse(fs, args); ok {
+		return exitCode(code)
 	}
 	return nil
 }
@@ -263,20 +264,22 @@ func (r runFlags) supervision(c common) (supervisor.Options, error) {
 	return o, nil
 }
 
-func cmdRun(args []string, stderr io.Writer) error {
+func cmdRun(p *cli.Program, args []string) error {
 	var c common
 	var r runFlags
-	fs := newFlagSet("run", stderr)
+	p.Synopsis = []string{"mpm-manager run [run flags] [-- extra mpm-wsd flags]"}
+	p.Args = true
+	fs := p.FlagSet()
 	c.register(fs)
 	r.register(fs)
-	if err := parse(fs, args); err != nil {
+	if err := parse(p, fs, args); err != nil {
 		return err
 	}
 	r.wsdArgs = append(r.wsdArgs, fs.Args()...)
 	if err := r.validate(); err != nil {
 		return err
 	}
-	var out io.Writer = stderr
+	var out io.Writer = p.Stderr
 	if r.logFile != "" {
 		lf, err := svc.OpenLogFile(r.logFile, 10<<20)
 		if err != nil {
@@ -285,13 +288,13 @@ func cmdRun(args []string, stderr io.Writer) error {
 		defer lf.Close()
 		out = lf
 	}
-	log := logging.New(logging.Options{Name: "mpm-manager", Level: r.logLevel, JSON: r.logJSON, Output: out})
+	log := logging.New(logging.Options{Name: logging.NameManager, Level: r.logLevel, JSON: r.logJSON, Output: out})
 	o, err := r.supervision(c)
 	if err != nil {
 		return err
 	}
 	o.Logger = log
-	o.Announce = terminal(stderr, r.logFile)
+	o.Announce = terminal(p.Stderr, r.logFile)
 	sup, err := supervisor.New(o)
 	if err != nil {
 		return flagError{err}
@@ -309,19 +312,22 @@ func terminal(stderr io.Writer, logFile string) io.Writer {
 	return nil
 }
 
-func cmdInstall(args []string, stdout, stderr io.Writer) error {
+func cmdInstall(p *cli.Program, args []string) error {
 	var c common
 	var r runFlags
 	var dryRun, force, noStart bool
 	var runAs string
-	fs := newFlagSet("install", stderr)
+	stdout := p.Stdout
+	p.Synopsis = []string{"mpm-manager install [--user] [--dry-run] [--force] [--no-start] [--run-as USER] [run flags]"}
+	p.Args = true
+	fs := p.FlagSet()
 	c.register(fs)
 	r.register(fs)
-	fs.BoolVar(&dryRun, "dry-run", false, "print, change nothing")
+	fs.BoolVar(&dryRun, "dry-run", false, "print the service file and the commands; change nothing")
 	fs.BoolVar(&force, "force", false, "replace an installed service")
-	fs.BoolVar(&noStart, "no-start", false, "do not start after installing")
-	fs.StringVar(&runAs, "run-as", "", "account of a system service")
-	if err := parse(fs, args); err != nil {
+	fs.BoolVar(&noStart, "no-start", false, "do not start the service after installing it")
+	fs.StringVar(&runAs, "run-as", "", "the `USER` a system service runs as")
+	if err := parse(p, fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -429,46 +435,49 @@ func userFlag(u bool) string {
 	return ""
 }
 
-func cmdUninstall(args []string, stdout, stderr io.Writer) error {
+// commonOnly parses a command that takes only the common flags and
+// returns its service spec.
+func commonOnly(p *cli.Program, args []string) (svc.Spec, error) {
 	var c common
-	fs := newFlagSet("uninstall", stderr)
+	p.Synopsis = []string{p.Name + " [--user]"}
+	fs := p.FlagSet()
 	c.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
+	if err := parse(p, fs, args); err != nil {
+		return svc.Spec{}, err
 	}
-	spec, err := c.spec()
-	if err != nil {
-		return err
-	}
-	return svc.Uninstall(spec, stdout)
+	return c.spec()
 }
 
-func cmdControl(action string, args []string, stdout, stderr io.Writer) error {
-	var c common
-	fs := newFlagSet(action, stderr)
-	c.register(fs)
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	spec, err := c.spec()
+func cmdUninstall(p *cli.Program, args []string) error {
+	spec, err := commonOnly(p, args)
 	if err != nil {
 		return err
 	}
-	spec, err = svc.Control(spec, action, stdout)
+	return svc.Uninstall(spec, p.Stdout)
+}
+
+func cmdControl(p *cli.Program, action string, args []string) error {
+	spec, err := commonOnly(p, args)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: done; check it with: mpm-manager status%s\n", action, userFlag(spec.User))
+	spec, err = svc.Control(spec, action, p.Stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(p.Stdout, "%s: done; check it with: mpm-manager status%s\n", action, userFlag(spec.User))
 	return nil
 }
 
-func cmdStatus(args []string, stdout, stderr io.Writer) error {
+func cmdStatus(p *cli.Program, args []string) error {
 	var c common
 	var asJSON bool
-	fs := newFlagSet("status", stderr)
+	stdout := p.Stdout
+	p.Synopsis = []string{"mpm-manager status [--user] [--json] [--addr A] [--data-dir D]"}
+	fs := p.FlagSet()
 	c.register(fs)
-	fs.BoolVar(&asJSON, "json", false, "JSON output")
-	if err := parse(fs, args); err != nil {
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	if err := parse(p, fs, args); err != nil {
 		return err
 	}
 	spec, err := c.spec()

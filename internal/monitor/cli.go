@@ -1,42 +1,40 @@
-// Command mpm-monitor tails mpm-wsd's events in the terminal: filtered,
-// human lines or NDJSON, resuming after the last printed seq across daemon
-// restarts and network drops. See README.md.
-package main
+// Package monitor's Main is mpm-monitor's command line: it tails
+// mpm-wsd's events in the terminal, filtered, human lines or NDJSON,
+// resuming after the last printed seq across daemon restarts and network
+// drops. See README.md.
+package monitor
 
 import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"slices"
 	"strconv"
-	"strings"
 	"syscall"
 
+	"github.com/mpm-dev/mpm/internal/cli"
 	"github.com/mpm-dev/mpm/internal/client"
-	"github.com/mpm-dev/mpm/internal/monitor"
 	"github.com/mpm-dev/mpm/internal/paths"
-	"github.com/mpm-dev/mpm/internal/version"
+	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
-// Exit codes.
-const (
-	exitOK    = 0
-	exitError = 1
-	exitUsage = 2
-)
+// DefaultLast is how many events mpm-monitor prints before following,
+// as tail does.
+const DefaultLast = 10
 
-const usage = `Usage: mpm-monitor [flags]
+// about is mpm-monitor's help text before the flags.
+const about = `mpm-monitor prints mpm-wsd's events as they happen, one line each, like
+tail -f. It reconnects on its own and resumes after the last event it
+printed.`
 
-Prints mpm-wsd's events as they happen, one line each, like tail -f.
-It reconnects on its own and resumes after the last event it printed.
-
-Examples:
-  mpm-monitor                          follow every session, live
-  mpm-monitor --last 20                the last 20 events, then follow
+// notes follow the flags in mpm-monitor's help.
+const notes = `Examples:
+  mpm-monitor                          the last 10 events, then follow every session
+  mpm-monitor -n 20                    the last 20 events, then follow
+  mpm-monitor -n 0                     live events only
   mpm-monitor --session 4f1c --tool Bash,Edit
   mpm-monitor --event UserPromptSubmit --no-follow --since 0
   mpm-monitor --json | jq .payload.tool_input
@@ -54,16 +52,8 @@ On a fleet hub (mpm-wsd --nats URL --fleet) each line shows the event's
 origin before its session (laptop-a/4f1c2b3a); --json records carry
 "origin" and "origin_seq".
 
-Flags:
-`
-
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
-
-// listFlag collects a repeatable, comma-separated flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+Exit status: 0 after Ctrl-C, --count or a closed pipe; 1 when the daemon
+cannot be reached with --no-follow; 2 on bad flags.`
 
 // sinceFlag is an optional seq.
 type sinceFlag struct{ v *uint64 }
@@ -83,59 +73,62 @@ func (s *sinceFlag) Set(v string) error {
 	return nil
 }
 
-func run(args []string, stdout *os.File, stderr io.Writer) int {
-	if len(args) > 0 && slices.Contains(monitor.ApprovalCommands, args[0]) {
+// Main runs mpm-monitor with args = os.Args[1:] and returns its exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && slices.Contains(ApprovalCommands, args[0]) {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		return monitor.ApprovalsMain(ctx, args[0], args[1:], stdout, stderr)
+		return ApprovalsMain(ctx, args[0], args[1:], stdout, stderr)
 	}
-	fs := flag.NewFlagSet("mpm-monitor", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, usage)
-		fs.PrintDefaults()
+	p := &cli.Program{
+		Name: "mpm-monitor",
+		Synopsis: []string{"mpm-monitor [--addr A] [--data-dir D] [--token T] [--session ID]... [--event E]... [--tool T]...",
+			"            [--since SEQ | -n N | --last N] [--no-follow] [--count N] [--json] [--color auto|always|never]",
+			"mpm-monitor sessions [--watch] [--json]",
+			"mpm-monitor --status-line",
+			"mpm-monitor approvals [--json] [--on|--off] | approve ID [--always N] | deny ID [--message M]"},
+		About:  about,
+		Env:    []string{paths.EnvAddr, paths.EnvDataDir, "NO_COLOR"},
+		Notes:  notes,
+		Stdout: stdout, Stderr: stderr,
 	}
-	addr := fs.String("addr", paths.Addr(), "mpm-wsd address (env "+paths.EnvAddr+")")
-	dataDir := fs.String("data-dir", paths.DataDir(), "mpm-wsd's data directory, for the token (env "+paths.EnvDataDir+")")
+	fs := p.FlagSet()
+	addr := fs.String("addr", paths.Addr(), "mpm-wsd's address")
+	dataDir := fs.String("data-dir", paths.DataDir(), "mpm-wsd's data directory, for the token")
 	tok := fs.String("token", "", "access token (default: read from the data directory)")
-	var sessions, events, tools, origins listFlag
+	var sessions, events, tools, origins cli.Multi
 	fs.Var(&sessions, "session", "only this session; a prefix of the id is enough (repeatable, comma list)")
 	fs.Var(&events, "event", "only these hook events, e.g. PreToolUse,UserPromptSubmit (repeatable, comma list)")
 	fs.Var(&tools, "tool", "only these tools, e.g. Bash,Edit or mcp__github__* (repeatable, comma list)")
 	fs.Var(&origins, "origin", "only events from these fleet origins (machine names on a fleet hub); a prefix is enough, case ignored (repeatable, comma list)")
 	var since sinceFlag
 	fs.Var(&since, "since", "first print the retained events after this seq")
-	last := fs.Int("last", 0, "first print the last N matching events of the history")
+	last := fs.Int("last", DefaultLast, "first print the last N matching events of the history, like tail (0: live events only; with --since or --no-follow the default is all of them)")
+	fs.IntVar(last, "n", DefaultLast, "the same as --last")
 	noFollow := fs.Bool("no-follow", false, "print the history and exit (all of it, unless --since/--last)")
 	count := fs.Int("count", 0, "exit after printing N events")
 	jsonOut := fs.Bool("json", false, "write one JSON event record per line (NDJSON)")
 	colorMode := fs.String("color", "auto", "colour human lines: auto (a terminal without NO_COLOR), always, never")
 	statusLine := fs.Bool("status-line", false, "print one line such as \"2 need you · 3 working · 1 idle\" (sessions active in the last 24 h) and exit; \"mpm down\" and exit status 1 when the daemon does not answer")
 	watch := fs.Bool("watch", false, "with sessions: keep the board live")
-	showVersion := fs.Bool("version", false, "print the version and exit")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	p.Args = true // "sessions" may come before, between or after the flags
+	if code, done := p.Parse(fs, args); done {
+		return code
 	}
-	bad := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "mpm-monitor: "+format+" (see mpm-monitor --help)\n", a...)
-		return exitUsage
-	}
-	// "sessions" may come before, between or after the flags.
+	bad := p.Usage
 	sessionsCmd := fs.NArg() > 0 && fs.Arg(0) == "sessions"
 	if sessionsCmd {
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return exitUsage
+		if code, done := p.Parse(fs, fs.Args()[1:]); done {
+			return code
 		}
 	}
 	if fs.NArg() > 0 {
 		return bad("unexpected argument %q", fs.Arg(0))
 	}
-	if *showVersion {
-		fmt.Fprintln(stdout, "mpm-monitor", version.Version)
-		return exitOK
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if !given["last"] && !given["n"] && (since.v != nil || *noFollow) {
+		*last = 0 // all of the history after --since, or all of it
 	}
 	if *last < 0 {
 		return bad("--last must be 0 or more")
@@ -143,13 +136,16 @@ func run(args []string, stdout *os.File, stderr io.Writer) int {
 	if *count < 0 {
 		return bad("--count must be 0 or more")
 	}
+	out, _ := stdout.(*os.File)
 	var color bool
 	switch *colorMode {
 	case "auto":
-		color = !*jsonOut && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb" && monitor.IsTerminal(stdout) && monitor.EnableColor(stdout)
+		color = !*jsonOut && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb" && out != nil && IsTerminal(out) && EnableColor(out)
 	case "always":
 		color = !*jsonOut
-		monitor.EnableColor(stdout)
+		if out != nil {
+			EnableColor(out)
+		}
 	case "never":
 	default:
 		return bad("--color %q: use auto, always or never", *colorMode)
@@ -159,8 +155,8 @@ func run(args []string, stdout *os.File, stderr io.Writer) int {
 		return bad("%v", err)
 	}
 	width := 0
-	if monitor.IsTerminal(stdout) {
-		width = monitor.TermWidth(stdout)
+	if out != nil && IsTerminal(out) {
+		width = TermWidth(out)
 	}
 	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
 		width = n
@@ -168,49 +164,46 @@ func run(args []string, stdout *os.File, stderr io.Writer) int {
 
 	// A reader that goes away (| head) must give EPIPE, not kill us.
 	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.Context()
 	defer stop()
 
 	if *statusLine {
-		if err := monitor.PrintStatusLine(ctx, c, stdout); err != nil {
-			fmt.Fprintf(stderr, "mpm-monitor: %v\n", err)
-			return exitError
+		if err := PrintStatusLine(ctx, c, stdout); err != nil {
+			return p.Fail("%v", err)
 		}
-		return exitOK
+		return cli.ExitOK
 	}
 	if sessionsCmd {
-		err := monitor.Sessions(ctx, monitor.SessionsOptions{
+		err := Sessions(ctx, SessionsOptions{
 			Client: c, JSON: *jsonOut, Watch: *watch, Color: color, Width: width,
-			Terminal: monitor.IsTerminal(stdout), Stdout: stdout, Stderr: stderr,
+			Terminal: out != nil && IsTerminal(out), Stdout: stdout, Stderr: stderr,
 		})
-		if err != nil && !errors.Is(err, monitor.ErrBrokenPipe) {
-			fmt.Fprintf(stderr, "mpm-monitor: %v\n", err)
-			return exitError
+		if err != nil && !errors.Is(err, ErrBrokenPipe) {
+			return p.Fail("%v", err)
 		}
-		return exitOK
+		return cli.ExitOK
 	}
 
-	err = monitor.Run(ctx, monitor.Options{
+	err = Run(ctx, Options{
 		Client: c,
-		Filter: monitor.Filter{
-			Sessions: monitor.SplitList(sessions),
-			Events:   monitor.SplitList(events),
-			Tools:    monitor.SplitList(tools),
-			Origins:  monitor.SplitList(origins),
+		Filter: Filter{
+			Sessions: protocol.SplitList(sessions),
+			Events:   protocol.SplitList(events),
+			Tools:    protocol.SplitList(tools),
+			Origins:  protocol.SplitList(origins),
 		},
 		Since:  since.v,
 		Last:   *last,
 		Follow: !*noFollow,
 		Count:  *count,
-		Format: monitor.Format{JSON: *jsonOut, Color: color, Width: width},
+		Format: Format{JSON: *jsonOut, Color: color, Width: width},
 		Stdout: stdout,
 		Stderr: stderr,
 	})
 	switch {
-	case err == nil, errors.Is(err, monitor.ErrBrokenPipe):
-		return exitOK
+	case err == nil, errors.Is(err, ErrBrokenPipe):
+		return cli.ExitOK
 	default:
-		fmt.Fprintf(stderr, "mpm-monitor: %v\n", err)
-		return exitError
+		return p.Fail("%v", err)
 	}
 }

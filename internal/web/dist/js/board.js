@@ -1,0 +1,197 @@
+// @ts-check
+// board.js: the sessions board — one card per session, the ones that need
+// the person first — and the session panel (the latest TodoWrite list and
+// the tree: main agent → subagents → tool calls).
+
+import { h, text, clear, $, title } from "./dom.js";
+import { S } from "./state.js";
+import { badge, project, todoSummary, sessionTree } from "./sessions.js";
+import { callState } from "./model.js";
+import { inputGist, checklist } from "./tools.js";
+import { ago, formatMs, oneLine, plural } from "./format.js";
+import { sessionColor } from "./colors.js";
+import { renderBlock } from "./detail.js";
+import { callLabel } from "./rows.js";
+
+/** @typedef {import("./sessions.js").Session} Session */
+
+/** @type {{onPick: (id: string, on: boolean) => void, onOnly: (id: string) => void, onOpen: (r: import("./types.js").Rec) => void, onAgent: (id: string) => void}} */
+const hooks = { onPick: () => {}, onOnly: () => {}, onOpen: () => {}, onAgent: () => {} };
+
+/** @param {typeof hooks} h */
+export function setBoardHooks(h) {
+  Object.assign(hooks, h);
+}
+
+/** @type {Map<string, HTMLElement>} */
+const cards = new Map();
+
+export function renderBoard() {
+  const ul = $("sessions");
+  const sorted = S.sessions.ordered();
+  const empty = ul.querySelector(".empty");
+  if (!sorted.length) {
+    // Say nothing about starting Claude Code while the page cannot even
+    // reach the daemon: the connection badge and the token box say why.
+    const msg = S.connState.state === "auth" ? "" : S.connState.state !== "connected" ? "Sessions appear once the page reaches the daemon." : S.unknownSessions.length ? "" : "No sessions yet. Start Claude Code with the mpm hook installed (README: the two commands).";
+    if (!empty || empty.textContent !== msg) {
+      clear(ul);
+      cards.clear();
+      if (msg) ul.append(h("li", { class: "empty" }, msg));
+    }
+  } else if (empty) empty.remove();
+  const now = Date.now();
+  for (const s of sorted) {
+    let li = cards.get(s.session_id);
+    if (!li) {
+      const id = s.session_id;
+      const cb = h("input", { type: "checkbox", class: "pick", "aria-label": "show session " + id, onchange: (/** @type {Event} */ e) => hooks.onPick(id, /** @type {HTMLInputElement} */ (e.target).checked) });
+      li = h("li", { class: "session", dataset: { id, c: String(sessionColor(id)) } },
+        h("div", { class: "ctop" }, cb,
+          h("span", { class: "dot", "aria-hidden": "true" }),
+          h("button", { type: "button", class: "proj", title: "show only this session", onclick: () => hooks.onOnly(id) }),
+          h("span", { class: "sorigin" }),
+          h("span", { class: "sid" }, id.slice(0, 8)),
+        ),
+        h("div", { class: "badge", role: "status" }, h("span", { class: "icon", "aria-hidden": "true" }), h("span", { class: "state" })),
+        h("div", { class: "running" }),
+        h("div", { class: "prompt" }),
+        h("div", { class: "agents" }),
+        h("div", { class: "todos" }),
+        h("div", { class: "smeta" }, h("span", { class: "ago" }), h("span", { class: "counts" })),
+      );
+      cards.set(id, li);
+    }
+    fillCard(li, s, now);
+  }
+  // Move nodes only when the order changed (moving a focused checkbox
+  // would lose its focus).
+  const want = sorted.map((s) => /** @type {HTMLElement} */ (cards.get(s.session_id)));
+  const have = [...ul.querySelectorAll("li.session")];
+  if (want.length !== have.length || want.some((el, i) => el !== have[i])) {
+    const focused = /** @type {HTMLElement | null} */ (document.activeElement);
+    ul.append(...want);
+    if (focused && ul.contains(focused)) focused.focus();
+  }
+  text($("sess-sel"), S.unknownSessions.length ? `no match for ${S.unknownSessions.join(", ")}` : S.selection ? `${S.selection.size} selected` : `${plural(sorted.length, "session")}`);
+  $("sess-all").setAttribute("aria-pressed", String(!S.selection));
+  /** @type {HTMLButtonElement} */ ($("sess-all")).disabled = !S.selection;
+}
+
+/**
+ * @param {HTMLElement} li
+ * @param {Session} s
+ * @param {number} now
+ */
+function fillCard(li, s, now) {
+  const sel = !!(S.selection && S.selection.has(s.session_id));
+  /** @type {HTMLInputElement} */ (li.querySelector(".pick")).checked = sel;
+  li.classList.toggle("selected", sel);
+  const b = badge(s, now);
+  li.dataset.state = b.state;
+  li.dataset.attention = b.attention ? "1" : "0";
+  li.dataset.ended = b.state === "ended" || s.ended ? "1" : "0";
+  if (b.stale) li.dataset.stale = "1";
+  else delete li.dataset.stale;
+  const badgeEl = /** @type {HTMLElement} */ (li.querySelector(".badge"));
+  badgeEl.dataset.state = b.state;
+  title(badgeEl, b.title);
+  text(li.querySelector(".badge .icon"), b.icon);
+  text(li.querySelector(".state"), b.text);
+  const proj = /** @type {HTMLElement} */ (li.querySelector(".proj"));
+  text(proj, project(s) || s.session_id.slice(0, 8));
+  title(proj, (s.cwd ? s.cwd + "\n" : "") + "show only this session");
+  const so = /** @type {HTMLElement} */ (li.querySelector(".sorigin"));
+  text(so, s.origin || "");
+  title(so, s.origin ? "origin " + s.origin : "");
+  // The running tool(s): the daemon's list, or the calls loaded here.
+  const run = /** @type {HTMLElement} */ (li.querySelector(".running"));
+  const tools = s.current_tools || [];
+  if (tools.length) {
+    const t = tools[0];
+    const since = Date.parse(t.started);
+    text(run, `${t.tool}${t.summary ? ": " + oneLine(t.summary, 120) : ""}${isFinite(since) ? ` · ${formatMs(now - since)}` : ""}${tools.length > 1 ? ` (+${tools.length - 1})` : ""}`);
+    title(run, tools.map((x) => `${x.tool}: ${oneLine(x.summary, 300)}`).join("\n"));
+  } else text(run, "");
+  const pr = /** @type {HTMLElement} */ (li.querySelector(".prompt"));
+  text(pr, s.last_prompt ? `“${oneLine(s.last_prompt, 200)}”` : "");
+  title(pr, s.last_prompt ? oneLine(s.last_prompt, 2000) : "");
+  const agents = (s.agents || []).filter((a) => a.state === "running");
+  text(li.querySelector(".agents"), agents.length ? `${plural(agents.length, "subagent")} running: ${agents.map((a) => a.agent_type || a.agent_id.slice(0, 8)).join(", ")}` : "");
+  text(li.querySelector(".ago"), s.last ? ago(now - s.last) : "");
+  const calls = (s.events && s.events.PreToolUse) || 0;
+  text(li.querySelector(".counts"), `${plural(s.total || 0, "event")} · ${plural(calls, "tool call")}`);
+  text(li.querySelector(".todos"), s.todos ? "todos: " + todoSummary(s.todos) : "");
+  title(li, `${s.origin ? s.origin + " / " : ""}${s.session_id}${s.cwd ? "\n" + s.cwd : ""}${s.model ? "\nmodel " + s.model : ""}${s.permission_mode ? "\npermission mode " + s.permission_mode : ""}`);
+}
+
+// focusSession is the session the side panel shows: the one selected, or
+// the only one there is.
+function focusSession() {
+  if (S.selection && S.selection.size === 1) {
+    const id = [...S.selection][0];
+    return S.sessions.map.has(id) ? id : "";
+  }
+  if (S.sessions.map.size === 1) return [...S.sessions.map.keys()][0];
+  return "";
+}
+
+let panelSig = "";
+// renderPanel draws the session panel: its latest TodoWrite list, and its
+// tree of agents and tool calls (collapsible; open state kept across redraws).
+export function renderPanel() {
+  const id = focusSession();
+  const box = $("focus");
+  const head = $("focus-h");
+  if (!id) {
+    text(head, "Session");
+    if (panelSig !== "none") {
+      panelSig = "none";
+      clear(box);
+      box.append(h("p", { class: "hint" }, "Pick one session (its name on the board) to see its todo list and its tree of agents and tool calls."));
+    }
+    return;
+  }
+  const s = S.sessions.map.get(id);
+  const tree = sessionTree(S.model.records, s, id);
+  const now = Date.now();
+  const sig = JSON.stringify([id, s && s.todosSeq, tree.map((n) => [n.agent_id, n.state, n.calls.length, n.calls.map((r) => (r.call && r.call.post ? 1 : 0)).join("")])]);
+  text(head, `Session ${id.slice(0, 8)}${s && project(s) ? " · " + project(s) : ""}`);
+  if (sig === panelSig) {
+    // Only durations move: refresh the running calls' labels.
+    for (const el of box.querySelectorAll("[data-running]")) {
+      const r = S.model.calls.get(/** @type {HTMLElement} */ (el).dataset.running || "");
+      if (r) text(el, callLabel(callState(r, now, S.model.endedSessions)));
+    }
+    return;
+  }
+  panelSig = sig;
+  const open = new Set([...box.querySelectorAll("details[open]")].map((d) => /** @type {HTMLElement} */ (d).dataset.agent));
+  const first = !box.querySelector("details");
+  clear(box);
+  if (s && s.todos) {
+    const b = checklist(`todos: ${todoSummary(s.todos)}`, s.todos);
+    box.append(renderBlock(b));
+  } else box.append(h("p", { class: "hint" }, "No TodoWrite list in the loaded events."));
+  const treeEl = h("div", { class: "stree", role: "tree", "aria-label": "agents and tool calls" });
+  for (const n of tree) {
+    if (n.agent_id && !n.calls.length && !n.state) continue;
+    const d = h("details", { class: "agentnode", dataset: { agent: n.agent_id } });
+    if (open.has(n.agent_id) || (first && n.agent_id === "")) d.setAttribute("open", "");
+    const label = n.agent_id ? `${n.agent_type} · ${n.agent_id.slice(0, 8)}` : "main agent";
+    d.append(h("summary", null, h("span", { class: "aname" }, label), h("span", { class: "muted" }, ` ${plural(n.calls.length, "call")}${n.state ? " · " + n.state : ""}`)));
+    const ul = h("ul", { class: "calls" });
+    for (const r of n.calls.slice(-300)) {
+      const ev = /** @type {import("./types.js").WireEvent} */ (r.ev);
+      const st = callState(r.call, now, S.model.endedSessions);
+      const lab = h("span", { class: "call", dataset: { state: st ? st.state : "" } }, callLabel(st));
+      if (st && st.state === "running" && r.call) lab.dataset.running = r.call.id;
+      ul.append(h("li", null, h("button", { type: "button", class: "calllink", title: `open #${ev.seq}`, onclick: () => hooks.onOpen(r) }, h("span", { class: "tool" }, ev.tool || "?"), " ", h("span", { class: "sum" }, inputGist(ev.tool || "", ev.payload && ev.payload.tool_input))), " ", lab));
+    }
+    if (n.calls.length > 300) ul.prepend(h("li", { class: "muted" }, `${n.calls.length - 300} earlier calls not listed`));
+    d.append(ul);
+    if (n.agent_id) d.append(h("button", { type: "button", class: "agentlink", onclick: () => hooks.onAgent(n.agent_id) }, "show only this subagent's events"));
+    treeEl.append(d);
+  }
+  box.append(treeEl);
+}

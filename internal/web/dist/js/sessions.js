@@ -1,0 +1,286 @@
+// @ts-check
+// sessions.js: the page's sessions — as the daemon lists them (/v1/sessions,
+// {"type":"session"} frames, which carry the state the daemon derives) and
+// as the loaded events add to them — and how the board orders and labels
+// them. Pure: no DOM.
+
+import { formatMs, oneLine } from "./format.js";
+import { todoCounts } from "./tools.js";
+import { agentOf } from "./model.js";
+
+/** @typedef {import("./types.js").WireSession} WireSession */
+/** @typedef {import("./types.js").WireEvent} WireEvent */
+/** @typedef {import("./types.js").Rec} Rec */
+
+/**
+ * A session as the page holds it: the wire fields, plus what the page
+ * derives: last (ms of the newest activity), todos (the latest TodoWrite
+ * list) and todosSeq.
+ * @typedef {WireSession & {last: number, todos?: any[], todosSeq?: number}} Session
+ */
+
+/** The states, with the icon and words the board shows (never colour alone). */
+export const STATES = {
+  needs_permission: { icon: "▲", words: "needs permission", rank: 0 },
+  waiting_input: { icon: "?", words: "waiting for input", rank: 0 },
+  working: { icon: "●", words: "working", rank: 1 },
+  compacting: { icon: "◐", words: "compacting", rank: 1 },
+  idle: { icon: "○", words: "idle", rank: 2 },
+  ended: { icon: "■", words: "ended", rank: 3 },
+};
+
+export class Sessions {
+  constructor() {
+    /** @type {Map<string, Session>} */
+    this.map = new Map();
+  }
+
+  clear() {
+    this.map.clear();
+  }
+
+  /**
+   * merge takes sessions from the daemon (a listing or a session frame).
+   * @param {WireSession[]} list
+   * @returns {boolean} a session was new
+   */
+  merge(list) {
+    let fresh = false;
+    for (const s of list) {
+      if (!s || typeof s.session_id !== "string") continue;
+      const had = this.map.get(s.session_id);
+      if (!had) fresh = true;
+      /** @type {Session} */
+      const next = { ...(had || {}), ...s, origin: s.origin || (had && had.origin) || "", last: Math.max(Date.parse(s.last_seen || "") || 0, had ? had.last : 0) };
+      if (had && had.todos) {
+        next.todos = had.todos;
+        next.todosSeq = had.todosSeq;
+      }
+      this.map.set(s.session_id, next);
+    }
+    return fresh;
+  }
+
+  /**
+   * track counts one loaded event into its session (for daemons that do
+   * not send session frames, and for the TodoWrite list).
+   * @param {WireEvent} ev
+   * @returns {boolean} the session was new
+   */
+  track(ev) {
+    let s = this.map.get(ev.session_id);
+    const isNew = !s;
+    if (!s) {
+      s = { session_id: ev.session_id, origin: "", cwd: "", total: 0, events: {}, ended: false, last_seq: 0, last: 0 };
+      this.map.set(ev.session_id, s);
+    }
+    if (ev.origin) s.origin = ev.origin;
+    const p = ev.payload && typeof ev.payload === "object" ? ev.payload : {};
+    if (ev.event === "PreToolUse" && ev.tool === "TodoWrite" && p.tool_input && Array.isArray(p.tool_input.todos) && ev.seq >= (s.todosSeq || 0)) {
+      s.todos = p.tool_input.todos;
+      s.todosSeq = ev.seq;
+    }
+    if (ev.seq > (s.last_seq || 0)) {
+      s.last_seq = ev.seq;
+      s.total = (s.total || 0) + 1;
+      s.events = s.events || {};
+      s.events[ev.event] = (s.events[ev.event] || 0) + 1;
+      s.last = Math.max(s.last || 0, Date.parse(ev.received) || 0);
+      if (typeof p.cwd === "string" && p.cwd) s.cwd = p.cwd;
+      if (ev.event === "SessionEnd") {
+        s.ended = true;
+        if (typeof p.reason === "string") s.end_reason = p.reason;
+      }
+    }
+    return isNew;
+  }
+
+  /**
+   * resolve maps names given in a URL (full ids or 8-character prefixes, as
+   * the dashboard and mpm-monitor show them) to the known session ids.
+   * @param {string[]} names
+   * @returns {{ids: string[], unknown: string[], ambiguous: string[]}}
+   */
+  resolve(names) {
+    return resolveSessions(names, [...this.map.keys()]);
+  }
+
+  /** ordered is the board's order. */
+  ordered() {
+    return orderSessions([...this.map.values()]);
+  }
+
+  /** attention counts the sessions that need the person. */
+  attention() {
+    let n = 0;
+    for (const s of this.map.values()) if (needsYou(s)) n++;
+    return n;
+  }
+}
+
+/**
+ * resolveSessions matches each name to one session id: an exact id, or a
+ * prefix that only one known id starts with.
+ * @param {string[]} names
+ * @param {string[]} known
+ */
+export function resolveSessions(names, known) {
+  /** @type {string[]} */
+  const ids = [];
+  /** @type {string[]} */
+  const unknown = [];
+  /** @type {string[]} */
+  const ambiguous = [];
+  for (const n of names) {
+    if (known.includes(n)) {
+      if (!ids.includes(n)) ids.push(n);
+      continue;
+    }
+    const hits = known.filter((k) => k.startsWith(n));
+    if (hits.length === 1) {
+      if (!ids.includes(hits[0])) ids.push(hits[0]);
+    } else if (hits.length > 1) ambiguous.push(n);
+    else unknown.push(n);
+  }
+  return { ids, unknown, ambiguous };
+}
+
+/**
+ * stateOf is the session's state: the daemon's, or for a daemon that does
+ * not derive it, "ended" or "" (unknown).
+ * @param {Session} s
+ */
+export function stateOf(s) {
+  if (s.state && s.state in STATES) return s.state;
+  if (s.state) return s.state; // a state this page does not know: shown as it is
+  return s.ended ? "ended" : "";
+}
+
+/**
+ * needsYou: the session waits for the person.
+ * @param {Session} s
+ */
+export function needsYou(s) {
+  if (s.attention !== undefined) return !!s.attention;
+  const st = stateOf(s);
+  return st === "needs_permission" || st === "waiting_input";
+}
+
+/**
+ * orderSessions: needs you first (longest waiting first), then working,
+ * idle, and ended last; within a group, the latest activity first.
+ * @param {Session[]} list
+ */
+export function orderSessions(list) {
+  /** @param {Session} s */
+  const rank = (s) => {
+    if (needsYou(s)) return 0;
+    const st = stateOf(s);
+    // @ts-ignore: indexing by a known state
+    if (st in STATES) return STATES[st].rank;
+    return s.ended ? 3 : 1.5;
+  };
+  return [...list].sort((a, b) => {
+    const ra = rank(a), rb = rank(b);
+    if (ra !== rb) return ra - rb;
+    if (ra === 0) {
+      const sa = Date.parse(a.state_since || "") || 0, sb = Date.parse(b.state_since || "") || 0;
+      if (sa !== sb) return sa - sb;
+    }
+    return (b.last || 0) - (a.last || 0) || a.session_id.localeCompare(b.session_id);
+  });
+}
+
+/**
+ * badge is the state badge: icon, words and how long ("needs permission ·
+ * 2 m 10 s"), and a longer title.
+ * @param {Session} s
+ * @param {number} now
+ */
+export function badge(s, now) {
+  const st = stateOf(s);
+  // @ts-ignore: indexing by a known state
+  const known = STATES[st];
+  const since = Date.parse(s.state_since || "");
+  const dur = isFinite(since) ? formatMs(Math.max(0, now - since)) : "";
+  let words = known ? known.words : st ? st.replace(/_/g, " ") : "live";
+  if (st === "ended" && s.end_reason) words += ` (${oneLine(s.end_reason, 40)})`;
+  const icon = known ? known.icon : "●";
+  let text = dur && st !== "ended" ? `${words} · ${dur}` : words;
+  if (s.stale) text += " · quiet";
+  const title = [
+    `${words}${dur ? ` for ${dur}` : ""}`,
+    s.stale ? "no event for a while: it may have been interrupted (Esc fires no hook)" : "",
+    s.state_message ? oneLine(s.state_message, 300) : "",
+    s.notification_type && !s.state_message ? s.notification_type : "",
+  ].filter(Boolean).join("\n");
+  return { state: st || "live", icon, text, title, attention: needsYou(s), stale: !!s.stale };
+}
+
+/**
+ * project is a session's project name: the last element of its cwd.
+ * @param {Session} s
+ */
+export function project(s) {
+  return s.cwd ? s.cwd.replace(/[/\\]+$/, "").replace(/^.*[/\\]/, "") : "";
+}
+
+/**
+ * todoSummary: "2 done · 1 in progress · 3 pending" for a session's latest TodoWrite.
+ * @param {any[] | undefined} todos
+ */
+export function todoSummary(todos) {
+  if (!todos) return "";
+  const c = todoCounts(todos);
+  return `${c.done} done · ${c.doing} in progress · ${c.pending} pending`;
+}
+
+/**
+ * A node of a session's tree.
+ * @typedef {{agent_id: string, agent_type: string, state: string, calls: Rec[], started?: number}} AgentNode
+ */
+
+/**
+ * sessionTree groups a session's loaded tool calls by agent: the main agent
+ * first, then each subagent (from the session's `agents` and the Subagent
+ * events), each with its tool calls (their PreToolUse records, or the
+ * result when the PreToolUse is not loaded).
+ * @param {Rec[]} records
+ * @param {Session | undefined} s
+ * @param {string} sessionId
+ * @returns {AgentNode[]}
+ */
+export function sessionTree(records, s, sessionId) {
+  /** @type {Map<string, AgentNode>} */
+  const nodes = new Map();
+  nodes.set("", { agent_id: "", agent_type: "main agent", state: "", calls: [] });
+  for (const a of (s && s.agents) || []) {
+    nodes.set(a.agent_id, { agent_id: a.agent_id, agent_type: a.agent_type || "subagent", state: a.state, calls: [], started: Date.parse(a.started) || 0 });
+  }
+  const seen = new Set();
+  for (const r of records) {
+    const ev = r.ev;
+    if (!ev || ev.session_id !== sessionId) continue;
+    const p = ev.payload && typeof ev.payload === "object" ? ev.payload : {};
+    if ((ev.event === "SubagentStart" || ev.event === "SubagentStop") && typeof p.agent_id === "string") {
+      let n = nodes.get(p.agent_id);
+      if (!n) {
+        n = { agent_id: p.agent_id, agent_type: p.agent_type || "subagent", state: "running", calls: [], started: r.t };
+        nodes.set(p.agent_id, n);
+      }
+      if (ev.event === "SubagentStop") n.state = "done";
+      else if (!n.state) n.state = "running";
+      continue;
+    }
+    if (!r.call || seen.has(r.call.id)) continue;
+    seen.add(r.call.id);
+    const a = agentOf(ev);
+    let n = nodes.get(a);
+    if (!n) {
+      n = { agent_id: a, agent_type: ev.agent_type || (typeof p.agent_type === "string" ? p.agent_type : "subagent"), state: "", calls: [], started: r.t };
+      nodes.set(a, n);
+    }
+    n.calls.push(r);
+  }
+  return [...nodes.values()];
+}

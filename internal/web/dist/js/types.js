@@ -1,0 +1,137 @@
+// @ts-check
+// types.js: the wire messages the page reads (docs/protocol.md), as JSDoc
+// types for // @ts-check. No code.
+
+/**
+ * One event record (docs/protocol.md, "The event record").
+ * @typedef {object} WireEvent
+ * @property {number} seq            0 for an ephemeral probe
+ * @property {string} received       RFC 3339, the daemon's receive time
+ * @property {string} [sent]         the hook's send time
+ * @property {string} session_id
+ * @property {string} event          hook_event_name
+ * @property {string} [tool]
+ * @property {string} [tool_use_id]
+ * @property {string} [agent_id]     set for events fired inside a subagent
+ * @property {string} [agent_type]
+ * @property {boolean} [ephemeral]
+ * @property {string} [origin]       fleet hub only
+ * @property {number} [origin_seq]
+ * @property {Record<string, any>} [payload]  the original hook JSON
+ */
+
+/**
+ * A running tool call of a session.
+ * @typedef {object} CurrentTool
+ * @property {string} tool_use_id
+ * @property {string} tool
+ * @property {string} summary
+ * @property {string} started
+ * @property {number} seq
+ * @property {string} [agent_id]
+ */
+
+/**
+ * A subagent of a session.
+ * @typedef {object} Agent
+ * @property {string} agent_id
+ * @property {string} agent_type
+ * @property {"running" | "done"} state
+ * @property {string} started
+ * @property {string} [ended]
+ * @property {number} tool_calls
+ */
+
+/**
+ * @typedef {"working" | "needs_permission" | "waiting_input" | "idle" | "compacting" | "ended"} SessionState
+ */
+
+/**
+ * A session as /v1/sessions lists it and {"type":"session"} frames carry it.
+ * Fields after `end_reason` come from daemons that derive session state.
+ * @typedef {object} WireSession
+ * @property {string} session_id
+ * @property {string} [origin]
+ * @property {string} [cwd]
+ * @property {string} [transcript_path]
+ * @property {string} [first_seen]
+ * @property {string} [last_seen]
+ * @property {number} [first_seq]
+ * @property {number} [last_seq]
+ * @property {number} [total]
+ * @property {Record<string, number>} [events]
+ * @property {boolean} [ended]
+ * @property {string} [end_reason]
+ * @property {SessionState} [state]
+ * @property {string} [state_since]
+ * @property {boolean} [attention]
+ * @property {boolean} [stale]
+ * @property {string} [state_message]
+ * @property {string} [notification_type]
+ * @property {CurrentTool[]} [current_tools]
+ * @property {string} [last_prompt]
+ * @property {string} [model]
+ * @property {string} [permission_mode]
+ * @property {Agent[]} [agents]
+ */
+
+/**
+ * @typedef {object} Hello
+ * @property {"hello"} type
+ * @property {number} protocol
+ * @property {string} instance
+ * @property {string} version
+ * @property {number} last_seq
+ * @property {number} oldest_seq
+ * @property {string} server_time
+ * @property {number} heartbeat_ms
+ */
+
+/**
+ * @typedef {object} Subscribed
+ * @property {"subscribed"} type
+ * @property {string[]} sessions
+ * @property {number} since
+ * @property {number} replay_to
+ * @property {number} oldest_seq
+ * @property {boolean} truncated
+ */
+
+/**
+ * @typedef {Hello | Subscribed
+ *   | {type: "events", events: WireEvent[]}
+ *   | {type: "live", seq: number}
+ *   | {type: "session", session: WireSession}
+ *   | {type: "heartbeat", last_seq: number, server_time: string}
+ *   | {type: "pong"}
+ *   | {type: "error", error: string}} ServerFrame
+ */
+
+/**
+ * What the page keeps per event (model.js).
+ * @typedef {object} Rec
+ * @property {string} key      unique in the page: "<epoch>:<seq>"
+ * @property {number} epoch
+ * @property {WireEvent | null} ev  null for a divider
+ * @property {number} t        receive time, ms
+ * @property {ToolCall | null} [call]
+ * @property {string} [divider]
+ * @property {string} [sum]    cached row summary
+ * @property {string} [sumPost] the result's key the cached summary saw
+ * @property {string} [text]   cached search text
+ */
+
+/**
+ * A tool call: its PreToolUse and PostToolUse/PostToolUseFailure records.
+ * @typedef {object} ToolCall
+ * @property {string} id
+ * @property {string} tool
+ * @property {string} session
+ * @property {Rec | null} pre
+ * @property {Rec | null} post
+ * @property {boolean | null} ok
+ * @property {Rec | null} [asked]  the permission prompt during the call
+ * @property {string} [agent]  for a Task/Agent call: the subagent it started
+ */
+
+export {};
