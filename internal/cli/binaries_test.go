@@ -23,6 +23,7 @@ var subcommands = map[string][]string{
 	"mpm-manager": {"install", "uninstall", "start", "status", "run"},
 	"mpm-hook":    {"install", "uninstall", "status"},
 	"mpm-hookctl": {"install", "uninstall", "status"},
+	"mpm-monitor": {"approvals"}, // approve and deny share its flags
 }
 
 type result struct {

@@ -71,7 +71,7 @@ const DefaultApprovalTimeout = 2 * time.Minute
 
 // env are the environment variables mpm-hook and mpm-hookctl read.
 var env = []string{paths.EnvAddr, paths.EnvDataDir, paths.EnvHookTimeout, paths.EnvHookStdinTimeout,
-	paths.EnvHookDebug, paths.EnvToken, EnvClaudeConfigDir}
+	paths.EnvHookDebug, EnvApprovalWait, paths.EnvToken, EnvClaudeConfigDir}
 
 // program describes mpm-hook (cmd "") or one of its commands. Run by
 // mpm-hook (which sets MPM_HOOK_BIN), it speaks as mpm-hook; run
