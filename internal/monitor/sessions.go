@@ -149,13 +149,17 @@ const StatusRecent = 24 * time.Hour
 // each row at most width columns (0: unlimited).
 func Board(ss []protocol.Session, now time.Time, width int, color bool) []byte {
 	var b strings.Builder
-	fleet := false
+	fleet, usage := false, false
 	for _, s := range ss {
 		fleet = fleet || s.Origin != ""
+		usage = usage || s.Usage != nil
 	}
 	head := fmt.Sprintf("%-32s %-16s %-8s ", "STATE", "PROJECT", "SESSION")
 	if fleet {
 		head += fmt.Sprintf("%-16s ", "ORIGIN")
+	}
+	if usage {
+		head += fmt.Sprintf("%-8s %-4s ", "COST", "CTX")
 	}
 	head += fmt.Sprintf("%-6s %s", "AGENTS", "DOING")
 	b.WriteString(fitWidth(head, width))
@@ -176,6 +180,10 @@ func Board(ss []protocol.Session, now time.Time, width int, color bool) []byte {
 		if len(s.Agents) > 0 {
 			agents = fmt.Sprintf("%d/%d", running, len(s.Agents))
 		}
+		if usage {
+			cost, ctx := UsageCells(s.Usage)
+			row += fmt.Sprintf("%-8s %-4s ", cost, ctx)
+		}
 		row += fmt.Sprintf("%-6s %s", agents, doing(s))
 		row = fitWidth(row, width)
 		if color {
@@ -191,6 +199,23 @@ func Board(ss []protocol.Session, now time.Time, width int, color bool) []byte {
 		b.WriteByte('\n')
 	}
 	return []byte(b.String())
+}
+
+// UsageCells are a session's cost ("$1.23"; "~$1.23" when estimated) and
+// context fill ("42%"), "-" when unknown.
+func UsageCells(u *protocol.Usage) (cost, ctx string) {
+	if u == nil {
+		return "-", "-"
+	}
+	cost = fmt.Sprintf("$%.2f", u.CostUSD)
+	if u.CostSource == protocol.CostEstimate {
+		cost = "~" + cost
+	}
+	ctx = "-"
+	if u.ContextWindow > 0 {
+		ctx = fmt.Sprintf("%d%%", min(999, u.ContextTokens*100/u.ContextWindow))
+	}
+	return cost, ctx
 }
 
 // doing is what a session is about: the state's message, else its running

@@ -67,6 +67,24 @@ func TestSortBoard(t *testing.T) {
 	}
 }
 
+func TestBoardUsage(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ss := []protocol.Session{
+		{SessionID: "aaaaaaaa1", State: protocol.StateIdle, StateSince: now, Usage: &protocol.Usage{CostUSD: 1.234, CostSource: protocol.CostClaude, ContextTokens: 50000, ContextWindow: 200000}},
+		{SessionID: "bbbbbbbb2", State: protocol.StateIdle, StateSince: now, Usage: &protocol.Usage{CostUSD: 0.05, CostSource: protocol.CostEstimate, ContextTokens: 1, ContextWindow: 200000}},
+		{SessionID: "cccccccc3", State: protocol.StateIdle, StateSince: now},
+	}
+	b := string(Board(ss, now, 0, false))
+	for _, want := range []string{"COST", "CTX", "$1.23    25%", "~$0.05   0%", "-        -"} {
+		if !strings.Contains(b, want) {
+			t.Errorf("board lacks %q:\n%s", want, b)
+		}
+	}
+	if b := string(Board(ss[2:], now, 0, false)); strings.Contains(b, "COST") {
+		t.Errorf("a board without usage has a COST column:\n%s", b)
+	}
+}
+
 func TestAgo(t *testing.T) {
 	for d, want := range map[time.Duration]string{-time.Second: "0 s", 45 * time.Second: "45 s", 130 * time.Second: "2 m 10 s", 3*time.Hour + 5*time.Minute: "3 h 5 m", 50 * time.Hour: "2 d"} {
 		if got := Ago(d); got != want {

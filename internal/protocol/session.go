@@ -76,6 +76,46 @@ type Session struct {
 	PermissionMode string `json:"permission_mode,omitempty"`
 	// Agents are the session's subagents, in order of start.
 	Agents []SessionAgent `json:"agents"`
+	// Usage is the session's tokens, cost and context, read from its
+	// transcript; absent until the daemon has read any (and always for
+	// sessions of other origins).
+	Usage *Usage `json:"usage,omitempty"`
+}
+
+// Cost sources (Usage.CostSource).
+const (
+	// CostClaude: Claude Code's own cost-state record in the transcript.
+	CostClaude = "claude"
+	// CostEstimate: the tokens priced with mpm-wsd's price table.
+	CostEstimate = "estimate"
+)
+
+// Usage is what a session has used: tokens, cost, and how full its context
+// window was at the last assistant turn.
+type Usage struct {
+	InputTokens              int64   `json:"input_tokens"`
+	OutputTokens             int64   `json:"output_tokens"`
+	CacheReadInputTokens     int64   `json:"cache_read_input_tokens"`
+	CacheCreationInputTokens int64   `json:"cache_creation_input_tokens"`
+	CostUSD                  float64 `json:"cost_usd"`
+	// CostSource is CostClaude or CostEstimate.
+	CostSource string `json:"cost_source"`
+	// ContextTokens is the last assistant turn's input + cache read + cache
+	// creation tokens; ContextWindow the model's window (a compaction
+	// shows as a drop).
+	ContextTokens int64 `json:"context_tokens"`
+	ContextWindow int64 `json:"context_window"`
+	// Models splits the figures by model.
+	Models map[string]ModelUsage `json:"models"`
+}
+
+// ModelUsage is one model's share of a Usage.
+type ModelUsage struct {
+	InputTokens              int64   `json:"input_tokens"`
+	OutputTokens             int64   `json:"output_tokens"`
+	CacheReadInputTokens     int64   `json:"cache_read_input_tokens"`
+	CacheCreationInputTokens int64   `json:"cache_creation_input_tokens"`
+	CostUSD                  float64 `json:"cost_usd"`
 }
 
 // OpenTool is a PreToolUse not yet paired with its PostToolUse (the older
@@ -110,6 +150,9 @@ type SessionAgent struct {
 	Ended   time.Time `json:"ended,omitzero"`
 	// ToolCalls counts the agent's PreToolUse events.
 	ToolCalls uint64 `json:"tool_calls"`
+	// Usage is the subagent's own, from its transcript (included in the
+	// session's); absent until read.
+	Usage *Usage `json:"usage,omitempty"`
 }
 
 // SessionFrame is the WebSocket message carrying a session's summary when

@@ -13,6 +13,7 @@ import (
 	"github.com/mpm-dev/mpm/internal/notify"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/sessions"
+	"github.com/mpm-dev/mpm/internal/usage"
 )
 
 // Config is everything the daemon can be told. DefaultConfig fills it in.
@@ -72,6 +73,16 @@ type Config struct {
 	// person; NotifyFormat is their body's format (json, slack, ntfy).
 	NotifyWebhooks []string
 	NotifyFormat   string
+	// ClaudeProjectsDir is the only directory session transcripts are read
+	// from for their usage (default $CLAUDE_CONFIG_DIR/projects, else
+	// ~/.claude/projects).
+	ClaudeProjectsDir string
+	// PricesFile, when set, is a JSON file of model prices overriding the
+	// built-in table (--prices).
+	PricesFile string
+	// UsageTick is how often every known transcript is looked at for usage,
+	// events or not.
+	UsageTick time.Duration
 	// Logger is the root logger; components take Named children.
 	Logger hclog.Logger
 }
@@ -99,6 +110,10 @@ func DefaultConfig() Config {
 		MaxBatch:         1024,
 		StaleAfter:       sessions.DefaultStaleAfter,
 		NotifyFormat:     "json",
+
+		// Usage: internal/usage.
+		ClaudeProjectsDir: usage.DefaultProjectsDir(),
+		UsageTick:         usage.DefaultTick,
 	}
 }
 

@@ -29,7 +29,8 @@ func startServer(t testing.TB, mod func(*Config)) *testServer {
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
-	cfg.StraySpools = nil // never the real default data directory's spool
+	cfg.StraySpools = nil               // never the real default data directory's spool
+	cfg.ClaudeProjectsDir = t.TempDir() // never the real user's transcripts
 	if mod != nil {
 		mod(&cfg)
 	}

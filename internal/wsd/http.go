@@ -197,12 +197,12 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	last := s.ingest.hub.LastSeq()
 	f := store.Filter{Sessions: protocol.SplitList(q["session"])}
-	// The answer is streamed from the store a chunk at a time and stops at
-	// limit events or about HistoryBytes, whichever comes first: the client
-	// goes on from next_since.
-	const chunk = 256
+	// The answer is streamed from the store a chunk at a time (256 events,
+	// 512 KiB) and stops at limit events or about HistoryBytes, whichever
+	// comes first: the client goes on from next_since.
+	const chunk, chunkBytes = 256, 512 << 10
 	budget := s.cfg.HistoryBytes
-	evs, err := s.store.Page(since, last, f, min(int(limit), chunk), budget)
+	evs, err := s.store.Page(since, last, f, min(int(limit), chunk), min(budget, chunkBytes))
 	if err != nil {
 		httpError(w, http.StatusInternalServerError, "reading history failed: "+err.Error())
 		return
@@ -224,7 +224,7 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 		if n >= int(limit) || budget <= 0 {
 			break
 		}
-		if evs, err = s.store.Page(next, last, f, min(int(limit)-n, chunk), budget); err != nil {
+		if evs, err = s.store.Page(next, last, f, min(int(limit)-n, chunk), min(budget, chunkBytes)); err != nil {
 			// The status is sent: end the answer short, so the client
 			// sees a broken body rather than a page that looks whole.
 			s.log.Named("http").Error("reading history failed in the middle of an answer", "error", err)
@@ -247,7 +247,7 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	out := make([]protocol.Session, len(list))
 	for k := range list {
-		out[k] = list[k].Wire(now, s.cfg.StaleAfter)
+		out[k] = s.caster.wire(&list[k], now)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
 }

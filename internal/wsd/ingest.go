@@ -53,6 +53,9 @@ type ingester struct {
 	// published (the approvals registry: a later event of a session ends
 	// its pending request); it must not block.
 	observed func([]*event.Event)
+	// touched, when set, learns each committed batch (the usage reader:
+	// it only marks the sessions); it must not block.
+	touched func([]*event.Event)
 	// m counts.
 	m *metrics
 	// log is the "ingest" logger.
@@ -228,6 +231,9 @@ func (in *ingester) commit(batch []*request) {
 			in.sh.ok()
 			in.last = next
 			changes = in.tracker.Observe(fresh)
+			if in.touched != nil {
+				in.touched(fresh)
+			}
 			in.m.accepted.Add(float64(len(fresh)))
 			in.m.batch.Observe(float64(len(fresh)))
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/sessions"
 	"github.com/mpm-dev/mpm/internal/store"
+	"github.com/mpm-dev/mpm/internal/usage"
 	"github.com/mpm-dev/mpm/internal/version"
 )
 
@@ -71,6 +72,8 @@ type Server struct {
 	ingest *ingester
 	// caster sends the "session" frames.
 	caster *caster
+	// usage reads the sessions' transcripts for tokens, cost and context.
+	usage *usage.Manager
 	// notifier posts the attention webhooks; nil without --notify-webhook.
 	notifier *notify.Notifier
 	// m holds the metrics.
@@ -144,6 +147,11 @@ func New(cfg Config, opts Options) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("read sessions from the store: %w", err)
 	}
+	prices, err := usage.LoadPrices(cfg.PricesFile)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	var raw [8]byte
 	rand.Read(raw[:])
 	s := &Server{
@@ -169,6 +177,11 @@ func New(cfg Config, opts Options) (*Server, error) {
 		}
 	}
 	s.caster = newCaster(s.tracker, nil, s.notifier, cfg.StaleAfter, log.Named("sessions"))
+	s.usage = usage.New(usage.Config{
+		ProjectsDir: cfg.ClaudeProjectsDir, Prices: prices, Tick: cfg.UsageTick, Registerer: s.m.reg,
+		Logger: log.Named("usage"), OnChange: s.caster.usageChanged,
+	})
+	s.caster.usage = s.usage.Session
 	h := hub.New(hub.Config{
 		Store: st, Logger: log.Named(logging.NameHub), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
 		QueueBytes: cfg.ClientQueueBytes, Heartbeat: cfg.Heartbeat, WriteTimeout: cfg.WriteTimeout, MaxClients: cfg.MaxClients,
@@ -181,6 +194,18 @@ func New(cfg Config, opts Options) (*Server, error) {
 	s.m.refusedLog = newRateLog(log.Named("auth"), refusedLogEvery)
 	s.ingest.changed = s.caster.changed
 	s.setupApprovals()
+	s.ingest.touched = s.usage.TouchEvents
+	// Usage is recomputed from the transcripts at start (nothing about it
+	// is stored): read every known local session's once.
+	for _, in := range infos {
+		if in.Origin == "" {
+			agents := make([]string, len(in.Agents))
+			for k, a := range in.Agents {
+				agents[k] = a.AgentID
+			}
+			s.usage.Touch(in.SessionID, in.TranscriptPath, agents...)
+		}
+	}
 	fdLimit := raiseFileLimit()
 	maxConns := connCap(cfg.MaxConns, fdLimit)
 	if maxConns < cfg.MaxConns {
@@ -277,6 +302,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.goLoop(s.ingest.halt, &s.ingestDone, s.ingest.run)
 	go s.caster.run()
+	go s.usage.Run()
 	loops, cancel := context.WithCancel(context.Background())
 	s.loopsCancel = cancel
 	s.goLoop(loops, &s.loopsDone, func(ctx context.Context) error { s.drainSpoolLoop(ctx); return nil })
@@ -328,6 +354,7 @@ func (s *Server) shutdown() error {
 	hubErr := s.ingest.hub.Shutdown(ctx)
 	s.ingest.cancel()
 	s.ingestDone.Wait()
+	s.usage.Stop()
 	s.caster.stop()
 	s.notifier.Close()
 	storeErr := s.store.Close()

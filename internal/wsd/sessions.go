@@ -27,6 +27,9 @@ type caster struct {
 	notifier   *notify.Notifier
 	staleAfter time.Duration
 	log        hclog.Logger
+	// usage returns a session's usage (nil: none known) and its
+	// subagents' by agent id; set before run.
+	usage func(id string) (*protocol.Usage, map[string]*protocol.Usage)
 	// mu guards pending and order.
 	mu      sync.Mutex
 	pending map[string]bool
@@ -69,6 +72,25 @@ func (c *caster) changed(ch sessions.Changes) {
 	}
 }
 
+// usageChanged is called by the usage reader with the sessions whose
+// usage changed: their frames go out like any other change.
+func (c *caster) usageChanged(ids []string) {
+	c.changed(sessions.Changes{Sessions: ids})
+}
+
+// wire is in's summary on the wire, with its usage.
+func (c *caster) wire(in *sessions.Info, now time.Time) protocol.Session {
+	s := in.Wire(now, c.staleAfter)
+	if c.usage != nil {
+		var agents map[string]*protocol.Usage
+		s.Usage, agents = c.usage(in.SessionID)
+		for k := range s.Agents {
+			s.Agents[k].Usage = agents[s.Agents[k].AgentID]
+		}
+	}
+	return s
+}
+
 // frame encodes the "session" frame of s.
 func frame(s protocol.Session) []byte {
 	return codec.Encode(protocol.SessionFrame{Type: protocol.TypeSession, Session: s})
@@ -81,13 +103,13 @@ func (c *caster) frames(ids []string) [][]byte {
 	var out [][]byte
 	if len(ids) == 0 {
 		for _, in := range c.tracker.List() {
-			out = append(out, frame(in.Wire(now, c.staleAfter)))
+			out = append(out, frame(c.wire(&in, now)))
 		}
 		return out
 	}
 	for _, id := range ids {
 		if in, ok := c.tracker.Get(id); ok {
-			out = append(out, frame(in.Wire(now, c.staleAfter)))
+			out = append(out, frame(c.wire(&in, now)))
 		}
 	}
 	return out
@@ -143,7 +165,7 @@ func (c *caster) run() {
 			if !ok {
 				continue
 			}
-			s := in.Wire(now, c.staleAfter)
+			s := c.wire(&in, now)
 			stale[id] = s.Stale
 			c.hub.PublishSession(id, frame(s))
 			sent[id] = now
@@ -178,7 +200,7 @@ func (c *caster) sweepStale(stale map[string]bool, sent map[string]time.Time) {
 		} else {
 			delete(stale, in.SessionID)
 		}
-		c.hub.PublishSession(in.SessionID, frame(in.Wire(now, c.staleAfter)))
+		c.hub.PublishSession(in.SessionID, frame(c.wire(&in, now)))
 		sent[in.SessionID] = now
 	}
 }

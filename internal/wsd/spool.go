@@ -45,7 +45,12 @@ func (s *Server) drainSpoolLoop(ctx context.Context) {
 // delivered, and problems through warn (rate-limited: the loop retries every
 // SpoolInterval).
 func (s *Server) drainSpools(ctx context.Context, log hclog.Logger, warn *rateLog) {
-	for _, dir := range s.spoolDirs() {
+	s.drainDirs(ctx, s.spoolDirs(), log, warn)
+}
+
+// drainDirs drains each spool directory of dirs once, as drainSpools does.
+func (s *Server) drainDirs(ctx context.Context, dirs []string, log hclog.Logger, warn *rateLog) {
+	for _, dir := range dirs {
 		n, err := spool.Drain(dir, func(rec spool.Record) error { return s.deliverSpooled(ctx, rec) })
 		var nw *spool.NotWritableError
 		switch {

@@ -156,10 +156,13 @@ func TestSessionFilterAndResubscribe(t *testing.T) {
 }
 
 func TestStalledClientDroppedOthersUnaffected(t *testing.T) {
-	// A long write timeout: the queue bound, not the stalled write, must drop it.
+	// The queue bound, not a timer, must drop the stalled client: a write
+	// timeout and a heartbeat (whose unanswered pings end the connection)
+	// far longer than the slowest machine takes to run this test.
 	ts := startServer(t, func(c *Config) {
-		c.ClientQueueBytes = 1 << 20
-		c.WriteTimeout = 60 * time.Second
+		c.ClientQueueBytes = 256 << 10
+		c.WriteTimeout = time.Hour
+		c.Heartbeat = time.Hour
 	})
 	// The stalled client: a raw WebSocket whose reader never reads.
 	hdr := http.Header{"Authorization": {"Bearer " + ts.token}}
@@ -170,12 +173,12 @@ func TestStalledClientDroppedOthersUnaffected(t *testing.T) {
 	}
 	defer stalled.Close()
 	healthy := ts.dial(t, "?since=0")
-	big := `,"blob":"` + strings.Repeat("x", 16000) + `"`
-	// Posted in rounds of 16 events (256 KB), each waiting for the healthy
-	// client to have them all: however slowly the machine schedules its
-	// writer and reader, the healthy client is never more than a quarter of
-	// its 1 MiB budget behind, so only the stalled one can pass it.
-	const n, round = 1500, 16 // 24 MB: far past the stalled client's 1 MiB queue and the socket buffers
+	big := `,"blob":"` + strings.Repeat("x", 64<<10) + `"`
+	// Posted in rounds of 2 events (128 KB), each waiting for the healthy
+	// client to have them: however slowly the machine schedules its writer
+	// and reader, the healthy client is never more than half its 256 KiB
+	// budget behind, so only the stalled one can pass it.
+	const n, round = 120, 2 // 7.7 MB: past the stalled client's queue and the socket buffers (at most 4 MB + 128 KB unread)
 	for i := 0; i < n; i++ {
 		if code, _, msg := ts.post(t, payload("s", "PostToolUse", big), nil); code != http.StatusAccepted {
 			t.Fatalf("post %d: %d %s", i, code, msg)
@@ -186,7 +189,7 @@ func TestStalledClientDroppedOthersUnaffected(t *testing.T) {
 	}
 	checkSeqs(t, healthy.events(), 1, n)
 	// Now read the stalled client: it must end with close code 4000 and a reason.
-	stalled.SetReadDeadline(time.Now().Add(30 * time.Second))
+	stalled.SetReadDeadline(time.Now().Add(2 * time.Minute)) // a failsafe only
 	for {
 		_, _, err := stalled.ReadMessage()
 		if err == nil {

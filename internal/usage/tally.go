@@ -1,0 +1,112 @@
+package usage
+
+import "github.com/mpm-dev/mpm/internal/protocol"
+
+// recentKeys is how many message keys a tally remembers to count each
+// message once: the lines of one message (one per content block while it
+// streams) come together, so a window suffices and memory stays bounded.
+const recentKeys = 256
+
+// tally sums one transcript.
+type tally struct {
+	// recent holds the last recentKeys messages' tokens by key; ring their
+	// order of arrival.
+	recent map[string]recentMsg
+	ring   []string
+	next   int
+	// models sums the tokens by model.
+	models map[string]Tokens
+	// cost is the latest cost-state record, nil: none yet.
+	cost *CostState
+	// ctx is the last assistant turn's context tokens, of ctxModel.
+	ctx      int64
+	ctxModel string
+}
+
+type recentMsg struct {
+	model string
+	tok   Tokens
+}
+
+func newTally() *tally {
+	return &tally{recent: map[string]recentMsg{}, models: map[string]Tokens{}}
+}
+
+// add folds one record in. A message seen again (another line of it)
+// replaces its earlier figures rather than adding to them.
+func (t *tally) add(r Record) {
+	switch r.Kind {
+	case kindCostState:
+		t.cost = r.Cost
+	case kindAssistant:
+		t.ctx, t.ctxModel = r.Tokens.context(), r.Model
+		if r.Key != "" {
+			if old, ok := t.recent[r.Key]; ok {
+				t.models[old.model] = t.models[old.model].sub(old.tok)
+				t.models[r.Model] = t.models[r.Model].add(r.Tokens)
+				t.recent[r.Key] = recentMsg{r.Model, r.Tokens}
+				return
+			}
+			if len(t.ring) < recentKeys {
+				t.ring = append(t.ring, r.Key)
+			} else {
+				delete(t.recent, t.ring[t.next])
+				t.ring[t.next] = r.Key
+				t.next = (t.next + 1) % recentKeys
+			}
+			t.recent[r.Key] = recentMsg{r.Model, r.Tokens}
+		}
+		t.models[r.Model] = t.models[r.Model].add(r.Tokens)
+	}
+}
+
+// usage is the tally on the wire: the cost-state record's figures when
+// there is one, else the summed tokens priced with prices.
+func (t *tally) usage(prices *Prices) *protocol.Usage {
+	return combine(t, nil, prices)
+}
+
+// combine is a session's usage: main's cost-state record when it has one
+// (Claude Code's figure for the whole session), else main's and the
+// subagents' tokens summed and priced; the context is main's.
+func combine(main *tally, agents []*tally, prices *Prices) *protocol.Usage {
+	empty := main.cost == nil && len(main.models) == 0
+	for _, a := range agents {
+		empty = empty && len(a.models) == 0
+	}
+	if empty {
+		return nil
+	}
+	u := &protocol.Usage{Models: map[string]protocol.ModelUsage{}, ContextTokens: main.ctx,
+		ContextWindow: prices.Window(main.ctxModel, main.ctx)}
+	var sum Tokens
+	if main.cost != nil {
+		u.CostSource, u.CostUSD = protocol.CostClaude, main.cost.TotalUSD
+		for name, m := range main.cost.Models {
+			u.Models[name] = modelUsage(m.Tokens, m.USD)
+			sum = sum.add(m.Tokens)
+		}
+	} else {
+		u.CostSource = protocol.CostEstimate
+		models := make(map[string]Tokens, len(main.models))
+		for _, t := range append([]*tally{main}, agents...) {
+			for name, tok := range t.models {
+				models[name] = models[name].add(tok)
+			}
+		}
+		for name, tok := range models {
+			c := prices.Cost(name, tok)
+			u.Models[name] = modelUsage(tok, c)
+			u.CostUSD += c
+			sum = sum.add(tok)
+		}
+	}
+	u.InputTokens, u.OutputTokens = sum.Input, sum.Output
+	u.CacheReadInputTokens, u.CacheCreationInputTokens = sum.CacheRead, sum.CacheCreation
+	return u
+}
+
+func modelUsage(t Tokens, usd float64) protocol.ModelUsage {
+	return protocol.ModelUsage{InputTokens: t.Input, OutputTokens: t.Output,
+		CacheReadInputTokens: t.CacheRead, CacheCreationInputTokens: t.CacheCreation, CostUSD: usd}
+}
