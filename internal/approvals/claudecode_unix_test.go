@@ -33,11 +33,19 @@ func TestRealClaudeCodeApprovals(t *testing.T) {
 	}{
 		{"allow", `{"decision":"allow"}`, true, "completed"},
 		{"deny", `{"decision":"deny","message":"MPM-SAYS-NO: use make clean"}`, false, "MPM-SAYS-NO: use make clean"},
+		// Nobody answers from mpm: the request expires, the hook prints
+		// nothing, and the prompt's answer (here "deny") is the one that
+		// counts. Had the hook printed an allow, the command would run.
+		{"timeout", ``, false, "denied by the test"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			a := newAPI(t)
 			home, proj := t.TempDir(), t.TempDir()
-			claudecode.WireHooks(t, hookBin, home, a.d.Addr, a.d.DataDir, "--approvals", "--approval-timeout", "60s")
+			timeout := "60s"
+			if c.decision == "" {
+				timeout = "2s"
+			}
+			claudecode.WireHooks(t, hookBin, home, a.d.Addr, a.d.DataDir, "--approvals", "--approval-timeout", timeout)
 			marker := filepath.Join(proj, "ran")
 			stub := claudecode.NewStub(t,
 				claudecode.ToolReply("Bash", "", map[string]any{"command": "python3 -c \"open('" + marker + "','w')\"", "description": "touch"}),
@@ -71,6 +79,13 @@ func TestRealClaudeCodeApprovals(t *testing.T) {
 					t.Error("the request never became pending")
 					return false
 				}
+				if c.decision == "" {
+					// Answer the prompt only once the request expired.
+					if d := a.decisions(1); len(d) != 1 || d[0]["outcome"] != "expired" {
+						t.Errorf("journaled %v, want expired", d)
+					}
+					return false
+				}
 				if resp, body := a.do("POST", "/v1/approvals/"+id, []byte(c.decision), map[string]string{protocol.HeaderClient: "dashboard"}); resp.StatusCode != 200 {
 					t.Errorf("decide: %d %s", resp.StatusCode, body)
 				}
@@ -92,9 +107,11 @@ func TestRealClaudeCodeApprovals(t *testing.T) {
 			if tr := toolResult(); !strings.Contains(tr, c.wantResult) {
 				t.Errorf("tool_result %q, want %q", tr, c.wantResult)
 			}
-			d := a.decisions(1)
-			if len(d) == 0 || d[0]["outcome"] != strings.Split(strings.Split(c.decision, `"decision":"`)[1], `"`)[0] || !strings.HasPrefix(d[0]["by"].(string), "dashboard ") {
-				t.Errorf("journaled %v", d)
+			if c.decision != "" {
+				d := a.decisions(1)
+				if len(d) == 0 || d[0]["outcome"] != strings.Split(strings.Split(c.decision, `"decision":"`)[1], `"`)[0] || !strings.HasPrefix(d[0]["by"].(string), "dashboard ") {
+					t.Errorf("journaled %v", d)
+				}
 			}
 		})
 	}
