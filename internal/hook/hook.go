@@ -131,7 +131,8 @@ type Result struct {
 }
 
 // Run forwards the event read from stdin per cfg. It never panics (a panic
-// becomes Outcome Lost) and never writes anything but cfg.Debug.
+// becomes Outcome Lost) and writes nothing but cfg.Debug, and a decision
+// to cfg.Stdout (approval.go).
 func Run(cfg Config, stdin io.Reader) Result {
 	return finish(cfg, func() input { return readInput(stdin, cfg.StdinTimeout) })
 }
