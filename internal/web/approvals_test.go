@@ -82,6 +82,13 @@ func TestDashboardApprovals(t *testing.T) {
 	if n := eval[string](p, `document.body.dataset.approvals`); n != "1" {
 		t.Errorf("data-approvals %q", n)
 	}
+	// An Edit shows its diff, as the event detail does.
+	postWith(t, d, tok, hookEvent(sessB, "PermissionRequest", map[string]any{"tool_name": "Edit",
+		"tool_input": map[string]any{"file_path": "/home/dev/proj/main.go", "old_string": "a := 1\n", "new_string": "a := 2\n"}}), wait)
+	p.waitFor("the Edit card's diff", `[...document.querySelectorAll(".appr-card")].some(c => c.textContent.includes("main.go") && c.querySelector(".appr-what .added, .appr-what [data-label]"))`, 10*time.Second)
+	p.shot("approvals")
+	eval[bool](p, `(() => { const c = [...document.querySelectorAll(".appr-card")].find(c => c.textContent.includes("main.go")); c.querySelector(".appr-deny").click(); return true })()`)
+	p.waitFor("the Edit denied", `document.querySelector(".appr-card[data-outcome=deny]") !== null`, 10*time.Second)
 
 	// y allows the first card.
 	p.press("y", "KeyY", 89)
@@ -115,8 +122,9 @@ func TestDashboardApprovals(t *testing.T) {
 	p.waitFor("resolved elsewhere", `[...document.querySelectorAll(".appr-card[data-outcome=deny]")].some(c => c.textContent.includes("Denied by monitor 127.0.0.1:"))`, 10*time.Second)
 
 	j := journaled(t, d, tok)
-	if len(j) != 4 || j[0]["outcome"] != "allow" || j[1]["outcome"] != "deny" || j[1]["message"] != "use --force-with-lease" ||
-		j[2]["suggestion"] != 0.0 || !strings.HasPrefix(j[0]["by"].(string), "dashboard ") || !strings.HasPrefix(j[3]["by"].(string), "monitor ") {
+	// (j[0] is the Edit, denied without a message.)
+	if len(j) != 5 || j[0]["outcome"] != "deny" || j[1]["outcome"] != "allow" || j[2]["outcome"] != "deny" || j[2]["message"] != "use --force-with-lease" ||
+		j[3]["suggestion"] != 0.0 || !strings.HasPrefix(j[1]["by"].(string), "dashboard ") || !strings.HasPrefix(j[4]["by"].(string), "monitor ") {
 		t.Errorf("journaled %v", j)
 	}
 	// The cards go once they have said what happened.

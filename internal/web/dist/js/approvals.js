@@ -12,7 +12,8 @@
 
 import { $, h, text } from "./dom.js";
 import { S } from "./state.js";
-import { inputGist } from "./tools.js";
+import { inputGist, describeCall } from "./tools.js";
+import { renderBlock } from "./detail.js";
 import { oneLine } from "./format.js";
 
 /**
@@ -89,6 +90,21 @@ function what(a) {
   return json.length > 4000 ? json.slice(0, 4000) + "…" : json;
 }
 
+/**
+ * renderWhat shows the call as the event detail does (a Bash command, an
+ * Edit's diff, ...), or its input as text when that fails.
+ * @param {Approval} a
+ */
+function renderWhat(a) {
+  try {
+    const pre = /** @type {any} */ ({ event: "PreToolUse", tool: a.tool_name, session_id: a.session_id, seq: a.seq, payload: { tool_name: a.tool_name, tool_input: a.tool_input } });
+    const d = describeCall(a.tool_name, pre, null);
+    const nodes = d.blocks.map(renderBlock);
+    if (nodes.length) return nodes;
+  } catch { /* fall back to the raw input */ }
+  return h("pre", null, what(a));
+}
+
 /** @param {Approval} a */
 function left(a) {
   const ms = Date.parse(a.expires_at) - Date.now();
@@ -158,7 +174,7 @@ function render(a) {
       h("span", { class: "muted" }, ` · session ${sess}`),
       h("span", { class: "grow" }),
       h("span", { class: "appr-left muted" }, left(a))),
-    h("pre", { class: "appr-what", title: oneLine(inputGist(a.tool_name, a.tool_input), 300) }, what(a)),
+    h("div", { class: "appr-what", title: oneLine(inputGist(a.tool_name, a.tool_input), 300) }, renderWhat(a)),
     h("div", { class: "appr-actions" },
       h("button", { type: "button", class: "appr-allow", title: "Allow this call (y)", onclick: () => decide(a.id, { decision: "allow" }) }, "Allow"),
       h("button", { type: "button", class: "appr-deny", title: "Deny this call (n); Claude gets the message", onclick: () => decide(a.id, { decision: "deny", message: message.value.trim() }) }, "Deny"),
