@@ -27,7 +27,7 @@ func program(stdout, stderr io.Writer) *cli.Program {
 numbers and keeps them, and streams them to the dashboard and terminal
 clients. The dashboard's URL (http://<addr>/#token=<token>) is printed at
 start-up.`,
-		Env: []string{paths.EnvAddr, paths.EnvDataDir, paths.EnvNATSPassword},
+		Env: []string{paths.EnvAddr, paths.EnvDataDir, paths.EnvNATSPassword, paths.EnvNATSToken},
 		Notes: `Exit status: 0 after SIGINT or SIGTERM (graceful), 1 on an error, 2 on bad
 flags, 3 when the address is taken.`,
 		Stdout: stdout, Stderr: stderr,

@@ -45,6 +45,10 @@ type Event struct {
 	Origin string
 	// OriginSeq is the event's seq at its origin (fleet mode); 0 locally.
 	OriginSeq uint64
+	// StreamSeq is, on a fleet hub, the JetStream stream sequence the event
+	// was consumed at; the journal stores the highest one with the event,
+	// in the same transaction, as the hub's position. Not sent to clients.
+	StreamSeq uint64
 	// Payload is the original hook JSON, unchanged.
 	Payload []byte
 

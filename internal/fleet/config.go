@@ -24,6 +24,11 @@ const (
 	SubjectPrefix = "mpm.events"
 	// DefaultMaxAge is how long the stream keeps events when we create it.
 	DefaultMaxAge = 720 * time.Hour
+	// DefaultMaxBytes is the stream's size limit when we create it: it
+	// fits the 20 GB JetStream store of deploy/nats/nats-server.conf with
+	// room to spare; with discard old, a full stream drops its oldest
+	// events instead of refusing new ones.
+	DefaultMaxBytes = 16 << 30
 	// DefaultDuplicates is the stream's duplicate window when we create it:
 	// a publish retried within it (same Nats-Msg-Id) is stored once.
 	DefaultDuplicates = 2 * time.Minute
@@ -41,6 +46,17 @@ type Config struct {
 	NKey string
 	// User and Password authenticate with a user name and password.
 	User, Password string
+	// Token authenticates with a token (the server's authorization token).
+	Token string
+	// PasswordFile and TokenFile hold Password or Token (ReadSecret), so
+	// that a service's arguments carry no secret; the daemon reads them
+	// into Password and Token before the loops start.
+	PasswordFile, TokenFile string
+	// InboxPrefix starts the subjects of this connection's replies
+	// (JetStream acknowledgements, a hub's deliveries); default
+	// _INBOX.<origin> (_INBOX.<hub name> on a hub), so that the server can
+	// let each user read only its own (deploy/nats).
+	InboxPrefix string
 	// TLSCA is a PEM file of CAs that sign the server's certificate.
 	TLSCA string
 	// TLSCert and TLSKey are a client certificate and key (mutual TLS).
@@ -50,8 +66,10 @@ type Config struct {
 	Origin string
 	// Stream is the JetStream stream name.
 	Stream string
-	// MaxAge and MaxBytes are the stream's limits when we create it (0: none).
-	MaxAge   time.Duration
+	// MaxAge is the stream's age limit when we create it (0: none).
+	MaxAge time.Duration
+	// MaxBytes is the stream's size limit when we create it: 0 is
+	// DefaultMaxBytes, -1 none.
 	MaxBytes int64
 	// Duplicates is the stream's duplicate window when we create it.
 	Duplicates time.Duration
@@ -85,6 +103,10 @@ func (c Config) WithDefaults() Config {
 	if c.Duplicates == 0 {
 		c.Duplicates = DefaultDuplicates
 	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = DefaultMaxBytes
+	}
+
 	if c.MaxEventBytes == 0 {
 		c.MaxEventBytes = 1 << 20
 	}
@@ -106,13 +128,24 @@ func (c *Config) Validate() error {
 		return errors.New("fleet mode needs --nats URL (for example nats://127.0.0.1:4222)")
 	}
 	n := 0
-	for _, set := range []bool{c.Creds != "", c.NKey != "", c.User != ""} {
+	for _, set := range []bool{c.Creds != "", c.NKey != "", c.User != "", c.Token != ""} {
 		if set {
 			n++
 		}
 	}
 	if n > 1 {
-		return errors.New("give one of --nats-creds, --nats-nkey or --nats-user/--nats-password, not several")
+		return errors.New("give one of --nats-creds, --nats-nkey, --nats-user/--nats-password or --nats-token, not several")
+	}
+	for flag, f := range map[string]string{"--nats-creds": c.Creds, "--nats-nkey": c.NKey} {
+		if f == "" {
+			continue
+		}
+		if fi, err := os.Stat(f); err != nil || fi.IsDir() {
+			return fmt.Errorf("%s %s: not a readable file (%v): give the path of the file your NATS administrator issued", flag, f, errOrDir(err))
+		}
+	}
+	if p := c.InboxPrefix; p != "" && (strings.ContainsAny(p, "*> \t") || strings.HasSuffix(p, ".") || strings.HasPrefix(p, ".") || strings.Contains(p, "..")) {
+		return fmt.Errorf("--nats-inbox-prefix %q: give subject tokens without wildcards, e.g. _INBOX.%s", p, SubjectPart(c.Origin))
 	}
 	if c.Password != "" && c.User == "" {
 		return errors.New("--nats-password needs --nats-user")
@@ -129,8 +162,11 @@ func (c *Config) Validate() error {
 	if c.Hub && SubjectPart(c.HubName) != c.HubName {
 		return fmt.Errorf("hub name %q: use letters, digits, '-' and '_' only", c.HubName)
 	}
-	if c.MaxAge < 0 || c.MaxBytes < 0 {
-		return errors.New("--nats-max-age and --nats-max-bytes must be 0 (no limit) or more")
+	if c.MaxAge < 0 {
+		return errors.New("--nats-max-age must be 0 (no limit) or more")
+	}
+	if c.MaxBytes < -1 || (c.MaxBytes > 0 && c.MaxBytes < 1<<20) {
+		return errors.New("--nats-max-bytes must be -1 (no limit), 0 (the default) or at least 1MiB")
 	}
 	if c.Duplicates < time.Second {
 		return errors.New("the stream's duplicate window must be at least 1s")
@@ -139,6 +175,26 @@ func (c *Config) Validate() error {
 		return errors.New("the fleet edge keeps its cursor in the data directory: set --data-dir")
 	}
 	return nil
+}
+
+func errOrDir(err error) any {
+	if err != nil {
+		return err
+	}
+	return "a directory"
+}
+
+// inboxPrefix is InboxPrefix or its default, _INBOX.<origin> on an edge
+// and _INBOX.<hub name> on a hub.
+func (c *Config) inboxPrefix() string {
+	switch {
+	case c.InboxPrefix != "":
+		return c.InboxPrefix
+	case c.Hub:
+		return "_INBOX." + SubjectPart(c.HubName)
+	default:
+		return "_INBOX." + SubjectPart(c.Origin)
+	}
 }
 
 // DefaultOrigin is hostname-username, as a subject token: stable for one

@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/logging"
@@ -25,10 +25,13 @@ import (
 //
 // The loop is an outbox fed from the daemon's store: it reads the events
 // after its cursor, publishes each to mpm.events.<origin>.<session> with
-// Nats-Msg-Id <origin>:<seq>, waits for JetStream's acknowledgements,
-// then moves the cursor (kept in <data-dir>/fleet-edge.cursor). It only
-// reads the store, so NATS being down or slow never touches ingest; when
-// NATS is back it publishes what it missed, in order.
+// Nats-Msg-Id <origin>:<journal-id>:<seq> (MsgID), waits for JetStream's
+// acknowledgements, then moves the cursor (kept in
+// <data-dir>/fleet-edge.cursor). It only reads the store, so NATS being
+// down or slow never touches ingest; when NATS is back it publishes what
+// it missed, in order. An event too large for the server's max_payload is
+// published as a stub saying what was cut (stub), so it never blocks the
+// events after it.
 func Edge(cfg Config) *Loop {
 	cfg = cfg.WithDefaults()
 	l := &Loop{link: &link{st: Status{Mode: "edge", URL: redact(cfg.URL), Stream: cfg.Stream, Origin: cfg.Origin}}}
@@ -38,7 +41,11 @@ func Edge(cfg Config) *Loop {
 		}
 		e := &edge{cfg: cfg, log: s.Logger().Named(logging.NameFleet), st: s.Store(), durable: s.Store().Durable(), lastSeq: s.LastSeq,
 			cur: cursor{path: filepath.Join(cfg.DataDir, CursorFile)}, link: l.link}
+		if j, ok := s.Store().(interface{ ID() string }); ok && e.durable {
+			e.journal = j.ID()
+		}
 		e.m = newMetrics(s.Registry(), e.link)
+		e.stubs = newEdgeMetrics(s.Registry())
 		return e.run(ctx)
 	}
 	return l
@@ -54,24 +61,38 @@ type edge struct {
 	cur     cursor
 	link    *link
 	m       *metrics
+	stubs   prometheus.Counter
 	// lastSeq is the highest seq stored and published by the daemon.
 	lastSeq func() uint64
-	// idPrefix starts every message id: origin, plus a per-run id when the
-	// store is in memory (its seqs start again at 1 after a restart).
-	idPrefix string
+	// journal is the store's identity in the message ids: the journal's
+	// id, or a per-run id when the store is in memory (its seqs start
+	// again at 1 after a restart).
+	journal string
+	// nc is the connection (for the server's max payload).
+	nc *nats.Conn
+	// maxPayload is the server's max_payload last checked (checkPayload).
+	maxPayload int64
+	// tooLarge holds the seqs JetStream refused as too large: they go out
+	// as stubs on the next attempt.
+	tooLarge map[uint64]string
 }
 
 func (e *edge) run(ctx context.Context) error {
-	pos, err := e.cur.load()
+	if e.journal == "" {
+		var raw [8]byte
+		rand.Read(raw[:])
+		e.journal = hex.EncodeToString(raw[:])
+		e.log.Warn("fleet edge without the journal: events ingested while NATS is down are lost once they leave the in-memory history, and a restart publishes the retained history again")
+	}
+	e.cur.journal = e.journal
+	e.tooLarge = map[uint64]string{}
+	pos, curJournal, err := e.cur.load()
 	if err != nil {
 		return err
 	}
-	e.idPrefix = e.cfg.Origin + ":"
-	if !e.durable {
-		var raw [6]byte
-		rand.Read(raw[:])
-		e.idPrefix += hex.EncodeToString(raw[:]) + ":"
-		e.log.Warn("fleet edge without the journal: events ingested while NATS is down are lost once they leave the in-memory history, and a restart publishes the retained history again")
+	if curJournal != "" && curJournal != e.journal && pos > 0 {
+		e.log.Warn("the fleet cursor belongs to another journal (the journal was replaced, or the store is in memory); publishing this one from its start", "cursor", pos, "cursor_journal", curJournal, "journal", e.journal)
+		pos = 0
 	}
 	if last := e.st.LastSeq(); pos > last {
 		e.log.Warn("the fleet cursor is ahead of the store (was the journal replaced?); publishing from the store's start", "cursor", pos, "last_seq", last)
@@ -82,12 +103,13 @@ func (e *edge) run(ctx context.Context) error {
 		return err
 	}
 	defer nc.Close()
+	e.nc = nc
 	e.link.update(func(s *Status) { s.Connected = nc.IsConnected(); s.Cursor = pos })
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(2*e.cfg.Batch), jetstream.WithPublishAsyncTimeout(10*time.Second))
 	if err != nil {
 		return fmt.Errorf("JetStream: %w", err)
 	}
-	e.log.Info("fleet edge publishing", "url", redact(e.cfg.URL), "stream", e.cfg.Stream, "origin", e.cfg.Origin, "cursor", pos)
+	e.log.Info("fleet edge publishing", "url", redact(e.cfg.URL), "stream", e.cfg.Stream, "origin", e.cfg.Origin, "journal", e.journal, "cursor", pos)
 	streamOK := false
 	fails := 0
 	for {
@@ -98,6 +120,7 @@ func (e *edge) run(ctx context.Context) error {
 		case !nc.IsConnected():
 			err = errors.New("not connected to NATS")
 		case !streamOK:
+			e.checkPayload()
 			sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			err = ensureStream(sctx, js, e.cfg, e.log)
 			cancel()
@@ -114,6 +137,12 @@ func (e *edge) run(ctx context.Context) error {
 			}
 			if err == nil {
 				continue // more may be waiting
+			}
+			if errors.Is(err, jetstream.ErrNoStreamResponse) {
+				// The stream is gone (deleted, the server's store wiped):
+				// look it up (or make it) again before publishing.
+				streamOK = false
+				e.link.update(func(s *Status) { s.StreamOK = false })
 			}
 		}
 		if ctx.Err() != nil {
@@ -135,6 +164,30 @@ func (e *edge) run(ctx context.Context) error {
 	}
 }
 
+// recordOverhead is what a record adds to its payload, at most: the
+// record's fields and the message's headers.
+const recordOverhead = 4096
+
+// MinMaxPayload is the smallest server max_payload that carries every
+// event of maxEventBytes (--max-event-bytes) whole.
+func MinMaxPayload(maxEventBytes int) int64 { return int64(maxEventBytes) + recordOverhead }
+
+// checkPayload compares the server's max_payload (sent at every connect)
+// with --max-event-bytes and says so when the largest event would not fit.
+func (e *edge) checkPayload() {
+	mp := e.nc.MaxPayload()
+	if mp <= 0 || mp == e.maxPayload {
+		return
+	}
+	e.maxPayload = mp
+	if need := MinMaxPayload(e.cfg.MaxEventBytes); mp < need {
+		e.log.Warn("the NATS server's max_payload is smaller than the largest event this daemon accepts: larger events are published as stubs that say what was cut (mpm_fleet_stubbed_total); set max_payload in nats-server.conf to at least the value below, or lower --max-event-bytes",
+			"max_payload", mp, "max_event_bytes", e.cfg.MaxEventBytes, "need_max_payload", need)
+		return
+	}
+	e.log.Debug("the NATS server's max_payload fits --max-event-bytes", "max_payload", mp, "max_event_bytes", e.cfg.MaxEventBytes)
+}
+
 // publishFrom publishes one batch after *pos (up to last), waits for the
 // acknowledgements and moves *pos and the cursor file past the events that
 // JetStream acknowledged without a gap. It returns how many that was.
@@ -151,10 +204,21 @@ func (e *edge) publishFrom(ctx context.Context, js jetstream.JetStream, pos *uin
 		*pos = last // everything in between was dropped by retention
 		return 0, e.cur.store(*pos)
 	}
+	e.checkPayload()
 	futs := make([]jetstream.PubAckFuture, 0, len(evs))
+	stubbed := map[uint64]string{}
 	var pubErr error
 	for _, ev := range evs {
-		f, err := js.PublishMsgAsync(e.message(ev))
+		m, why := e.message(ev)
+		f, err := js.PublishMsgAsync(m)
+		if errors.Is(err, nats.ErrMaxPayload) { // the server's limit changed since the check
+			e.tooLarge[ev.Seq] = fmt.Sprintf("the NATS server's max_payload (%d bytes) is smaller than the record", e.nc.MaxPayload())
+			m, why = e.message(ev)
+			f, err = js.PublishMsgAsync(m)
+		}
+		if why != "" {
+			stubbed[ev.Seq] = why
+		}
 		if err != nil {
 			pubErr = err
 			break
@@ -169,6 +233,10 @@ wait:
 			n++
 		case err := <-f.Err():
 			pubErr = err
+			var apiErr *jetstream.APIError
+			if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum {
+				e.tooLarge[evs[n].Seq] = "the stream's max_msg_size is smaller than the record"
+			}
 			break wait
 		case <-ctx.Done():
 			pubErr = ctx.Err()
@@ -176,6 +244,14 @@ wait:
 		}
 	}
 	if n > 0 {
+		for _, ev := range evs[:n] {
+			delete(e.tooLarge, ev.Seq)
+			if why, ok := stubbed[ev.Seq]; ok {
+				e.stubs.Inc()
+				e.log.Warn("event too large to publish: published a stub that says what was cut (the whole event stays in this journal)",
+					"seq", ev.Seq, "session_id", ev.SessionID, "event", ev.Name, "payload_bytes", len(ev.Payload), "reason", why)
+			}
+		}
 		*pos = evs[n-1].Seq
 		e.m.published.Add(float64(n))
 		now := time.Now()
@@ -196,15 +272,49 @@ wait:
 }
 
 // message is ev as a JetStream message: its wire JSON with the origin and
-// origin seq set, on the event's subject, with the message id header.
-func (e *edge) message(ev *event.Event) *nats.Msg {
+// origin seq set, on the event's subject, with the message id header. A
+// record that would not fit the server's max_payload (or that JetStream
+// refused as too large) carries a stub payload instead; why then says why.
+func (e *edge) message(ev *event.Event) (m *nats.Msg, why string) {
 	c := *ev
 	c.Origin, c.OriginSeq = e.cfg.Origin, ev.Seq
-	seq := strconv.FormatUint(ev.Seq, 10)
-	m := &nats.Msg{Subject: Subject(e.cfg.Origin, ev.SessionID), Header: nats.Header{}}
+	id := MsgID(e.cfg.Origin, e.journal, ev.Seq)
+	m = &nats.Msg{Subject: Subject(e.cfg.Origin, ev.SessionID), Header: nats.Header{}}
+	m.Header.Set(jetstream.MsgIDHeader, id)
 	m.Data = c.AppendWire(make([]byte, 0, len(ev.Payload)+320))
-	m.Header.Set(jetstream.MsgIDHeader, e.idPrefix+seq)
-	return m
+	why, refused := e.tooLarge[ev.Seq]
+	limit := e.maxPayload
+	if e.nc != nil {
+		limit = e.nc.MaxPayload()
+	}
+	size := len(m.Data) + len(id) + 64 // the headers
+	if !refused && limit > 0 && int64(size) > limit {
+		why, refused = fmt.Sprintf("the record is %d bytes, more than the NATS server's max_payload of %d", size, limit), true
+	}
+	if !refused {
+		return m, ""
+	}
+	c.Payload = stub(ev, size, why)
+	m.Data = c.AppendWire(make([]byte, 0, len(c.Payload)+320))
+	return m, why
+}
+
+// newEdgeMetrics registers the edge's own counter on reg (once per
+// registry, like newMetrics).
+func newEdgeMetrics(reg prometheus.Registerer) prometheus.Counter {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_fleet_stubbed_total",
+		Help: "Events too large for NATS, published as a stub saying what was cut (edge)."})
+	if reg != nil {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if errors.As(err, &are) {
+				if have, ok := are.ExistingCollector.(prometheus.Counter); ok {
+					return have
+				}
+			}
+		}
+	}
+	return c
 }
 
 // sleep waits d or until ctx ends.

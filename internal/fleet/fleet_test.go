@@ -43,8 +43,7 @@ func TestTwoEdgesOneHub(t *testing.T) {
 	}
 	// The edge's cursor file says everything was acknowledged.
 	waitFor(t, func() bool {
-		b, _ := os.ReadFile(filepath.Join(dirA, CursorFile))
-		return strings.TrimSpace(string(b)) == "100"
+		return cursorSeq(filepath.Join(dirA, CursorFile)) == "100"
 	})
 	// Each daemon reports its own loop's link.
 	for _, l := range []*Loop{hubLoop, edgeA} {
@@ -116,14 +115,14 @@ func TestEdgeRestartBehindCursor(t *testing.T) {
 	a := startDaemon(t, dirA, Edge(edgeCfg(ns.url(), "a", dirA)))
 	postN(t, a, 1, 60)
 	cur := filepath.Join(dirA, CursorFile)
-	waitFor(t, func() bool { b, _ := os.ReadFile(cur); return strings.TrimSpace(string(b)) == "60" })
+	waitFor(t, func() bool { return cursorSeq(cur) == "60" })
 	a.stop(t)
 	if err := os.WriteFile(cur, []byte("10\n"), 0o600); err != nil { // as if it crashed before saving
 		t.Fatal(err)
 	}
 	a = startDaemon(t, dirA, Edge(edgeCfg(ns.url(), "a", dirA)))
 	postN(t, a, 61, 70)
-	waitFor(t, func() bool { b, _ := os.ReadFile(cur); return strings.TrimSpace(string(b)) == "70" })
+	waitFor(t, func() bool { return cursorSeq(cur) == "70" })
 	nc, err := nats.Connect(ns.url())
 	if err != nil {
 		t.Fatal(err)
@@ -156,4 +155,11 @@ func waitFor(t testing.TB, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// cursorSeq is the seq in a cursor file ("<seq> <journal-id>").
+func cursorSeq(path string) string {
+	b, _ := os.ReadFile(path)
+	seq, _, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+	return seq
 }

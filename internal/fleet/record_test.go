@@ -43,6 +43,10 @@ func TestTokenAndValidate(t *testing.T) {
 		"control origin": func(c *Config) { c.Origin = "a\nb" },
 		"no url":         func(c *Config) { c.URL = "" },
 		"hub name":       func(c *Config) { c.Hub, c.HubName = true, "a.b" },
+		"missing creds":  func(c *Config) { c.Creds = "/nonexistent/x.creds" },
+		"token and user": func(c *Config) { c.Token, c.User = "t", "u" },
+		"inbox wildcard": func(c *Config) { c.InboxPrefix = "_INBOX.>" },
+		"tiny max bytes": func(c *Config) { c.MaxBytes = 1000 },
 	} {
 		bad := c
 		mod(&bad)

@@ -40,8 +40,10 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, cfg Config, log h
 	st, err := js.Stream(ctx, cfg.Stream)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		_, err = js.CreateStream(ctx, want)
+		// A server whose store is smaller than --nats-max-bytes: halve it until it fits (see fitStream).
+		want, err = fitStream(ctx, js, want, err, log)
 		if err == nil {
-			log.Info("created the JetStream stream", "stream", cfg.Stream, "subjects", want.Subjects, "max_age", cfg.MaxAge, "max_bytes", cfg.MaxBytes, "duplicates", cfg.Duplicates)
+			log.Info("created the JetStream stream", "stream", cfg.Stream, "subjects", want.Subjects, "max_age", cfg.MaxAge, "max_bytes", want.MaxBytes, "duplicates", cfg.Duplicates)
 			return nil
 		}
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
@@ -84,3 +86,26 @@ func covers(subjects []string) bool {
 	}
 	return false
 }
+
+// fitStream retries a stream creation that the server refused for want of
+// storage (its JetStream store, or the account's, is smaller than
+// max_bytes) with half the size, down to 64 MiB, and says so: a stream
+// that fits, with discard old, beats an edge that cannot publish.
+func fitStream(ctx context.Context, js jetstream.JetStream, want jetstream.StreamConfig, err error, log hclog.Logger) (jetstream.StreamConfig, error) {
+	asked := want.MaxBytes
+	for {
+		var apiErr *jetstream.APIError
+		if err == nil || !errors.As(err, &apiErr) || apiErr.ErrorCode != jsErrCodeStorageResourcesExceeded || want.MaxBytes <= 128<<20 {
+			return want, err
+		}
+		want.MaxBytes /= 2
+		if _, err = js.CreateStream(ctx, want); err == nil {
+			log.Warn("the NATS server has less JetStream storage than --nats-max-bytes; created the stream smaller (raise max_file_store in nats-server.conf, or set --nats-max-bytes to what fits)",
+				"asked", asked, "max_bytes", want.MaxBytes)
+		}
+	}
+}
+
+// jsErrCodeStorageResourcesExceeded is JetStream's "insufficient storage
+// resources available" (nats-server's JSStorageResourcesExceededErr).
+const jsErrCodeStorageResourcesExceeded jetstream.ErrorCode = 10047

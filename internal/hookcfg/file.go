@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mpm-dev/mpm/internal/atomicfile"
 )
 
 // settingsFile is a settings file as found on disk.
@@ -285,7 +287,7 @@ func writeSettings(f *settingsFile, data []byte, now time.Time) (string, error) 
 		return "", fmt.Errorf("cannot replace %s: %w; the old content is unchanged", f.Real, err)
 	}
 	ok = true
-	syncDir(dir)
+	atomicfile.SyncDir(dir)
 	return backup, nil
 }
 

@@ -17,11 +17,3 @@ func sameOwner(f *os.File, like fs.FileInfo) {
 	}
 	_ = f.Chown(int(st.Uid), int(st.Gid))
 }
-
-// syncDir flushes a directory so that a rename in it survives a crash.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-}

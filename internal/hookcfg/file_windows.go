@@ -9,7 +9,3 @@ import (
 
 // sameOwner is a no-op on Windows: a new file inherits the directory's ACL.
 func sameOwner(f *os.File, like fs.FileInfo) {}
-
-// syncDir is a no-op on Windows, where directories cannot be opened for
-// flushing; NTFS journals the rename.
-func syncDir(dir string) {}

@@ -88,6 +88,9 @@ func (j *Journal) Append(evs []*event.Event) error {
 			}
 		}
 	}
+	if err := storeFleetPosition(tx, evs); err != nil {
+		return err
+	}
 	touched := j.foldSessions(evs)
 	newLast := evs[len(evs)-1].Seq
 	// The keys enter the filter before the commit: there is no moment when

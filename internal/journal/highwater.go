@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/mpm-dev/mpm/internal/atomicfile"
 )
 
 // The seq high-water file, <journal>.seq (journal.db.seq in the data
@@ -82,38 +83,10 @@ func writeHighWater(path string, hw highWater) error {
 	if err != nil {
 		return err
 	}
-	b = append(b, '\n')
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.Write(path, append(b, '\n'), 0o600); err != nil {
 		return fmt.Errorf("write seq high-water file: %w", err)
 	}
-	tmp := f.Name()
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write seq high-water file %s: %w", path, err)
-	}
-	syncDir(dir)
 	return nil
-}
-
-// syncDir fsyncs a directory so that a rename in it survives power loss
-// (best effort: Windows cannot open a directory for it).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
 }
 
 // reserveAhead is how far the lease reaches beyond last, given the events

@@ -99,6 +99,8 @@ type Journal struct {
 	opts Options
 	// log is the journal's logger.
 	log hclog.Logger
+	// id is the journal's identity (journalid.go), set at open.
+	id string
 	// note says what happened at open (a corrupt file moved aside) or what
 	// the background integrity check found; a string.
 	note atomic.Value
@@ -292,6 +294,9 @@ func open(opts Options, log hclog.Logger) (j *Journal, err error) {
 		return j, fmt.Errorf("journal %s: prepare: %w", opts.Path, err)
 	}
 	if err = j.load(ctx); err != nil {
+		return j, err
+	}
+	if err = j.loadID(ctx); err != nil {
 		return j, err
 	}
 	return j, nil

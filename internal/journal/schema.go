@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS meta(
 ) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta(k, v) VALUES ('last_seq', 0), ('bytes', 0);
 INSERT OR IGNORE INTO meta(k, v) SELECT 'state_seq', v FROM meta WHERE k = 'last_seq';
-`
+` + fleetSchema
 
 // checkHealthy reads the file's header and schema and, with full, runs
 // PRAGMA quick_check, which reads every page once: a garbage or damaged file

@@ -337,6 +337,9 @@ func cmdInstall(p *cli.Program, args []string) error {
 	if err := r.validate(); err != nil {
 		return err
 	}
+	if err := checkSecretArgs(r.wsdArgs); err != nil {
+		return err
+	}
 	if err := runAsDataDir(fs, &c, runAs); err != nil {
 		return err
 	}

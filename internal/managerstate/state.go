@@ -12,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/atomicfile"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/supervisor/procinfo"
 )
@@ -143,27 +144,8 @@ func Write(dataDir string, s State) error {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory for the manager state: %w", err)
 	}
-	f, err := os.CreateTemp(dataDir, ".manager-state-*.tmp")
-	if err != nil {
+	if err := atomicfile.Write(Path(dataDir), b, 0o644); err != nil {
 		return fmt.Errorf("write manager state: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, Path(dataDir))
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write manager state %s: %w", Path(dataDir), err)
 	}
 	return nil
 }

@@ -29,6 +29,9 @@ const (
 	// EnvNATSPassword is mpm-wsd's NATS password in fleet mode, when
 	// --nats-password is not given.
 	EnvNATSPassword = "MPM_NATS_PASSWORD"
+	// EnvNATSToken is mpm-wsd's NATS token in fleet mode, when
+	// --nats-token is not given.
+	EnvNATSToken = "MPM_NATS_TOKEN"
 	// EnvHookTimeout bounds mpm-hook's wait for the daemon (a Go duration).
 	EnvHookTimeout = "MPM_HOOK_TIMEOUT"
 	// EnvHookStdinTimeout bounds mpm-hook's wait for the JSON on stdin.

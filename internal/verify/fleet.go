@@ -17,7 +17,7 @@ const stallAfter = 30 * time.Second
 func fleetFix(f protocol.FleetStatus) string {
 	may := "allow publishing to mpm.events.>"
 	if f.Mode == "hub" {
-		may = fmt.Sprintf("allow consuming from the stream %s ($JS.API.CONSUMER.* and $JS.ACK.%s.>)", f.Stream, f.Stream)
+		may = fmt.Sprintf("allow consuming from the stream %s ($JS.API.STREAM.INFO.%s and $JS.API.CONSUMER.CREATE/MSG.NEXT/DELETE.%s.>)", f.Stream, f.Stream, f.Stream)
 	}
 	return fmt.Sprintf("check that nats-server runs at %s and that the credentials (--nats-creds, --nats-nkey or --nats-user/--nats-password) %s; see deploy/nats/ and the daemon's log", f.URL, may)
 }
