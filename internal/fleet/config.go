@@ -83,7 +83,9 @@ type Config struct {
 	MaxEventBytes int
 	// Batch is how many events the edge publishes, or the hub fetches, at once.
 	Batch int
-	// Poll is how often the edge looks for new events.
+	// Poll is how often the edge looks for new events when no commit woke
+	// it first (it wakes at each commit: wsd.Server.Appended), and the
+	// first retry's wait.
 	Poll time.Duration
 	// MaxBackoff bounds the wait between retries while NATS is unreachable.
 	MaxBackoff time.Duration

@@ -39,7 +39,7 @@ func Edge(cfg Config) *Loop {
 		if err := cfg.Validate(); err != nil {
 			return err
 		}
-		e := &edge{cfg: cfg, log: s.Logger().Named(logging.NameFleet), st: s.Store(), durable: s.Store().Durable(), lastSeq: s.LastSeq,
+		e := &edge{cfg: cfg, log: s.Logger().Named(logging.NameFleet), st: s.Store(), durable: s.Store().Durable(), lastSeq: s.LastSeq, appended: s.Appended,
 			cur: cursor{path: filepath.Join(cfg.DataDir, CursorFile)}, link: l.link}
 		if j, ok := s.Store().(interface{ ID() string }); ok && e.durable {
 			e.journal = j.ID()
@@ -64,6 +64,10 @@ type edge struct {
 	stubs   prometheus.Counter
 	// lastSeq is the highest seq stored and published by the daemon.
 	lastSeq func() uint64
+	// appended returns a channel closed at the daemon's next commit
+	// (wsd.Server.Appended): the outbox wakes on it instead of waiting for
+	// the next Poll.
+	appended func() <-chan struct{}
 	// journal is the store's identity in the message ids: the journal's
 	// id, or a per-run id when the store is in memory (its seqs start
 	// again at 1 after a restart).
@@ -113,6 +117,7 @@ func (e *edge) run(ctx context.Context) error {
 	streamOK := false
 	fails := 0
 	for {
+		appended := e.appended() // before lastSeq: a commit in between wakes us
 		last := e.lastSeq()
 		e.link.update(func(s *Status) { s.Lag = last - min(pos, last) })
 		var err error
@@ -157,8 +162,9 @@ func (e *edge) run(ctx context.Context) error {
 				e.log.Warn("fleet publish failed; retrying (ingest is not affected)", "error", err, "lag", last-min(pos, last), "attempt", fails)
 			}
 			wait = retry.Backoff(fails, e.cfg.Poll, e.cfg.MaxBackoff, 0)
+			appended = nil // after a failure, wait out the backoff
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := sleep(ctx, wait, appended); err != nil {
 			return err
 		}
 	}
@@ -318,11 +324,13 @@ func newEdgeMetrics(reg prometheus.Registerer) prometheus.Counter {
 }
 
 // sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
+func sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-t.C:
+		return nil
+	case <-wake: // nil: never
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -123,7 +123,7 @@ func (h *hubLoop) run(ctx context.Context) error {
 		if fails == 1 || fails%20 == 0 {
 			h.log.Warn("fleet hub: consuming failed; retrying", "error", err, "attempt", fails)
 		}
-		if err := sleep(ctx, retry.Backoff(fails, h.cfg.Poll, h.cfg.MaxBackoff, 0)); err != nil {
+		if err := sleep(ctx, retry.Backoff(fails, h.cfg.Poll, h.cfg.MaxBackoff, 0), nil); err != nil {
 			break
 		}
 	}

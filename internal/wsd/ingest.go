@@ -72,6 +72,8 @@ type ingester struct {
 	last uint64
 	// sh follows the store's write failures (storehealth.go).
 	sh *storeHealth
+	// appended wakes loops waiting for new events (Server.Appended).
+	appended wake
 }
 
 func newIngester(st store.Appender, h *hub.Hub, tr *sessions.Tracker, m *metrics, log hclog.Logger, maxBatch int) *ingester {
@@ -240,6 +242,7 @@ func (in *ingester) commit(batch []*request) {
 	}
 	if len(publish) > 0 {
 		in.hub.Publish(publish)
+		in.appended.signal()
 	}
 	if in.changed != nil && (len(changes.Sessions) > 0 || len(changes.Attention) > 0) {
 		in.changed(changes) // after Publish: a session frame follows its events
