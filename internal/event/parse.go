@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/mpm-dev/mpm/internal/gist"
 )
 
 // Reason names why a payload was rejected; it is the label of the
@@ -133,7 +135,7 @@ func Parse(payload []byte, maxBytes int) (*Event, error) {
 	var vals [nFields]string
 	var seen [nFields]bool
 	bad := -1
-	members(trimmed, func(rawKey, val []byte) bool {
+	gist.Members(trimmed, func(rawKey, val []byte) bool {
 		i := keyIndex(rawKey)
 		if i < 0 || seen[i] {
 			return true
@@ -175,82 +177,6 @@ func Parse(payload []byte, maxBytes int) (*Event, error) {
 		AgentType:      vals[fAgentType],
 		Payload:        payload,
 	}, nil
-}
-
-// members calls fn with the raw key (quotes included) and raw value of each
-// top-level member of obj, in order, until fn returns false. obj must be a
-// valid JSON object starting at its '{' (json.Valid checked it).
-func members(obj []byte, fn func(key, val []byte) bool) {
-	i := 1
-	for {
-		i = skipSpace(obj, i)
-		if i >= len(obj) || obj[i] == '}' {
-			return
-		}
-		if obj[i] == ',' {
-			i = skipSpace(obj, i+1)
-		}
-		ks := i
-		i = skipString(obj, i)
-		key := obj[ks:i]
-		i = skipSpace(obj, i)
-		i = skipSpace(obj, i+1) // ':'
-		vs := i
-		i = skipValue(obj, i)
-		if !fn(key, obj[vs:i]) {
-			return
-		}
-	}
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the offset just past the string starting at b[i].
-func skipString(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return i
-}
-
-// skipValue returns the offset just past the value starting at b[i].
-func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return i
-	}
-	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
-		i++
-	}
-	return i
 }
 
 // keyIndex is fieldIndex of a raw key (quotes included), decoding escapes

@@ -15,36 +15,51 @@ import (
 // found before the problem.
 func Fields(obj []byte, names ...string) map[string]json.RawMessage {
 	out := make(map[string]json.RawMessage, len(names))
+	Members(obj, func(rawKey, val []byte) bool {
+		if name, ok := wanted(rawKey, names); ok {
+			out[name] = val
+		}
+		return true
+	})
+	return out
+}
+
+// Members calls fn with the raw key (quotes included) and the raw value of
+// each top-level member of the JSON object obj, in order, until fn returns
+// false; both are slices of obj (capacity capped). Values are skipped byte
+// by byte, strings not decoded. On anything that is not a well-formed
+// object it stops after the last member it could read.
+func Members(obj []byte, fn func(rawKey, val []byte) bool) {
 	i := skipSpace(obj, 0)
 	if i >= len(obj) || obj[i] != '{' {
-		return out
+		return
 	}
 	i++
 	for {
 		i = skipSpace(obj, i)
-		if i >= len(obj) || obj[i] == '}' || obj[i] != '"' {
-			return out
+		if i >= len(obj) || obj[i] != '"' {
+			return
 		}
 		kEnd := skipString(obj, i)
 		if kEnd < 0 {
-			return out
+			return
 		}
-		rawKey := obj[i:kEnd]
+		rawKey := obj[i:kEnd:kEnd]
 		i = skipSpace(obj, kEnd)
 		if i >= len(obj) || obj[i] != ':' {
-			return out
+			return
 		}
 		i = skipSpace(obj, i+1)
 		vEnd := skipValue(obj, i)
 		if vEnd < 0 {
-			return out
+			return
 		}
-		if name, ok := wanted(rawKey, names); ok {
-			out[name] = obj[i:vEnd:vEnd]
+		if !fn(rawKey, obj[i:vEnd:vEnd]) {
+			return
 		}
 		i = skipSpace(obj, vEnd)
 		if i >= len(obj) || obj[i] != ',' {
-			return out
+			return
 		}
 		i++
 	}
