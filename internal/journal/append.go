@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/sessions"
@@ -12,6 +13,8 @@ import (
 // writerStmts are the prepared statements of the writer connection.
 type writerStmts struct {
 	event, key, session, meta *sql.Stmt
+	// index adds an event to the search index (search.go).
+	index *sql.Stmt
 }
 
 func (s *writerStmts) prepare(db *sql.DB) error {
@@ -24,27 +27,30 @@ func (s *writerStmts) prepare(db *sql.DB) error {
 		st, err = db.Prepare(q)
 		return st
 	}
-	s.event = prep(`INSERT INTO events(` + eventCols + `, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	s.event = prep(`INSERT INTO events(` + eventCols + `, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	s.key = prep(`INSERT INTO keys(seq, k, received_ns) VALUES (?, ?, ?)`)
 	s.session = prep(`INSERT INTO sessions(session_id, last_seq, last_ns, info) VALUES (?, ?, ?, ?)
 		ON CONFLICT(session_id) DO UPDATE SET last_seq = excluded.last_seq, last_ns = excluded.last_ns, info = excluded.info`)
 	s.meta = prep(`UPDATE meta SET v = ? WHERE k = ?`)
+	s.index = prep(`INSERT INTO search(rowid, ` + strings.Join(searchFields, ", ") + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	return err
 }
 
 func (s *writerStmts) close() {
-	for _, st := range []*sql.Stmt{s.event, s.key, s.session, s.meta} {
+	for _, st := range []*sql.Stmt{s.event, s.key, s.session, s.meta, s.index} {
 		if st != nil {
 			st.Close()
 		}
 	}
 }
 
-// eventSize is what an event counts against the byte limit: its payload and
-// text fields plus a fixed allowance for the numbers and row overhead.
-func eventSize(ev *event.Event) int64 {
-	return int64(len(ev.Payload) + len(ev.SessionID) + len(ev.Name) + len(ev.Tool) + len(ev.ToolUseID) +
-		len(ev.Cwd) + len(ev.TranscriptPath) + len(ev.Reason) + len(ev.Origin) + 48)
+// rowSize is what a stored event counts against the byte limit: its
+// payload as stored (compressed) and text fields plus a fixed allowance
+// for the numbers and row overhead, so --retain-bytes bounds the disk the
+// events take, and compression keeps more history in the same bound.
+func rowSize(r *eventRow) int64 {
+	return int64(len(r.Payload) + len(r.SessionID) + len(r.Event) + len(r.Tool) + len(r.ToolUseID) +
+		len(r.Cwd) + len(r.TranscriptPath) + len(r.Reason) + len(r.Origin) + 48)
 }
 
 // Append implements store.Store: the batch and its idempotency keys are
@@ -76,9 +82,9 @@ func (j *Journal) Append(evs []*event.Event) error {
 	insEvent, insKey := tx.Stmt(j.ins.event), tx.Stmt(j.ins.key)
 	var added int64
 	for _, ev := range evs {
-		size := eventSize(ev)
-		added += size
 		row := rowOf(ev)
+		size := rowSize(&row)
+		added += size
 		if _, err := insEvent.Exec(row.values(size)...); err != nil {
 			return fmt.Errorf("journal: store event %d: %w", ev.Seq, err)
 		}

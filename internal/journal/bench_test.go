@@ -81,10 +81,7 @@ var runID atomic.Int64
 // ingestRun posts n events to d from posters concurrent keep-alive clients.
 func ingestRun(b *testing.B, d *testutil.Daemon, posters, n int) ingestResult {
 	p := newPoster(d, posters)
-	bodies := make([][]byte, posters)
-	for i := range bodies {
-		bodies[i] = hookBody("bench-"+strconv.Itoa(i), "x", 700)
-	}
+	bodies := benchCorpus(b)
 	lats := make([][]time.Duration, posters)
 	var wg sync.WaitGroup
 	var next sync.Mutex
@@ -105,7 +102,7 @@ func ingestRun(b *testing.B, d *testutil.Daemon, posters, n int) ingestResult {
 					return
 				}
 				t0 := time.Now()
-				code, _, err := p.post(bodies[w], prefix+strconv.Itoa(i))
+				code, _, err := p.post(bodies[i%len(bodies)], prefix+strconv.Itoa(i))
 				if err != nil || code != 202 {
 					b.Errorf("post: %d %v", code, err)
 					return
@@ -124,10 +121,24 @@ func ingestRun(b *testing.B, d *testutil.Daemon, posters, n int) ingestResult {
 	return ingestResult{eventsPerSec: float64(len(all)) / el.Seconds(), p50: percentile(all, 0.5), p99: percentile(all, 0.99)}
 }
 
-// BenchmarkJournalIngest posts ~1 KiB events with Idempotency-Keys to a real
-// mpm-wsd over HTTP keep-alive from 16 concurrent posters, once with the
-// journal and once in memory (--journal=false), and prints the comparison.
-// b.N is the number of events per mode (use -benchtime=20000x).
+// benchCorpus is the realistic payload corpus of the compression tests
+// (Read outputs, Bash outputs, Edit strings, prompts; 0.2 to 50 KiB).
+var benchCorpus = func() func(b testing.TB) [][]byte {
+	var once sync.Once
+	var corpus [][]byte
+	return func(b testing.TB) [][]byte {
+		once.Do(func() { corpus = journal.HookCorpus(b, 5, 2000, 1) })
+		return corpus
+	}
+}()
+
+// BenchmarkJournalIngest posts the realistic corpus (benchCorpus) with
+// Idempotency-Keys to a real mpm-wsd over HTTP keep-alive from 16
+// concurrent posters: in memory (--journal=false), to the journal with
+// compressed payloads and the search index, as before issue 21 (raw
+// payloads, no index: MPM_JOURNAL_RAW=1 MPM_JOURNAL_NOINDEX=1), without
+// the index only, and with --fsync, and prints the comparison. b.N is
+// the number of events per mode (use -benchtime=20000x).
 func BenchmarkJournalIngest(b *testing.B) {
 	const posters = 16
 	res := map[string]ingestResult{}
@@ -137,9 +148,18 @@ func BenchmarkJournalIngest(b *testing.B) {
 	}{
 		{"memory", []string{"--journal=false", "--history", "100000"}},
 		{"journal", nil},
+		{"journal-raw", nil},
+		{"journal-noindex", nil},
 		{"journal-fsync", []string{"--fsync"}},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
+			switch mode.name {
+			case "journal-raw": // the journal before issue 21: raw payloads, no search index
+				b.Setenv("MPM_JOURNAL_RAW", "1")
+				b.Setenv("MPM_JOURNAL_NOINDEX", "1")
+			case "journal-noindex":
+				b.Setenv("MPM_JOURNAL_NOINDEX", "1")
+			}
 			d := testutil.StartDaemon(b, append(mode.args, "--log-level", "warn")...)
 			ingestRun(b, d, posters, 500) // warm up connections
 			b.ResetTimer()
@@ -154,12 +174,18 @@ func BenchmarkJournalIngest(b *testing.B) {
 	}
 	mem, jr := res["memory"], res["journal"]
 	if mem.eventsPerSec > 0 {
-		fmt.Printf("ingest, %d posters, ~1 KiB events:\n", posters)
-		for _, name := range []string{"memory", "journal", "journal-fsync"} {
+		fmt.Printf("ingest, %d posters, realistic corpus (0.2-50 KiB):\n", posters)
+		for _, name := range []string{"memory", "journal", "journal-raw", "journal-noindex", "journal-fsync"} {
 			r := res[name]
 			fmt.Printf("  %-14s %8.0f events/s (%5.1f%% of memory)  p50 %v  p99 %v\n", name, r.eventsPerSec, 100*r.eventsPerSec/mem.eventsPerSec, r.p50, r.p99)
 		}
 		fmt.Printf("  journal/memory throughput %.0f%% (target >= 50%%), journal p99 %v (target <= 2ms)\n", 100*jr.eventsPerSec/mem.eventsPerSec, jr.p99)
+		if raw := res["journal-raw"]; raw.eventsPerSec > 0 {
+			fmt.Printf("  journal (compressed + index) / journal before (raw, no index) throughput %.0f%% (target >= 100%%)\n", 100*jr.eventsPerSec/raw.eventsPerSec)
+		}
+		if ni := res["journal-noindex"]; ni.eventsPerSec > 0 {
+			fmt.Printf("  index upkeep: journal / journal-noindex throughput %.0f%% (target >= 80%%)\n", 100*jr.eventsPerSec/ni.eventsPerSec)
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mpm-dev/mpm/internal/journal"
 	"github.com/mpm-dev/mpm/internal/testutil"
 )
 
@@ -52,7 +53,7 @@ func (p *poster) post(body []byte, key string) (int, uint64, error) {
 
 // hookBody is a typical hook payload marked with id, padded to about pad bytes.
 func hookBody(session, id string, pad int) []byte {
-	filler := bytes.Repeat([]byte("a"), pad)
+	filler := journal.Noise(pad, uint64(len(session)+len(id))*7919+uint64(pad))
 	return fmt.Appendf(nil, `{"session_id":%q,"hook_event_name":"PostToolUse","tool_name":"Bash","tool_use_id":"toolu_%s","cwd":"/home/dev/project","transcript_path":"/home/dev/.claude/projects/p/%s.jsonl","tool_input":{"command":"go test ./..."},"tool_response":{"stdout":%q,"marker":%q}}`,
 		session, id, session, filler, id)
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +21,7 @@ func mkEvent(t testing.TB, seq uint64, session, name, tool, toolUseID, key strin
 	if name == "SessionEnd" {
 		payload += `,"reason":"exit"`
 	}
-	payload += fmt.Sprintf(`,"tool_input":{"command":"echo <é> & \"q\"","pad":%q}}`, strings.Repeat("x", pad))
+	payload += fmt.Sprintf(`,"tool_input":{"command":"echo <é> & \"q\"","pad":%q}}`, noise(pad, seq))
 	ev, err := event.Parse([]byte(payload), 1<<20)
 	if err != nil {
 		t.Fatalf("parse %s: %v", payload, err)
@@ -86,4 +85,26 @@ func rawJournal(t *testing.T) (*sql.DB, string) {
 		t.Fatal(err)
 	}
 	return db, dir
+}
+
+// eventSize is what ev counts against the byte limit once stored.
+func eventSize(ev *event.Event) int64 {
+	r := rowOf(ev)
+	return rowSize(&r)
+}
+
+// noise is n characters that do not compress (64 symbols, pseudo-random from
+// seed): tests that reason about sizes and pages keep their meaning with
+// compressed payloads.
+func noise(n int, seed uint64) string {
+	const sym = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	b := make([]byte, n)
+	x := seed*0x9e3779b97f4a7c15 + 1
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		b[i] = sym[x&63]
+	}
+	return string(b)
 }

@@ -130,7 +130,7 @@ type Journal struct {
 	last atomic.Uint64
 	// oldest is the lowest retained seq, or last+1 when none is.
 	oldest atomic.Uint64
-	// bytes is the retained events' accounted size (see eventSize).
+	// bytes is the retained events' accounted size (see rowSize).
 	bytes atomic.Int64
 
 	// smu guards sess.
@@ -157,6 +157,12 @@ type Journal struct {
 	// warnLim keeps a failure that repeats every tick (a full disk) to one
 	// log line per warnPeriod.
 	warnLim *logging.Limiter
+
+	// indexedTo is the last seq in the search index (indexer.go).
+	indexedTo atomic.Uint64
+	// backfilled is closed when backfill (backfill.go) has brought every
+	// older event into the index, or stopped.
+	backfilled chan struct{}
 
 	// bigFile is set when the file was too large to check at open.
 	bigFile bool
@@ -233,7 +239,10 @@ func Open(opts Options) (*Journal, error) {
 		j.note.Store(note)
 	}
 	j.stop = make(chan struct{})
-	j.done.Add(3)
+	j.backfilled = make(chan struct{})
+	j.done.Add(5)
+	go j.backfill()
+	go j.indexLoop()
 	go j.retentionLoop()
 	go j.checkpointLoop()
 	go j.buildKeyFilter()

@@ -25,6 +25,8 @@ type readerStmts struct {
 	tailStartAll, tailStartSessions *sql.Stmt
 	// key looks up an idempotency key.
 	key *sql.Stmt
+	// search runs a full-text search (search.go).
+	search *sql.Stmt
 }
 
 func (s *readerStmts) prepare(db *sql.DB) error {
@@ -46,11 +48,12 @@ func (s *readerStmts) prepare(db *sql.DB) error {
 	s.tailStartAll = prep(`SELECT seq FROM events WHERE seq > ? AND seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?`)
 	s.tailStartSessions = prep(`SELECT seq FROM events WHERE session_id IN (SELECT value FROM json_each(?)) AND seq > ? AND seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?`)
 	s.key = prep(`SELECT seq FROM keys WHERE k = ?`)
+	s.search = prep(searchSQL)
 	return err
 }
 
 func (s *readerStmts) close() {
-	for _, st := range []*sql.Stmt{s.readAll, s.readSession, s.tailAll, s.tailSession, s.seqsSession, s.bySeq, s.tailStartAll, s.tailStartSessions, s.key} {
+	for _, st := range []*sql.Stmt{s.readAll, s.readSession, s.tailAll, s.tailSession, s.seqsSession, s.bySeq, s.tailStartAll, s.tailStartSessions, s.key, s.search} {
 		if st != nil {
 			st.Close()
 		}
@@ -248,7 +251,7 @@ func scanEvent(rows *sql.Rows, extra ...any) (*event.Event, error) {
 	if err := rows.Scan(append(r.cols(), extra...)...); err != nil {
 		return nil, fmt.Errorf("journal: read: %w", err)
 	}
-	return r.event(), nil
+	return r.event()
 }
 
 // LastSeq implements store.Store.

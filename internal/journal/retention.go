@@ -157,6 +157,9 @@ func (j *Journal) dropEvents(now time.Time) (more bool, err error) {
 		if _, err := tx.Exec(`DELETE FROM events WHERE seq <= ?`, int64(bound)); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(`DELETE FROM search WHERE rowid <= ?`, int64(bound)); err != nil {
+			return err
+		}
 		// The state is saved in the same transaction: the events that
 		// replay would fold in must still be there.
 		return j.writeState(tx, j.bytes.Load()-freed)

@@ -1,6 +1,8 @@
 package journal
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/event"
@@ -23,19 +25,26 @@ type eventRow struct {
 	Cwd            string
 	TranscriptPath string
 	Reason         string
-	Payload        []byte // the hook JSON byte for byte
+	Payload        []byte // payload: the hook JSON as stored by PayloadCodec
 	Origin         string // '' for local events
 	OriginSeq      int64  // 0 for local events
+	PayloadCodec   int64  // payload_codec: codecRaw (every row before layout 4) or codecZstdV1
 }
 
 // eventCols are eventRow's columns, in the order of its fields (cols).
-const eventCols = `seq, received_ns, sent_ns, session_id, event, tool, tool_use_id, cwd, transcript_path, reason, payload, origin, origin_seq`
+const eventCols = `seq, received_ns, sent_ns, session_id, event, tool, tool_use_id, cwd, transcript_path, reason, payload, origin, origin_seq, payload_codec`
+
+// prefixCols qualifies each column of cols (eventCols) with prefix, for a
+// join.
+func prefixCols(prefix, cols string) string {
+	return prefix + strings.ReplaceAll(cols, ", ", ", "+prefix)
+}
 
 // cols returns pointers to r's fields in eventCols order: Scan's
 // destinations.
 func (r *eventRow) cols() []any {
 	return []any{&r.Seq, &r.ReceivedNS, &r.SentNS, &r.SessionID, &r.Event, &r.Tool, &r.ToolUseID,
-		&r.Cwd, &r.TranscriptPath, &r.Reason, &r.Payload, &r.Origin, &r.OriginSeq}
+		&r.Cwd, &r.TranscriptPath, &r.Reason, &r.Payload, &r.Origin, &r.OriginSeq, &r.PayloadCodec}
 }
 
 // values returns r's fields in eventCols order, then extra: Exec's
@@ -55,7 +64,8 @@ func (r *eventRow) values(extra ...any) []any {
 	return append(vs, extra...)
 }
 
-// rowOf is the row that stores ev.
+// rowOf is the row that stores ev, its payload compressed (encodePayload:
+// this runs in the commit batch, not on the hook's request path).
 func rowOf(ev *event.Event) eventRow {
 	r := eventRow{
 		Seq: int64(ev.Seq), ReceivedNS: ev.Received.UnixNano(), SessionID: ev.SessionID, Event: ev.Name,
@@ -65,20 +75,26 @@ func rowOf(ev *event.Event) eventRow {
 	if !ev.Sent.IsZero() {
 		r.SentNS = ev.Sent.UnixNano()
 	}
+	r.Payload, r.PayloadCodec = encodePayload(ev.Payload)
 	return r
 }
 
-// event is the event r stores. Its idempotency key is not in the row (it
-// is in the keys table) and a stored event is never ephemeral.
-func (r *eventRow) event() *event.Event {
+// event is the event r stores, its payload decoded byte for byte. Its
+// idempotency key is not in the row (it is in the keys table) and a stored
+// event is never ephemeral.
+func (r *eventRow) event() (*event.Event, error) {
+	payload, err := decodePayload(r.Payload, r.PayloadCodec)
+	if err != nil {
+		return nil, fmt.Errorf("event %d: %w", r.Seq, err)
+	}
 	ev := &event.Event{
 		Seq: uint64(r.Seq), Received: time.Unix(0, r.ReceivedNS), SessionID: r.SessionID, Name: r.Event,
 		Tool: r.Tool, ToolUseID: r.ToolUseID, Cwd: r.Cwd, TranscriptPath: r.TranscriptPath,
-		Reason: r.Reason, Payload: r.Payload, Origin: r.Origin, OriginSeq: uint64(r.OriginSeq),
+		Reason: r.Reason, Payload: payload, Origin: r.Origin, OriginSeq: uint64(r.OriginSeq),
 	}
 	if r.SentNS != 0 {
 		ev.Sent = time.Unix(0, r.SentNS)
 	}
 	ev.FillAgent() // not a column: read from the payload
-	return ev
+	return ev, nil
 }

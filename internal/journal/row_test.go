@@ -21,7 +21,10 @@ func TestEventRow(t *testing.T) {
 			Origin: "pc-1", OriginSeq: 9, Payload: []byte(`{"session_id":"s"}`)},
 	} {
 		row := rowOf(ev)
-		got := row.event()
+		got, err := row.event()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
 		if !got.Received.Equal(ev.Received) || !got.Sent.Equal(ev.Sent) {
 			t.Errorf("%s: times %v %v, want %v %v", name, got.Received, got.Sent, ev.Received, ev.Sent)
 		}

@@ -12,17 +12,21 @@ import (
 // migrations in createSchema. Layout 2 added events.origin and
 // events.origin_seq (fleet mode); layout 3 added meta state_seq (the
 // sessions and bytes are saved about once a second, not in every commit: an
-// older mpm would not fold the later events back in).
-const schemaVersion = 3
+// older mpm would not fold the later events back in); layout 4 added
+// events.payload_codec (compressed payloads, codec.go: the rows written
+// before keep codec 0, the payload as it came, and are read as they are).
+const schemaVersion = 4
 
 // schema is the journal's layout. Times are Unix nanoseconds; empty strings
 // are stored as ”. Users may read the file with the sqlite3 shell.
 //
 //	events   one row per accepted event; payload is the hook JSON byte for
 //	         byte; size is what the event counts against --retain-bytes;
-//	         origin and origin_seq (added by migrateV2) name the machine an
+//	         origin and origin_seq (added by addColumns) name the machine an
 //	         event came from in fleet mode and its seq there ('' and 0 for
-//	         local events).
+//	         local events). payload_codec (layout 4) says how payload
+//	         is stored: 0 as it came, 1 zstd with the embedded hook
+//	         dictionary (codec.go); size counts the stored bytes.
 //	keys     idempotency keys, by the seq of the event they were stored with.
 //	sessions the session summaries (sessionRow as JSON), kept in step
 //	         with events in the same transaction.
@@ -30,6 +34,12 @@ const schemaVersion = 3
 //	         every event), bytes (the retained events' size) and state_seq:
 //	         sessions and bytes reflect the events up to state_seq; the
 //	         events after it are folded in at open (see state.go).
+//	         index_from and indexed_to (layout 4): the events from
+//	         index_from to indexed_to are in the search index; those after
+//	         are indexed right behind the commits (indexer.go), those
+//	         before (an older journal's) in the background (backfill.go).
+//	search   the full-text index (FTS5, contentless; search.go), rowid =
+//	         seq; retention deletes from it with the events.
 const schema = `
 CREATE TABLE IF NOT EXISTS events(
 	seq INTEGER PRIMARY KEY,
@@ -63,6 +73,8 @@ CREATE TABLE IF NOT EXISTS meta(
 ) WITHOUT ROWID;
 INSERT OR IGNORE INTO meta(k, v) VALUES ('last_seq', 0), ('bytes', 0);
 INSERT OR IGNORE INTO meta(k, v) SELECT 'state_seq', v FROM meta WHERE k = 'last_seq';
+INSERT OR IGNORE INTO meta(k, v) SELECT 'index_from', v + 1 FROM meta WHERE k = 'last_seq';
+INSERT OR IGNORE INTO meta(k, v) SELECT 'indexed_to', v FROM meta WHERE k = 'last_seq';
 ` + fleetSchema
 
 // checkHealthy reads the file's header and schema and, with full, runs
@@ -124,8 +136,11 @@ func createSchema(ctx context.Context, db *sql.DB) error {
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("create journal schema: %w", err)
 	}
-	if v < 2 {
-		if err := migrateV2(ctx, tx); err != nil {
+	if _, err := tx.ExecContext(ctx, searchSchema); err != nil {
+		return fmt.Errorf("create the journal's search index (FTS5): %w", err)
+	}
+	if v < schemaVersion {
+		if err := addColumns(ctx, tx); err != nil {
 			return err
 		}
 	}
@@ -138,37 +153,40 @@ func createSchema(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// migrateV2 adds the fleet-mode columns origin and origin_seq to events
-// (layout 1 -> 2). Existing rows get ” and 0: they were ingested locally.
-// A column that is already there (an interrupted migration cannot leave
-// one, but a hand-edited file might) is left alone.
-func migrateV2(ctx context.Context, tx *sql.Tx) error {
+// addColumns adds the events columns of later layouts that an older file
+// lacks: the fleet-mode columns origin and origin_seq (layout 2; existing
+// rows get ” and 0: they were ingested locally) and payload_codec (layout
+// 4; existing rows get 0: stored as they came). ALTER TABLE ADD COLUMN
+// rewrites no row, so this is instant at any size. A column that is
+// already there is left alone.
+func addColumns(ctx context.Context, tx *sql.Tx) error {
 	have := map[string]bool{}
 	rows, err := tx.QueryContext(ctx, "SELECT name FROM pragma_table_info('events')")
 	if err != nil {
-		return fmt.Errorf("migrate journal to layout 2: %w", err)
+		return fmt.Errorf("migrate journal to layout %d: %w", schemaVersion, err)
 	}
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
 			rows.Close()
-			return fmt.Errorf("migrate journal to layout 2: %w", err)
+			return fmt.Errorf("migrate journal to layout %d: %w", schemaVersion, err)
 		}
 		have[name] = true
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("migrate journal to layout 2: %w", err)
+		return fmt.Errorf("migrate journal to layout %d: %w", schemaVersion, err)
 	}
 	for _, col := range []struct{ name, def string }{
 		{"origin", "origin TEXT NOT NULL DEFAULT ''"},
 		{"origin_seq", "origin_seq INTEGER NOT NULL DEFAULT 0"},
+		{"payload_codec", "payload_codec INTEGER NOT NULL DEFAULT 0"},
 	} {
 		if have[col.name] {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, "ALTER TABLE events ADD COLUMN "+col.def); err != nil {
-			return fmt.Errorf("migrate journal to layout 2 (add events.%s): %w", col.name, err)
+			return fmt.Errorf("migrate journal to layout %d (add events.%s): %w", schemaVersion, col.name, err)
 		}
 	}
 	return nil
@@ -225,6 +243,11 @@ func (j *Journal) load(ctx context.Context) error {
 		return fmt.Errorf("read journal sessions: %w", err)
 	}
 	rows.Close()
+	var indexedTo int64
+	if err := j.w.QueryRowContext(ctx, "SELECT v FROM meta WHERE k = 'indexed_to'").Scan(&indexedTo); err != nil {
+		return fmt.Errorf("read journal (meta indexed_to): %w", err)
+	}
+	j.indexedTo.Store(uint64(indexedTo))
 	j.stateSeq = uint64(stateSeq)
 	return j.replay(uint64(stateSeq))
 }

@@ -75,6 +75,9 @@ func (s *sinceFlag) Set(v string) error {
 
 // Main runs mpm-monitor with args = os.Args[1:] and returns its exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
+	if historyCmd(args) {
+		return historyMain(args, stdout, stderr) // search, export (history.go)
+	}
 	if len(args) > 0 && slices.Contains(ApprovalCommands, args[0]) {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
@@ -85,6 +88,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		Synopsis: []string{"mpm-monitor [--addr A] [--data-dir D] [--token T] [--session ID]... [--event E]... [--tool T]...",
 			"            [--since SEQ | -n N | --last N] [--no-follow] [--count N] [--json] [--color auto|always|never]",
 			"mpm-monitor sessions [--watch] [--json]",
+			"mpm-monitor search QUERY [--session ID] [--since T] [--json]    (see mpm-monitor search --help)",
+			"mpm-monitor export SESSION [--format markdown|ndjson]",
 			"mpm-monitor --status-line",
 			"mpm-monitor approvals [--json] [--on|--off] | approve ID [--always N] | deny ID [--message M]"},
 		About:  about,

@@ -55,6 +55,7 @@ func (s *Server) routes(static http.Handler) http.Handler {
 		w.Header().Set("Allow", "GET, HEAD")
 		httpError(w, http.StatusMethodNotAllowed, "/healthz answers GET only")
 	})))
+	s.historyRoutes(mux, g) // GET /v1/search, GET /v1/sessions/{id}/export (history_routes.go)
 	mux.Handle("/v1/", g.api(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusNotFound, "no such endpoint: see docs/protocol.md")
 	}), false))

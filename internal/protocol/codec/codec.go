@@ -195,3 +195,12 @@ func EventLine(ev *protocol.Event) []byte {
 	}
 	return buf.Bytes()
 }
+
+// DecodeSearchResult decodes the body of GET /v1/search.
+func DecodeSearchResult(body []byte) (protocol.SearchResult, error) {
+	var r protocol.SearchResult
+	if err := json.Unmarshal(body, &r); err != nil {
+		return r, fmt.Errorf("search result: %w", err)
+	}
+	return r, nil
+}

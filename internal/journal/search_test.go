@@ -1,0 +1,169 @@
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/store"
+)
+
+// searchEvents stores a small history with every searchable field and
+// returns the journal and the time of the first event (one second apart).
+func searchEvents(t *testing.T, opts Options) (*Journal, time.Time) {
+	t.Helper()
+	j := openT(t, t.TempDir(), opts)
+	base := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	payloads := []string{
+		`{"session_id":"s1","hook_event_name":"UserPromptSubmit","prompt":"fix the rounding bug in orders.go, please"}`,
+		`{"session_id":"s1","hook_event_name":"PreToolUse","tool_name":"Edit","tool_use_id":"t1","tool_input":{"file_path":"/src/shop/orders.go","old_string":"math.Floor(x)","new_string":"math.Round(x)"}}`,
+		`{"session_id":"s1","hook_event_name":"PostToolUse","tool_name":"Bash","tool_use_id":"t2","tool_input":{"command":"go test ./shop/..."},"tool_response":{"stdout":"--- FAIL: TestTotals (0.00s)\n    orders_test.go:40: total 9.99, want 10.00","stderr":""}}`,
+		`{"session_id":"s2","hook_event_name":"Notification","message":"Claude needs your permission to use Bash"}`,
+		`{"session_id":"s2","hook_event_name":"PostToolUse","tool_name":"Read","tool_use_id":"t3","tool_input":{"file_path":"/src/shop/invoice.go"},"tool_response":{"type":"text","file":{"filePath":"/src/shop/invoice.go","content":"package shop\n\n// Invoice totals the orders of a month (orders.go has the rounding).\nfunc Invoice() {}\n"}}}`,
+		`{"session_id":"s2","hook_event_name":"Stop","last_assistant_message":"Le café est prêt: the totals are fixed."}`,
+	}
+	var evs []*event.Event
+	for i, p := range payloads {
+		ev, err := event.Parse([]byte(p), 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev.Seq, ev.Received = uint64(i+1), base.Add(time.Duration(i)*time.Second)
+		if i == 5 {
+			ev.Origin, ev.OriginSeq = "laptop", 77
+		}
+		evs = append(evs, ev)
+	}
+	if err := j.Append(evs[:3]); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Append(evs[3:]); err != nil {
+		t.Fatal(err)
+	}
+	return j, base
+}
+
+func hitSeqs(h []store.SearchHit) []uint64 {
+	out := []uint64{}
+	for _, x := range h {
+		out = append(out, x.Seq)
+	}
+	return out
+}
+
+func TestSearch(t *testing.T) {
+	j, base := searchEvents(t, Options{})
+	for _, tc := range []struct {
+		name string
+		q    store.SearchQuery
+		want []uint64
+	}{
+		{"word in prompt, path, output", store.SearchQuery{Query: "orders.go"}, []uint64{5, 2, 1}},
+		{"field filters", store.SearchQuery{Query: "tool:Edit path:orders.go"}, []uint64{2}},
+		{"field is case-insensitive", store.SearchQuery{Query: "TOOL:edit"}, []uint64{2}},
+		{"phrase", store.SearchQuery{Query: `"needs your permission"`}, []uint64{4}},
+		{"phrase out of order misses", store.SearchQuery{Query: `"permission your needs"`}, []uint64{}},
+		{"prefix", store.SearchQuery{Query: "round*"}, []uint64{5, 2, 1}},
+		{"command", store.SearchQuery{Query: `command:"go test"`}, []uint64{3}},
+		{"output", store.SearchQuery{Query: "output:TestTotals"}, []uint64{3}},
+		{"input strings", store.SearchQuery{Query: "input:Floor"}, []uint64{2}},
+		{"last assistant message, diacritics folded", store.SearchQuery{Query: "message:cafe"}, []uint64{6}},
+		{"event name", store.SearchQuery{Query: "event:Notification"}, []uint64{4}},
+		{"and", store.SearchQuery{Query: "rounding orders"}, []uint64{5, 1}},
+		{"or", store.SearchQuery{Query: "TestTotals OR Invoice"}, []uint64{5, 3}},
+		{"not", store.SearchQuery{Query: "orders.go -tool:Read"}, []uint64{2, 1}},
+		{"session", store.SearchQuery{Query: "orders.go", Session: "s2"}, []uint64{5}},
+		{"origin", store.SearchQuery{Query: "totals", Origin: "laptop"}, []uint64{6}},
+		{"since", store.SearchQuery{Query: "orders.go", Since: base.Add(time.Second)}, []uint64{5, 2}},
+		{"until", store.SearchQuery{Query: "orders.go", Until: base.Add(time.Second)}, []uint64{2, 1}},
+		{"limit", store.SearchQuery{Query: "orders.go", Limit: 1}, []uint64{5}},
+		{"no match", store.SearchQuery{Query: "kubernetes"}, []uint64{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hits, err := j.Search(tc.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := hitSeqs(hits); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("%q: hits %v, want %v", tc.q.Query, got, tc.want)
+			}
+		})
+	}
+
+	hits, err := j.Search(store.SearchQuery{Query: "tool:Edit path:orders.go"})
+	if err != nil || len(hits) != 1 {
+		t.Fatalf("%v %v", hits, err)
+	}
+	h := hits[0]
+	if h.SessionID != "s1" || h.Event != "PreToolUse" || h.Tool != "Edit" || !h.Received.Equal(base.Add(time.Second)) {
+		t.Errorf("hit %+v", h)
+	}
+	if !strings.Contains(h.Snippet, "/src/shop/<mark>orders.go</mark>") {
+		t.Errorf("snippet %q does not mark orders.go", h.Snippet)
+	}
+	hits, _ = j.Search(store.SearchQuery{Query: "round*"})
+	if len(hits) != 3 || !strings.Contains(hits[2].Snippet, "the <mark>rounding</mark> bug") {
+		t.Errorf("prefix snippet %q", hits[2].Snippet)
+	}
+	hits, _ = j.Search(store.SearchQuery{Query: "TestTotals"})
+	if len(hits) != 1 || !strings.Contains(hits[0].Snippet, "--- FAIL: <mark>TestTotals</mark> (0.00s)     orders_test.go") {
+		t.Errorf("output snippet %q: want newlines folded", hits[0].Snippet)
+	}
+}
+
+func TestSearchBadQueries(t *testing.T) {
+	j := openT(t, t.TempDir(), Options{})
+	for _, q := range []string{"", "   ", `"unclosed phrase`, "*", "OR foo", "foo OR", "-foo", `tool:"..."`, strings.Repeat("a ", 600)} {
+		_, err := j.Search(store.SearchQuery{Query: q})
+		var qe *store.QueryError
+		if !errors.As(err, &qe) || qe.Msg == "" {
+			t.Errorf("query %.30q: error %v, want a *store.QueryError", q, err)
+		}
+	}
+	// FTS5 syntax in the input is searched for, never interpreted.
+	for _, q := range []string{`NEAR(a b)`, `a AND`, `{tool}: x`, `^start`, `a + b`, `col:x`, `"a""b"`} {
+		if _, err := j.Search(store.SearchQuery{Query: q}); err != nil {
+			t.Errorf("query %q: %v, want it searched as words", q, err)
+		}
+	}
+}
+
+// TestSearchRetention: events dropped by retention leave the index in the
+// same transaction.
+func TestSearchRetention(t *testing.T) {
+	j, _ := searchEvents(t, Options{RetainEvents: 2})
+	if hits, _ := j.Search(store.SearchQuery{Query: "orders.go"}); len(hits) != 3 {
+		t.Fatalf("before retention: %v", hitSeqs(hits))
+	}
+	if err := j.EnforceRetention(); err != nil {
+		t.Fatal(err)
+	}
+	hits, err := j.Search(store.SearchQuery{Query: "orders.go OR totals OR permission"})
+	if err != nil || !reflect.DeepEqual(hitSeqs(hits), []uint64{6, 5}) {
+		t.Fatalf("after retention: %v %v, want [6 5]", hitSeqs(hits), err)
+	}
+	var n int
+	if err := j.r.QueryRow(`SELECT COUNT(*) FROM search`).Scan(&n); err != nil || n != 2 {
+		t.Fatalf("index rows %d (%v), want 2", n, err)
+	}
+}
+
+func FuzzParseQuery(f *testing.F) {
+	for _, q := range []string{"orders.go", `tool:Edit path:"a b"`, "x* OR -y", `"`, "OR", ":", "tool:", "-", `""`} {
+		f.Add(q)
+	}
+	j := openT(f, f.TempDir(), Options{})
+	f.Fuzz(func(t *testing.T, q string) {
+		_, err := j.Search(store.SearchQuery{Query: q})
+		var qe *store.QueryError
+		if err != nil && !errors.As(err, &qe) {
+			t.Fatalf("query %q: %v: every failure must be a QueryError (FTS5 syntax reached SQLite)", q, err)
+		}
+	})
+}
+
+var _ = fmt.Sprint
