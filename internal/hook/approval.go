@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
@@ -87,6 +88,19 @@ func validApprovalID(id string) bool {
 		}
 	}
 	return true
+}
+
+// postApproval posts a PermissionRequest whose hook waits, over TCP with
+// the token, and returns the whole answer (its headers name the request)
+// and the token for the wait.
+func postApproval(cfg Config, key string, sent time.Time, body []byte, deadline time.Time) (code int, resp []byte, tok string, err error) {
+	tok, err = readToken(paths.Token(cfg.DataDir))
+	if err != nil {
+		return 0, nil, "", err
+	}
+	req := buildRequestHeader(cfg.Addr, tok, key, sent.UnixNano(), body, approvalHeader(cfg.ApprovalWait))
+	code, resp, err = roundTrip(cfg.Addr, req, deadline, true)
+	return code, resp, tok, err
 }
 
 var errBadDecision = errors.New("the daemon's answer is not a PermissionRequest decision")

@@ -5,6 +5,7 @@ package hook_test
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,8 +24,10 @@ import (
 
 // BenchmarkHook measures what mpm-hook costs Claude Code per event: the
 // wall time of one whole run (fork, exec, start-up, read stdin, deliver or
-// spool, exit), with the daemon up, down (nothing listens) and SIGSTOPped
-// (accepts TCP, never answers), for 1 KiB and 256 KiB payloads. Each hook run
+// spool, exit), with the daemon up (over its Unix socket, and over TCP from
+// a data directory without the socket), down (nothing listens; no socket
+// file, or a stale one) and SIGSTOPped (accepts connections, never
+// answers), for 1 KiB and 256 KiB payloads. Each hook run
 // alternates with a run of an empty Go program (func main(){}) so that both
 // see the same machine noise; the table gives both and their ratio.
 //
@@ -77,23 +80,41 @@ func BenchmarkHook(b *testing.B) {
 	}
 
 	// The daemon as users run it: default flags, journal on, info logs.
+	// "socket" is its data directory, where the hook finds the daemon's
+	// Unix socket; "tcp" is a data directory with only the token, where
+	// the hook finds no socket and posts over TCP, as before the socket.
 	d := testutil.StartDaemon(b, "--log-level", "info")
-	for _, p := range [][]byte{small, large} {
-		b.Run(fmt.Sprintf("up/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "up", d.Addr, d.DataDir, p) })
-	}
-	// Down: a port nothing listens on and a data dir of its own with the
-	// token (no daemon drains its spool meanwhile), so every run spools.
-	down := testutil.FreeAddr(b)
-	downDir := b.TempDir()
 	tok, err := os.ReadFile(paths.Token(d.DataDir))
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := os.WriteFile(paths.Token(downDir), tok, 0o600); err != nil {
+	tokenDir := func() string {
+		dir := b.TempDir()
+		if err := os.WriteFile(paths.Token(dir), tok, 0o600); err != nil {
+			b.Fatal(err)
+		}
+		return dir
+	}
+	tcpDir := tokenDir()
+	for _, p := range [][]byte{small, large} {
+		b.Run(fmt.Sprintf("up-socket/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "up-socket", d.Addr, d.DataDir, p) })
+		b.Run(fmt.Sprintf("up-tcp/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "up-tcp", d.Addr, tcpDir, p) })
+	}
+	// Down: a port nothing listens on and a data dir of its own with the
+	// token (no daemon drains its spool meanwhile), so every run spools:
+	// with no socket file (after a clean shutdown) and with a stale one
+	// (after a crash: the hook tries it, then TCP, then spools).
+	down := testutil.FreeAddr(b)
+	downDir, staleDir := tokenDir(), tokenDir()
+	sln, err := net.Listen("unix", paths.Socket(staleDir))
+	if err != nil {
 		b.Fatal(err)
 	}
+	sln.(*net.UnixListener).SetUnlinkOnClose(false)
+	sln.Close()
 	for _, p := range [][]byte{small, large} {
 		b.Run(fmt.Sprintf("down/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "down", down, downDir, p) })
+		b.Run(fmt.Sprintf("down-stale/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "down-stale", down, staleDir, p) })
 	}
 	if runtime.GOOS != "windows" {
 		d.Cmd.Process.Signal(syscall.SIGSTOP)
@@ -112,7 +133,7 @@ func BenchmarkHook(b *testing.B) {
 			r.hookP50.Round(time.Microsecond), r.hookP99.Round(time.Microsecond),
 			float64(r.hookP50)/float64(r.emptyP50), float64(r.hookP99)/float64(r.emptyP99), r.max.Round(time.Microsecond))
 	}
-	fmt.Fprintf(&out, "targets: up/down p50 <= 1.30x and p99 <= 2.00x the empty program; stopped: start-up + stdin + the hook's wait (%v, MPM_HOOK_TIMEOUT) + one spool append\n", hook.DefaultTimeout)
+	fmt.Fprintf(&out, "targets: p50 <= 1.35x the empty program up (socket), <= 1.25x down, <= 1.6x at 256 KiB; p99 <= 2.00x; stopped: start-up + stdin + the hook's wait (%v, MPM_HOOK_TIMEOUT) + one spool append\n", hook.DefaultTimeout)
 	fmt.Print(out.String())
 }
 

@@ -17,6 +17,8 @@ import (
 // mpm_hook_deliveries_refused_total and logs them once, not per event.
 func TestWrongTokenSpooledAndDrained(t *testing.T) {
 	d := testutil.StartDaemon(t)
+	// Over TCP: the Unix socket needs no token (see socket_unix_test.go).
+	os.Remove(paths.Socket(d.DataDir))
 	good := d.Token()
 	tokPath := paths.Token(d.DataDir)
 	if err := os.WriteFile(tokPath, []byte(strings.Repeat("f", 64)+"\n"), 0o600); err != nil {

@@ -36,22 +36,33 @@ func roundTrip(addr string, req [][]byte, deadline time.Time, whole bool) (int, 
 		copy(s.Addr[:], ip)
 		sa = s
 	}
-	syscall.ForkLock.RLock()
-	fd, err := unix.Socket(family, unix.SOCK_STREAM, 0)
-	if err == nil {
-		unix.CloseOnExec(fd)
-	}
-	syscall.ForkLock.RUnlock()
+	return exchange(family, sa, req, deadline, whole)
+}
+
+// socketTransport is true where the hook tries the daemon's Unix socket
+// first.
+const socketTransport = true
+
+// roundTripSocket is roundTrip over the daemon's Unix socket at path.
+// A connect error (no file, a stale file nobody listens on, a full
+// backlog) comes back as a *dialError: the caller then uses TCP.
+func roundTripSocket(path string, req [][]byte, deadline time.Time, whole bool) (int, []byte, error) {
+	return exchange(unix.AF_UNIX, &unix.SockaddrUnix{Name: path}, req, deadline, whole)
+}
+
+// exchange connects a stream socket of family to sa and does roundTrip's
+// work on it.
+func exchange(family int, sa unix.Sockaddr, req [][]byte, deadline time.Time, whole bool) (int, []byte, error) {
+	fd, err := socket(family)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, &dialError{err}
 	}
 	defer unix.Close(fd)
-	if err := unix.SetNonblock(fd, true); err != nil {
-		return 0, nil, err
+	if family != unix.AF_UNIX {
+		// The request goes in one write, but set NODELAY anyway so that no
+		// tail segment waits for a delayed ACK.
+		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	}
-	// The request goes in one write, but set NODELAY anyway so that no
-	// tail segment waits for a delayed ACK.
-	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 
 	err = unix.Connect(fd, sa)
 	if err == unix.EINPROGRESS || err == unix.EINTR || err == unix.EALREADY {
@@ -60,13 +71,13 @@ func roundTrip(addr string, req [][]byte, deadline time.Time, whole bool) (int, 
 		}
 		soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 		if err != nil {
-			return 0, nil, err
+			return 0, nil, &dialError{err}
 		}
 		if soerr != 0 {
-			return 0, nil, syscall.Errno(soerr)
+			return 0, nil, &dialError{syscall.Errno(soerr)}
 		}
 	} else if err != nil {
-		return 0, nil, err
+		return 0, nil, &dialError{err}
 	}
 
 	var writeErr error
@@ -139,6 +150,27 @@ parts:
 		return 0, nil, writeErr
 	}
 	return 0, nil, errNoStatus
+}
+
+// socket returns a new non-blocking, close-on-exec stream socket.
+func socket(family int) (int, error) {
+	if sockFlags != 0 {
+		return unix.Socket(family, unix.SOCK_STREAM|sockFlags, 0)
+	}
+	syscall.ForkLock.RLock()
+	fd, err := unix.Socket(family, unix.SOCK_STREAM, 0)
+	if err == nil {
+		unix.CloseOnExec(fd)
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return 0, err
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return 0, err
+	}
+	return fd, nil
 }
 
 // wait polls fd for events until deadline.

@@ -66,3 +66,11 @@ func roundTrip(addr string, req [][]byte, deadline time.Time, whole bool) (int, 
 	}
 	return 0, nil, errNoStatus
 }
+
+// socketTransport is false on Windows: the hook posts over TCP only.
+const socketTransport = false
+
+// roundTripSocket is never called on Windows (socketTransport).
+func roundTripSocket(path string, req [][]byte, deadline time.Time, whole bool) (int, []byte, error) {
+	return 0, nil, errors.ErrUnsupported
+}

@@ -124,6 +124,8 @@ type Result struct {
 	Err error
 	// Bytes is the payload's size.
 	Bytes int
+	// Via is the transport last tried: "socket" or "tcp" ("" when none).
+	Via string
 	// Approval says what came of waiting for a decision ("" when the hook
 	// did not wait); Decision is what was printed.
 	Approval string
@@ -146,6 +148,9 @@ func finish(cfg Config, read func() input) (res Result) {
 		}
 		if cfg.Debug != nil {
 			line := "mpm-hook: " + string(res.Outcome) + " bytes=" + strconv.Itoa(res.Bytes)
+			if res.Via != "" {
+				line += " via=" + res.Via
+			}
 			if res.Status != 0 {
 				line += " status=" + strconv.Itoa(res.Status)
 			}
@@ -175,50 +180,49 @@ func deliver(cfg Config, in input) (res Result) {
 	key := newKey()
 	sent := time.Now()
 
-	tok, terr := readToken(paths.Token(cfg.DataDir))
+	// A PermissionRequest that waits for a decision goes over TCP with the
+	// token (approval.go: the wait is a TCP endpoint); every other event
+	// takes post's socket-then-TCP path.
 	approval := waitsForApproval(cfg, in.data)
+	var code int
+	var via, tok string
+	var resp []byte
+	var err error
 	if approval {
 		res.Approval = ApprovalNotAsked
-	}
-	if terr == nil {
-		var req [][]byte
-		if approval {
-			req = buildRequestHeader(cfg.Addr, tok, key, sent.UnixNano(), in.data, approvalHeader(cfg.ApprovalWait))
-		} else {
-			req = buildRequest(cfg.Addr, tok, key, sent.UnixNano(), in.data)
-		}
-		code, resp, err := roundTrip(cfg.Addr, req, sent.Add(cfg.Timeout), approval)
-		res.Status, res.Err = code, err
-		switch {
-		case err != nil:
-			// Down, hung, refused: spool below.
-		case code == 202, code == 200:
-			res.Outcome = Accepted
-			if code == 200 {
-				res.Outcome = Duplicate
-			}
-			if approval {
-				var werr error
-				res.Decision, res.Approval, werr = awaitDecision(cfg, tok, resp, cfg.ApprovalWait)
-				if werr != nil {
-					res.Err = werr
-				}
-			}
-			return res
-		case code == 401:
-			// Our token is not the daemon's (a token file replaced, or
-			// another data directory): spool it; the daemon drains the
-			// spool with no token, and mpm-verify reports the mismatch.
-		case code >= 400 && code < 500, code < 200, code >= 300 && code < 400:
-			// Final: the event is bad or the token wrong; the daemon
-			// counted it. Retrying would be refused again.
-			res.Outcome = Rejected
-			return res
-		default:
-			// 503 (shutting down, store failed) and other 5xx: retry later.
-		}
+		code, resp, tok, err = postApproval(cfg, key, sent, in.data, sent.Add(cfg.Timeout))
+		via = viaTCP
 	} else {
-		res.Err = terr // no token yet: the daemon never ran here; spool
+		code, via, err = post(cfg, key, sent, in.data, sent.Add(cfg.Timeout))
+	}
+	res.Status, res.Err, res.Via = code, err, via
+	switch {
+	case err != nil:
+		// Down, hung, refused, no token: spool below.
+	case code == 202, code == 200:
+		res.Outcome = Accepted
+		if code == 200 {
+			res.Outcome = Duplicate
+		}
+		if approval {
+			var werr error
+			res.Decision, res.Approval, werr = awaitDecision(cfg, tok, resp, cfg.ApprovalWait)
+			if werr != nil {
+				res.Err = werr
+			}
+		}
+		return res
+	case code == 401:
+		// Our token is not the daemon's (a token file replaced, or
+		// another data directory): spool it; the daemon drains the
+		// spool with no token, and mpm-verify reports the mismatch.
+	case code >= 400 && code < 500, code < 200, code >= 300 && code < 400:
+		// Final: the event is bad or the token wrong; the daemon
+		// counted it. Retrying would be refused again.
+		res.Outcome = Rejected
+		return res
+	default:
+		// 503 (shutting down, store failed) and other 5xx: retry later.
 	}
 
 	if !in.complete || !validObject(in.data) {

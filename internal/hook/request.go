@@ -34,8 +34,10 @@ func buildRequestHeader(addr, tok, key string, sentNano int64, body []byte, extr
 	b := make([]byte, 0, n)
 	b = append(b, "POST "+EventsPath+" HTTP/1.1\r\nHost: "...)
 	b = append(b, addr...)
-	b = append(b, "\r\nAuthorization: Bearer "...)
-	b = append(b, tok...)
+	if tok != "" { // none over the Unix socket
+		b = append(b, "\r\nAuthorization: Bearer "...)
+		b = append(b, tok...)
+	}
 	b = append(b, "\r\nIdempotency-Key: "...)
 	b = append(b, key...)
 	b = append(b, "\r\nMpm-Sent-At: "...)

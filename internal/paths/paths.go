@@ -50,6 +50,9 @@ const (
 	SpoolDir = "spool"
 	// ManagerStateFile is where mpm-manager publishes its state.
 	ManagerStateFile = "manager-state.json"
+	// SocketFile is mpm-wsd's Unix socket inside the data directory (not on
+	// Windows): mpm-hook posts events there first, with no token.
+	SocketFile = "wsd.sock"
 )
 
 // Addr returns MPM_ADDR when set, else DefaultAddr.
@@ -113,6 +116,9 @@ func Journal(dataDir string) string { return filepath.Join(dataDir, JournalFile)
 
 // Spool is the path of the hook spool directory in dataDir.
 func Spool(dataDir string) string { return filepath.Join(dataDir, SpoolDir) }
+
+// Socket is the path of mpm-wsd's Unix socket in dataDir.
+func Socket(dataDir string) string { return filepath.Join(dataDir, SocketFile) }
 
 // ManagerState is the path of mpm-manager's state file in dataDir.
 func ManagerState(dataDir string) string { return filepath.Join(dataDir, ManagerStateFile) }

@@ -24,6 +24,7 @@ import (
 	"github.com/mpm-dev/mpm/internal/logging"
 	"github.com/mpm-dev/mpm/internal/monitor"
 	"github.com/mpm-dev/mpm/internal/notify"
+	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/sessions"
 	"github.com/mpm-dev/mpm/internal/store"
@@ -88,6 +89,10 @@ type Server struct {
 	ln net.Listener
 	// conns caps the open connections (it wraps ln).
 	conns *connLimiter
+	// sock serves the Unix socket (POST /v1/events only), nil without
+	// one; sockLn is its listener behind its own connection cap.
+	sock   *http.Server
+	sockLn *connLimiter
 	// static is Options.Static, served once the server listens.
 	static http.Handler
 	// background are Options.Background.
@@ -238,6 +243,16 @@ func (s *Server) use(ln net.Listener) {
 		ConnContext:       connContext,
 		ErrorLog:          s.log.Named(logging.NameHTTP).StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true}),
 	}
+	if s.sock == nil {
+		// The Unix socket is bound with the TCP address, so that both
+		// take connections once Listen returns; Run serves them.
+		sockPath := paths.Socket(s.cfg.DataDir)
+		if sln, err := listenSocket(sockPath); err == nil {
+			s.sock = s.socketServer(sln)
+		} else if !errors.Is(err, errors.ErrUnsupported) {
+			s.log.Warn("no Unix socket: mpm-hook posts over TCP with the token", "path", sockPath, "error", err)
+		}
+	}
 }
 
 // AddrInUseError says the listen address is taken, and by whom when known.
@@ -309,8 +324,16 @@ func (s *Server) Run(ctx context.Context) error {
 	for _, bg := range s.background {
 		s.goLoop(loops, &s.loopsDone, func(ctx context.Context) error { return bg(ctx, s) })
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- s.http.Serve(s.ln) }()
+	if s.sock != nil {
+		go func() {
+			if err := s.sock.Serve(s.sockLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+			}
+		}()
+		s.log.Info("listening for mpm-hook on the Unix socket", "path", paths.Socket(s.cfg.DataDir))
+	}
 	s.log.Info("listening", "addr", s.Addr(), "version", version.Version, "instance", s.instance,
 		"store", s.store.Kind(), "last_seq", s.store.LastSeq(), "data_dir", s.cfg.DataDir)
 	// The token never goes to the log (which may end in the system
@@ -348,8 +371,21 @@ func (s *Server) shutdown() error {
 	defer cancel()
 	s.loopsCancel()
 	s.loopsDone.Wait()
-	s.approvals.Close()             // waiting hooks get nothing at once: Claude Code asks in the terminal
+	s.approvals.Close() // waiting hooks get nothing at once: Claude Code asks in the terminal
+	var sockErr error
+	sockDone := make(chan struct{})
+	go func() {
+		defer close(sockDone)
+		if s.sock != nil {
+			// Closing the listener removes the socket file.
+			if sockErr = s.sock.Shutdown(ctx); errors.Is(sockErr, context.DeadlineExceeded) {
+				sockErr = nil
+				s.sock.Close()
+			}
+		}
+	}()
 	httpErr := s.http.Shutdown(ctx) // waits for ingest requests in flight
+	<-sockDone
 	s.approvalJournal.Wait()
 	hubErr := s.ingest.hub.Shutdown(ctx)
 	s.ingest.cancel()
@@ -366,7 +402,7 @@ func (s *Server) shutdown() error {
 		s.log.Warn("some clients did not take their last events before the shutdown deadline; they will get them on resume", "error", hubErr)
 	}
 	s.log.Info("stopped", "last_seq", s.ingest.last)
-	return errors.Join(httpErr, storeErr)
+	return errors.Join(httpErr, sockErr, storeErr)
 }
 
 // Ingest sequences and stores one event like POST /v1/events does (fleet
