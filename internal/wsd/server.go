@@ -112,6 +112,11 @@ type Server struct {
 	loopsCancel context.CancelFunc
 	loopsDone   sync.WaitGroup
 	ingestDone  sync.WaitGroup
+	// followCancel ends the loops that follow the ingest loop's commits
+	// (the session caster, the usage reader), after it; followDone counts
+	// them.
+	followCancel context.CancelFunc
+	followDone   sync.WaitGroup
 }
 
 // New validates cfg, creates the data directory and token, opens the store
@@ -316,8 +321,12 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	s.goLoop(s.ingest.halt, &s.ingestDone, s.ingest.run)
-	go s.caster.run()
-	go s.usage.Run()
+	// The caster and the usage reader follow the ingest loop: they stop
+	// after it (shutdown), so that the last commit's frames go out.
+	follow, followCancel := context.WithCancel(context.Background())
+	s.followCancel = followCancel
+	s.goLoop(follow, &s.followDone, s.caster.run)
+	s.goLoop(follow, &s.followDone, s.usage.Run)
 	loops, cancel := context.WithCancel(context.Background())
 	s.loopsCancel = cancel
 	s.goLoop(loops, &s.loopsDone, func(ctx context.Context) error { s.drainSpoolLoop(ctx); return nil })
@@ -390,8 +399,8 @@ func (s *Server) shutdown() error {
 	hubErr := s.ingest.hub.Shutdown(ctx)
 	s.ingest.cancel()
 	s.ingestDone.Wait()
-	s.usage.Stop()
-	s.caster.stop()
+	s.followCancel()
+	s.followDone.Wait()
 	s.notifier.Close()
 	storeErr := s.store.Close()
 	if errors.Is(httpErr, context.DeadlineExceeded) {

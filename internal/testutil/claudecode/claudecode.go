@@ -139,6 +139,7 @@ func isolatedEnv(tmp string) []string {
 		"CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1",
 		"DISABLE_BUG_COMMAND=1",
 		"NO_COLOR=1",
+		fmt.Sprintf("CLAUDE_CODE_SESSIONEND_HOOKS_TIMEOUT_MS=%d", sessionEndBudget*1000),
 	}
 	if runtime.GOOS == "windows" {
 		for _, k := range []string{"SystemRoot", "COMSPEC", "PATHEXT"} {
@@ -219,6 +220,44 @@ func WireHooks(t testing.TB, hook, home, addr, dataDir string, extra ...string) 
 	cmd.Env = append(cmd.Env, HookEnv(addr, dataDir)...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("mpm-hook install: %v\n%s", err, out)
+	}
+	slowSessionEnd(t, filepath.Join(home, ".claude", "settings.json"))
+}
+
+// sessionEndBudget is the time a test's Claude Code gives its SessionEnd
+// hooks (CLAUDE_CODE_SESSIONEND_HOOKS_TIMEOUT_MS) and our hook's timeout
+// there. Claude Code's own budget is about 1.5 s and mpm installs a 1 s
+// timeout, which a tiny process meets with a wide margin on a person's
+// machine — but not always on a CI machine whose two cores run a whole
+// test suite at once, where starting a process can take over a second.
+const sessionEndBudget = 15
+
+// slowSessionEnd gives the SessionEnd hooks in the settings file at path
+// sessionEndBudget seconds, so that a loaded test machine does not lose the
+// event (what the tests check is that Claude Code sends it).
+func slowSessionEnd(t testing.TB, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	hooks, _ := doc["hooks"].(map[string]any)
+	groups, _ := hooks["SessionEnd"].([]any)
+	for _, g := range groups {
+		hs, _ := g.(map[string]any)["hooks"].([]any)
+		for _, h := range hs {
+			h.(map[string]any)["timeout"] = sessionEndBudget
+		}
+	}
+	if b, err = json.MarshalIndent(doc, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 
