@@ -1,6 +1,7 @@
 // Command mpm-hook is what Claude Code runs for each hook event: with no
 // arguments it forwards the JSON object on stdin to mpm-wsd (or spools it
-// when the daemon does not answer), prints nothing and exits 0, always.
+// when the daemon does not answer), prints nothing (but a person's decision
+// on a PermissionRequest installed with --approvals) and exits 0, always.
 //
 // Everything else (help, version, install, uninstall, status) is carried
 // out by mpm-hookctl, installed beside it, so that this binary links

@@ -49,6 +49,7 @@ var Env = map[string]string{
 	paths.EnvHookTimeout:      "mpm-hook's wait for the daemon before it spools the event (default 300ms)",
 	paths.EnvHookStdinTimeout: "mpm-hook's wait for the event's JSON on stdin (default 2s)",
 	paths.EnvHookDebug:        "1: mpm-hook prints one line on stderr saying what it did (never set it in Claude Code's settings)",
+	"MPM_HOOK_APPROVAL_WAIT":  "set by mpm-hook install --approvals in the PermissionRequest hook's command: how long mpm-hook waits for an answer from mpm (e.g. 120s)",
 	"NO_COLOR":                "set (to anything): no colours",
 	"CLAUDE_CONFIG_DIR":       "Claude Code's configuration directory, where the user settings.json is (default ~/.claude)",
 }

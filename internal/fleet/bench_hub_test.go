@@ -3,9 +3,7 @@ package fleet
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -73,7 +71,7 @@ func BenchmarkFleetHubCatchUp(b *testing.B) {
 		curs = append(curs, filepath.Join(dir, CursorFile))
 	}
 	for _, cur := range curs {
-		waitFor(b, func() bool { raw, _ := os.ReadFile(cur); return strings.TrimSpace(string(raw)) == fmt.Sprint(n) })
+		waitFor(b, func() bool { return cursorSeq(cur) == fmt.Sprint(n) })
 	}
 	b.ResetTimer()
 	t0 := time.Now()

@@ -2,10 +2,8 @@ package fleet
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -113,7 +111,7 @@ func BenchmarkFleetCatchUp(b *testing.B) {
 	e := startDaemon(b, dir, Edge(edgeCfg(ns.url(), "e", dir)))
 	e.post(b, "s1", "PreToolUse", 1)
 	cur := filepath.Join(dir, CursorFile)
-	waitFor(b, func() bool { raw, _ := os.ReadFile(cur); return strings.TrimSpace(string(raw)) == "1" })
+	waitFor(b, func() bool { return cursorSeq(cur) == "1" })
 	ns.stop()
 	for i := 2; i <= n+1; i++ {
 		e.post(b, "s1", "PreToolUse", i)
@@ -122,7 +120,7 @@ func BenchmarkFleetCatchUp(b *testing.B) {
 	t0 := time.Now()
 	ns.restart(b)
 	want := fmt.Sprint(n + 1)
-	waitFor(b, func() bool { raw, _ := os.ReadFile(cur); return strings.TrimSpace(string(raw)) == want })
+	waitFor(b, func() bool { return cursorSeq(cur) == want })
 	d := time.Since(t0)
 	b.StopTimer()
 	b.ReportMetric(float64(n)/d.Seconds(), "events/s")

@@ -211,42 +211,70 @@ func (e *edge) publishFrom(ctx context.Context, js jetstream.JetStream, pos *uin
 		return 0, e.cur.store(*pos)
 	}
 	e.checkPayload()
-	futs := make([]jetstream.PubAckFuture, 0, len(evs))
 	stubbed := map[uint64]string{}
-	var pubErr error
-	for _, ev := range evs {
-		m, why := e.message(ev)
-		f, err := js.PublishMsgAsync(m)
-		if errors.Is(err, nats.ErrMaxPayload) { // the server's limit changed since the check
-			e.tooLarge[ev.Seq] = fmt.Sprintf("the NATS server's max_payload (%d bytes) is smaller than the record", e.nc.MaxPayload())
-			m, why = e.message(ev)
-			f, err = js.PublishMsgAsync(m)
-		}
-		if why != "" {
-			stubbed[ev.Seq] = why
-		}
-		if err != nil {
-			pubErr = err
-			break
-		}
-		futs = append(futs, f)
-	}
-	n := 0
-wait:
-	for _, f := range futs {
-		select {
-		case <-f.Ok():
-			n++
-		case err := <-f.Err():
-			pubErr = err
-			var apiErr *jetstream.APIError
-			if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum {
-				e.tooLarge[evs[n].Seq] = "the stream's max_msg_size is smaller than the record"
+	// publish sends ev, as a stub when it is too large; sync waits for the
+	// acknowledgement.
+	publish := func(ev *event.Event, sync bool) (jetstream.PubAckFuture, error) {
+		for try := 0; ; try++ {
+			m, why := e.message(ev)
+			if why != "" {
+				stubbed[ev.Seq] = why
 			}
-			break wait
-		case <-ctx.Done():
-			pubErr = ctx.Err()
-			break wait
+			var f jetstream.PubAckFuture
+			var err error
+			if sync {
+				_, err = js.PublishMsg(ctx, m)
+			} else {
+				f, err = js.PublishMsgAsync(m)
+			}
+			if errors.Is(err, nats.ErrMaxPayload) && try == 0 { // the server's limit changed since the check
+				e.tooLarge[ev.Seq] = fmt.Sprintf("the NATS server's max_payload (%d bytes) is smaller than the record", e.nc.MaxPayload())
+				continue
+			}
+			return f, err
+		}
+	}
+	// tooBig notes an event the stream refused as too large: the next try
+	// publishes its stub.
+	tooBig := func(ev *event.Event, err error) {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamMessageExceedsMaximum {
+			e.tooLarge[ev.Seq] = "the stream's max_msg_size is smaller than the record"
+		}
+	}
+	// The first event goes alone and waits for its acknowledgement: while
+	// the stream is missing or being made again nothing after it is sent,
+	// so a later event cannot reach the stream before an earlier one (the
+	// hub stores them in stream order). The rest of the batch follows
+	// asynchronously.
+	n := 0
+	_, pubErr := publish(evs[0], true)
+	if pubErr != nil {
+		tooBig(evs[0], pubErr)
+	} else {
+		n = 1
+		futs := make([]jetstream.PubAckFuture, 0, len(evs)-1)
+		for _, ev := range evs[1:] {
+			f, err := publish(ev, false)
+			if err != nil {
+				pubErr = err
+				break
+			}
+			futs = append(futs, f)
+		}
+	wait:
+		for _, f := range futs {
+			select {
+			case <-f.Ok():
+				n++
+			case err := <-f.Err():
+				pubErr = err
+				tooBig(evs[n], err)
+				break wait
+			case <-ctx.Done():
+				pubErr = ctx.Err()
+				break wait
+			}
 		}
 	}
 	if n > 0 {

@@ -314,6 +314,24 @@ func TestEdgeStreamRecovers(t *testing.T) {
 	if n := st.CachedInfo().State.Msgs; n != 10 {
 		t.Errorf("the new stream holds %d messages, want the 10 published after it was made", n)
 	}
+	// In the edge's order: the hub stores events in stream order.
+	info := st.CachedInfo().State
+	var prev uint64
+	for sseq := info.FirstSeq; sseq <= info.LastSeq; sseq++ {
+		m, err := st.GetMsg(context.Background(), sseq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := m.Header.Get(jetstream.MsgIDHeader)
+		seq, err := strconv.ParseUint(id[strings.LastIndexByte(id, ':')+1:], 10, 64)
+		if err != nil {
+			t.Fatalf("message id %q: %v", id, err)
+		}
+		if seq <= prev {
+			t.Errorf("stream seq %d holds edge seq %d after %d: out of order", sseq, seq, prev)
+		}
+		prev = seq
+	}
 	if s, _ := edge.Status(); !s.StreamOK || !s.Connected {
 		t.Errorf("edge status: %+v", s)
 	}

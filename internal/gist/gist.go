@@ -35,6 +35,9 @@ type envelope struct {
 	Error              json.RawMessage `json:"error"`
 	ToolInput          json.RawMessage `json:"tool_input"`
 	ToolResponse       json.RawMessage `json:"tool_response"`
+	// Outcome and By are in mpm's own MpmApprovalDecision events.
+	Outcome string `json:"outcome"`
+	By      string `json:"by"`
 }
 
 // Summarize returns the gist of a hook payload for the event name and tool,
@@ -66,6 +69,8 @@ func Summarize(eventName, tool string, payload []byte, width int) Summary {
 			s.Failed = true
 			s.Text = join(s.Text, "→ error "+msg)
 		}
+	case "MpmApprovalDecision": // journaled by mpm-wsd (internal/approvals)
+		s.Text = join(strings.ReplaceAll(env.Outcome, "_", " "), "by "+env.By, quoted(env.Message))
 	case "PostToolUseFailure":
 		s.Failed = true
 		s.Text = join(toolInput(tool, env.ToolInput), "→ error "+stringish(env.Error))
@@ -231,6 +236,14 @@ func firstStrings(raw []byte, skip map[string]bool) string {
 }
 
 // join joins the non-empty parts with a space.
+// quoted is s in quotes, or "" when s is empty.
+func quoted(s string) string {
+	if s == "" {
+		return ""
+	}
+	return strconv.Quote(s)
+}
+
 func join(parts ...string) string {
 	var out []string
 	for _, p := range parts {

@@ -30,6 +30,8 @@ func TestSummarize(t *testing.T) {
 		{"SessionEnd", "", `{"reason":"logout"}`, "logout", false},
 		{"Stop", "", `{"session_id":"s","stop_hook_active":false}`, "", false},
 		{"Stop", "", `{"session_id":"s","cwd":"/x","last_assistant_message":"done"}`, "last_assistant_message=done", false},
+		{"MpmApprovalDecision", "Bash", `{"approval_id":"ab12-3","outcome":"deny","message":"not now","by":"monitor 127.0.0.1:5000"}`, `deny by monitor 127.0.0.1:5000 "not now"`, false},
+		{"MpmApprovalDecision", "Bash", `{"approval_id":"ab12-4","outcome":"answered_elsewhere","by":"terminal"}`, "answered elsewhere by terminal", false},
 		{"Weird", "", `not json`, "", false},
 		{"UserPromptSubmit", "", `{"prompt":"red \u001b[31mALERT\u001b[0m \u202eevil"}`, "red [31mALERT[0m evil", false},
 	} {

@@ -14,7 +14,7 @@ import (
 // Forward is what mpm-hook does with no arguments: read the event from this
 // process's stdin (fd 0), deliver or spool it, then drop what else is
 // already waiting on stdin. Like Run, it never panics and writes nothing
-// but cfg.Debug.
+// but cfg.Debug (and a decision to cfg.Stdout).
 //
 // Everything here runs on the calling goroutine with plain system calls:
 // no reader goroutine, no timer, no network poller, so the Go runtime starts

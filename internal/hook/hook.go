@@ -1,8 +1,9 @@
 // Package hook is what mpm-hook does when Claude Code runs it for an event:
 // read the one JSON object on stdin, POST it to mpm-wsd, and if the daemon
 // does not take it in time, append it to the spool that the daemon drains
-// later. It never prints on stdout and never fails: Claude Code must not be
-// slowed down, blocked or fed output by it.
+// later. It never fails and prints nothing on stdout, except one thing: a
+// PermissionRequest hook installed with --approvals (approval.go) waits for
+// a person's decision from mpm and prints it for Claude Code.
 //
 // Start-up time is the product here, so the package links as little as it
 // can: no net/http, not even the net package on unix (raw socket calls), no
@@ -54,6 +55,11 @@ type Config struct {
 	StdinTimeout time.Duration
 	// Debug, when not nil, receives one line describing the outcome.
 	Debug io.Writer
+	// ApprovalWait, when > 0, makes a PermissionRequest wait that long for
+	// a decision from mpm (MPM_HOOK_APPROVAL_WAIT; approval.go).
+	ApprovalWait time.Duration
+	// Stdout receives the decision, if one is made.
+	Stdout io.Writer
 }
 
 // ConfigFromEnv returns the configuration from the environment: MPM_ADDR,
@@ -68,6 +74,10 @@ func ConfigFromEnv() Config {
 	}
 	if os.Getenv(EnvDebug) == "1" {
 		c.Debug = os.Stderr
+	}
+	if os.Getenv(EnvApprovalWait) != "" {
+		c.ApprovalWait = min(envDuration(EnvApprovalWait, 0), maxApprovalWait)
+		c.Stdout = os.Stdout
 	}
 	return c
 }
@@ -116,10 +126,15 @@ type Result struct {
 	Bytes int
 	// Via is the transport last tried: "socket" or "tcp" ("" when none).
 	Via string
+	// Approval says what came of waiting for a decision ("" when the hook
+	// did not wait); Decision is what was printed.
+	Approval string
+	Decision []byte
 }
 
 // Run forwards the event read from stdin per cfg. It never panics (a panic
-// becomes Outcome Lost) and never writes anything but cfg.Debug.
+// becomes Outcome Lost) and writes nothing but cfg.Debug, and a decision
+// to cfg.Stdout (approval.go).
 func Run(cfg Config, stdin io.Reader) Result {
 	return finish(cfg, func() input { return readInput(stdin, cfg.StdinTimeout) })
 }
@@ -142,10 +157,17 @@ func finish(cfg Config, read func() input) (res Result) {
 			if res.Err != nil {
 				line += " err=" + strconv.Quote(res.Err.Error())
 			}
+			if res.Approval != "" {
+				line += " approval=" + res.Approval
+			}
 			io.WriteString(cfg.Debug, line+"\n")
 		}
 	}()
-	return deliver(cfg, read())
+	res = deliver(cfg, read())
+	if res.Decision != nil && cfg.Stdout != nil {
+		cfg.Stdout.Write(append(res.Decision, '\n'))
+	}
+	return res
 }
 
 // deliver posts in to the daemon, or spools it.
@@ -158,16 +180,37 @@ func deliver(cfg Config, in input) (res Result) {
 	key := newKey()
 	sent := time.Now()
 
-	code, via, err := post(cfg, key, sent, in.data, sent.Add(cfg.Timeout))
+	// A PermissionRequest that waits for a decision goes over TCP with the
+	// token (approval.go: the wait is a TCP endpoint); every other event
+	// takes post's socket-then-TCP path.
+	approval := waitsForApproval(cfg, in.data)
+	var code int
+	var via, tok string
+	var resp []byte
+	var err error
+	if approval {
+		res.Approval = ApprovalNotAsked
+		code, resp, tok, err = postApproval(cfg, key, sent, in.data, sent.Add(cfg.Timeout))
+		via = viaTCP
+	} else {
+		code, via, err = post(cfg, key, sent, in.data, sent.Add(cfg.Timeout))
+	}
 	res.Status, res.Err, res.Via = code, err, via
 	switch {
 	case err != nil:
 		// Down, hung, refused, no token: spool below.
-	case code == 202:
+	case code == 202, code == 200:
 		res.Outcome = Accepted
-		return res
-	case code == 200:
-		res.Outcome = Duplicate
+		if code == 200 {
+			res.Outcome = Duplicate
+		}
+		if approval {
+			var werr error
+			res.Decision, res.Approval, werr = awaitDecision(cfg, tok, resp, cfg.ApprovalWait)
+			if werr != nil {
+				res.Err = werr
+			}
+		}
 		return res
 	case code == 401:
 		// Our token is not the daemon's (a token file replaced, or

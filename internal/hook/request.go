@@ -21,7 +21,13 @@ const copyBodyMax = 64 << 10
 // in order: one for a typical event, the header and the body for a large
 // one.
 func buildRequest(addr, tok, key string, sentNano int64, body []byte) [][]byte {
-	n := 320 + len(addr) + len(tok)
+	return buildRequestHeader(addr, tok, key, sentNano, body, "")
+}
+
+// buildRequestHeader is buildRequest with extra header lines (each ending
+// in \r\n) before the body.
+func buildRequestHeader(addr, tok, key string, sentNano int64, body []byte, extra string) [][]byte {
+	n := 320 + len(addr) + len(tok) + len(extra)
 	if len(body) <= copyBodyMax {
 		n += len(body)
 	}
@@ -38,7 +44,9 @@ func buildRequest(addr, tok, key string, sentNano int64, body []byte) [][]byte {
 	b = strconv.AppendInt(b, sentNano, 10)
 	b = append(b, "\r\nContent-Type: application/json\r\nContent-Length: "...)
 	b = strconv.AppendInt(b, int64(len(body)), 10)
-	b = append(b, "\r\nUser-Agent: mpm-hook\r\nConnection: close\r\n\r\n"...)
+	b = append(b, "\r\nUser-Agent: mpm-hook\r\nConnection: close\r\n"...)
+	b = append(b, extra...)
+	b = append(b, "\r\n"...)
 	if len(body) > copyBodyMax {
 		return [][]byte{b, body}
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/mpm-dev/mpm/internal/cli"
 	"github.com/mpm-dev/mpm/internal/hook"
@@ -26,12 +27,14 @@ Usage:
   mpm-hook                 forward one event from stdin (what Claude Code runs)
   mpm-hook install   [--scope user|project|local] [--mode command|http]
                      [--events LIST] [--addr HOST:PORT] [--dir DIR] [--dry-run]
+                     [--approvals [--approval-timeout 2m]]
   mpm-hook uninstall [--scope user|project|local|all] [--dir DIR] [--dry-run]
   mpm-hook status    [--addr HOST:PORT] [--dir DIR]
   mpm-hook help | version
 "mpm-hook COMMAND --help" lists a command's flags and their defaults.
 
-Forwarding prints nothing and exits 0, always. It waits at most 2 s for the
+Forwarding prints nothing and exits 0, always (but a person's decision on a
+PermissionRequest installed with --approvals). It waits at most 2 s for the
 JSON on stdin and 300 ms for the daemon; if the daemon is down or hung, the
 event goes to <data dir>/spool and mpm-wsd delivers it when it is back.
 
@@ -52,14 +55,23 @@ Modes:
 
 Events (--events, default all): %s
 
+--approvals answers permission requests from the dashboard or mpm-monitor:
+PermissionRequest becomes a waiting (not async) hook that prints the decision
+made in mpm, or nothing after --approval-timeout (default 2m) or when mpm-wsd
+is down, so Claude Code asks in the terminal. Nothing is allowed by default.
+Without it PermissionRequest is only monitored.
+
 install keeps everything else in the file, writes a timestamped backup
 (settings.json.bak-YYYYMMDDTHHMMSSZ) before changing it, replaces it atomically
 and changes nothing when mpm is already wired as asked. Claude Code reads hooks
 when a session starts: restart open sessions afterwards (or review them in /hooks).`
 
+// DefaultApprovalTimeout is install --approvals' default wait.
+const DefaultApprovalTimeout = 2 * time.Minute
+
 // env are the environment variables mpm-hook and mpm-hookctl read.
 var env = []string{paths.EnvAddr, paths.EnvDataDir, paths.EnvHookTimeout, paths.EnvHookStdinTimeout,
-	paths.EnvHookDebug, paths.EnvToken, EnvClaudeConfigDir}
+	paths.EnvHookDebug, EnvApprovalWait, paths.EnvToken, EnvClaudeConfigDir}
 
 // program describes mpm-hook (cmd "") or one of its commands. Run by
 // mpm-hook (which sets MPM_HOOK_BIN), it speaks as mpm-hook; run
@@ -164,13 +176,21 @@ func (c commonFlags) apply(fs *flag.FlagSet, opts Options) Options {
 func runInstall(p *cli.Program, args []string, opts Options) int {
 	var c commonFlags
 	var mode, events string
+	var approvals bool
+	var approvalTimeout time.Duration
 	stdout, stderr := p.Stdout, p.Stderr
-	p.Synopsis = []string{"mpm-hook install [--scope user|project|local] [--mode command|http] [--events LIST] [--addr HOST:PORT] [--dir DIR] [--dry-run]"}
+	p.Synopsis = []string{"mpm-hook install [--scope user|project|local] [--mode command|http] [--events LIST] [--addr HOST:PORT] [--dir DIR] [--dry-run] [--approvals [--approval-timeout 2m]]"}
 	fs := newFlagSet(p, &c, true)
 	fs.StringVar(&mode, "mode", string(ModeCommand), "command (spools while the daemon is down) or http (no process per event)")
 	fs.StringVar(&events, "events", "", "comma-separated hook events (default: all of "+strings.Join(DefaultEvents(), ",")+")")
+	fs.BoolVar(&approvals, "approvals", false, "answer permission requests from the dashboard or mpm-monitor (PermissionRequest waits for a decision)")
+	fs.DurationVar(&approvalTimeout, "approval-timeout", DefaultApprovalTimeout, "with --approvals: how long a permission request waits for an answer from mpm")
 	if code, done := p.Parse(fs, args); done {
 		return code
+	}
+	if approvals && (approvalTimeout < time.Second || approvalTimeout > time.Hour) {
+		fmt.Fprintf(stderr, "mpm-hook install: --approval-timeout %v: give 1s to 1h (default %v)\n", approvalTimeout, DefaultApprovalTimeout)
+		return 2
 	}
 	scope, err := ParseScope(c.scope)
 	if err != nil {
@@ -219,6 +239,17 @@ func runInstall(p *cli.Program, args []string, opts Options) int {
 		return 1
 	}
 	plan := Plan{Mode: m, Events: specs, Target: target}
+	if approvals {
+		found := false
+		for _, e := range specs {
+			found = found || e.Name == ApprovalEvent
+		}
+		if !found {
+			fmt.Fprintln(stderr, "mpm-hook install: --approvals needs the PermissionRequest event: add it to --events")
+			return 2
+		}
+		plan.ApprovalWait = approvalTimeout
+	}
 	res, err := Install(f.Data, plan)
 	if err != nil {
 		reportEditError(stderr, "install", f, err)
@@ -249,6 +280,9 @@ func runInstall(p *cli.Program, args []string, opts Options) int {
 	}
 	if m == ModeHTTP {
 		printTokenHelp(stdout, o)
+	}
+	if approvals {
+		fmt.Fprintf(stdout, "Permission requests wait up to %v for an answer from the dashboard or `mpm-monitor approve|deny`; Claude Code's own prompt still shows at once, and whoever answers first wins. Switch answering from mpm off and on with `mpm-monitor approvals --off|--on`.\n", approvalTimeout)
 	}
 	if m == ModeCommand && target.command() != shellQuote(target.Executable) {
 		fmt.Fprintf(stdout, "The hook command carries %s: Claude Code needs no such variable of its own.\n", strings.TrimSuffix(target.command(), " "+shellQuote(target.Executable)))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // Plan is what an install writes.
@@ -14,6 +15,10 @@ type Plan struct {
 	Events []EventSpec
 	// Target is what the entries point at.
 	Target Target
+	// ApprovalWait, when > 0, makes the PermissionRequest entry a waiting
+	// (not async) command hook that answers from mpm (install
+	// --approvals): see approvalEntry.
+	ApprovalWait time.Duration
 }
 
 // Action is what an edit did to one event.
@@ -254,6 +259,9 @@ func Install(src []byte, p Plan) (Result, error) {
 	changed := false
 	for _, ev := range p.Events {
 		want := desiredEntry(ev, p.Mode, p.Target)
+		if ev.Name == ApprovalEvent && p.ApprovalWait > 0 {
+			want = approvalEntry(p.Target, p.ApprovalWait)
+		}
 		raw, exists := hooks.get(ev.Name)
 		var elems []json.RawMessage
 		var groups []*group

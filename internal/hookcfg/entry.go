@@ -6,7 +6,9 @@ import (
 	"net/url"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mpm-dev/mpm/internal/paths"
 )
@@ -105,6 +107,33 @@ func desiredEntry(ev EventSpec, m Mode, t Target) json.RawMessage {
 		"command", t.command(),
 		"async", !ev.Sync,
 		"timeout", ev.Timeout,
+	)
+}
+
+// ApprovalEvent is the event install --approvals makes wait for a decision.
+const ApprovalEvent = "PermissionRequest"
+
+// EnvApprovalWait is the variable the approval entry's command sets for
+// mpm-hook (internal/hook.EnvApprovalWait).
+const EnvApprovalWait = "MPM_HOOK_APPROVAL_WAIT"
+
+// approvalGraceSeconds is how much longer than mpm-hook's wait Claude
+// Code's timeout is: posting, the daemon's answer at expiry, start-up.
+const approvalGraceSeconds = 30
+
+// approvalEntry is the PermissionRequest entry of install --approvals: a
+// command hook that is not async (Claude Code reads its answer) and waits
+// for a decision from mpm up to wait; Claude Code's timeout is above that
+// wait, so mpm-hook always returns on its own (with nothing to print when
+// nobody decided). The wait rides in the command as an environment
+// assignment: Claude Code runs hook commands with a POSIX shell.
+func approvalEntry(t Target, wait time.Duration) json.RawMessage {
+	secs := int(wait / time.Second)
+	return orderedEntry(
+		"type", "command",
+		"command", EnvApprovalWait+"="+strconv.Itoa(secs)+"s "+t.command(),
+		"async", false,
+		"timeout", secs+approvalGraceSeconds,
 	)
 }
 

@@ -381,6 +381,23 @@ func resolveBinary(word, home string) (path string, exists, executable bool) {
 	return p, true, fi.Mode().Perm()&0o111 != 0
 }
 
+// isApprovalEntry reports whether e is install --approvals' waiting
+// PermissionRequest entry (approvalEntry), which is not async on purpose.
+func isApprovalEntry(e Entry) bool {
+	if e.Event != ApprovalEvent {
+		return false
+	}
+	for _, w := range shellWords(e.Command) {
+		if !isAssignment(w) {
+			return false
+		}
+		if strings.HasPrefix(w, EnvApprovalWait+"=") {
+			return true
+		}
+	}
+	return false
+}
+
 func entryProblems(o Options, e Entry) Problems {
 	var out Problems
 	add := func(k ProblemKind, format string, args ...any) {
@@ -404,7 +421,7 @@ func entryProblems(o Options, e Entry) Problems {
 		case !e.BinaryExecutable:
 			add(ProblemNotExecutable, "%s runs %s, which is not executable; chmod +x it or run `mpm-hook install` again", where, e.Binary)
 		}
-		if !e.Async && !(known && spec.Sync) {
+		if !e.Async && !(known && spec.Sync) && !isApprovalEntry(e) {
 			add(ProblemNotAsync, "%s: the mpm command hook is not async, so Claude Code waits for it; run mpm-hook install again", where)
 		}
 		if o.Addr != "" && e.Addr != o.Addr {

@@ -229,19 +229,23 @@ func (c *Client) enqueue(evs []*event.Event) {
 }
 
 // enqueueSession is called by PublishSession with the hub lock held.
-func (c *Client) enqueueSession(id string, frame []byte) {
+func (c *Client) enqueueSession(id string, frame []byte) { c.enqueueKeyed(id, id, frame) }
+
+// enqueueKeyed is called by PublishSession and PublishKeyed with the hub
+// lock held.
+func (c *Client) enqueueKeyed(session, key string, frame []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.subscribed || c.closeCode != 0 || !c.filter.MatchSession(id) {
+	if !c.subscribed || c.closeCode != 0 || !c.filter.MatchSession(session) {
 		return
 	}
 	if c.sessions == nil {
 		c.sessions = make(map[string][]byte)
 	}
-	if _, ok := c.sessions[id]; !ok {
-		c.sessionOrder = append(c.sessionOrder, id)
+	if _, ok := c.sessions[key]; !ok {
+		c.sessionOrder = append(c.sessionOrder, key)
 	}
-	c.sessions[id] = frame
+	c.sessions[key] = frame
 	c.kick()
 }
 

@@ -184,6 +184,19 @@ func (h *Hub) PublishSession(id string, frame []byte) {
 	}
 }
 
+// PublishKeyed queues frame under key for every subscribed client whose
+// subscription covers session, like PublishSession: a frame still queued
+// under the same key is replaced. Keys must not be session ids (the
+// approval frames use "approval\x00"+id: a resolution replaces its unsent
+// request).
+func (h *Hub) PublishKeyed(session, key string, frame []byte) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for c := range h.clients {
+		c.enqueueKeyed(session, key, frame)
+	}
+}
+
 // LastSeq returns the highest published seq.
 func (h *Hub) LastSeq() uint64 {
 	h.mu.Lock()

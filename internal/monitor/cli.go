@@ -5,11 +5,13 @@
 package monitor
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"syscall"
 
@@ -40,6 +42,8 @@ const notes = `Examples:
   mpm-monitor sessions                 every session's state, those that need you first
   mpm-monitor sessions --watch         the same, kept live (--json: one session per line)
   mpm-monitor --status-line            "2 need you · 3 working · 1 idle", for tmux and prompts
+  mpm-monitor approvals                permission requests waiting for an answer from mpm
+  mpm-monitor approve ID [--always N]  allow one (deny ID [--message M] denies it)
 
 The tail also prints a line when a session changes state (needs permission,
 waiting for input, idle, ...), unless --event or --tool filter the events.
@@ -74,6 +78,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if historyCmd(args) {
 		return historyMain(args, stdout, stderr) // search, export (history.go)
 	}
+	if len(args) > 0 && slices.Contains(ApprovalCommands, args[0]) {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return ApprovalsMain(ctx, args[0], args[1:], stdout, stderr)
+	}
 	p := &cli.Program{
 		Name: "mpm-monitor",
 		Synopsis: []string{"mpm-monitor [--addr A] [--data-dir D] [--token T] [--session ID]... [--event E]... [--tool T]...",
@@ -81,7 +90,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			"mpm-monitor sessions [--watch] [--json]",
 			"mpm-monitor search QUERY [--session ID] [--since T] [--json]    (see mpm-monitor search --help)",
 			"mpm-monitor export SESSION [--format markdown|ndjson]",
-			"mpm-monitor --status-line"},
+			"mpm-monitor --status-line",
+			"mpm-monitor approvals [--json] [--on|--off] | approve ID [--always N] | deny ID [--message M]"},
 		About:  about,
 		Env:    []string{paths.EnvAddr, paths.EnvDataDir, "NO_COLOR"},
 		Notes:  notes,

@@ -6,6 +6,7 @@
 package usage
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -64,8 +65,6 @@ type Manager struct {
 	pending map[string]bool
 	order   []string
 	wake    chan struct{}
-	quit    chan struct{}
-	done    chan struct{}
 	// files are the reading positions; only Run's goroutine uses them.
 	files map[string]*sessionFiles
 	buf   []byte
@@ -99,7 +98,7 @@ func New(cfg Config) *Manager {
 	m := &Manager{
 		cfg: cfg, log: cfg.Logger, root: cfg.ProjectsDir,
 		known: map[string]*known{}, usage: map[string]*sessionUsage{}, pending: map[string]bool{},
-		wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}),
+		wake:  make(chan struct{}, 1),
 		files: map[string]*sessionFiles{}, buf: make([]byte, 256<<10),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mpm_usage_refused_total",
 			Help: "Transcript paths refused (outside the Claude config directory's projects/, not a regular .jsonl file), each counted once per session."}, []string{"reason"}),
@@ -214,16 +213,15 @@ func copyUsage(u *protocol.Usage) *protocol.Usage {
 	return &c
 }
 
-// Run reads pending transcripts until Stop; every Tick it looks at all of
-// them.
-func (m *Manager) Run() {
-	defer close(m.done)
+// Run reads pending transcripts until ctx ends; every Tick it looks at all
+// of them.
+func (m *Manager) Run(ctx context.Context) error {
 	tick := time.NewTicker(m.cfg.Tick)
 	defer tick.Stop()
 	for {
 		select {
-		case <-m.quit:
-			return
+		case <-ctx.Done():
+			return nil
 		case <-m.wake:
 		case <-tick.C:
 			m.mu.Lock()
@@ -235,16 +233,16 @@ func (m *Manager) Run() {
 			}
 			m.mu.Unlock()
 		}
-		m.drain()
+		m.drain(ctx)
 	}
 }
 
 // drain reads every pending transcript (a bounded amount each, in turns)
-// until none is pending or Stop.
-func (m *Manager) drain() {
+// until none is pending or ctx ends.
+func (m *Manager) drain(ctx context.Context) {
 	for {
 		select {
-		case <-m.quit:
+		case <-ctx.Done():
 			return
 		default:
 		}
@@ -377,12 +375,6 @@ func (m *Manager) readFile(id string, f *file) (more, read bool) {
 		return false, false
 	}
 	return res.more, res.records > 0 || res.reset
-}
-
-// Stop ends Run and waits for it.
-func (m *Manager) Stop() {
-	close(m.quit)
-	<-m.done
 }
 
 // collector exports the sums over all sessions by model.

@@ -1,6 +1,7 @@
 package usage
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,8 +20,10 @@ func TestManagerWorker(t *testing.T) {
 	write(t, path, assistantLine("m1", "r1", "claude-sonnet-4-5", 10, 1, 0, 0), os.O_TRUNC)
 	changed := make(chan []string, 16)
 	m := New(Config{ProjectsDir: root, Tick: 50 * time.Millisecond, OnChange: func(ids []string) { changed <- ids }})
-	go m.Run()
-	defer m.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { m.Run(ctx); close(stopped) }()
+	defer func() { cancel(); <-stopped }()
 	m.TouchEvents([]*event.Event{
 		{SessionID: "remote", TranscriptPath: path, Origin: "other-box"},
 		{SessionID: "local", TranscriptPath: path},

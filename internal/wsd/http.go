@@ -44,6 +44,11 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	mux.Handle("GET /v1/events", g.api(http.HandlerFunc(s.handleHistory), false))
 	mux.Handle("GET /v1/sessions", g.api(http.HandlerFunc(s.handleSessions), false))
 	mux.Handle("GET /v1/ws", g.api(http.HandlerFunc(s.handleWS), true))
+	mux.Handle("GET /v1/approvals", g.api(http.HandlerFunc(s.handleApprovals), false))
+	mux.Handle("GET /v1/approvals/mode", g.api(http.HandlerFunc(s.handleApprovalMode), false))
+	mux.Handle("PUT /v1/approvals/mode", g.api(http.HandlerFunc(s.handleApprovalMode), false))
+	mux.Handle("POST /v1/approvals/{id}", g.api(http.HandlerFunc(s.handleApprovalDecide), false))
+	mux.Handle("GET /v1/approvals/{id}/wait", g.api(http.HandlerFunc(s.handleApprovalWait), false))
 	mux.Handle("GET /metrics", g.api(s.metricsHandler(), false))
 	mux.Handle("GET /healthz", g.hostOnly(http.HandlerFunc(s.handleHealth)))
 	mux.Handle("/healthz", g.hostOnly(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -106,6 +111,9 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set(HeaderSeq, strconv.FormatUint(res.seq, 10))
+	if v := r.Header.Get(protocol.HeaderApprovalWait); v != "" && ev.Name == "PermissionRequest" {
+		s.registerApproval(w, ev, v, res.seq, res.dup)
+	}
 	if res.dup {
 		w.WriteHeader(http.StatusOK)
 		return

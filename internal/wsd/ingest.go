@@ -49,6 +49,10 @@ type ingester struct {
 	// changed, when set, learns what each commit changed in the sessions
 	// (the caster); it must not block.
 	changed func(sessions.Changes)
+	// observed, when set, sees each commit's new events after they are
+	// published (the approvals registry: a later event of a session ends
+	// its pending request); it must not block.
+	observed func([]*event.Event)
 	// touched, when set, learns each committed batch (the usage reader:
 	// it only marks the sessions); it must not block.
 	touched func([]*event.Event)
@@ -242,6 +246,9 @@ func (in *ingester) commit(batch []*request) {
 	}
 	if in.changed != nil && (len(changes.Sessions) > 0 || len(changes.Attention) > 0) {
 		in.changed(changes) // after Publish: a session frame follows its events
+	}
+	if in.observed != nil && len(fresh) > 0 {
+		in.observed(fresh)
 	}
 	for i, r := range batch {
 		if results[i].dup {

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/mpm-dev/mpm/internal/approvals"
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/hub"
 	"github.com/mpm-dev/mpm/internal/logging"
@@ -98,6 +99,12 @@ type Server struct {
 	background []func(ctx context.Context, s *Server) error
 	// fleetStatus is Options.FleetStatus.
 	fleetStatus func() (protocol.FleetStatus, bool)
+	// approvals holds the permission requests waiting for an answer from
+	// mpm; approvalMode is the "answer from mpm" switch; approvalJournal
+	// counts the resolutions being journaled (approvals.go).
+	approvals       *approvals.Registry
+	approvalMode    *approvals.Mode
+	approvalJournal sync.WaitGroup
 	// loopsCancel ends the loops Run starts besides serving (the spool
 	// drainer and the background loops); loopsDone counts them. The ingest
 	// loop, stopped last, has its own pair (ingest.cancel, ingestDone).
@@ -105,6 +112,11 @@ type Server struct {
 	loopsCancel context.CancelFunc
 	loopsDone   sync.WaitGroup
 	ingestDone  sync.WaitGroup
+	// followCancel ends the loops that follow the ingest loop's commits
+	// (the session caster, the usage reader), after it; followDone counts
+	// them.
+	followCancel context.CancelFunc
+	followDone   sync.WaitGroup
 }
 
 // New validates cfg, creates the data directory and token, opens the store
@@ -183,12 +195,15 @@ func New(cfg Config, opts Options) (*Server, error) {
 	h := hub.New(hub.Config{
 		Store: st, Logger: log.Named(logging.NameHub), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
 		QueueBytes: cfg.ClientQueueBytes, Heartbeat: cfg.Heartbeat, WriteTimeout: cfg.WriteTimeout, MaxClients: cfg.MaxClients,
-		Coalesce: cfg.Coalesce, SessionFrames: s.caster.frames,
+		Coalesce: cfg.Coalesce, SessionFrames: func(ids []string) [][]byte {
+			return append(s.caster.frames(ids), s.approvalFrames(ids)...)
+		},
 	})
 	s.caster.hub = h
 	s.ingest = newIngester(st, h, s.tracker, s.m, log.Named(logging.NameIngest), cfg.MaxBatch)
 	s.m.refusedLog = newRateLog(log.Named("auth"), refusedLogEvery)
 	s.ingest.changed = s.caster.changed
+	s.setupApprovals()
 	s.ingest.touched = s.usage.TouchEvents
 	// Usage is recomputed from the transcripts at start (nothing about it
 	// is stored): read every known local session's once.
@@ -306,8 +321,12 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	s.goLoop(s.ingest.halt, &s.ingestDone, s.ingest.run)
-	go s.caster.run()
-	go s.usage.Run()
+	// The caster and the usage reader follow the ingest loop: they stop
+	// after it (shutdown), so that the last commit's frames go out.
+	follow, followCancel := context.WithCancel(context.Background())
+	s.followCancel = followCancel
+	s.goLoop(follow, &s.followDone, s.caster.run)
+	s.goLoop(follow, &s.followDone, s.usage.Run)
 	loops, cancel := context.WithCancel(context.Background())
 	s.loopsCancel = cancel
 	s.goLoop(loops, &s.loopsDone, func(ctx context.Context) error { s.drainSpoolLoop(ctx); return nil })
@@ -361,6 +380,7 @@ func (s *Server) shutdown() error {
 	defer cancel()
 	s.loopsCancel()
 	s.loopsDone.Wait()
+	s.approvals.Close() // waiting hooks get nothing at once: Claude Code asks in the terminal
 	var sockErr error
 	sockDone := make(chan struct{})
 	go func() {
@@ -375,11 +395,12 @@ func (s *Server) shutdown() error {
 	}()
 	httpErr := s.http.Shutdown(ctx) // waits for ingest requests in flight
 	<-sockDone
+	s.approvalJournal.Wait()
 	hubErr := s.ingest.hub.Shutdown(ctx)
 	s.ingest.cancel()
 	s.ingestDone.Wait()
-	s.usage.Stop()
-	s.caster.stop()
+	s.followCancel()
+	s.followDone.Wait()
 	s.notifier.Close()
 	storeErr := s.store.Close()
 	if errors.Is(httpErr, context.DeadlineExceeded) {

@@ -1,6 +1,7 @@
 package wsd
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -36,15 +37,12 @@ type caster struct {
 	order   []string
 	// wake is signalled (without blocking) when something is pending.
 	wake chan struct{}
-	quit chan struct{}
-	done chan struct{}
 }
 
 func newCaster(tr *sessions.Tracker, h *hub.Hub, n *notify.Notifier, staleAfter time.Duration, log hclog.Logger) *caster {
 	return &caster{
 		tracker: tr, hub: h, notifier: n, staleAfter: staleAfter, log: log,
 		pending: map[string]bool{}, wake: make(chan struct{}, 1),
-		quit: make(chan struct{}), done: make(chan struct{}),
 	}
 }
 
@@ -120,9 +118,8 @@ func (c *caster) staleEvery() time.Duration {
 	return min(max(c.staleAfter/20, time.Second), 30*time.Second)
 }
 
-// run publishes frames until stop.
-func (c *caster) run() {
-	defer close(c.done)
+// run publishes frames until ctx ends.
+func (c *caster) run(ctx context.Context) error {
 	sent := map[string]time.Time{} // when each session's last frame went out
 	stale := map[string]bool{}     // sessions last published as stale
 	var timer *time.Timer
@@ -131,8 +128,8 @@ func (c *caster) run() {
 	defer sweep.Stop()
 	for {
 		select {
-		case <-c.quit:
-			return
+		case <-ctx.Done():
+			return nil
 		case <-c.wake:
 		case <-timerC:
 			timerC = nil
@@ -203,10 +200,4 @@ func (c *caster) sweepStale(stale map[string]bool, sent map[string]time.Time) {
 		c.hub.PublishSession(in.SessionID, frame(c.wire(&in, now)))
 		sent[in.SessionID] = now
 	}
-}
-
-// stop ends run and waits for it.
-func (c *caster) stop() {
-	close(c.quit)
-	<-c.done
 }

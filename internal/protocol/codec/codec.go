@@ -58,7 +58,7 @@ func decodeEvent(raw []byte, ev *protocol.Event) error {
 
 // DecodeServerMsg decodes one message from the daemon by its type: msg is
 // a protocol.Hello, Subscribed, Events, Live, Heartbeat, ErrorMsg, Pong or
-// SessionFrame
+// SessionFrame, ApprovalFrame or ApprovalResolvedFrame
 // (a value, not a pointer). For a type this package does not know (a newer
 // daemon's), msg is nil and err is nil: the caller may ignore it.
 func DecodeServerMsg(data []byte) (typ string, msg any, err error) {
@@ -83,6 +83,10 @@ func DecodeServerMsg(data []byte) (typ string, msg any, err error) {
 		return decodeAs[protocol.Pong](typ, data)
 	case protocol.TypeSession:
 		return decodeAs[protocol.SessionFrame](typ, data)
+	case protocol.TypeApproval:
+		return decodeAs[protocol.ApprovalFrame](typ, data)
+	case protocol.TypeApprovalResolved:
+		return decodeAs[protocol.ApprovalResolvedFrame](typ, data)
 	}
 	if !json.Valid(data) { // msgType may not have read it all
 		var v struct{}

@@ -65,6 +65,9 @@ func TestServerMessagesRoundTrip(t *testing.T) {
 		protocol.Heartbeat{Type: protocol.TypeHeartbeat, LastSeq: 57, ServerTime: now},
 		protocol.ErrorMsg{Type: protocol.TypeError, Error: "tail must be >= 0"},
 		protocol.Pong{Type: protocol.TypePong},
+		protocol.ApprovalFrame{Type: protocol.TypeApproval, Approval: protocol.Approval{ID: "ab-1", Seq: 9, SessionID: "s", Cwd: "/p", ToolName: "Bash",
+			ToolInput: protocol.RawJSON(`{"command":"ls"}`), PermissionSuggestions: protocol.RawJSON(`[{"type":"setMode"}]`), RequestedAt: now, ExpiresAt: now.Add(time.Minute)}},
+		protocol.ApprovalResolvedFrame{Type: protocol.TypeApprovalResolved, ID: "ab-1", SessionID: "s", Outcome: protocol.ApprovalDeny, By: "monitor 127.0.0.1:1", Message: "no", At: now},
 	} {
 		data := Encode(m)
 		typ, got, err := DecodeServerMsg(data)

@@ -46,6 +46,8 @@ test("other events' summaries", () => {
     [wire("PermissionRequest", { tool_name: "Bash", tool_input: { command: "rm -rf build" } }), "asks to use Bash: rm -rf build"],
     [wire("UserPromptSubmit", { prompt: "fix\nthe   tests" }), "fix the tests"],
     [wire("SessionEnd", { reason: "logout" }), "logout"],
+    [wire("MpmApprovalDecision", { outcome: "deny", by: "dashboard 127.0.0.1:5000", message: "not now" }), "deny by dashboard 127.0.0.1:5000 “not now”"],
+    [wire("MpmApprovalDecision", { outcome: "answered_elsewhere", by: "terminal" }), "answered elsewhere by terminal"],
   ];
   for (const [ev, want] of cases) assert.equal(summary(ev), want, ev.event);
 });

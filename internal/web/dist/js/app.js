@@ -7,6 +7,7 @@ import { $ } from "./dom.js";
 import { S } from "./state.js";
 import { readParams, saveToken, sessionsURL, seqURL, readSeq } from "./params.js";
 import { Connection } from "./conn.js";
+import { approvalAdded, resolved as approvalResolved, approvalsResubscribed, approvalsConnected, wireApprovals } from "./approvals.js";
 import { matches, perMinute, toolStats } from "./model.js";
 import { VirtualList } from "./list.js";
 import { drawPerMinute, drawToolStats } from "./charts.js";
@@ -82,6 +83,7 @@ S.conn = new Connection({
         : `The daemon restarted; resumed after event #${S.conn.cursor ?? 0} with nothing missed.`, "restart");
     }
     document.body.dataset.instance = m.instance;
+    approvalsConnected();
     renderHeader();
   },
   onReset: () => {
@@ -91,6 +93,7 @@ S.conn = new Connection({
     S.sessions.clear();
   },
   onSubscribed: (/** @type {import("./types.js").Subscribed} */ m) => {
+    approvalsResubscribed();
     S.oldestSeq = m.oldest_seq || S.oldestSeq;
     if (m.truncated && S.model.count() > 0) notice(`Some events were dropped by the daemon's retention while this page was away (it keeps --history events).`, "gap");
     S.replaying = true;
@@ -118,6 +121,8 @@ S.conn = new Connection({
     openPendingSeq();
   },
   onNotice: (/** @type {string} */ t) => notice(t, "daemon"),
+  onApproval: approvalAdded,
+  onApprovalResolved: approvalResolved,
 });
 
 /** @param {import("./types.js").WireSession} s */
@@ -474,6 +479,7 @@ setSearchHooks({
   },
 });
 wireNotify();
+wireApprovals();
 renderBoard();
 renderPanel();
 updateFilters();

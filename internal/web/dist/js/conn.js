@@ -24,6 +24,7 @@ export class Connection {
   //   onEvents(events)         new events, ascending seq, none seen before
   //   onLive(msg)              the replay is over
   //   onNotice(text)           something worth a line in the page
+  //   onApproval(a), onApprovalResolved(r)  permission requests (approvals.js)
   /** @param {any} opts the options and callbacks above */
   constructor(opts) {
     this.opts = opts;
@@ -221,6 +222,13 @@ export class Connection {
         // Session summaries come before the replay and whenever a state
         // changes; they carry no seq and are never stale.
         if (msg.session && this.opts.onSession) this.opts.onSession(msg.session);
+        break;
+      case "approval":
+        // A permission request waits for an answer (approvals.js).
+        if (msg.approval && this.opts.onApproval) this.opts.onApproval(msg.approval);
+        break;
+      case "approval_resolved":
+        if (this.opts.onApprovalResolved) this.opts.onApprovalResolved(msg);
         break;
       case "live":
         if (this.pendingSubs > 0) return;

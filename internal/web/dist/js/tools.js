@@ -275,6 +275,8 @@ export function summary(ev, call) {
     case "Stop":
     case "StopFailure":
       return oneLine(p.error || p.reason || p.last_assistant_message || (p.stop_hook_active ? "stop hook active" : ""));
+    case "MpmApprovalDecision": // journaled by mpm-wsd: how a permission request answered from mpm ended
+      return [str(p.outcome).replace("_", " "), p.by ? `by ${oneLine(p.by)}` : "", p.message ? `“${oneLine(p.message, 300)}”` : ""].filter(Boolean).join(" ");
     default:
       return oneLine(p.message || p.reason || "");
   }

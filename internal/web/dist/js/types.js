@@ -126,7 +126,9 @@
  *   | {type: "session", session: WireSession}
  *   | {type: "heartbeat", last_seq: number, server_time: string}
  *   | {type: "pong"}
- *   | {type: "error", error: string}} ServerFrame
+ *   | {type: "error", error: string}
+ *   | {type: "approval", approval: import("./approvals.js").Approval}
+ *   | {type: "approval_resolved", id: string, session_id: string, outcome: string, by?: string, message?: string, at: string}} ServerFrame
  */
 
 /**
