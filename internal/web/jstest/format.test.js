@@ -57,3 +57,35 @@ test("session colours: FNV-1a 32 of the UTF-8 bytes, mod 6, stable", () => {
   for (let i = 0; i < 6000; i++) n[sessionColor(`session-${i}`)]++;
   for (const c of n) assert.ok(c > 800 && c < 1200, `uneven palette use: ${n}`);
 });
+
+test("compact and usd", async () => {
+  const { compact, usd } = await import("../dist/js/format.js");
+  for (const [n, want] of [[0, "0"], [812, "812"], [1000, "1k"], [12345, "12.3k"], [123456, "123k"], [4100000, "4.1M"], [2e9, "2B"], [-5, "0"], [NaN, "0"]]) {
+    assert.equal(compact(n), want, String(n));
+  }
+  assert.equal(usd(0), "$0.00");
+  assert.equal(usd(0.0042), "$0.0042");
+  assert.equal(usd(1.234), "$1.23");
+  assert.equal(usd(1234.5), "$1,234.50");
+});
+
+test("usageSummary", async () => {
+  const { usageSummary } = await import("../dist/js/sessions.js");
+  assert.equal(usageSummary(undefined), null);
+  const est = usageSummary({ input_tokens: 10000, output_tokens: 2000, cache_read_input_tokens: 300, cache_creation_input_tokens: 45, cost_usd: 0.5, cost_source: "estimate", context_tokens: 84000, context_window: 200000, models: { "claude-sonnet-4-5": { input_tokens: 10000, output_tokens: 2000, cost_usd: 0.5 } } });
+  assert.ok(est);
+  assert.equal(est.cost, "~$0.50");
+  assert.equal(est.tokens, "12.3k");
+  assert.equal(est.pct, 42);
+  assert.equal(est.text, "~$0.50 · 12.3k tokens · context 42%");
+  assert.match(est.title, /estimated/);
+  assert.match(est.title, /claude-sonnet-4-5: \$0\.50, 12k tokens/);
+  const exact = usageSummary({ input_tokens: 5, output_tokens: 7, cost_usd: 1.5, cost_source: "claude", context_tokens: 250000, context_window: 200000 });
+  assert.ok(exact);
+  assert.equal(exact.cost, "$1.50");
+  assert.equal(exact.pct, 100, "capped at 100");
+  const noWin = usageSummary({ output_tokens: 3, cost_source: "claude" });
+  assert.ok(noWin);
+  assert.equal(noWin.pct, -1);
+  assert.equal(noWin.text, "$0.00 · 3 tokens");
+});

@@ -18,6 +18,7 @@ import { showState, renderHeader, updateStatus, notice, dropNotice, copyText } f
 import { rebuildView, updateFilters, updateFollow, focusList, wireToolbar, setToolbarHooks, setAgentFilter } from "./toolbar.js";
 import { updateAttention, wireNotify, sessionChanged, setAttentionHooks } from "./attention.js";
 import { clock } from "./format.js";
+import { wireSearch, setSearchHooks } from "./search.js";
 
 /** @typedef {import("./types.js").WireEvent} WireEvent */
 /** @typedef {import("./types.js").Rec} Rec */
@@ -242,7 +243,8 @@ async function openPendingSeq() {
       rebuildView();
     }
     const again = S.model.records.find((x) => x.ev && x.ev.seq === seq);
-    if (again) jumpTo(again);
+    if (again && S.list.pos.has(again.key)) jumpTo(again);
+    else if (again) openDetail(again);
   } catch (e) {
     notice(`Could not open event #${seq}: ${/** @type {Error} */ (e).message}`, "seq");
   }
@@ -468,6 +470,14 @@ window.addEventListener("hashchange", () => {
 
 if (params.portNote) notice(params.portNote, "port");
 wireToolbar();
+wireSearch();
+setSearchHooks({
+  // A history hit opens like a #seq= link: at once when loaded, else fetched.
+  onOpenSeq: (seq) => {
+    S.pendingSeq = seq;
+    openPendingSeq();
+  },
+});
 wireNotify();
 wireApprovals();
 renderBoard();

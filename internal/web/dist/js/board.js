@@ -5,7 +5,7 @@
 
 import { h, text, clear, $, title } from "./dom.js";
 import { S } from "./state.js";
-import { badge, project, todoSummary, sessionTree } from "./sessions.js";
+import { badge, project, todoSummary, sessionTree, usageSummary } from "./sessions.js";
 import { callState } from "./model.js";
 import { inputGist, checklist } from "./tools.js";
 import { ago, formatMs, oneLine, plural } from "./format.js";
@@ -58,6 +58,12 @@ export function renderBoard() {
         h("div", { class: "prompt" }),
         h("div", { class: "agents" }),
         h("div", { class: "todos" }),
+        h("div", { class: "usage", hidden: true },
+          h("span", { class: "cost" }),
+          h("span", { class: "tokens" }),
+          h("span", { class: "ctx" },
+            h("span", { class: "gauge", role: "meter", "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": "context window used" }, h("span", { class: "fill" })),
+            h("span", { class: "ctxtext" }))),
         h("div", { class: "smeta" }, h("span", { class: "ago" }), h("span", { class: "counts" })),
       );
       cards.set(id, li);
@@ -122,7 +128,31 @@ function fillCard(li, s, now) {
   const calls = (s.events && s.events.PreToolUse) || 0;
   text(li.querySelector(".counts"), `${plural(s.total || 0, "event")} · ${plural(calls, "tool call")}`);
   text(li.querySelector(".todos"), s.todos ? "todos: " + todoSummary(s.todos) : "");
+  fillUsage(/** @type {HTMLElement} */ (li.querySelector(".usage")), s);
   title(li, `${s.origin ? s.origin + " / " : ""}${s.session_id}${s.cwd ? "\n" + s.cwd : ""}${s.model ? "\nmodel " + s.model : ""}${s.permission_mode ? "\npermission mode " + s.permission_mode : ""}`);
+}
+
+/**
+ * fillUsage shows a session's cost, tokens and context fill (hidden when the
+ * daemon has not read its transcript). The gauge has its percentage in words
+ * beside it: never colour alone.
+ * @param {HTMLElement} el
+ * @param {Session} s
+ */
+function fillUsage(el, s) {
+  const u = usageSummary(s.usage);
+  el.hidden = !u;
+  if (!u) return;
+  text(el.querySelector(".cost"), u.cost);
+  text(el.querySelector(".tokens"), `${u.tokens} tokens`);
+  const ctx = /** @type {HTMLElement} */ (el.querySelector(".ctx"));
+  ctx.hidden = u.pct < 0;
+  const g = /** @type {HTMLElement} */ (el.querySelector(".gauge"));
+  g.setAttribute("aria-valuenow", String(Math.max(0, u.pct)));
+  g.dataset.level = u.pct >= 90 ? "high" : u.pct >= 70 ? "mid" : "low";
+  /** @type {HTMLElement} */ (g.firstElementChild).style.width = `${Math.max(0, u.pct)}%`;
+  text(el.querySelector(".ctxtext"), u.ctxText);
+  title(el, u.title);
 }
 
 // focusSession is the session the side panel shows: the one selected, or

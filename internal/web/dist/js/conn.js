@@ -349,6 +349,19 @@ export class Connection {
     return r.json();
   }
 
+  // fetchSearch asks GET /v1/search; a refusal (400 bad query, 501 no
+  // journal) throws with the daemon's one-line reason.
+  /**
+   * @param {string} q
+   * @param {number} limit
+   */
+  async fetchSearch(q, limit) {
+    const r = await fetch("/v1/search?" + new URLSearchParams({ q, limit: String(limit) }), { headers: this.headers, cache: "no-store" });
+    if (r.status === 401) throw new Error("token missing or wrong");
+    if (!r.ok) throw new Error(`${r.status === 501 ? "Search is not available" : r.status === 400 ? "The query was not understood" : `The daemon answered ${r.status}`}: ${(await r.text()).trim()}`);
+    return (await r.json()).hits || [];
+  }
+
   async fetchSessions() {
     const r = await fetch("/v1/sessions", { headers: this.headers, cache: "no-store" });
     if (!r.ok) throw new Error(`daemon answered ${r.status}`);

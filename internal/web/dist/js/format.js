@@ -109,3 +109,25 @@ export function firstLine(s, max = 200) {
   }
   return "";
 }
+
+/**
+ * compact renders a count in few characters: "812", "12.3k", "4.1M".
+ * @param {number} n
+ */
+export function compact(n) {
+  if (!isFinite(n) || n < 0) n = 0;
+  if (n < 1000) return String(Math.round(n));
+  if (n < 1e6) return `${(n / 1e3).toFixed(n < 1e5 ? 1 : 0)}k`.replace(/\.0k$/, "k");
+  if (n < 1e9) return `${(n / 1e6).toFixed(1)}M`.replace(/\.0M$/, "M");
+  return `${(n / 1e9).toFixed(1)}B`.replace(/\.0B$/, "B");
+}
+
+/**
+ * usd renders a cost in dollars: "$0.0042" below a cent, else "$1.23".
+ * @param {number} v
+ */
+export function usd(v) {
+  if (!isFinite(v) || v <= 0) return "$0.00";
+  if (v < 0.01) return `$${v.toFixed(4)}`;
+  return `$${v.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}

@@ -4,13 +4,14 @@
 // as the loaded events add to them — and how the board orders and labels
 // them. Pure: no DOM.
 
-import { formatMs, oneLine } from "./format.js";
+import { formatMs, oneLine, compact, usd, plural } from "./format.js";
 import { todoCounts } from "./tools.js";
 import { agentOf } from "./model.js";
 
 /** @typedef {import("./types.js").WireSession} WireSession */
 /** @typedef {import("./types.js").WireEvent} WireEvent */
 /** @typedef {import("./types.js").Rec} Rec */
+/** @typedef {import("./types.js").Usage} Usage */
 
 /**
  * A session as the page holds it: the wire fields, plus what the page
@@ -283,4 +284,30 @@ export function sessionTree(records, s, sessionId) {
     n.calls.push(r);
   }
   return [...nodes.values()];
+}
+
+/**
+ * usageSummary is what a session card shows of its usage: the cost ("~"
+ * before an estimate), the total tokens, compact, and the context's fill
+ * (pct, 0 to 100, or -1 when the window is unknown); null without usage.
+ * @param {Usage | undefined} u
+ */
+export function usageSummary(u) {
+  if (!u || typeof u !== "object") return null;
+  const n = (/** @type {unknown} */ v) => (typeof v === "number" && isFinite(v) && v > 0 ? v : 0);
+  const tokens = n(u.input_tokens) + n(u.output_tokens) + n(u.cache_read_input_tokens) + n(u.cache_creation_input_tokens);
+  const estimate = u.cost_source !== "claude";
+  const cost = (estimate ? "~" : "") + usd(n(u.cost_usd));
+  const ctx = n(u.context_tokens), win = n(u.context_window);
+  const pct = win ? Math.min(100, Math.round((ctx / win) * 100)) : -1;
+  const ctxText = pct >= 0 ? `context ${pct}%` : "";
+  const text = [cost, `${compact(tokens)} tokens`, ctxText].filter(Boolean).join(" · ");
+  const models = Object.entries(u.models || {}).map(([m, c]) => `${m}: ${usd(n(c && c.cost_usd))}, ${compact(n(c && c.input_tokens) + n(c && c.output_tokens) + n(c && c.cache_read_input_tokens) + n(c && c.cache_creation_input_tokens))} tokens`);
+  const title = [
+    `cost ${usd(n(u.cost_usd))} (${estimate ? "estimated from token counts and a price table" : "as Claude Code reports it"})`,
+    `${plural(tokens, "token")}: ${n(u.input_tokens).toLocaleString("en-US")} input, ${n(u.output_tokens).toLocaleString("en-US")} output, ${n(u.cache_read_input_tokens).toLocaleString("en-US")} cache read, ${n(u.cache_creation_input_tokens).toLocaleString("en-US")} cache write`,
+    pct >= 0 ? `context ${ctx.toLocaleString("en-US")} of ${win.toLocaleString("en-US")} tokens (${pct}%)` : "",
+    ...models,
+  ].filter(Boolean).join("\n");
+  return { cost, tokens: compact(tokens), pct, ctxText, text, title };
 }

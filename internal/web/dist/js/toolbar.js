@@ -7,6 +7,7 @@ import { S } from "./state.js";
 import { matches } from "./model.js";
 import { originURL } from "./params.js";
 import { updateStatus, notice } from "./status.js";
+import { searchAll, closeHits } from "./search.js";
 
 /** @type {{onOlder: (recs: import("./types.js").Rec[]) => void}} */
 const hooks = { onOlder: () => {} };
@@ -145,7 +146,11 @@ export function wireToolbar() {
       search.value = "";
       S.filter.search = "";
       rebuildView();
+      closeHits();
       focusList();
+    } else if (e.key === "Enter" && search.value.trim()) {
+      e.preventDefault();
+      searchAll(search.value);
     } else if (e.key === "Enter" || e.key === "ArrowDown") {
       e.preventDefault();
       focusList();

@@ -40,6 +40,7 @@
  * @property {string} started
  * @property {string} [ended]
  * @property {number} tool_calls
+ * @property {Usage} [usage]
  */
 
 /**
@@ -73,6 +74,27 @@
  * @property {string} [model]
  * @property {string} [permission_mode]
  * @property {Agent[]} [agents]
+ * @property {Usage} [usage]        from the transcript (docs/protocol.md, "Usage"); absent until read
+ */
+
+/**
+ * Token counts of a session or of one model in it.
+ * @typedef {object} TokenCounts
+ * @property {number} [input_tokens]
+ * @property {number} [output_tokens]
+ * @property {number} [cache_read_input_tokens]
+ * @property {number} [cache_creation_input_tokens]
+ * @property {number} [cost_usd]
+ */
+
+/**
+ * A session's (or subagent's) usage, read from its transcript.
+ * @typedef {TokenCounts & {
+ *   cost_source?: "claude" | "estimate",
+ *   context_tokens?: number,
+ *   context_window?: number,
+ *   models?: Record<string, TokenCounts>,
+ * }} Usage
  */
 
 /**
