@@ -44,8 +44,7 @@ func (c *Client) Export(ctx context.Context, session, format string, w io.Writer
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		return &StatusError{Method: "GET", Path: stripQuery(path), Code: resp.StatusCode, Message: firstLine(body, 300)}
+		return statusError("GET", path, resp)
 	}
 	_, err = io.Copy(w, resp.Body)
 	return err

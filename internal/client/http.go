@@ -217,8 +217,7 @@ func (c *Client) getJSON(ctx context.Context, path string, q url.Values, v any) 
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-		return &StatusError{Method: "GET", Path: stripQuery(path), Code: resp.StatusCode, Message: firstLine(body, 300)}
+		return statusError("GET", path, resp)
 	}
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		return fmt.Errorf("GET %s: bad answer: %w", stripQuery(path), err)
@@ -284,4 +283,11 @@ func stripQuery(p string) string {
 		return p[:i]
 	}
 	return p
+}
+
+// statusError is the StatusError of an answer other than 200: the method,
+// the path without its query, and the first line of the body.
+func statusError(method, path string, resp *http.Response) error {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return &StatusError{Method: method, Path: stripQuery(path), Code: resp.StatusCode, Message: firstLine(body, 300)}
 }

@@ -21,19 +21,11 @@ var indexInterval = 250 * time.Millisecond
 
 // indexLoop catches the index up every indexInterval until Close.
 func (j *Journal) indexLoop() {
-	defer j.done.Done()
-	t := time.NewTicker(indexInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-j.stop:
-			return
-		case <-t.C:
-		}
+	j.every(indexInterval, false, func() {
 		if err := j.catchUpIndex(); err != nil {
 			j.warnTick("index", "adding events to the search index failed; will retry", err)
 		}
-	}
+	})
 }
 
 // catchUpIndex adds every committed event after indexed_to to the index.

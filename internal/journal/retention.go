@@ -10,19 +10,11 @@ import (
 // retentionLoop enforces the retention limits at start and every
 // RetainInterval until Close.
 func (j *Journal) retentionLoop() {
-	defer j.done.Done()
-	t := time.NewTicker(j.opts.RetainInterval)
-	defer t.Stop()
-	for {
+	j.every(j.opts.RetainInterval, true, func() {
 		if err := j.EnforceRetention(); err != nil {
 			j.warnTick("retention", "retention pass failed; will retry", err)
 		}
-		select {
-		case <-j.stop:
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // checkpointLoop copies the WAL back into the database file every
@@ -30,15 +22,7 @@ func (j *Journal) retentionLoop() {
 // pays for a checkpoint (the writer's auto-checkpoint is off). In the default
 // synchronous=NORMAL mode the checkpoint is also when the WAL is fsynced.
 func (j *Journal) checkpointLoop() {
-	defer j.done.Done()
-	t := time.NewTicker(checkpointInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-j.stop:
-			return
-		case <-t.C:
-		}
+	j.every(checkpointInterval, false, func() {
 		if err := j.saveState(); err != nil {
 			j.warnTick("save-state", "saving the session state failed; will retry (a restart replays it from the events)", err)
 		} else {
@@ -50,6 +34,25 @@ func (j *Journal) checkpointLoop() {
 			j.tickOK("checkpoint", "the WAL checkpoint")
 		}
 		j.tickHighWater()
+	})
+}
+
+// every runs f every d (and once at once when now) until Close; it is one
+// of the background goroutines Close waits for (j.done).
+func (j *Journal) every(d time.Duration, now bool, f func()) {
+	defer j.done.Done()
+	t := time.NewTicker(d)
+	defer t.Stop()
+	if now {
+		f()
+	}
+	for {
+		select {
+		case <-j.stop:
+			return
+		case <-t.C:
+		}
+		f()
 	}
 }
 
