@@ -185,12 +185,22 @@ type Result struct {
 // output; Err is its exit error, if any.
 func Run(t testing.TB, exe string, o Options) Result {
 	t.Helper()
+	cmd, cancel := command(exe, o, "-p", o.Prompt)
+	defer cancel()
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return Result{Stdout: out.String(), Stderr: errb.String(), Err: err}
+}
+
+// command is exe run with args, o's allowed tools and extra arguments, in
+// o.Dir, with the isolated environment pointed at o's stub and home; it is
+// killed after o.Timeout (2 minutes by default) or when cancel is called.
+func command(exe string, o Options, args ...string) (*exec.Cmd, context.CancelFunc) {
 	if o.Timeout == 0 {
 		o.Timeout = 2 * time.Minute
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
-	defer cancel()
-	args := []string{"-p", o.Prompt}
 	if len(o.AllowedTools) > 0 {
 		args = append(args, "--allowedTools", strings.Join(o.AllowedTools, ","))
 	}
@@ -202,10 +212,7 @@ func Run(t testing.TB, exe string, o Options) Result {
 	cmd.Env = append(isolatedEnv(tmp), "HOME="+o.Home, "USERPROFILE="+o.Home,
 		"ANTHROPIC_BASE_URL="+o.Stub.URL, "ANTHROPIC_API_KEY=sk-ant-stub-not-a-key")
 	cmd.Env = append(cmd.Env, o.Env...)
-	var out, errb strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	return Result{Stdout: out.String(), Stderr: errb.String(), Err: err}
+	return cmd, cancel
 }
 
 // WireHooks runs `mpm-hook install` (hook is its path; mpm-hookctl must be
@@ -276,24 +283,9 @@ type Decision func(tool string, input json.RawMessage) bool
 // and decide answers it. It returns when Claude Code has exited.
 func RunStream(t testing.TB, exe string, o Options, decide Decision) Result {
 	t.Helper()
-	if o.Timeout == 0 {
-		o.Timeout = 2 * time.Minute
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
+	cmd, cancel := command(exe, o, "-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose",
+		"--permission-prompt-tool", "stdio")
 	defer cancel()
-	args := []string{"-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose",
-		"--permission-prompt-tool", "stdio"}
-	if len(o.AllowedTools) > 0 {
-		args = append(args, "--allowedTools", strings.Join(o.AllowedTools, ","))
-	}
-	args = append(args, o.Args...)
-	cmd := exec.CommandContext(ctx, exe, args...)
-	cmd.Dir = o.Dir
-	tmp := filepath.Join(o.Home, "tmp")
-	os.MkdirAll(tmp, 0o700)
-	cmd.Env = append(isolatedEnv(tmp), "HOME="+o.Home, "USERPROFILE="+o.Home,
-		"ANTHROPIC_BASE_URL="+o.Stub.URL, "ANTHROPIC_API_KEY=sk-ant-stub-not-a-key")
-	cmd.Env = append(cmd.Env, o.Env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
