@@ -44,15 +44,7 @@ func BenchmarkFleetTeam(b *testing.B) {
 	wg.Wait()
 	c.waitCount(b, edges*rate*secs, 60*time.Second)
 	b.StopTimer()
-	c.mu.Lock()
-	lat := make([]time.Duration, len(c.evs))
-	for i, ev := range c.evs {
-		lat[i] = c.at[i].Sub(ev.Received)
-	}
-	c.mu.Unlock()
-	b.ReportMetric(float64(pct(lat, 0.5).Microseconds()), "p50-µs")
-	b.ReportMetric(float64(pct(lat, 0.99).Microseconds()), "p99-µs")
-	fmt.Printf("team load, %d edges x %d ev/s, default polls: n=%d p50=%v p99=%v max=%v\n", edges, rate, len(lat), pct(lat, 0.5), pct(lat, 0.99), pct(lat, 1))
+	reportLatency(b, c, fmt.Sprintf("team load, %d edges x %d ev/s, default polls", edges, rate))
 }
 
 // BenchmarkFleetHubCatchUp: the stream holds 5,000 events (two edges) and
@@ -129,13 +121,5 @@ func BenchmarkFleetHubLatency(b *testing.B) {
 	wg.Wait()
 	c.waitCount(b, edges*rate*secs, 60*time.Second)
 	b.StopTimer()
-	c.mu.Lock()
-	lat := make([]time.Duration, len(c.evs))
-	for i, ev := range c.evs {
-		lat[i] = c.at[i].Sub(ev.Received)
-	}
-	c.mu.Unlock()
-	b.ReportMetric(float64(pct(lat, 0.5).Microseconds()), "p50-µs")
-	b.ReportMetric(float64(pct(lat, 0.99).Microseconds()), "p99-µs")
-	fmt.Printf("hub side, %d publishers x %d ev/s: n=%d p50=%v p99=%v max=%v\n", edges, rate, len(lat), pct(lat, 0.5), pct(lat, 0.99), pct(lat, 1))
+	reportLatency(b, c, fmt.Sprintf("hub side, %d publishers x %d ev/s", edges, rate))
 }

@@ -9,6 +9,20 @@ import (
 	"time"
 )
 
+// reportLatency reports the p50 and p99 of c's receive-to-arrival
+// latencies as metrics and prints them with what, after b.StopTimer.
+func reportLatency(b *testing.B, c *collector, what string) {
+	c.mu.Lock()
+	lat := make([]time.Duration, len(c.evs))
+	for i, ev := range c.evs {
+		lat[i] = c.at[i].Sub(ev.Received)
+	}
+	c.mu.Unlock()
+	b.ReportMetric(float64(pct(lat, 0.5).Microseconds()), "p50-µs")
+	b.ReportMetric(float64(pct(lat, 0.99).Microseconds()), "p99-µs")
+	fmt.Printf("%s: n=%d p50=%v p99=%v max=%v\n", what, len(lat), pct(lat, 0.5), pct(lat, 0.99), pct(lat, 1))
+}
+
 func pct(d []time.Duration, p float64) time.Duration {
 	s := append([]time.Duration(nil), d...)
 	sort.Slice(s, func(a, b int) bool { return s[a] < s[b] })
@@ -91,15 +105,7 @@ func BenchmarkFleetEndToEnd(b *testing.B) {
 	wg.Wait()
 	c.waitCount(b, 3*perEdge, 60*time.Second)
 	b.StopTimer()
-	c.mu.Lock()
-	lat := make([]time.Duration, len(c.evs))
-	for i, ev := range c.evs {
-		lat[i] = c.at[i].Sub(ev.Received)
-	}
-	c.mu.Unlock()
-	b.ReportMetric(float64(pct(lat, 0.5).Microseconds()), "p50-µs")
-	b.ReportMetric(float64(pct(lat, 0.99).Microseconds()), "p99-µs")
-	fmt.Printf("end to end, 3 edges x %d ev/s: n=%d p50=%v p99=%v max=%v\n", rate, len(lat), pct(lat, 0.5), pct(lat, 0.99), pct(lat, 1))
+	reportLatency(b, c, fmt.Sprintf("end to end, 3 edges x %d ev/s", rate))
 }
 
 // BenchmarkFleetCatchUp: an edge ingests 5,000 events while NATS is down;
