@@ -71,6 +71,11 @@ type Manager struct {
 	// lastWarn is when a refusal was last logged (at most one a minute;
 	// the counter counts them all).
 	lastWarn time.Time
+	// remote holds the sessions of other origins whose transcript paths
+	// were refused (counted once each), lastRemoteWarn when one was last
+	// logged; both guarded by mu (fleet.go).
+	remote         map[string]bool
+	lastRemoteWarn time.Time
 
 	refused  *prometheus.CounterVec
 	long     prometheus.Counter
@@ -97,11 +102,11 @@ func New(cfg Config) *Manager {
 	}
 	m := &Manager{
 		cfg: cfg, log: cfg.Logger, root: cfg.ProjectsDir,
-		known: map[string]*known{}, usage: map[string]*sessionUsage{}, pending: map[string]bool{},
+		known: map[string]*known{}, usage: map[string]*sessionUsage{}, pending: map[string]bool{}, remote: map[string]bool{},
 		wake:  make(chan struct{}, 1),
 		files: map[string]*sessionFiles{}, buf: make([]byte, 256<<10),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mpm_usage_refused_total",
-			Help: "Transcript paths refused (outside the Claude config directory's projects/, not a regular .jsonl file), each counted once per session."}, []string{"reason"}),
+			Help: "Transcript paths refused (outside the Claude config directory's projects/, not a regular .jsonl file, named by an event of another origin on a fleet hub), each counted once per session."}, []string{"reason"}),
 		long: prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_usage_long_lines_total",
 			Help: "Transcript lines longer than 16 MiB passed over unread."}),
 		readB: prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_usage_read_bytes_total",
@@ -109,7 +114,7 @@ func New(cfg Config) *Manager {
 		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_usage_read_errors_total",
 			Help: "Transcript reads that failed (other than a transcript not written yet)."}),
 	}
-	for _, r := range []string{RefusedOutside, RefusedNotRegular, RefusedNotJSONL} {
+	for _, r := range []string{RefusedOutside, RefusedNotRegular, RefusedNotJSONL, RefusedRemote} {
 		m.refused.WithLabelValues(r)
 	}
 	if cfg.Registerer != nil {
@@ -142,10 +147,15 @@ func (m *Manager) TouchEvents(evs []*event.Event) {
 	any := false
 	m.mu.Lock()
 	for _, ev := range evs {
-		if ev.Origin == "" && ev.SessionID != "" && ev.TranscriptPath != "" {
-			m.touch(ev.SessionID, ev.TranscriptPath, ev.AgentID)
-			any = true
+		if ev.SessionID == "" || ev.TranscriptPath == "" {
+			continue
 		}
+		if ev.Origin != "" {
+			m.refuseRemote(ev)
+			continue
+		}
+		m.touch(ev.SessionID, ev.TranscriptPath, ev.AgentID)
+		any = true
 	}
 	m.mu.Unlock()
 	if any {

@@ -1,6 +1,11 @@
 package usage
 
-import "github.com/mpm-dev/mpm/internal/protocol"
+import (
+	"maps"
+	"slices"
+
+	"github.com/mpm-dev/mpm/internal/protocol"
+)
 
 // recentKeys is how many message keys a tally remembers to count each
 // message once: the lines of one message (one per content block while it
@@ -94,7 +99,10 @@ func combine(main *tally, agents []*tally, prices *Prices) *protocol.Usage {
 				models[name] = models[name].add(tok)
 			}
 		}
-		for name, tok := range models {
+		// In name order, so that equal tallies give equal sums to the last
+		// bit (a fleet edge compares its snapshots byte for byte).
+		for _, name := range slices.Sorted(maps.Keys(models)) {
+			tok := models[name]
 			c := prices.Cost(name, tok)
 			u.Models[name] = modelUsage(tok, c)
 			u.CostUSD += c
