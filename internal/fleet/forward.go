@@ -48,11 +48,35 @@ type forwarder struct {
 	// wakeUsage and wakeReqs are signalled (without blocking) when dirty
 	// or reqs gain something.
 	wakeUsage, wakeReqs chan struct{}
+	// snapshots counts the usage snapshots by result: journaled, or
+	// unchanged (equal to the one journaled last: not journaled again).
+	snapshots *prometheus.CounterVec
 }
 
 func newForwarder(s *wsd.Server, every time.Duration, log hclog.Logger) *forwarder {
 	return &forwarder{s: s, log: log, every: every, dirty: map[string]bool{},
-		wakeUsage: make(chan struct{}, 1), wakeReqs: make(chan struct{}, 1)}
+		wakeUsage: make(chan struct{}, 1), wakeReqs: make(chan struct{}, 1),
+		snapshots: snapshotMetric(s.Registry())}
+}
+
+// snapshotMetric registers mpm_fleet_usage_snapshots_total on reg once.
+func snapshotMetric(reg prometheus.Registerer) *prometheus.CounterVec {
+	c := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mpm_fleet_usage_snapshots_total",
+		Help: "Usage snapshots of changed sessions an edge looked at for the hub, by result: journaled (and so published), or unchanged (equal to the one journaled last, e.g. after a restart: not journaled again)."},
+		[]string{"result"})
+	c.WithLabelValues("journaled")
+	c.WithLabelValues("unchanged")
+	if reg != nil {
+		if err := reg.Register(c); err != nil {
+			var are prometheus.AlreadyRegisteredError
+			if errors.As(err, &are) {
+				if have, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+					return have
+				}
+			}
+		}
+	}
+	return c
 }
 
 func signal(c chan struct{}) {
@@ -154,9 +178,14 @@ func (f *forwarder) snapshot(ctx context.Context, id string) error {
 	}
 	b := usage.Snapshot(id, u, agents)
 	if bytes.Equal(b, in.Usage) {
+		f.snapshots.WithLabelValues("unchanged").Inc()
 		return nil
 	}
-	return f.ingest(ctx, b, "")
+	if err := f.ingest(ctx, b, ""); err != nil {
+		return err
+	}
+	f.snapshots.WithLabelValues("journaled").Inc()
+	return nil
 }
 
 // requestLoop journals each request that turned pending.
