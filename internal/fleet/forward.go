@@ -143,6 +143,12 @@ func (f *forwarder) usageLoop(ctx context.Context) {
 		slices.Sort(ids)
 		var failed []string
 		for _, id := range ids {
+			if !f.s.UsageSettled(id) {
+				// Partial figures (a long transcript read in turns, e.g.
+				// after a restart): wait for the whole.
+				failed = append(failed, id)
+				continue
+			}
 			if err := f.snapshot(ctx, id); err != nil {
 				if ctx.Err() != nil {
 					return

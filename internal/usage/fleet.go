@@ -66,3 +66,13 @@ func (m *Manager) refuseRemote(ev *event.Event) {
 	m.log.Debug("transcript of another origin not read: its usage comes from that machine's edge (logged at most once a minute; mpm_usage_refused_total{reason=\"remote_origin\"} counts them)",
 		"session_id", ev.SessionID, "origin", ev.Origin, "path", ev.TranscriptPath)
 }
+
+// Settled reports whether session id's usage is read to the end of its
+// transcripts as far as known: false while a backlog longer than
+// ReadBytes is read in turns (the figures are partial then), so that a
+// fleet edge forwards no partial figures after a restart.
+func (m *Manager) Settled(id string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return !m.backlog[id]
+}

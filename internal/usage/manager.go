@@ -76,6 +76,9 @@ type Manager struct {
 	// logged; both guarded by mu (fleet.go).
 	remote         map[string]bool
 	lastRemoteWarn time.Time
+	// backlog holds the sessions whose last read stopped before the end
+	// of a transcript (ReadBytes): their usage is partial (Settled).
+	backlog map[string]bool
 
 	refused  *prometheus.CounterVec
 	long     prometheus.Counter
@@ -102,7 +105,7 @@ func New(cfg Config) *Manager {
 	}
 	m := &Manager{
 		cfg: cfg, log: cfg.Logger, root: cfg.ProjectsDir,
-		known: map[string]*known{}, usage: map[string]*sessionUsage{}, pending: map[string]bool{}, remote: map[string]bool{},
+		known: map[string]*known{}, usage: map[string]*sessionUsage{}, pending: map[string]bool{}, remote: map[string]bool{}, backlog: map[string]bool{},
 		wake:  make(chan struct{}, 1),
 		files: map[string]*sessionFiles{}, buf: make([]byte, 256<<10),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mpm_usage_refused_total",
@@ -273,7 +276,7 @@ func (m *Manager) drain(ctx context.Context) {
 			return
 		}
 		var changed []string
-		var again []string
+		var again, caught []string
 		for k, id := range ids {
 			more, ch := m.readSession(id, snap[k])
 			if ch {
@@ -281,18 +284,22 @@ func (m *Manager) drain(ctx context.Context) {
 			}
 			if more {
 				again = append(again, id)
+			} else {
+				caught = append(caught, id)
 			}
 		}
-		if len(again) > 0 {
-			m.mu.Lock()
-			for _, id := range again {
-				if !m.pending[id] {
-					m.pending[id] = true
-					m.order = append(m.order, id)
-				}
+		m.mu.Lock()
+		for _, id := range again {
+			m.backlog[id] = true
+			if !m.pending[id] {
+				m.pending[id] = true
+				m.order = append(m.order, id)
 			}
-			m.mu.Unlock()
 		}
+		for _, id := range caught {
+			delete(m.backlog, id)
+		}
+		m.mu.Unlock()
 		if len(changed) > 0 && m.cfg.OnChange != nil {
 			m.cfg.OnChange(changed)
 		}

@@ -87,3 +87,52 @@ func TestSubagents(t *testing.T) {
 		t.Fatalf("with cost-state: %+v", total)
 	}
 }
+
+// TestSettled: while a transcript longer than ReadBytes is read in turns,
+// its session's figures are partial and Settled says so (a fleet edge
+// forwards none of them); once read to the end it is settled.
+func TestSettled(t *testing.T) {
+	root, path := project(t)
+	line := assistantLine("m0", "r0", "claude-sonnet-4-5", 1, 1, 0, 0)
+	for i := range 20 {
+		write(t, path, assistantLine("m"+string(rune('a'+i)), "r", "claude-sonnet-4-5", 1, 1, 0, 0), os.O_APPEND)
+	}
+	type seen struct {
+		settled bool
+		in      int64
+	}
+	var m *Manager
+	changed := make(chan seen, 64)
+	m = New(Config{ProjectsDir: root, ReadBytes: int64(3 * len(line)), Tick: time.Hour, OnChange: func(ids []string) {
+		for _, id := range ids {
+			changed <- seen{m.Settled(id), m.Get(id).InputTokens}
+		}
+	}})
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { m.Run(ctx); close(stopped) }()
+	defer func() { cancel(); <-stopped }()
+	m.Touch("s", path)
+	partial := 0
+	for {
+		select {
+		case s := <-changed:
+			if !s.settled {
+				partial++
+				if s.in >= 20 {
+					t.Fatalf("the whole transcript read, still not settled")
+				}
+				continue
+			}
+			if s.in != 20 {
+				t.Fatalf("settled with %d input tokens, want all 20", s.in)
+			}
+			if partial == 0 {
+				t.Fatal("no partial figures seen: ReadBytes did not split the reading")
+			}
+			return
+		case <-time.After(10 * time.Second):
+			t.Fatal("never settled")
+		}
+	}
+}

@@ -67,6 +67,10 @@ func (s *Server) Usage(id string) (*protocol.Usage, map[string]*protocol.Usage) 
 	return s.usage.Session(id)
 }
 
+// UsageSettled reports whether a local session's usage is read to the end
+// of its transcripts (not partial, in the middle of a long backlog).
+func (s *Server) UsageSettled(id string) bool { return s.usage.Settled(id) }
+
 // Session returns a copy of a session's summary.
 func (s *Server) Session(id string) (sessions.Info, bool) { return s.tracker.Get(id) }
 
