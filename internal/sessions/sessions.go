@@ -166,6 +166,16 @@ func (i *Info) Apply(ev *event.Event) {
 	if ev.Origin != "" {
 		i.Origin = ev.Origin
 	}
+	if ev.Name == protocol.EventUsage {
+		// A fleet edge's usage snapshot: it replaces the previous one and
+		// is bookkeeping, not activity (the session's times, counts and
+		// state stay).
+		i.Usage, i.UsageSeq, i.LastSeq = bytes.Clone(ev.Payload), ev.Seq, ev.Seq
+		if i.State == "" {
+			i.setState(protocol.StateIdle, ev, "")
+		}
+		return
+	}
 	if ev.Cwd != "" {
 		i.Cwd = ev.Cwd
 	}
@@ -266,10 +276,6 @@ func (i *Info) Apply(ev *event.Event) {
 		i.setState(protocol.StateIdle, ev, "")
 	case "SubagentStart", "SubagentStop", "PostCompact":
 		i.working(ev)
-	case protocol.EventUsage:
-		// A fleet edge's usage snapshot: replaces the previous one, and
-		// changes nothing else.
-		i.Usage, i.UsageSeq = bytes.Clone(ev.Payload), ev.Seq
 	case protocol.EventApprovalRequest:
 		// A fleet edge's note that a request is pending: the
 		// PermissionRequest before it set the state.
