@@ -72,19 +72,35 @@ func SortBoard(ss []protocol.Session) {
 			return ra < rb
 		}
 		if ra == 0 {
-			return ss[a].StateSince.Before(ss[b].StateSince)
+			return attentionSince(ss[a]).Before(attentionSince(ss[b]))
 		}
 		return ss[a].LastSeen.After(ss[b].LastSeen)
 	})
 }
 
 func rank(s protocol.Session) int {
+	if s.Attention {
+		return 0 // also over budget
+	}
 	r, ok := stateOrder[s.State]
 	if !ok {
 		return 2
 	}
 	return r
 }
+
+// attentionSince is when s started needing its person: when it passed its
+// budget, or entered its state.
+func attentionSince(s protocol.Session) time.Time {
+	if s.AttentionReason == protocol.ReasonOverBudget && s.OverBudget != nil {
+		return s.OverBudget.Since
+	}
+	return s.StateSince
+}
+
+// overBudgetLabel is the state column of a session in the inbox for its
+// budget.
+const overBudgetLabel = "$ over budget"
 
 // Ago is a short duration for people: "45 s", "2 m 10 s", "3 h 5 m", "2 d".
 func Ago(d time.Duration) string {
@@ -166,6 +182,10 @@ func Board(ss []protocol.Session, now time.Time, width int, color bool) []byte {
 	b.WriteByte('\n')
 	for _, s := range ss {
 		label := StateLabel(s.State, s.Stale) + " · " + Ago(now.Sub(s.StateSince))
+		labelColor, colored := stateColor[s.State]
+		if s.AttentionReason == protocol.ReasonOverBudget {
+			label, labelColor, colored = overBudgetLabel+" · "+Ago(now.Sub(attentionSince(s))), red+bold, true
+		}
 		row := fmt.Sprintf("%-32s %-16s %-8s ", label, gist.Clean(gist.Project(s.Cwd), 16), shortID(s.SessionID))
 		if fleet {
 			row += fmt.Sprintf("%-16s ", gist.Clean(s.Origin, 16))
@@ -182,12 +202,15 @@ func Board(ss []protocol.Session, now time.Time, width int, color bool) []byte {
 		}
 		if usage {
 			cost, ctx := UsageCells(s.Usage)
+			if s.OverBudget != nil {
+				cost += "!" // over a budget (seen to or not)
+			}
 			row += fmt.Sprintf("%-8s %-4s ", cost, ctx)
 		}
 		row += fmt.Sprintf("%-6s %s", agents, doing(s))
 		row = fitWidth(row, width)
 		if color {
-			if c, ok := stateColor[s.State]; ok {
+			if c, ok := labelColor, colored; ok {
 				n := len(label)
 				if n > len(row) {
 					n = len(row)
@@ -218,10 +241,13 @@ func UsageCells(u *protocol.Usage) (cost, ctx string) {
 	return cost, ctx
 }
 
-// doing is what a session is about: the state's message, else its running
-// tool, else its last prompt.
+// doing is what a session is about: the budget it passed while that waits
+// for the person, else the state's message, else its running tool, else
+// its last prompt.
 func doing(s protocol.Session) string {
 	switch {
+	case s.AttentionReason == protocol.ReasonOverBudget:
+		return gist.Budget(s.OverBudget)
 	case s.StateMessage != "" && s.State != protocol.StateEnded:
 		return gist.Clean(s.StateMessage, 200)
 	case len(s.CurrentTools) > 0:

@@ -338,7 +338,7 @@ func (n *Notifier) message(nt notice) Message {
 	}
 	if nt.reason == protocol.ReasonOverBudget && s.OverBudget != nil {
 		ob := s.OverBudget
-		m.Since, m.OverBudget, m.Message = ob.Since, ob, BudgetWords(ob)
+		m.Since, m.OverBudget, m.Message = ob.Since, ob, gist.Budget(ob)
 		m.Text = fmt.Sprintf("Claude Code in %s is %s", where, m.Message)
 		return m
 	}
@@ -347,20 +347,6 @@ func (n *Notifier) message(nt notice) Message {
 		m.Text += ": " + s.StateMessage
 	}
 	return m
-}
-
-// BudgetWords says which budget a session passed, for people: "over its
-// session budget: $1.23 of $1.00", "over the day's budget: $20.50 of $20.00
-// on 2026-12-01".
-func BudgetWords(ob *protocol.OverBudget) string {
-	if ob.Budget == protocol.BudgetDay {
-		w := fmt.Sprintf("over the day's budget: $%.2f of $%.2f", ob.SpentUSD, ob.LimitUSD)
-		if ob.Day != "" {
-			w += " on " + ob.Day
-		}
-		return w
-	}
-	return fmt.Sprintf("over its session budget: $%.2f of $%.2f", ob.SpentUSD, ob.LimitUSD)
 }
 
 // sessionURL is base with ?session=id (any fragment, where a token would
