@@ -207,7 +207,11 @@ func Board(ss []protocol.Session, now time.Time, width int, color bool) []byte {
 			}
 			row += fmt.Sprintf("%-8s %-4s ", cost, ctx)
 		}
-		row += fmt.Sprintf("%-6s %s", agents, doing(s))
+		d := doing(s)
+		if s.AttentionReason == protocol.ReasonOverBudget {
+			d = gist.Budget(s.OverBudget) // why it is with those that need you
+		}
+		row += fmt.Sprintf("%-6s %s", agents, d)
 		row = fitWidth(row, width)
 		if color {
 			if c, ok := labelColor, colored; ok {
@@ -241,13 +245,10 @@ func UsageCells(u *protocol.Usage) (cost, ctx string) {
 	return cost, ctx
 }
 
-// doing is what a session is about: the budget it passed while that waits
-// for the person, else the state's message, else its running tool, else
-// its last prompt.
+// doing is what a session is about: the state's message, else its running
+// tool, else its last prompt.
 func doing(s protocol.Session) string {
 	switch {
-	case s.AttentionReason == protocol.ReasonOverBudget:
-		return gist.Budget(s.OverBudget)
 	case s.StateMessage != "" && s.State != protocol.StateEnded:
 		return gist.Clean(s.StateMessage, 200)
 	case len(s.CurrentTools) > 0:
@@ -425,12 +426,24 @@ func shortID(id string) string {
 // StateLine is the tail's line for a session that changed state: time,
 // session, the state in words, and its message or running tool.
 func (f *Format) StateLine(s *protocol.Session) []byte {
+	return f.sessionLine(s, s.StateSince, StateLabel(s.State, s.Stale), stateColor[s.State], doing(*s))
+}
+
+// BudgetLine is the tail's line for a session that passed a budget (its
+// OverBudget set): when, session, "$ over budget" and which budget.
+func (f *Format) BudgetLine(s *protocol.Session) []byte {
+	return f.sessionLine(s, s.OverBudget.Since, overBudgetLabel, red+bold, gist.Budget(s.OverBudget))
+}
+
+// sessionLine is a tail line about session s: at, session, label (in
+// color c when not ""), what.
+func (f *Format) sessionLine(s *protocol.Session, at time.Time, label, c, what string) []byte {
 	loc := f.Location
 	if loc == nil {
 		loc = time.Local
 	}
 	var b strings.Builder
-	f.paint(&b, dim, s.StateSince.In(loc).Format("15:04:05.000"))
+	f.paint(&b, dim, at.In(loc).Format("15:04:05.000"))
 	b.WriteByte(' ')
 	if s.Origin != "" {
 		b.WriteString(gist.Clean(s.Origin, maxOriginWidth))
@@ -438,19 +451,19 @@ func (f *Format) StateLine(s *protocol.Session) []byte {
 	}
 	b.WriteString(shortID(s.SessionID))
 	b.WriteByte(' ')
-	label := fmt.Sprintf("%-20s", StateLabel(s.State, s.Stale))
-	if c, ok := stateColor[s.State]; ok {
+	label = fmt.Sprintf("%-20s", label)
+	if c != "" {
 		f.paint(&b, c, label)
 	} else {
 		b.WriteString(label)
 	}
-	if d := doing(*s); d != "" {
+	if what != "" {
 		width := DefaultSummaryWidth
 		if f.Width > 0 {
 			width = max(minSummaryWidth, f.Width-b.Len()-1)
 		}
 		b.WriteByte(' ')
-		b.WriteString(gist.Clean(d, width))
+		b.WriteString(gist.Clean(what, width))
 	}
 	b.WriteByte('\n')
 	return []byte(b.String())
