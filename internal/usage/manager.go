@@ -330,6 +330,9 @@ func (m *Manager) readSession(id string, k known) (more, changed bool) {
 		}
 	}
 	nu.Total = combine(sf.main.t, tallies, m.cfg.Prices)
+	if nu.Total != nil {
+		nu.Series = series(sf.main.t, tallies, m.cfg.Prices)
+	}
 	m.mu.Lock()
 	if !reflect.DeepEqual(m.usage[id], nu) {
 		changed = true
@@ -435,6 +438,9 @@ type known struct {
 type sessionUsage struct {
 	Total  *protocol.Usage
 	Agents map[string]*protocol.Usage
+	// Series is Total by quarter hour and model (series.go); never
+	// changed once built.
+	Series []Cell
 }
 
 // sessionFiles are the reading positions of a session's transcripts.
