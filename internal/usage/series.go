@@ -74,7 +74,8 @@ type Cell struct {
 // session with no message at all counts at the cost-state record's time.
 // What totalCostUSD holds beyond its models' sum is spread over the cells
 // by cost.
-func series(main *tally, agents []*tally, prices *Prices) []Cell {
+func series(main *tally, agents []*tally, table *Prices) []Cell {
+	prices := &memo{p: table}
 	msgs := make(map[slotKey]Tokens, len(main.slots))
 	for _, t := range append([]*tally{main}, agents...) {
 		for k, tok := range t.slots {
@@ -84,7 +85,7 @@ func series(main *tally, agents []*tally, prices *Prices) []Cell {
 	if main.cost == nil {
 		out := make([]Cell, 0, len(msgs))
 		for k, tok := range msgs {
-			out = append(out, Cell{Slot: k.slot, Model: k.model, Tokens: tok, USD: prices.Cost(k.model, tok)})
+			out = append(out, Cell{Slot: k.slot, Model: k.model, Tokens: tok, USD: prices.cost(k.model, tok)})
 		}
 		sortCells(out)
 		return out
@@ -102,7 +103,7 @@ func series(main *tally, agents []*tally, prices *Prices) []Cell {
 			s = &slotSum{}
 			bySlot[k.slot] = s
 		}
-		s.usd += prices.Cost(k.model, tok)
+		s.usd += prices.cost(k.model, tok)
 		s.tok = s.tok.add(tok)
 		byModel[k.model] = append(byModel[k.model], k.slot)
 	}
@@ -140,7 +141,7 @@ func series(main *tally, agents []*tally, prices *Prices) []Cell {
 		if len(slots) > 0 {
 			for _, s := range slots {
 				tok := msgs[slotKey{s, name}]
-				wUSD = append(wUSD, prices.Cost(name, tok))
+				wUSD = append(wUSD, prices.cost(name, tok))
 				for i, n := range tok.kinds() {
 					kind[i] = append(kind[i], float64(n))
 				}
@@ -186,7 +187,7 @@ func series(main *tally, agents []*tally, prices *Prices) []Cell {
 		alt := make([]float64, len(keys))
 		for i, k := range keys {
 			w[i] = cells[k].USD
-			alt[i] = prices.Cost(k.model, msgs[k])
+			alt[i] = prices.cost(k.model, msgs[k])
 		}
 		for i, v := range spread(rest, w, alt) {
 			cells[keys[i]].USD += v
@@ -323,12 +324,18 @@ func (m *Manager) Report(q Query) (*protocol.UsageReport, error) {
 		source string
 		cells  []Cell
 	}
-	m.mu.Lock()
-	list := make([]sess, 0, len(m.usage))
-	for id, su := range m.usage {
-		list = append(list, sess{id, su.Total.CostSource, su.Series}) // Series is never changed once built
+	m.readMu.Lock()
+	list := make([]sess, 0, len(m.files))
+	for id, sf := range m.files {
+		if cells := m.cellsOf(sf); len(cells) > 0 {
+			source := protocol.CostEstimate
+			if sf.main.t.cost != nil {
+				source = protocol.CostClaude
+			}
+			list = append(list, sess{id, source, cells}) // never changed once built: read outside the lock
+		}
 	}
-	m.mu.Unlock()
+	m.readMu.Unlock()
 	slices.SortFunc(list, func(a, b sess) int { return cmp.Compare(a.id, b.id) })
 
 	rep := &protocol.UsageReport{Since: starts[0], Until: q.Until, Bucket: q.Bucket, TZ: q.Loc.String(),
@@ -348,10 +355,14 @@ func (m *Manager) Report(q Query) (*protocol.UsageReport, error) {
 		lo := sort.Search(len(s.cells), func(i int) bool { return s.cells[i].Slot*slotSecs >= from })
 		used := false
 		var p *sums
+		b := 0 // the cells are in time order: the bucket only moves on
 		for _, c := range s.cells[lo:] {
 			at := c.Slot * slotSecs
 			if at >= to {
 				break
+			}
+			for b+1 < len(starts) && starts[b+1].Unix() <= at {
+				b++
 			}
 			if !used {
 				used = true
@@ -369,7 +380,6 @@ func (m *Manager) Report(q Query) (*protocol.UsageReport, error) {
 					x.estimate = x.estimate || s.source != protocol.CostClaude
 				}
 			}
-			b := sort.Search(len(starts), func(i int) bool { return starts[i].Unix() > at }) - 1
 			addModel(&rep.Series[b].ModelUsage, c)
 			addModel(&total.ModelUsage, c)
 			addModel(&p.ModelUsage, c)
