@@ -86,6 +86,9 @@ func TestDashboardUsagePanel(t *testing.T) {
 	}
 	p.press("u", "KeyU", 85)
 	p.waitFor("today's figures", `!document.getElementById("usage").hidden && document.getElementById("usage-btn").getAttribute("aria-pressed") === "true" && document.querySelector("#usage-today .ucost").textContent === "~$0.81"`, 15*time.Second)
+	if got := eval[string](p, `document.activeElement.id`); got != "usage-today" {
+		t.Errorf("the focus is on %q after opening, want the panel's Today button", got)
+	}
 	if got := eval[string](p, `document.querySelector("#usage-today .urest").textContent`); got != "231k tokens · 2 sessions" {
 		t.Errorf("today: %q, want 231k tokens (shop's 220k + its subagent's 10k + blog's 1.1k) · 2 sessions", got)
 	}
@@ -121,7 +124,9 @@ func TestDashboardUsagePanel(t *testing.T) {
 		t.Errorf("week chart heading %q", got)
 	}
 	// Keyboard: Esc in the panel closes it and gives the focus back to its button.
-	eval[bool](p, `(() => { document.getElementById("usage-today").focus(); return true })()`)
+	if got := eval[string](p, `document.activeElement.id`); got != "usage-week" {
+		t.Errorf("the focus is on %q after the click, want This week", got)
+	}
 	p.press("Escape", "Escape", 27)
 	p.waitFor("the panel closed", `document.getElementById("usage").hidden && document.activeElement.id === "usage-btn" && document.getElementById("usage-btn").getAttribute("aria-pressed") === "false"`, 5*time.Second)
 }

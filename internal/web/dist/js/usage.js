@@ -188,6 +188,7 @@ export function toggleUsage(show) {
   }, REFRESH_MS);
   last = Date.now();
   refreshUsage();
+  $("usage-" + period).focus(); // into the panel: Tab goes on to its figures, Esc closes it
 }
 
 let soon = 0;
