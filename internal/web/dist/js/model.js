@@ -9,7 +9,8 @@
 
 // MAX_RECORDS bounds memory: past it the oldest records are dropped (they
 // can be loaded again with "load older" while the daemon still has them).
-export const MAX_RECORDS = 50000;
+// (A test may lower it: globalThis.__mpmMaxRecords, set before the page loads.)
+export const MAX_RECORDS = /** @type {any} */ (globalThis).__mpmMaxRecords || 50000;
 
 // Record wraps one wire event (ev, untouched) with what the page derives.
 //   key     unique in the page: "<epoch>:<seq>" (probes: "<epoch>:p<n>")
@@ -138,10 +139,22 @@ export class Model {
     let trimmed = 0;
     if (this.records.length > MAX_RECORDS) {
       trimmed = this.records.length - MAX_RECORDS;
-      for (const r of this.records.splice(0, trimmed)) if (r.ev) this.n--;
+      for (const r of this.records.splice(0, trimmed)) this.drop(r);
       this.trimmed += trimmed;
     }
     return { added: out, trimmed };
+  }
+
+  // drop forgets a record past MAX_RECORDS: it is marked (the list drops it
+  // from its front), and a call whose records are all gone is forgotten, so
+  // that it holds no memory and the tool figures stay those of the page.
+  /** @param {Rec} r */
+  drop(r) {
+    r.dropped = true;
+    if (!r.ev) return;
+    this.n--;
+    const c = r.call;
+    if (c && (!c.pre || c.pre.dropped) && (!c.post || c.post.dropped) && this.calls.get(c.id) === c) this.calls.delete(c.id);
   }
 
   // prepend inserts older events of the current epoch before its first one.
