@@ -287,7 +287,7 @@ func BenchmarkPageScale(b *testing.B) {
 					const m = performance.getEntriesByName("mpm:filter");
 					if (m.length || now - t0 > 30000) {
 						const chunks = performance.getEntriesByName("mpm:filter-chunk").map(e => e.duration);
-						done({ms: m.length ? m[0].duration : -1, wait: now - t0, worst, chunks: chunks.length, chunkMax: chunks.length ? Math.max(...chunks) : 0, shown: Number(document.body.dataset.shown)});
+						done({ms: m.length ? m[0].duration : -1, wait: now - t0, worst, chunks: chunks.length, chunkMax: chunks.length ? Math.max(...chunks) : 0, chunkSum: chunks.reduce((a, x) => a + x, 0), shown: Number(document.body.dataset.shown)});
 						return;
 					}
 					requestAnimationFrame(tick);
@@ -295,7 +295,7 @@ func BenchmarkPageScale(b *testing.B) {
 				requestAnimationFrame(tick);
 				`+f.action+`;
 			})`, awaitPromise())
-			b.Logf("%-30s → %6.0f shown: filter work %.1f ms (%0.f chunks, longest %.1f ms), done after %.0f ms, longest frame meanwhile %.1f ms", f.name, r["shown"], r["ms"], r["chunks"], r["chunkMax"], r["wait"], r["worst"])
+			b.Logf("%-30s → %6.0f shown: filter done %.1f ms after the change (%0.f slices, %.1f ms of work, longest %.1f ms), seen by the test after %.0f ms, longest frame meanwhile %.1f ms", f.name, r["shown"], r["ms"], r["chunks"], r["chunkSum"], r["chunkMax"], r["wait"], r["worst"])
 		}
 		// The periodic work (charts, session panel, board) at this size.
 		eval[bool](p, `(performance.clearMeasures(), true)`)
