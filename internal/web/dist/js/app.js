@@ -19,6 +19,7 @@ import { rebuildView, updateFilters, updateFollow, focusList, wireToolbar, setTo
 import { updateAttention, wireNotify, sessionChanged, setAttentionHooks } from "./attention.js";
 import { clock } from "./format.js";
 import { wireSearch, setSearchHooks } from "./search.js";
+import { wireUsage, toggleUsage, usageMayHaveChanged } from "./usage.js";
 import { mark, measure } from "./perf.js";
 import { scanning } from "./view.js";
 
@@ -73,6 +74,7 @@ S.conn = new Connection({
   onSession: (/** @type {import("./types.js").WireSession} */ s) => {
     const m = mergeOne(s);
     sessionChanged(m);
+    if (s.usage) usageMayHaveChanged();
     // A running call that asked for permission says whether its session
     // still waits: only those rows are drawn again.
     /** @type {Set<string>} */
@@ -377,6 +379,8 @@ document.addEventListener("keydown", (e) => {
     s.select();
   } else if (e.key === "p") {
     $("follow").click();
+  } else if (e.key === "u") {
+    toggleUsage();
   } else if (e.key === "?") {
     const d = /** @type {HTMLDialogElement} */ ($("help"));
     if (d.open) d.close();
@@ -500,6 +504,7 @@ setSearchHooks({
 });
 wireNotify();
 wireApprovals();
+wireUsage();
 renderBoard();
 renderPanel();
 updateFilters();
