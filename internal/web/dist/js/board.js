@@ -182,6 +182,9 @@ function focusSession() {
 let panelSig = "";
 // renderPanel draws the session panel: its latest TodoWrite list, and its
 // tree of agents and tool calls (collapsible; open state kept across redraws).
+/** @type {{id: string, s: any, version: number, tree: ReturnType<typeof sessionTree>, sig: string} | null} */
+let treeMemo = null;
+
 export function renderPanel() {
   const id = focusSession();
   const box = $("focus");
@@ -196,9 +199,15 @@ export function renderPanel() {
     return;
   }
   const s = S.sessions.map.get(id);
-  const tree = sessionTree(S.model.records, s, id);
+  // The tree is a pass over every held record: built again only when the
+  // records or the session changed (the 1 s tick finds neither, mostly).
+  if (!treeMemo || treeMemo.id !== id || treeMemo.s !== s || treeMemo.version !== S.model.version) {
+    const tree = sessionTree(S.model.records, s, id);
+    const sig = JSON.stringify([id, s && s.todosSeq, tree.map((n) => [n.agent_id, n.state, n.calls.length, n.calls.map((r) => (r.call && r.call.post ? 1 : 0)).join("")])]);
+    treeMemo = { id, s, version: S.model.version, tree, sig };
+  }
+  const { tree, sig } = treeMemo;
   const now = Date.now();
-  const sig = JSON.stringify([id, s && s.todosSeq, tree.map((n) => [n.agent_id, n.state, n.calls.length, n.calls.map((r) => (r.call && r.call.post ? 1 : 0)).join("")])]);
   text(head, `Session ${id.slice(0, 8)}${s && project(s) ? " · " + project(s) : ""}`);
   if (sig === panelSig) {
     // Only durations move: refresh the running calls' labels.
