@@ -1,0 +1,29 @@
+package spool
+
+import "sync/atomic"
+
+// The CRC32 instruction (SSE4.2; every x86-64 CPU since about 2009) does
+// CRC-32C 8 bytes at a time: ~30 µs for 256 KiB, where the table loop takes
+// ~0.27 ms. Asking the CPU (one CPUID) happens on the first checksum only.
+
+func cpuHasSSE42() bool
+
+func crc32cSSE42(crc uint32, p []byte) uint32
+
+// sse42 is 0 before the first checksum, then 1 (available) or 2 (not).
+var sse42 atomic.Uint32
+
+func crc32c(p []byte) uint32 {
+	s := sse42.Load()
+	if s == 0 {
+		s = 2
+		if cpuHasSSE42() {
+			s = 1
+		}
+		sse42.Store(s)
+	}
+	if s == 1 {
+		return crc32cSSE42(0, p)
+	}
+	return crc32cGeneric(p)
+}
