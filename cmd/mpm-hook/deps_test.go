@@ -36,6 +36,7 @@ var allowedHook = []string{
 	"golang.org/x/sys/unix",
 	"github.com/mpm-dev/mpm/cmd/mpm-hook",
 	"github.com/mpm-dev/mpm/internal/hook",
+	"github.com/mpm-dev/mpm/internal/jsonobj", // no imports: the validator the daemon uses too
 	"github.com/mpm-dev/mpm/internal/paths",
 	"github.com/mpm-dev/mpm/internal/protocol", // imports only time: the Idempotency-Key rule
 	"github.com/mpm-dev/mpm/internal/spool",
