@@ -65,7 +65,10 @@ type Manager struct {
 	pending map[string]bool
 	order   []string
 	wake    chan struct{}
-	// files are the reading positions; only Run's goroutine uses them.
+	// readMu guards files and buf: Run's goroutine reads with it held (a
+	// session at a time), Report takes it to build the time series.
+	readMu sync.Mutex
+	// files are the reading positions and tallies.
 	files map[string]*sessionFiles
 	buf   []byte
 	// lastWarn is when a refusal was last logged (at most one a minute;
@@ -300,6 +303,8 @@ func (m *Manager) readSession(id string, k known) (more, changed bool) {
 	if k.path == "" {
 		return false, false
 	}
+	m.readMu.Lock()
+	defer m.readMu.Unlock()
 	sf := m.files[id]
 	if sf == nil || sf.main.path != k.path {
 		sf = &sessionFiles{main: newFile(k.path), agents: map[string]*file{}}
@@ -318,6 +323,7 @@ func (m *Manager) readSession(id string, k known) (more, changed bool) {
 	if !read {
 		return more, false
 	}
+	sf.gen++ // the time series is rebuilt when a Report asks
 	nu := &sessionUsage{}
 	tallies := make([]*tally, 0, len(sf.agents))
 	for a, af := range sf.agents {
@@ -437,10 +443,27 @@ type sessionUsage struct {
 	Agents map[string]*protocol.Usage
 }
 
-// sessionFiles are the reading positions of a session's transcripts.
+// sessionFiles are the reading positions of a session's transcripts, and
+// its time series as last built (for generation cells of gen).
 type sessionFiles struct {
 	main   *file
 	agents map[string]*file
+	gen    int
+	cells  []Cell
+	cellsG int
+}
+
+// cellsOf returns the session's time series, built again if it was read
+// since (series.go); m.readMu held.
+func (m *Manager) cellsOf(sf *sessionFiles) []Cell {
+	if sf.cellsG != sf.gen || sf.cells == nil {
+		tallies := make([]*tally, 0, len(sf.agents))
+		for _, af := range sf.agents {
+			tallies = append(tallies, af.t)
+		}
+		sf.cells, sf.cellsG = series(sf.main.t, tallies, m.cfg.Prices), sf.gen
+	}
+	return sf.cells
 }
 
 // agentPath is where Claude Code (2.1) writes subagent agent's transcript:

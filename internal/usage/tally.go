@@ -21,15 +21,23 @@ type tally struct {
 	// ctx is the last assistant turn's context tokens, of ctxModel.
 	ctx      int64
 	ctxModel string
+	// slots sums the tokens by quarter hour of use and model (series.go);
+	// lastSlot is the latest record's quarter hour (valid when hasSlot),
+	// costSlot the cost-state record's.
+	slots    map[slotKey]Tokens
+	lastSlot int64
+	hasSlot  bool
+	costSlot int64
 }
 
 type recentMsg struct {
 	model string
+	slot  int64
 	tok   Tokens
 }
 
 func newTally() *tally {
-	return &tally{recent: map[string]recentMsg{}, models: map[string]Tokens{}}
+	return &tally{recent: map[string]recentMsg{}, models: map[string]Tokens{}, slots: map[slotKey]Tokens{}}
 }
 
 // add folds one record in. A message seen again (another line of it)
@@ -38,13 +46,17 @@ func (t *tally) add(r Record) {
 	switch r.Kind {
 	case kindCostState:
 		t.cost = r.Cost
+		t.costSlot = t.slotOf(r.Time)
 	case kindAssistant:
 		t.ctx, t.ctxModel = r.Tokens.context(), r.Model
+		slot := t.slotOf(r.Time)
 		if r.Key != "" {
 			if old, ok := t.recent[r.Key]; ok {
 				t.models[old.model] = t.models[old.model].sub(old.tok)
 				t.models[r.Model] = t.models[r.Model].add(r.Tokens)
-				t.recent[r.Key] = recentMsg{r.Model, r.Tokens}
+				t.addSlot(old.slot, old.model, Tokens{}.sub(old.tok))
+				t.addSlot(slot, r.Model, r.Tokens)
+				t.recent[r.Key] = recentMsg{r.Model, slot, r.Tokens}
 				return
 			}
 			if len(t.ring) < recentKeys {
@@ -54,9 +66,10 @@ func (t *tally) add(r Record) {
 				t.ring[t.next] = r.Key
 				t.next = (t.next + 1) % recentKeys
 			}
-			t.recent[r.Key] = recentMsg{r.Model, r.Tokens}
+			t.recent[r.Key] = recentMsg{r.Model, slot, r.Tokens}
 		}
 		t.models[r.Model] = t.models[r.Model].add(r.Tokens)
+		t.addSlot(slot, r.Model, r.Tokens)
 	}
 }
 

@@ -19,6 +19,7 @@ import { rebuildView, updateFilters, updateFollow, focusList, wireToolbar, setTo
 import { updateAttention, wireNotify, sessionChanged, setAttentionHooks } from "./attention.js";
 import { clock } from "./format.js";
 import { wireSearch, setSearchHooks } from "./search.js";
+import { wireUsage, toggleUsage, usageMayHaveChanged } from "./usage.js";
 
 /** @typedef {import("./types.js").WireEvent} WireEvent */
 /** @typedef {import("./types.js").Rec} Rec */
@@ -69,6 +70,7 @@ S.conn = new Connection({
   onSession: (/** @type {import("./types.js").WireSession} */ s) => {
     const m = mergeOne(s);
     sessionChanged(m);
+    if (s.usage) usageMayHaveChanged();
     // The running calls' labels depend on whether the session waits.
     S.list.refresh();
     boardSoon();
@@ -358,6 +360,8 @@ document.addEventListener("keydown", (e) => {
     s.select();
   } else if (e.key === "p") {
     $("follow").click();
+  } else if (e.key === "u") {
+    toggleUsage();
   } else if (e.key === "?") {
     const d = /** @type {HTMLDialogElement} */ ($("help"));
     if (d.open) d.close();
@@ -480,6 +484,7 @@ setSearchHooks({
 });
 wireNotify();
 wireApprovals();
+wireUsage();
 renderBoard();
 renderPanel();
 updateFilters();

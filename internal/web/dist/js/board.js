@@ -6,6 +6,7 @@
 import { h, text, clear, $, title } from "./dom.js";
 import { S } from "./state.js";
 import { badge, project, todoSummary, sessionTree, usageSummary, overBudget } from "./sessions.js";
+import { subagentsLine } from "./usage.js";
 import { callState } from "./model.js";
 import { inputGist, checklist } from "./tools.js";
 import { ago, formatMs, oneLine, plural } from "./format.js";
@@ -160,7 +161,11 @@ function fillUsage(el, s) {
   g.dataset.level = u.pct >= 90 ? "high" : u.pct >= 70 ? "mid" : "low";
   /** @type {HTMLElement} */ (g.firstElementChild).style.width = `${Math.max(0, u.pct)}%`;
   text(el.querySelector(".ctxtext"), u.ctxText);
-  title(el, u.title);
+  // The subagents' share, inside the session's cost (usage.js).
+  let subs = el.querySelector(".subs");
+  if (!subs) el.insertBefore(subs = h("span", { class: "subs" }), el.querySelector(".ctx"));
+  text(subs, subagentsLine(s));
+  title(el, u.title + (subs.textContent ? `\n${subs.textContent} (their cost is inside this session's)` : ""));
 }
 
 // focusSession is the session the side panel shows: the one selected, or
