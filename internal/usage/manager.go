@@ -8,6 +8,7 @@ package usage
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -324,18 +325,32 @@ func (m *Manager) readSession(id string, k known) (more, changed bool) {
 	defer m.readMu.Unlock()
 	sf := m.files[id]
 	if sf == nil || sf.main.path != k.path {
-		sf = &sessionFiles{main: newFile(k.path), agents: map[string]*file{}}
+		sf = &sessionFiles{main: newFile(k.path), agents: map[string]*file{}, owners: map[string]*tally{}}
+		sf.main.t.owners = sf.owners
 		m.files[id] = sf
 	}
-	more, read := m.readFile(id, sf.main)
-	for _, a := range k.agents {
-		af := sf.agents[a]
-		if af == nil {
-			af = newFile(agentPath(k.path, a))
-			sf.agents[a] = af
+	var read, reset bool
+	for pass := 0; pass < 2; pass++ {
+		more, read, reset = m.readFile(id, sf.main)
+		for _, a := range k.agents {
+			af := sf.agents[a]
+			if af == nil {
+				af = newFile(agentPath(k.path, a))
+				af.t.owners = sf.owners
+				sf.agents[a] = af
+			}
+			mo, r, re := m.readFile(id, af)
+			more, read, reset = more || mo, read || r, reset || re
 		}
-		mo, r := m.readFile(id, af)
-		more, read = more || mo, read || r
+		if !reset || len(sf.agents) == 0 || pass == 1 {
+			break
+		}
+		// A file was truncated or replaced: a message it had counted may
+		// be in another of the session's files, skipped there as counted.
+		// Read them all again from the start, as after a restart.
+		for _, f := range append([]*file{sf.main}, slices.Collect(maps.Values(sf.agents))...) {
+			f.restart()
+		}
 	}
 	if !read {
 		return more, false
@@ -367,10 +382,11 @@ func (m *Manager) readSession(id string, k known) (more, changed bool) {
 }
 
 // readFile reads one transcript once; more: it has more to read; read:
-// records were folded in or the file was read again from the start.
-func (m *Manager) readFile(id string, f *file) (more, read bool) {
+// records were folded in or the file was read again from the start;
+// reset: it was truncated or replaced since the last read.
+func (m *Manager) readFile(id string, f *file) (more, read, reset bool) {
 	if f.refused() {
-		return false, false
+		return false, false, false
 	}
 	res, err := f.read(m.root, m.cfg.ReadBytes, m.buf)
 	m.readB.Add(float64(res.n))
@@ -383,21 +399,21 @@ func (m *Manager) readFile(id string, f *file) (more, read bool) {
 		f.refuse()
 		m.refused.WithLabelValues(ref.Reason).Inc()
 		if time.Since(m.lastWarn) < time.Minute {
-			return false, false
+			return false, false, false
 		}
 		m.lastWarn = time.Now()
 		m.log.Warn("transcript refused: not read (logged at most once a minute; mpm_usage_refused_total counts them)",
 			"session_id", id, "path", f.path, "reason", ref.Reason, "projects_dir", m.root,
 			"hint", "only regular .jsonl files under the Claude config directory's projects/ (CLAUDE_CONFIG_DIR) are read")
-		return false, false
+		return false, false, false
 	case errors.Is(err, os.ErrNotExist):
-		return false, false // not written yet
+		return false, false, false // not written yet
 	case err != nil:
 		m.failures.Inc()
 		m.log.Debug("transcript read failed; retried on the next event or tick", "session_id", id, "path", f.path, "error", err)
-		return false, false
+		return false, false, false
 	}
-	return res.more, res.records > 0 || res.reset
+	return res.more, res.records > 0 || res.reset, res.reset
 }
 
 // collector exports the sums over all sessions by model.
@@ -465,6 +481,8 @@ type sessionUsage struct {
 type sessionFiles struct {
 	main   *file
 	agents map[string]*file
+	// owners: which file counted each message (tally.owners).
+	owners map[string]*tally
 	gen    int
 	cells  []Cell
 	cellsG int

@@ -136,3 +136,38 @@ func TestSettled(t *testing.T) {
 		}
 	}
 }
+
+// TestMessageInTwoFilesCountedOnce: a message written both in the session's
+// transcript and in a subagent's (as older Claude Code versions wrote
+// sidechains) is counted once in the session's total, whichever file holds
+// it and across a truncation of the file that counted it.
+func TestMessageInTwoFilesCountedOnce(t *testing.T) {
+	root, path := project(t)
+	shared := assistantLine("m2", "r2", "claude-haiku-4-5", 7, 2, 0, 0)
+	write(t, path, assistantLine("m1", "r1", "claude-opus-4-5", 10, 1, 0, 0)+shared, os.O_TRUNC)
+	agentFile := agentPath(path, "a1b2")
+	if err := os.MkdirAll(filepath.Dir(agentFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// The agent's file has the message twice (two streamed lines) and one
+	// of its own.
+	write(t, agentFile, shared+shared+assistantLine("m3", "r3", "claude-haiku-4-5", 5, 1, 0, 0), os.O_TRUNC)
+	m := New(Config{ProjectsDir: root})
+	k := known{path: path, agents: []string{"a1b2"}}
+	m.readSession("s", k)
+	total, agents := m.Session("s")
+	if total == nil || total.InputTokens != 22 || total.OutputTokens != 4 {
+		t.Fatalf("total %+v, want 22 input and 4 output tokens (m2 once)", total)
+	}
+	if a := agents["a1b2"]; a == nil || a.InputTokens != 5 {
+		t.Fatalf("agent %+v, want its own m3 (m2 was counted in the session's file)", a)
+	}
+	// The session's transcript is truncated and rewritten without m2: the
+	// agent's copy is what counts it now, and still once.
+	write(t, path, assistantLine("m1", "r1", "claude-opus-4-5", 10, 1, 0, 0), os.O_TRUNC)
+	write(t, agentFile, assistantLine("m4", "r4", "claude-haiku-4-5", 1, 1, 0, 0), os.O_APPEND)
+	m.readSession("s", k)
+	if total, _ := m.Session("s"); total.InputTokens != 23 || total.OutputTokens != 5 {
+		t.Fatalf("after truncation %+v, want 23 input and 5 output tokens", total)
+	}
+}

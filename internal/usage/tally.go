@@ -33,6 +33,11 @@ type tally struct {
 	lastSlot int64
 	hasSlot  bool
 	costSlot int64
+	// owners, shared by the tallies of one session's files (nil: a lone
+	// tally), says which file counted each message: a message Claude Code
+	// wrote both in the session's transcript and in a subagent's is
+	// counted once, in the file read first.
+	owners map[string]*tally
 }
 
 type recentMsg struct {
@@ -45,6 +50,21 @@ func newTally() *tally {
 	return &tally{recent: map[string]recentMsg{}, models: map[string]Tokens{}, slots: map[slotKey]Tokens{}}
 }
 
+// fresh returns an empty tally for the same file, read again from its
+// start: it shares t's owners, and the messages t counted are no longer
+// counted by anyone.
+func (t *tally) fresh() *tally {
+	n := newTally()
+	if n.owners = t.owners; n.owners != nil {
+		for k, o := range n.owners {
+			if o == t {
+				delete(n.owners, k)
+			}
+		}
+	}
+	return n
+}
+
 // add folds one record in. A message seen again (another line of it)
 // replaces its earlier figures rather than adding to them.
 func (t *tally) add(r Record) {
@@ -53,6 +73,12 @@ func (t *tally) add(r Record) {
 		t.cost = r.Cost
 		t.costSlot = t.slotOf(r.Time)
 	case kindAssistant:
+		if r.Key != "" && t.owners != nil {
+			if o, ok := t.owners[r.Key]; ok && o != t {
+				return // another of the session's files counted it
+			}
+			t.owners[r.Key] = t
+		}
 		t.ctx, t.ctxModel = r.Tokens.context(), r.Model
 		slot := t.slotOf(r.Time)
 		if r.Key != "" {
