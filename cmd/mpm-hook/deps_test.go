@@ -2,9 +2,12 @@ package main
 
 import (
 	"os/exec"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/mpm-dev/mpm/internal/testutil"
 )
 
 // Start-up time is what mpm-hook costs Claude Code on every event, and it
@@ -26,20 +29,45 @@ var denied = []string{
 	"modernc.org/sqlite",
 }
 
-// allowedHook is everything mpm-hook may link on linux; anything new must be
+// allowedLinux is everything mpm-hook may link on linux: internal/hook/lean
+// with the syscall package alone. Linking os, time, strconv and
+// golang.org/x/sys/unix cost ~0.07x an empty Go program per run with the
+// daemon down, ~0.03x up (docs/benchmarks.md); bytes (and what it imports)
+// is here for bytes.IndexByte in the scanner. Anything new must be
 // justified by a start-up measurement.
-var allowedHook = []string{
+var allowedLinux = []string{
+	"bytes", "cmp", "errors", "io", "iter", "math/bits", "runtime", "slices",
+	"sync", "sync/atomic", "syscall", "unicode", "unicode/utf8", "unsafe",
+	"github.com/mpm-dev/mpm/cmd/mpm-hook",
+	"github.com/mpm-dev/mpm/internal/hook/lean",
+	"github.com/mpm-dev/mpm/internal/jsonobj",      // no imports: the validator the daemon uses too
+	"github.com/mpm-dev/mpm/internal/spool/crc32c", // no imports but sync/atomic: the spool's checksum
+}
+
+// deniedLinux must never be linked into mpm-hook on linux (denied too).
+var deniedLinux = []string{
+	"os", "time", "strconv", "fmt", "golang.org/x/sys/unix", "reflect",
+	"github.com/mpm-dev/mpm/internal/hook",
+	"github.com/mpm-dev/mpm/internal/spool",
+	"github.com/mpm-dev/mpm/internal/paths",
+}
+
+// allowedPortable is everything mpm-hook may link on darwin (and the other
+// systems without the Linux path): internal/hook.
+var allowedPortable = []string{
 	"bytes", "cmp", "encoding/binary", "errors", "io", "io/fs", "iter",
-	"math", "math/bits", "math/rand/v2", "os", "path", "path/filepath", "reflect", "runtime",
+	"math", "math/bits", "os", "path", "path/filepath", "reflect", "runtime",
 	"slices", "sort", "strconv", "strings", "sync", "sync/atomic", "syscall", "time",
 	"unicode", "unicode/utf8", "unsafe",
-	"golang.org/x/sys/unix",
+	"golang.org/x/sys/unix", "fmt", // fmt: x/sys/unix imports it on darwin
 	"github.com/mpm-dev/mpm/cmd/mpm-hook",
 	"github.com/mpm-dev/mpm/internal/hook",
-	"github.com/mpm-dev/mpm/internal/jsonobj", // no imports: the validator the daemon uses too
+	"github.com/mpm-dev/mpm/internal/hook/lean",
+	"github.com/mpm-dev/mpm/internal/jsonobj",
 	"github.com/mpm-dev/mpm/internal/paths",
 	"github.com/mpm-dev/mpm/internal/protocol", // imports only time: the Idempotency-Key rule
 	"github.com/mpm-dev/mpm/internal/spool",
+	"github.com/mpm-dev/mpm/internal/spool/crc32c",
 	"github.com/mpm-dev/mpm/internal/token",
 }
 
@@ -95,7 +123,11 @@ func TestMpmHookLinksNoHeavyPackage(t *testing.T) {
 	const root = "github.com/mpm-dev/mpm/cmd/mpm-hook"
 	for _, goos := range []string{"linux", "darwin"} {
 		m := deps(t, goos, root)
-		for _, d := range denied {
+		deny := denied
+		if goos == "linux" {
+			deny = append(append([]string(nil), denied...), deniedLinux...)
+		}
+		for _, d := range deny {
 			if _, ok := m[d]; ok {
 				t.Errorf("GOOS=%s: mpm-hook links %s: %s", goos, d, chain(m, root, d))
 			}
@@ -105,19 +137,55 @@ func TestMpmHookLinksNoHeavyPackage(t *testing.T) {
 
 func TestMpmHookAllowList(t *testing.T) {
 	const root = "github.com/mpm-dev/mpm/cmd/mpm-hook"
-	m := deps(t, "linux", root)
-	allowed := map[string]bool{}
-	for _, p := range allowedHook {
-		allowed[p] = true
-	}
-	var extra []string
-	for p := range m {
-		if !allowed[p] && !strings.HasPrefix(p, "internal/") && !strings.HasPrefix(p, "vendor/") {
-			extra = append(extra, chain(m, root, p))
+	for goos, list := range map[string][]string{"linux": allowedLinux, "darwin": allowedPortable} {
+		m := deps(t, goos, root)
+		allowed := map[string]bool{}
+		for _, p := range list {
+			allowed[p] = true
+		}
+		var extra []string
+		for p := range m {
+			if !allowed[p] && !strings.HasPrefix(p, "internal/") && !strings.HasPrefix(p, "vendor/") {
+				extra = append(extra, chain(m, root, p))
+			}
+		}
+		sort.Strings(extra)
+		for _, e := range extra {
+			t.Errorf("GOOS=%s: mpm-hook links a package not on the allow-list: %s", goos, e)
 		}
 	}
-	sort.Strings(extra)
-	for _, e := range extra {
-		t.Errorf("mpm-hook links a package not on the allow-list: %s", e)
+}
+
+// TestMpmHookBinaryLinksNoOS checks the built Linux binary itself: no
+// symbol of os, strconv, x/sys/unix or internal/hook (the runtime defines
+// os.runtime_args and time.now for those packages; lean reads the former).
+func TestMpmHookBinaryLinksNoOS(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the syscall-only path is Linux's")
+	}
+	bin := testutil.Binary(t, "mpm-hook")
+	out, err := exec.Command("go", "tool", "nm", bin).Output()
+	if err != nil {
+		t.Fatalf("go tool nm: %v", err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		n++
+		sym := f[len(f)-1]
+		for _, pkg := range []string{"os.", "strconv.", "fmt.", "golang.org/x/sys/unix.", "github.com/mpm-dev/mpm/internal/hook."} {
+			if strings.HasPrefix(sym, pkg) && sym != "os.runtime_args" {
+				t.Errorf("mpm-hook holds %s", sym)
+			}
+		}
+		if strings.HasPrefix(sym, "time.") && sym != "time.now" {
+			t.Errorf("mpm-hook holds %s", sym)
+		}
+	}
+	if n < 100 {
+		t.Fatalf("go tool nm listed %d symbols: not a symbol table", n)
 	}
 }

@@ -9,9 +9,14 @@ package main
 import (
 	"os"
 
+	"github.com/mpm-dev/mpm/internal/hook"
 	"github.com/mpm-dev/mpm/internal/hookcfg"
 )
 
 func main() {
+	// mpm-hook on Linux hands rare work to this binary (hook.Handoff).
+	if code, ok := hook.Handoff(os.Args[1:]); ok {
+		os.Exit(code)
+	}
 	os.Exit(hookcfg.Main(os.Args[1:], os.Stdout, os.Stderr))
 }

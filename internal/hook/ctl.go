@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/mpm-dev/mpm/internal/hook/lean"
 	"github.com/mpm-dev/mpm/internal/paths"
 )
 
@@ -13,7 +14,7 @@ const (
 	// CtlName is the binary that carries out mpm-hook's subcommands
 	// (install, uninstall, status, help), looked for beside mpm-hook, then
 	// on PATH.
-	CtlName = "mpm-hookctl"
+	CtlName = lean.CtlName
 	// EnvHookBin tells mpm-hookctl which mpm-hook to install: the one that
 	// handed it the subcommand.
 	EnvHookBin = paths.EnvHookBin
@@ -27,12 +28,11 @@ func RunCtl(args []string) int {
 	self, _ := os.Executable()
 	ctl := findCtl(self)
 	if ctl == "" {
-		if len(args) > 0 && isHelp(args[0]) {
-			os.Stdout.WriteString(shortUsage)
+		if len(args) > 0 && lean.IsHelp(args[0]) {
+			os.Stdout.WriteString(lean.ShortUsage)
 			return 0
 		}
-		os.Stderr.WriteString("mpm-hook: " + strings.Join(args, " ") + ": this is carried out by " + CtlName +
-			", which is neither beside " + self + " nor on PATH; install both binaries together (go install ./cmd/... or make build, see README)\n")
+		os.Stderr.WriteString(lean.CtlMissing(args, self))
 		return 1
 	}
 	env := make([]string, 0, len(os.Environ())+1)
@@ -52,23 +52,10 @@ func RunCtl(args []string) int {
 	return code
 }
 
-const shortUsage = `mpm-hook: Claude Code's hook for mpm. With no arguments it forwards the
-event on stdin to mpm-wsd. Its subcommands (install, uninstall, status,
-help, version) are carried out by ` + CtlName + `, which is not installed beside it.
-`
-
 // AtTerminal is what mpm-hook says when a person runs it at a terminal
 // (stdin is a terminal, not Claude Code's pipe), instead of waiting for
 // an event that will not come.
-const AtTerminal = "mpm-hook is the hook Claude Code runs with each event's JSON on stdin; to wire it into Claude Code run: mpm-hook install (more: mpm-hook --help)\n"
-
-func isHelp(a string) bool {
-	switch a {
-	case "help", "-h", "-help", "--help":
-		return true
-	}
-	return false
-}
+const AtTerminal = lean.AtTerminal
 
 // findCtl returns mpm-hookctl's path: beside self (as run, then with
 // symlinks resolved), else the first on PATH; "" when there is none.

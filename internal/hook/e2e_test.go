@@ -32,6 +32,9 @@ type hookRun struct {
 // daemon address and data directory given.
 func runHook(t testing.TB, addr, dataDir string, payload []byte, extraEnv ...string) hookRun {
 	t.Helper()
+	// On Linux mpm-hook hands a waiting PermissionRequest and a spool
+	// append it cannot do to mpm-hookctl, installed beside it.
+	testutil.Binary(t, "mpm-hookctl")
 	cmd := exec.Command(testutil.Binary(t, "mpm-hook"))
 	cmd.Env = append(os.Environ(), paths.EnvAddr+"="+addr, paths.EnvDataDir+"="+dataDir, "MPM_HOOK_DEBUG=1")
 	cmd.Env = append(cmd.Env, extraEnv...)

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/hook/lean"
 	"github.com/mpm-dev/mpm/internal/jsonobj"
 )
 
@@ -30,10 +31,10 @@ func FuzzScanAgreesWithParse(f *testing.F) {
 		if got := jsonobj.Valid(in); got != isObject {
 			t.Fatalf("jsonobj.Valid = %v, encoding/json says object = %v: %q", got, isObject, in)
 		}
-		s := newScanner()
-		st := s.feed(in)
-		if isObject && (st != scanDone || s.end != len(bytes.TrimRight(in, " \t\r\n"))) {
-			t.Fatalf("scanner: status %v end %d, want the object's end %d: %q", st, s.end, len(bytes.TrimRight(in, " \t\r\n")), in)
+		s := lean.NewScanner()
+		st := s.Feed(in)
+		if isObject && (st != lean.ScanDone || s.End != len(bytes.TrimRight(in, " \t\r\n"))) {
+			t.Fatalf("scanner: status %v end %d, want the object's end %d: %q", st, s.End, len(bytes.TrimRight(in, " \t\r\n")), in)
 		}
 		if _, err := event.Parse(in, 0); err == nil && !isObject {
 			t.Fatalf("the daemon accepts what the hook would not send: %q", in)

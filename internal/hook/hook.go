@@ -13,11 +13,10 @@ package hook
 
 import (
 	"io"
-	"math/rand/v2"
 	"os"
-	"strconv"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/hook/lean"
 	"github.com/mpm-dev/mpm/internal/jsonobj"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/spool"
@@ -148,20 +147,7 @@ func finish(cfg Config, read func() input) (res Result) {
 			res = Result{Outcome: Lost, Err: panicError{p}}
 		}
 		if cfg.Debug != nil {
-			line := "mpm-hook: " + string(res.Outcome) + " bytes=" + strconv.Itoa(res.Bytes)
-			if res.Via != "" {
-				line += " via=" + res.Via
-			}
-			if res.Status != 0 {
-				line += " status=" + strconv.Itoa(res.Status)
-			}
-			if res.Err != nil {
-				line += " err=" + strconv.Quote(res.Err.Error())
-			}
-			if res.Approval != "" {
-				line += " approval=" + res.Approval
-			}
-			io.WriteString(cfg.Debug, line+"\n")
+			io.WriteString(cfg.Debug, lean.DebugLine(string(res.Outcome), res.Bytes, res.Via, res.Status, res.Err, res.Approval))
 		}
 	}()
 	res = deliver(cfg, read())
@@ -255,18 +241,6 @@ func (p panicError) Error() string {
 	return "panic"
 }
 
-// newKey returns a fresh Idempotency-Key: 32 hex digits from the runtime's
-// randomly seeded ChaCha8 generator (unique, not secret: crypto/rand would
-// cost start-up time for nothing).
-func newKey() string {
-	const hex = "0123456789abcdef"
-	var b [32]byte
-	for half := 0; half < 2; half++ {
-		v := rand.Uint64()
-		for i := 0; i < 16; i++ {
-			b[half*16+i] = hex[v&0xf]
-			v >>= 4
-		}
-	}
-	return string(b[:])
-}
+// newKey returns a fresh Idempotency-Key (lean.NewKey: 32 hex digits from
+// the runtime's randomly seeded generator).
+func newKey() string { return lean.NewKey() }

@@ -4,6 +4,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/mpm-dev/mpm/internal/hook/lean"
 )
 
 // MaxInput is the most of stdin the hook keeps. A larger payload is
@@ -30,10 +32,10 @@ type collector struct {
 	// buf holds what was read; reads go into its spare capacity.
 	buf []byte
 	// sc finds the object's end.
-	sc scanner
+	sc lean.Scanner
 }
 
-func newCollector(buf []byte) collector { return collector{buf: buf[:0], sc: newScanner()} }
+func newCollector(buf []byte) collector { return collector{buf: buf[:0], sc: lean.NewScanner()} }
 
 // firstGrowth is the capacity the buffer jumps to when the first 64 KiB do
 // not hold the payload (readInput), and the size of mpm-hook's static stdin
@@ -66,13 +68,13 @@ func (c *collector) add(n int) bool {
 		return false
 	}
 	c.buf = c.buf[:len(c.buf)+n]
-	return c.sc.feed(c.buf[len(c.buf)-n:]) != scanMore || len(c.buf) >= MaxInput
+	return c.sc.Feed(c.buf[len(c.buf)-n:]) != lean.ScanMore || len(c.buf) >= MaxInput
 }
 
 // result is what was collected; timedOut says the deadline passed first.
 func (c *collector) result(timedOut bool) input {
-	if c.sc.status == scanDone {
-		return input{data: c.buf[c.sc.start:c.sc.end], complete: true}
+	if c.sc.Status == lean.ScanDone {
+		return input{data: c.buf[c.sc.Start:c.sc.End], complete: true}
 	}
 	return input{data: c.buf, timedOut: timedOut}
 }

@@ -11,40 +11,41 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mpm-dev/mpm/internal/hook/lean"
 	"github.com/mpm-dev/mpm/internal/jsonobj"
 )
 
 // scanEnd feeds b to a scanner in chunks of size n.
-func scanEnd(b []byte, n int) (scanStatus, int, int) {
-	s := newScanner()
+func scanEnd(b []byte, n int) (lean.ScanStatus, int, int) {
+	s := lean.NewScanner()
 	for i := 0; i < len(b); i += n {
 		j := min(i+n, len(b))
-		if st := s.feed(b[i:j]); st != scanMore {
-			return st, s.start, s.end
+		if st := s.Feed(b[i:j]); st != lean.ScanMore {
+			return st, s.Start, s.End
 		}
 	}
-	return s.status, s.start, s.end
+	return s.Status, s.Start, s.End
 }
 
 func TestScannerFindsObjectEnd(t *testing.T) {
 	cases := []struct {
 		in     string
-		status scanStatus
+		status lean.ScanStatus
 		value  string
 	}{
-		{`{"a":1}`, scanDone, `{"a":1}`},
-		{" \n\t{\"a\":\"}\"}\n{\"next\":1}", scanDone, `{"a":"}"}`},
-		{`{"a":"\"}"}xyz`, scanDone, `{"a":"\"}"}`},
-		{`{"a":[1,{"b":"\\"}]}`, scanDone, `{"a":[1,{"b":"\\"}]}`},
-		{`{"a":`, scanMore, ""},
-		{`[1]`, scanBad, ""},
-		{`hello`, scanBad, ""},
-		{``, scanMore, ""},
+		{`{"a":1}`, lean.ScanDone, `{"a":1}`},
+		{" \n\t{\"a\":\"}\"}\n{\"next\":1}", lean.ScanDone, `{"a":"}"}`},
+		{`{"a":"\"}"}xyz`, lean.ScanDone, `{"a":"\"}"}`},
+		{`{"a":[1,{"b":"\\"}]}`, lean.ScanDone, `{"a":[1,{"b":"\\"}]}`},
+		{`{"a":`, lean.ScanMore, ""},
+		{`[1]`, lean.ScanBad, ""},
+		{`hello`, lean.ScanBad, ""},
+		{``, lean.ScanMore, ""},
 	}
 	for _, c := range cases {
 		for _, chunk := range []int{1, 3, 1 << 20} {
 			st, start, end := scanEnd([]byte(c.in), chunk)
-			if st != c.status || (st == scanDone && c.in[start:end] != c.value) {
+			if st != c.status || (st == lean.ScanDone && c.in[start:end] != c.value) {
 				t.Errorf("scan(%q, chunks of %d) = %v [%d:%d], want %v %q", c.in, chunk, st, start, end, c.status, c.value)
 			}
 		}
@@ -65,11 +66,11 @@ func FuzzJSONScan(f *testing.F) {
 		st, start, end := scanEnd(b, 7)
 		if want {
 			// A valid object scans to exactly its end.
-			if st != scanDone || !bytes.Equal(bytes.TrimRight(b, " \t\r\n"), b[:end]) || start != len(b)-len(trimmed) {
+			if st != lean.ScanDone || !bytes.Equal(bytes.TrimRight(b, " \t\r\n"), b[:end]) || start != len(b)-len(trimmed) {
 				t.Fatalf("scan(%q) = %v [%d:%d]", b, st, start, end)
 			}
 		}
-		if st == scanDone && json.Valid(b[start:end]) != jsonobj.Valid(b[start:end]) && utf8.Valid(b[start:end]) {
+		if st == lean.ScanDone && json.Valid(b[start:end]) != jsonobj.Valid(b[start:end]) && utf8.Valid(b[start:end]) {
 			t.Fatalf("disagree on %q", b[start:end])
 		}
 	})

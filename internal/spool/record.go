@@ -72,6 +72,7 @@ import (
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/protocol"
+	"github.com/mpm-dev/mpm/internal/spool/crc32c"
 )
 
 // Magic starts every record header.
@@ -91,7 +92,7 @@ const MaxPayload = 1 << 30
 
 // checksum is the payload's CRC-32C (crc32c.go: without hash/crc32's
 // start-up cost).
-func checksum(p []byte) uint32 { return crc32c(p) }
+func checksum(p []byte) uint32 { return crc32c.Checksum(p) }
 
 // Record is one spooled event.
 type Record struct {

@@ -1,4 +1,4 @@
-package spool
+package crc32c
 
 import "sync/atomic"
 

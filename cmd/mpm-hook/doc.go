@@ -6,31 +6,7 @@
 // Everything else (help, version, install, uninstall, status) is carried
 // out by mpm-hookctl, installed beside it, so that this binary links
 // nothing but the forwarding path: its start-up time is what every event
-// costs (cmd/mpm-hook/deps_test.go pins its imports).
+// costs (cmd/mpm-hook/deps_test.go pins its imports). On Linux it is
+// internal/hook/lean, which links the syscall package and no os; elsewhere
+// internal/hook.
 package main
-
-import (
-	"os"
-
-	"github.com/mpm-dev/mpm/internal/hook"
-)
-
-func main() {
-	if len(os.Args) > 1 {
-		os.Exit(hook.RunCtl(os.Args[1:]))
-	}
-	if hook.StdinIsTerminal() {
-		os.Stderr.WriteString(hook.AtTerminal)
-		os.Exit(0)
-	}
-	forward()
-}
-
-// forward runs the hook path: exit 0 whatever happens.
-func forward() {
-	defer func() {
-		recover()
-		os.Exit(0)
-	}()
-	hook.Forward(hook.ConfigFromEnv())
-}

@@ -1,4 +1,11 @@
-package spool
+// Package crc32c is the spool record's checksum, CRC-32C (Castagnoli),
+// without hash/crc32: it imports nothing that costs start-up time, so that
+// mpm-hook's Linux path (internal/hook/lean) can link it.
+package crc32c
+
+// Checksum returns the CRC-32C of p, as hash/crc32 computes it with the
+// Castagnoli table.
+func Checksum(p []byte) uint32 { return crc32c(p) }
 
 // crc32cGeneric returns the CRC-32C (Castagnoli) of p, as
 // crc32.Checksum(p, crc32.MakeTable(crc32.Castagnoli)) does, by slicing-by-8

@@ -1,5 +1,5 @@
 //go:build !amd64
 
-package spool
+package crc32c
 
 func crc32c(p []byte) uint32 { return crc32cGeneric(p) }

@@ -1,60 +1,60 @@
-package hook
+package lean
 
 // This file finds where the one JSON value on stdin ends, without
-// encoding/json (whose weight the hook does not carry): a structural scanner
+// encoding/json (whose weight mpm-hook does not carry): a structural scanner
 // that follows strings and nesting as bytes arrive. The full check
 // (jsonobj.Valid, the daemon's own) runs only before an event is spooled:
 // the daemon checks what it receives.
 
 import "bytes"
 
-// scanStatus is what the structural scanner knows after some bytes.
-type scanStatus int
+// ScanStatus is what the structural scanner knows after some bytes.
+type ScanStatus int
 
 const (
-	scanMore scanStatus = iota // the value has not ended yet
-	scanDone                   // the value ended at scanner.end
-	scanBad                    // not a JSON object
+	ScanMore ScanStatus = iota // the value has not ended yet
+	ScanDone                   // the value ended at Scanner.End
+	ScanBad                    // not a JSON object
 )
 
-// scanner follows a JSON object's structure byte by byte. It checks only
+// Scanner follows a JSON object's structure byte by byte. It checks only
 // what it needs to find the end: the first non-space byte is '{', strings
 // and escapes, and bracket depth.
-type scanner struct {
+type Scanner struct {
 	// off is the absolute offset of the next byte to scan.
 	off int
-	// start is the offset of the value's first byte ('{'), -1 before it.
-	start int
-	// end is the offset just past the value, once status is scanDone.
-	end int
+	// Start is the offset of the value's first byte ('{'), -1 before it.
+	Start int
+	// End is the offset just past the value, once Status is ScanDone.
+	End int
 	// depth counts open '{' and '['.
 	depth int
 	// inStr is true inside a string, esc right after a backslash in one.
 	inStr, esc bool
-	// status is the scan's state.
-	status scanStatus
+	// Status is the scan's state.
+	Status ScanStatus
 }
 
-func newScanner() scanner { return scanner{start: -1} }
+func NewScanner() Scanner { return Scanner{Start: -1} }
 
-// feed scans b, the bytes that follow everything fed so far.
-func (s *scanner) feed(b []byte) scanStatus {
-	if s.status != scanMore {
-		return s.status
+// Feed scans b, the bytes that follow everything fed so far.
+func (s *Scanner) Feed(b []byte) ScanStatus {
+	if s.Status != ScanMore {
+		return s.Status
 	}
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		switch {
-		case s.start < 0:
+		case s.Start < 0:
 			switch c {
 			case ' ', '\t', '\n', '\r':
 			case '{':
-				s.start = s.off + i
+				s.Start = s.off + i
 				s.depth = 1
 			default:
-				s.status = scanBad
+				s.Status = ScanBad
 				s.off += i
-				return s.status
+				return s.Status
 			}
 		case s.inStr:
 			switch {
@@ -86,14 +86,14 @@ func (s *scanner) feed(b []byte) scanStatus {
 			case '}', ']':
 				s.depth--
 				if s.depth == 0 {
-					s.end = s.off + i + 1
-					s.status = scanDone
-					s.off = s.end
-					return s.status
+					s.End = s.off + i + 1
+					s.Status = ScanDone
+					s.off = s.End
+					return s.Status
 				}
 			}
 		}
 	}
 	s.off += len(b)
-	return s.status
+	return s.Status
 }

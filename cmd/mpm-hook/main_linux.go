@@ -1,0 +1,5 @@
+package main
+
+import "github.com/mpm-dev/mpm/internal/hook/lean"
+
+func main() { lean.Main() }

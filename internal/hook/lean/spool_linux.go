@@ -1,0 +1,300 @@
+package lean
+
+import (
+	"syscall"
+	"unsafe"
+
+	"github.com/mpm-dev/mpm/internal/spool/crc32c"
+)
+
+// The spool's writer side, as internal/spool's appendFast does it: one
+// writev(2) of the record to "live" under its flock. Whatever that path
+// does not handle (the segment must be sealed, "live" is held past the
+// lock wait, renamed, not a regular file) is handed to mpm-hookctl, which
+// appends with internal/spool; when it cannot be run, the record is written
+// aside, to a sealed segment of its own, as internal/spool does when
+// "live" is held too long. The record format is internal/spool's (its
+// package documentation; lean_test reads these records back with it).
+
+const (
+	spoolMagic   = "MPM1 "
+	segmentBytes = 1 << 20  // spool.SegmentBytes
+	lockWait     = 80 * 1e6 // spool.LockWait, in nanoseconds
+)
+
+// spoolAppend appends the record of (key, sent, payload) to the spool in
+// dir.
+func spoolAppend(dir, key string, sent int64, payload []byte) error {
+	if !printable(key, 128) {
+		return errString("spool: idempotency key must be 1-128 printable ASCII characters without spaces")
+	}
+	head := make([]byte, 0, 96)
+	head = append(head, spoolMagic...)
+	head = append(head, key...)
+	head = append(head, ' ')
+	head = AppendInt(head, sent)
+	head = append(head, ' ')
+	head = AppendInt(head, int64(len(payload)))
+	head = append(head, ' ')
+	head = appendHex32(head, crc32c.Checksum(payload))
+	head = append(head, '\n')
+	size := int64(len(head) + len(payload) + 1)
+	live := dir + "/live"
+	deadline := nanotime() + lockWait
+	handled, err := appendFast(live, head, payload, size, deadline)
+	if !handled && err == syscall.ENOENT {
+		mkdirAll(dir)
+		handled, err = appendFast(live, head, payload, size, deadline)
+	}
+	if handled {
+		return err
+	}
+	return handOff(dir, head, payload)
+}
+
+func appendHex32(b []byte, v uint32) []byte {
+	const digits = "0123456789abcdef"
+	for shift := 28; shift >= 0; shift -= 4 {
+		b = append(b, digits[(v>>uint(shift))&0xf])
+	}
+	return b
+}
+
+var newline = [1]byte{'\n'}
+
+// appendFast is spool.appendFast: it reports whether it handled the append
+// (err is then its outcome); when not, nothing was written (err is the
+// open's error, if that failed).
+func appendFast(path string, head, payload []byte, size, deadline int64) (handled bool, err error) {
+	fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_APPEND|syscall.O_CREAT|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0o600)
+	if err != nil {
+		return false, err
+	}
+	handled, err = appendLocked(fd, path, head, payload, size, deadline)
+	if cerr := syscall.Close(fd); handled && err == nil && cerr != nil {
+		err = &pathError{"close", path, cerr} // also released the lock
+	}
+	return handled, err
+}
+
+// appendLocked is appendFast once path is open as fd.
+func appendLocked(fd int, path string, head, payload []byte, size, deadline int64) (bool, error) {
+	if !flockUntil(fd, path, deadline) {
+		return false, nil
+	}
+	var open, named syscall.Stat_t
+	if syscall.Fstat(fd, &open) != nil || open.Mode&syscall.S_IFMT != syscall.S_IFREG ||
+		syscall.Stat(path, &named) != nil || open.Dev != named.Dev || open.Ino != named.Ino {
+		return false, nil // renamed under us, or not a regular file
+	}
+	if open.Size > 0 && open.Size+size > segmentBytes {
+		return false, nil // the segment must be sealed
+	}
+	parts := [3][]byte{head, payload, newline[:]}
+	var iov [3]syscall.Iovec
+	for i := range parts {
+		if len(parts[i]) > 0 {
+			iov[i].Base = &parts[i][0]
+		}
+		iov[i].SetLen(len(parts[i]))
+	}
+	vs := iov[:]
+	for len(vs) > 0 {
+		n, _, e := syscall.Syscall(syscall.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&vs[0])), uintptr(len(vs)))
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			return true, &pathError{"write", path, e}
+		}
+		for n > 0 && len(vs) > 0 { // a short write: go on after it
+			if n < uintptr(vs[0].Len) {
+				vs[0].Base = (*byte)(unsafe.Add(unsafe.Pointer(vs[0].Base), n))
+				vs[0].Len -= uint64(n)
+				break
+			}
+			n -= uintptr(vs[0].Len)
+			vs = vs[1:]
+		}
+		for len(vs) > 0 && vs[0].Len == 0 {
+			vs = vs[1:]
+		}
+	}
+	return true, nil
+}
+
+// flockUntil is spool's: the exclusive flock on fd, tried until deadline
+// (at least once) with short pauses taken by select(2); false when it was
+// not taken, or fd is no longer the file at path.
+func flockUntil(fd int, path string, deadline int64) bool {
+	pause := millisecond
+	for {
+		err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
+		switch err {
+		case nil:
+			return true
+		case syscall.EINTR:
+			continue
+		case syscall.EWOULDBLOCK:
+		default:
+			return false
+		}
+		var open, named syscall.Stat_t
+		if syscall.Fstat(fd, &open) != nil || syscall.Stat(path, &named) != nil || open.Dev != named.Dev || open.Ino != named.Ino {
+			return false
+		}
+		left := deadline - nanotime()
+		if left <= 0 {
+			return false
+		}
+		tv := syscall.NsecToTimeval(min(pause, left))
+		syscall.Select(0, nil, nil, nil, &tv) // a plain sleep
+		pause = min(2*pause, 10*millisecond)
+	}
+}
+
+// mkdirAll is os.MkdirAll(dir, 0o700), best effort.
+func mkdirAll(dir string) {
+	err := syscall.Mkdir(dir, 0o700)
+	if err == syscall.ENOENT && dir != "/" && dir != "" {
+		mkdirAll(dirOf(dir))
+		syscall.Mkdir(dir, 0o700)
+	}
+}
+
+// handOff appends the record with mpm-hookctl (internal/spool's general
+// path: sealing, the bound, a held lock), the record on its stdin; when
+// mpm-hookctl cannot be run, it writes the record aside.
+func handOff(dir string, head, payload []byte) error {
+	ctl, _ := findCtl()
+	if ctl == "" {
+		return appendAside(dir, head, payload)
+	}
+	var in, out [2]int
+	if err := syscall.Pipe2(in[:], syscall.O_CLOEXEC); err != nil {
+		return appendAside(dir, head, payload)
+	}
+	if err := syscall.Pipe2(out[:], syscall.O_CLOEXEC); err != nil {
+		syscall.Close(in[0])
+		syscall.Close(in[1])
+		return appendAside(dir, head, payload)
+	}
+	pid, err := syscall.ForkExec(ctl, []string{ctl, SpoolArg, dir}, &syscall.ProcAttr{
+		Env:   syscall.Environ(),
+		Files: []uintptr{uintptr(in[0]), uintptr(out[1]), 2},
+	})
+	syscall.Close(in[0])
+	syscall.Close(out[1])
+	if err != nil {
+		syscall.Close(in[1])
+		syscall.Close(out[0])
+		return appendAside(dir, head, payload)
+	}
+	writeAll(in[1], head)
+	writeAll(in[1], payload)
+	writeAll(in[1], newline[:])
+	syscall.Close(in[1])
+	var msg [512]byte
+	got := 0
+	for got < len(msg) {
+		n, err := syscall.Read(out[0], msg[got:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			break
+		}
+		got += n
+	}
+	syscall.Close(out[0])
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(pid, &ws, 0, nil)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if ws.Exited() && ws.ExitStatus() == 0 {
+		return nil
+	}
+	if got > 0 {
+		return errString(trimSpace(string(msg[:got])))
+	}
+	return errString(CtlName + " did not append the record to the spool")
+}
+
+// writeAll writes b to fd (a blocking pipe), best effort.
+func writeAll(fd int, b []byte) {
+	for len(b) > 0 {
+		n, err := syscall.Write(fd, b)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return
+		}
+		b = b[n:]
+	}
+}
+
+// asideSeq tells apart the segments this process writes aside.
+var asideSeq uint64
+
+// appendAside is spool.appendAside: the record as a sealed segment of its
+// own, written under a temporary name, then renamed.
+func appendAside(dir string, head, payload []byte) error {
+	mkdirAll(dir)
+	asideSeq++
+	name := make([]byte, 0, len(dir)+64)
+	name = append(name, dir...)
+	name = append(name, "/seg-"...)
+	ns := AppendInt(nil, wallNano())
+	for i := len(ns); i < 20; i++ {
+		name = append(name, '0')
+	}
+	name = append(name, ns...)
+	name = append(name, '-')
+	name = AppendInt(name, int64(syscall.Getpid()))
+	name = append(name, "-a"...)
+	name = AppendInt(name, int64(asideSeq))
+	final := string(name)
+	tmp := final + ".tmp"
+	fd, err := syscall.Open(tmp, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0o600)
+	if err != nil {
+		return &pathError{"open", tmp, err}
+	}
+	werr := writeFull(fd, head)
+	if werr == nil {
+		werr = writeFull(fd, payload)
+	}
+	if werr == nil {
+		werr = writeFull(fd, newline[:])
+	}
+	if cerr := syscall.Close(fd); werr == nil && cerr != nil {
+		werr = cerr
+	}
+	if werr == nil {
+		if err := syscall.Rename(tmp, final); err != nil {
+			werr = &pathError{"rename", tmp, err}
+		}
+	}
+	if werr != nil {
+		syscall.Unlink(tmp)
+	}
+	return werr
+}
+
+// writeFull writes b to a regular file.
+func writeFull(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := syscall.Write(fd, b)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
+}
