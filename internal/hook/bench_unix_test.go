@@ -33,14 +33,18 @@ import (
 //
 //	go test -bench=Hook -run='^$' ./internal/hook/
 //
-// MPM_BENCH_RUNS sets the runs per cell (default 300).
+// MPM_BENCH_RUNS sets the runs per cell (default 300). MPM_BENCH_HOOK_BEFORE,
+// the path of another mpm-hook build (an earlier commit's), adds it to
+// every cell, interleaved too, for a same-run before/after figure.
 func BenchmarkHook(b *testing.B) {
 	runs := 300
 	if v, err := strconv.Atoi(os.Getenv("MPM_BENCH_RUNS")); err == nil && v > 0 {
 		runs = v
 	}
 	empty := buildEmpty(b)
+	testutil.Binary(b, "mpm-hookctl") // beside mpm-hook, as installed
 	hookBin := testutil.Binary(b, "mpm-hook")
+	before := os.Getenv("MPM_BENCH_HOOK_BEFORE")
 	small := benchPayload(1 << 10)
 	large := benchPayload(256 << 10)
 
@@ -48,10 +52,14 @@ func BenchmarkHook(b *testing.B) {
 		name                  string
 		emptyP50, emptyP99    time.Duration
 		hookP50, hookP99, max time.Duration
+		beforeP50             time.Duration
 	}
 	var table []row
-	add := func(name string, e, h []time.Duration) row {
+	add := func(name string, e, h, bf []time.Duration) row {
 		r := row{name: name, emptyP50: pct(e, 50), emptyP99: pct(e, 99), hookP50: pct(h, 50), hookP99: pct(h, 99), max: pct(h, 100)}
+		if len(bf) > 0 {
+			r.beforeP50 = pct(bf, 50)
+		}
 		for i := range table {
 			if table[i].name == name { // the framework ran this cell again with a larger b.N
 				table[i] = r
@@ -64,13 +72,16 @@ func BenchmarkHook(b *testing.B) {
 	// measure interleaves the empty program and mpm-hook.
 	measure := func(b *testing.B, state string, addr, dataDir string, payload []byte) {
 		env := []string{paths.EnvAddr + "=" + addr, paths.EnvDataDir + "=" + dataDir}
-		var e, h []time.Duration
+		var e, h, bf []time.Duration
 		for i := 0; i < runs; i++ {
 			e = append(e, timeRun(b, empty, nil, payload))
 			h = append(h, timeRun(b, hookBin, env, payload))
+			if before != "" {
+				bf = append(bf, timeRun(b, before, env, payload))
+			}
 		}
 		name := fmt.Sprintf("%s/%dKiB", state, len(payload)>>10)
-		r := add(name, e, h)
+		r := add(name, e, h, bf)
 		b.ReportMetric(float64(r.hookP50.Microseconds())/1000, "p50-ms")
 		b.ReportMetric(float64(r.hookP99.Microseconds())/1000, "p99-ms")
 		b.ReportMetric(float64(r.emptyP50.Microseconds())/1000, "empty-p50-ms")
@@ -126,12 +137,20 @@ func BenchmarkHook(b *testing.B) {
 
 	var out strings.Builder
 	fmt.Fprintf(&out, "\nmpm-hook wall time per run, %d runs per cell, interleaved with an empty Go program (GOOS=%s, %d CPUs)\n", runs, runtime.GOOS, runtime.NumCPU())
-	fmt.Fprintf(&out, "%-25s %12s %12s %12s %12s %9s %9s %12s\n", "state/payload", "empty p50", "empty p99", "hook p50", "hook p99", "p50 x", "p99 x", "hook max")
+	fmt.Fprintf(&out, "%-25s %12s %12s %12s %12s %9s %9s %12s", "state/payload", "empty p50", "empty p99", "hook p50", "hook p99", "p50 x", "p99 x", "hook max")
+	if before != "" {
+		fmt.Fprintf(&out, " %12s %9s", "before p50", "before x")
+	}
+	out.WriteString("\n")
 	for _, r := range table {
-		fmt.Fprintf(&out, "%-25s %12v %12v %12v %12v %9.2f %9.2f %12v\n", r.name,
+		fmt.Fprintf(&out, "%-25s %12v %12v %12v %12v %9.2f %9.2f %12v", r.name,
 			r.emptyP50.Round(time.Microsecond), r.emptyP99.Round(time.Microsecond),
 			r.hookP50.Round(time.Microsecond), r.hookP99.Round(time.Microsecond),
 			float64(r.hookP50)/float64(r.emptyP50), float64(r.hookP99)/float64(r.emptyP99), r.max.Round(time.Microsecond))
+		if r.beforeP50 != 0 {
+			fmt.Fprintf(&out, " %12v %9.2f", r.beforeP50.Round(time.Microsecond), float64(r.beforeP50)/float64(r.emptyP50))
+		}
+		out.WriteString("\n")
 	}
 	fmt.Fprintf(&out, "targets: p50 <= 1.35x the empty program up (socket), <= 1.25x down, <= 1.6x at 256 KiB; p99 <= 2.00x; stopped: start-up + stdin + the hook's wait (%v, MPM_HOOK_TIMEOUT) + one spool append\n", hook.DefaultTimeout)
 	fmt.Print(out.String())

@@ -35,7 +35,13 @@ func runHook(t testing.TB, addr, dataDir string, payload []byte, extraEnv ...str
 	// On Linux mpm-hook hands a waiting PermissionRequest and a spool
 	// append it cannot do to mpm-hookctl, installed beside it.
 	testutil.Binary(t, "mpm-hookctl")
-	cmd := exec.Command(testutil.Binary(t, "mpm-hook"))
+	return runHookBin(t, testutil.Binary(t, "mpm-hook"), addr, dataDir, payload, extraEnv...)
+}
+
+// runHookBin is runHook with the mpm-hook binary at bin.
+func runHookBin(t testing.TB, bin, addr, dataDir string, payload []byte, extraEnv ...string) hookRun {
+	t.Helper()
+	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), paths.EnvAddr+"="+addr, paths.EnvDataDir+"="+dataDir, "MPM_HOOK_DEBUG=1")
 	cmd.Env = append(cmd.Env, extraEnv...)
 	r, w, err := os.Pipe()

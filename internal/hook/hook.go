@@ -27,11 +27,11 @@ const (
 	// connecting, sending and reading the status line together. Past it
 	// the event is spooled (the daemon may still have taken it: the
 	// idempotency key makes the spooled copy a harmless duplicate).
-	DefaultTimeout = 300 * time.Millisecond
+	DefaultTimeout = time.Duration(lean.DefaultTimeout)
 	// DefaultStdinTimeout bounds how long the hook waits for one whole JSON
 	// object on stdin. Claude Code writes it at once; stdin may never be
 	// closed, and the hook must not hang on it.
-	DefaultStdinTimeout = 2 * time.Second
+	DefaultStdinTimeout = time.Duration(lean.DefaultStdinTimeout)
 
 	// EnvTimeout overrides DefaultTimeout (a Go duration: "300ms").
 	EnvTimeout = paths.EnvHookTimeout

@@ -11,7 +11,7 @@ import (
 // MaxInput is the most of stdin the hook keeps. A larger payload is
 // forwarded cut at this size, so that the daemon refuses it (413) and counts
 // it; the rest is still read, so that Claude Code's write does not fail.
-const MaxInput = 32 << 20
+const MaxInput = lean.MaxInput
 
 // input is what the hook found on stdin.
 type input struct {
@@ -43,7 +43,7 @@ func newCollector(buf []byte) collector { return collector{buf: buf[:0], sc: lea
 // copy and the page faults of each doubling do. It stays well under the 4
 // MiB heap at which the runtime starts its first garbage collection (its
 // worker threads would cost more than the copies saved).
-const firstGrowth = 1 << 20
+const firstGrowth = lean.FirstGrowth
 
 // room returns where the next read goes: the spare capacity, grown when
 // less than 16 KiB is left, and never past MaxInput.

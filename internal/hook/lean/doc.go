@@ -58,3 +58,19 @@ func CtlMissing(args []string, self string) string {
 	return s + ": this is carried out by " + CtlName +
 		", which is neither beside " + self + " nor on PATH; install both binaries together (go install ./cmd/... or make build, see README)\n"
 }
+
+// The hook's bounds (internal/hook's DefaultTimeout, DefaultStdinTimeout,
+// MaxInput are these), in nanoseconds and bytes.
+const (
+	// DefaultTimeout bounds the wait for the daemon: connecting, sending
+	// and reading the status line together.
+	DefaultTimeout = 300e6
+	// DefaultStdinTimeout bounds the wait for one whole JSON object on
+	// stdin.
+	DefaultStdinTimeout = 2e9
+	// MaxInput is the most of stdin the hook keeps.
+	MaxInput = 32 << 20
+	// FirstGrowth is the size of mpm-hook's static stdin buffer, and the
+	// capacity a heap buffer first jumps to.
+	FirstGrowth = 1 << 20
+)

@@ -19,18 +19,13 @@ const (
 	defaultAddr     = "127.0.0.1:8765"
 )
 
-// Durations in nanoseconds (no time package).
 const (
 	millisecond         = int64(1e6)
-	defaultTimeout      = 300 * millisecond  // hook.DefaultTimeout
-	defaultStdinTimeout = 2000 * millisecond // hook.DefaultStdinTimeout
+	defaultTimeout      = DefaultTimeout
+	defaultStdinTimeout = DefaultStdinTimeout
 	discardTimeout      = 100 * millisecond
-)
-
-// Sizes, as internal/hook has them (lean_test checks).
-const (
-	maxInput    = 32 << 20 // hook.MaxInput
-	firstGrowth = 1 << 20  // stdinArea's size
+	maxInput            = MaxInput
+	firstGrowth         = FirstGrowth
 )
 
 //go:linkname runtimeArgs os.runtime_args

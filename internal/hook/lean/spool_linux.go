@@ -19,6 +19,7 @@ import (
 const (
 	spoolMagic   = "MPM1 "
 	segmentBytes = 1 << 20  // spool.SegmentBytes
+	maxBytes     = 64 << 20 // spool.DefaultMaxBytes
 	lockWait     = 80 * 1e6 // spool.LockWait, in nanoseconds
 )
 
@@ -41,13 +42,19 @@ func spoolAppend(dir, key string, sent int64, payload []byte) error {
 	size := int64(len(head) + len(payload) + 1)
 	live := dir + "/live"
 	deadline := nanotime() + lockWait
-	handled, err := appendFast(live, head, payload, size, deadline)
-	if !handled && err == syscall.ENOENT {
-		mkdirAll(dir)
-		handled, err = appendFast(live, head, payload, size, deadline)
-	}
-	if handled {
-		return err
+	for attempt := 0; attempt < 4; attempt++ {
+		handled, sealed, err := appendFast(dir, live, head, payload, size, deadline)
+		if handled {
+			return err
+		}
+		if err == syscall.ENOENT && attempt == 0 {
+			mkdirAll(dir)
+			continue
+		}
+		if !sealed {
+			break
+		}
+		// "live" was sealed: append to the new one.
 	}
 	return handOff(dir, head, payload)
 }
@@ -64,31 +71,34 @@ var newline = [1]byte{'\n'}
 
 // appendFast is spool.appendFast: it reports whether it handled the append
 // (err is then its outcome); when not, nothing was written (err is the
-// open's error, if that failed).
-func appendFast(path string, head, payload []byte, size, deadline int64) (handled bool, err error) {
+// open's error, if that failed), and sealed says it sealed "live" (the
+// caller appends to the new one).
+func appendFast(dir, path string, head, payload []byte, size, deadline int64) (handled, sealed bool, err error) {
 	fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_APPEND|syscall.O_CREAT|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0o600)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	handled, err = appendLocked(fd, path, head, payload, size, deadline)
+	handled, sealed, err = appendLocked(fd, dir, path, head, payload, size, deadline)
 	if cerr := syscall.Close(fd); handled && err == nil && cerr != nil {
 		err = &pathError{"close", path, cerr} // also released the lock
 	}
-	return handled, err
+	return handled, sealed, err
 }
 
 // appendLocked is appendFast once path is open as fd.
-func appendLocked(fd int, path string, head, payload []byte, size, deadline int64) (bool, error) {
+func appendLocked(fd int, dir, path string, head, payload []byte, size, deadline int64) (handled, sealed bool, err error) {
 	if !flockUntil(fd, path, deadline) {
-		return false, nil
+		return false, false, nil
 	}
 	var open, named syscall.Stat_t
 	if syscall.Fstat(fd, &open) != nil || open.Mode&syscall.S_IFMT != syscall.S_IFREG ||
 		syscall.Stat(path, &named) != nil || open.Dev != named.Dev || open.Ino != named.Ino {
-		return false, nil // renamed under us, or not a regular file
+		return false, false, nil // renamed under us, or not a regular file
 	}
 	if open.Size > 0 && open.Size+size > segmentBytes {
-		return false, nil // the segment must be sealed
+		// The segment must be sealed: done here while that drops
+		// nothing, else by internal/spool (handOff).
+		return false, seal(dir, path, open.Size, deadline), nil
 	}
 	parts := [3][]byte{head, payload, newline[:]}
 	var iov [3]syscall.Iovec
@@ -105,7 +115,7 @@ func appendLocked(fd int, path string, head, payload []byte, size, deadline int6
 			continue
 		}
 		if e != 0 {
-			return true, &pathError{"write", path, e}
+			return true, false, &pathError{"write", path, e}
 		}
 		for n > 0 && len(vs) > 0 { // a short write: go on after it
 			if n < uintptr(vs[0].Len) {
@@ -120,7 +130,92 @@ func appendLocked(fd int, path string, head, payload []byte, size, deadline int6
 			vs = vs[1:]
 		}
 	}
-	return true, nil
+	return true, false, nil
+}
+
+// seal is spool.rotate when it drops no segment: under the spool's "lock",
+// "live" (size bytes, whose lock the caller holds) is renamed to a sealed
+// segment when the sealed segments and it then take at most the bound less
+// one segment. It reports whether it sealed it.
+func seal(dir, live string, size, deadline int64) bool {
+	lockPath := dir + "/lock"
+	fd, err := syscall.Open(lockPath, syscall.O_RDWR|syscall.O_CREAT|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0o600)
+	if err != nil {
+		return false
+	}
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if syscall.Fstat(fd, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG || !flockUntil(fd, lockPath, deadline) {
+		return false
+	}
+	total, ok := sealedBytes(dir)
+	if !ok || total+size > maxBytes-segmentBytes {
+		return false // the oldest must go: internal/spool counts what it drops
+	}
+	return syscall.Rename(live, segName(dir, "")) == nil
+}
+
+// sealedBytes is the size of the sealed segments in dir, as
+// spool.listSegments counts them.
+func sealedBytes(dir string) (int64, bool) {
+	fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, false
+	}
+	defer syscall.Close(fd)
+	var total int64
+	var buf [8 << 10]byte
+	names := make([]string, 0, 64)
+	for {
+		n, err := syscall.ReadDirent(fd, buf[:])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, false
+		}
+		if n <= 0 {
+			break
+		}
+		names = names[:0]
+		_, _, names = syscall.ParseDirent(buf[:n], -1, names)
+		for _, name := range names {
+			if len(name) <= len("seg-") || name[:len("seg-")] != "seg-" || hasTmpExt(name) {
+				continue
+			}
+			var st syscall.Stat_t
+			if syscall.Lstat(dir+"/"+name, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+				continue
+			}
+			total += st.Size
+		}
+	}
+	return total, true
+}
+
+// hasTmpExt reports whether filepath.Ext(name) is ".tmp".
+func hasTmpExt(name string) bool {
+	i := len(name) - 1
+	for i >= 0 && name[i] != '.' && name[i] != '/' {
+		i--
+	}
+	return i >= 0 && name[i] == '.' && name[i:] == ".tmp"
+}
+
+// segName is spool.segName's path in dir: seg-<unix nano, 20 digits>-<pid>,
+// then suffix.
+func segName(dir, suffix string) string {
+	name := make([]byte, 0, len(dir)+64)
+	name = append(name, dir...)
+	name = append(name, "/seg-"...)
+	ns := AppendInt(nil, wallNano())
+	for i := len(ns); i < 20; i++ {
+		name = append(name, '0')
+	}
+	name = append(name, ns...)
+	name = append(name, '-')
+	name = AppendInt(name, int64(syscall.Getpid()))
+	return string(append(name, suffix...))
 }
 
 // flockUntil is spool's: the exclusive flock on fd, tried until deadline
@@ -245,19 +340,7 @@ var asideSeq uint64
 func appendAside(dir string, head, payload []byte) error {
 	mkdirAll(dir)
 	asideSeq++
-	name := make([]byte, 0, len(dir)+64)
-	name = append(name, dir...)
-	name = append(name, "/seg-"...)
-	ns := AppendInt(nil, wallNano())
-	for i := len(ns); i < 20; i++ {
-		name = append(name, '0')
-	}
-	name = append(name, ns...)
-	name = append(name, '-')
-	name = AppendInt(name, int64(syscall.Getpid()))
-	name = append(name, "-a"...)
-	name = AppendInt(name, int64(asideSeq))
-	final := string(name)
+	final := segName(dir, "-a"+string(AppendInt(nil, int64(asideSeq))))
 	tmp := final + ".tmp"
 	fd, err := syscall.Open(tmp, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0o600)
 	if err != nil {

@@ -1,0 +1,333 @@
+package lean
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/spool"
+	"github.com/mpm-dev/mpm/internal/testutil"
+	"github.com/mpm-dev/mpm/internal/token"
+)
+
+// The Linux path restates what it cannot import: these must stay equal.
+func TestConstantsMatchTheirPackages(t *testing.T) {
+	strs := []struct{ got, want string }{
+		{envAddr, paths.EnvAddr}, {envDataDir, paths.EnvDataDir}, {envTimeout, paths.EnvHookTimeout},
+		{envStdinTimeout, paths.EnvHookStdinTimeout}, {envDebug, paths.EnvHookDebug}, {envHookBin, paths.EnvHookBin},
+		{defaultAddr, paths.DefaultAddr}, {errInvalidToken.Error(), token.ErrInvalid.Error()},
+		{spoolMagic, spool.Magic}, {"/" + paths.SocketFile, "/wsd.sock"}, {"/" + paths.TokenFile, "/token"}, {paths.SpoolDir, "spool"},
+	}
+	for _, c := range strs {
+		if c.got != c.want {
+			t.Errorf("lean has %q, its package %q", c.got, c.want)
+		}
+	}
+	ints := []struct {
+		name      string
+		got, want int64
+	}{
+		{"segmentBytes", segmentBytes, spool.SegmentBytes}, {"maxBytes", maxBytes, spool.DefaultMaxBytes},
+		{"lockWait", lockWait, int64(spool.LockWait)}, {"tokenFileMax", tokenFileMax, token.MaxFileSize},
+		{"key length", 128, spool.MaxKeyLen},
+	}
+	for _, c := range ints {
+		if c.got != c.want {
+			t.Errorf("%s: lean has %d, its package %d", c.name, c.got, c.want)
+		}
+	}
+}
+
+func TestDataDirIsPathsDataDir(t *testing.T) {
+	cases := []struct{ dataDir, xdg, home string }{
+		{"/x/data", "", "/home/u"},
+		{"  /x/data  ", "/state", "/home/u"},
+		{"", "/state", "/home/u"},
+		{"", "/state/", "/home/u"},
+		{"", "relative", "/home/u"},
+		{"", "", "/home/u"},
+		{"", "", "/home/u/"},
+		{"", "", "/"},
+	}
+	for _, c := range cases {
+		t.Setenv(paths.EnvDataDir, c.dataDir)
+		t.Setenv("XDG_STATE_HOME", c.xdg)
+		t.Setenv("HOME", c.home)
+		if got, want := dataDir(), paths.DataDir(); got != want {
+			t.Errorf("%+v: lean %q, paths %q", c, got, want)
+		}
+	}
+}
+
+func TestParseDurationIsTimes(t *testing.T) {
+	for _, s := range []string{"300ms", "1.5s", "2m", "1h2m3.5s", "0", "-1s", "+2ms", "1us", "1µs", "1μs", "10ns",
+		".5s", "5.s", "", "s", "1", "1x", "9223372036854775807ns", "9223372036854775808ns", "2562048h", "1.0000000001s",
+		"0.0000000001s", "100000000000000000000s", "-9223372036854775808ns", "1.s5m"} {
+		checkDuration(t, s)
+	}
+}
+
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"300ms", "1.5s", "1h2m3.5s", "-0.5us", "9223372036854775807ns", "1.12345678901234567890s"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) { checkDuration(t, s) })
+}
+
+func checkDuration(t *testing.T, s string) {
+	t.Helper()
+	want, err := time.ParseDuration(s)
+	got, ok := ParseDuration(s)
+	if ok != (err == nil) || (ok && got != int64(want)) {
+		t.Fatalf("ParseDuration(%q) = %d, %v; time.ParseDuration: %d, %v", s, got, ok, want, err)
+	}
+}
+
+func FuzzQuoteIsStrconvs(f *testing.F) {
+	for _, s := range []string{"connect: connection refused", `a"b\c`, "tab\there\n", "\x00\x7f", "é ü 日本", "\xff\xfe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		// strconv.Quote also escapes printable-looking non-ASCII that
+		// unicode deems unprintable; compare where every rune is ASCII or
+		// strconv.IsPrint.
+		for _, r := range s {
+			if r >= 0x80 && r != 0xfffd && !strconv.IsPrint(r) {
+				return
+			}
+			if r == 0xfffd && !strings.Contains(s, "\uFFFD") {
+				return // an invalid byte: both escape it, differently placed runes aside
+			}
+		}
+		if got, want := Quote(s), strconv.Quote(s); got != want {
+			t.Fatalf("Quote(%q) = %s, strconv.Quote %s", s, got, want)
+		}
+	})
+}
+
+func FuzzAppendInt(f *testing.F) {
+	for _, v := range []int64{0, 1, -1, 1 << 62, -1 << 63, 1<<63 - 1} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v int64) {
+		if got, want := string(AppendInt([]byte("x"), v)), "x"+strconv.FormatInt(v, 10); got != want {
+			t.Fatalf("AppendInt(%d) = %s, want %s", v, got, want)
+		}
+	})
+}
+
+// records returns every record in the spool directory's files.
+func records(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if !e.Type().IsRegular() || e.Name() != "live" && !strings.HasPrefix(e.Name(), "seg-") {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		damaged, _ := spool.ReadRecords(data, func(r spool.Record, _ int) error {
+			out[r.Key] = append([]byte(nil), r.Payload...)
+			return nil
+		})
+		if damaged != 0 {
+			t.Fatalf("%s: %d damaged records", e.Name(), damaged)
+		}
+	}
+	return out
+}
+
+// TestSpoolAppendIsReadBySpool: the records lean writes are internal/spool's
+// (key, sent time, payload, checksum), in a directory it creates.
+func TestSpoolAppendIsReadBySpool(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data", "spool")
+	payload := []byte(`{"session_id":"s","x":"a\nb"}`)
+	sent := time.Now().UnixNano()
+	if err := spoolAppend(dir, "k1", sent, payload); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "live"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := spool.Encode(spool.Record{Key: "k1", SentAt: time.Unix(0, sent), Payload: payload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(data, want) {
+		t.Fatalf("lean wrote %q, spool.Encode gives %q", data, want)
+	}
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if fi, err := os.Stat(d); err != nil || fi.Mode().Perm() != 0o700 {
+			t.Fatalf("%s: %v %v, want a 0700 directory", d, fi.Mode(), err)
+		}
+	}
+	if err := spoolAppend(dir, "bad key", sent, payload); err == nil {
+		t.Fatal("a key with a space was spooled")
+	}
+}
+
+// TestSpoolSealsAFullSegment: past SegmentBytes, "live" is sealed and the
+// record goes to a new one; nothing is lost.
+func TestSpoolSealsAFullSegment(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("PATH", "/nonexistent") // no mpm-hookctl: lean seals itself
+	payload := bytes.Repeat([]byte("a"), 200<<10)
+	for i := 0; i < 12; i++ {
+		if err := spoolAppend(dir, "k"+strconv.Itoa(i), 1, payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := len(records(t, dir)); got != 12 {
+		t.Fatalf("%d records, want 12", got)
+	}
+	segs, _ := filepath.Glob(filepath.Join(dir, "seg-*"))
+	if len(segs) != 2 {
+		t.Fatalf("sealed segments %v, want 2 (5 records each)", segs)
+	}
+	for _, s := range segs {
+		if strings.Contains(filepath.Base(s), "-a") {
+			t.Fatalf("%s written aside", s)
+		}
+	}
+}
+
+// fillSpool fills dir's spool past its bound (sealed segments) so that
+// the next seal must drop the oldest, which only internal/spool does.
+func fillSpool(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := spool.Encode(spool.Record{Key: "old", SentAt: time.Unix(0, 1), Payload: bytes.Repeat([]byte("o"), 1<<20-30)})
+	for i := 0; i < 63; i++ {
+		if err := os.WriteFile(filepath.Join(dir, "seg-"+strconv.Itoa(10000000000000000+i)+"-1"), rec, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "live"), rec, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSpoolHandsAFullSpoolToHookctl: when sealing must drop the oldest
+// segment, mpm-hookctl (internal/spool) appends: it drops and counts.
+func TestSpoolHandsAFullSpoolToHookctl(t *testing.T) {
+	ctl := testutil.Binary(t, "mpm-hookctl")
+	t.Setenv("PATH", filepath.Dir(ctl))
+	dir := t.TempDir()
+	fillSpool(t, dir)
+	if err := spoolAppend(dir, "new", 2, []byte(`{"a":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	if string(records(t, dir)["new"]) != `{"a":1}` {
+		t.Fatal("the record is not in the spool")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "dropped"))
+	if err != nil || strings.TrimSpace(string(b)) == "0" {
+		t.Fatalf("dropped = %q, %v: internal/spool did not drop the oldest", b, err)
+	}
+}
+
+// TestSpoolWritesAsideWithoutHookctl: with no mpm-hookctl, what the fast
+// path cannot do is written aside, not lost.
+func TestSpoolWritesAsideWithoutHookctl(t *testing.T) {
+	t.Setenv("PATH", "/nonexistent")
+	t.Run("full", func(t *testing.T) {
+		dir := t.TempDir()
+		fillSpool(t, dir)
+		if err := spoolAppend(dir, "new", 2, []byte(`{"a":1}`)); err != nil {
+			t.Fatal(err)
+		}
+		aside, _ := filepath.Glob(filepath.Join(dir, "seg-*-a1"))
+		if len(aside) != 1 || string(records(t, dir)["new"]) != `{"a":1}` {
+			t.Fatalf("aside %v; the record not found aside", aside)
+		}
+	})
+	t.Run("held", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := spoolAppend(dir, "first", 1, []byte(`{}`)); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(filepath.Join(dir, "live"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			t.Fatal(err)
+		}
+		if err := spoolAppend(dir, "second", 2, []byte(`{"b":2}`)); err != nil {
+			t.Fatal(err)
+		}
+		if got := records(t, dir); string(got["second"]) != `{"b":2}` || string(got["first"]) != `{}` {
+			t.Fatalf("records %q", got)
+		}
+	})
+}
+
+// TestHandoffErrorComesBack: mpm-hookctl's failure is the append's error.
+func TestHandoffErrorComesBack(t *testing.T) {
+	ctl := testutil.Binary(t, "mpm-hookctl")
+	t.Setenv("PATH", filepath.Dir(ctl))
+	dir := t.TempDir()
+	// "live" a directory: the fast path cannot open it, mpm-hookctl writes
+	// the record aside; a spool directory that is a file fails both.
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o600)
+	err := spoolAppend(file, "k", 1, []byte(`{}`))
+	if err == nil {
+		t.Fatal("appending under a regular file succeeded")
+	}
+	var pe *pathError
+	if errors.As(err, &pe) || !strings.Contains(err.Error(), "spool") {
+		t.Fatalf("error %q, want mpm-hookctl's", err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sp"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sp", "live"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := spoolAppend(filepath.Join(dir, "sp"), "k", 1, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if string(records(t, filepath.Join(dir, "sp"))["k"]) != `{}` {
+		t.Fatal("record not written aside by mpm-hookctl")
+	}
+}
+
+// TestHookctlHandoffArgs: mpm-hookctl takes the hidden arguments (and only
+// exactly them).
+func TestHookctlHandoffArgs(t *testing.T) {
+	ctl := testutil.Binary(t, "mpm-hookctl")
+	dir := t.TempDir()
+	rec, _ := spool.Encode(spool.Record{Key: "k", SentAt: time.Unix(0, 5), Payload: []byte(`{"x":1}`)})
+	cmd := exec.Command(ctl, SpoolArg, dir)
+	cmd.Stdin = bytes.NewReader(rec)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	cmd = exec.Command(ctl, SpoolArg, dir)
+	cmd.Stdin = bytes.NewReader(rec[:len(rec)-3])
+	if out, err := cmd.Output(); err == nil || !strings.Contains(string(out), "no single whole record") {
+		t.Fatalf("a torn record: %v %q", err, out)
+	}
+	if got := records(t, dir); len(got) != 1 || string(got["k"]) != `{"x":1}` {
+		t.Fatalf("records %q", got)
+	}
+}
