@@ -284,6 +284,14 @@ func Quote(s string) string {
 			b = append(b, '\\', 'r')
 		case c == '\t':
 			b = append(b, '\\', 't')
+		case c == '\a':
+			b = append(b, '\\', 'a')
+		case c == '\b':
+			b = append(b, '\\', 'b')
+		case c == '\f':
+			b = append(b, '\\', 'f')
+		case c == '\v':
+			b = append(b, '\\', 'v')
 		case c < ' ' || c >= 0x7f:
 			b = append(b, '\\', 'x', hex[c>>4], hex[c&0xf])
 		default:

@@ -7,20 +7,33 @@ import (
 	"github.com/mpm-dev/mpm/internal/spool/crc32c"
 )
 
-// The spool's writer side, as internal/spool's appendFast does it: one
-// writev(2) of the record to "live" under its flock. Whatever that path
-// does not handle (the segment must be sealed, "live" is held past the
-// lock wait, renamed, not a regular file) is handed to mpm-hookctl, which
-// appends with internal/spool; when it cannot be run, the record is written
-// aside, to a sealed segment of its own, as internal/spool does when
-// "live" is held too long. The record format is internal/spool's (its
-// package documentation; lean_test reads these records back with it).
+// The spool's writer side, as internal/spool's AppendLimit does it with the
+// default bound: one writev(2) of the record to "live" under its flock; a
+// full "live" sealed under the spool's "lock" when that drops no segment; a
+// "live" held past the lock wait: the record written aside, to a sealed
+// segment of its own. What is left (sealing that must drop the oldest
+// segments and count them, a "live" that is not a regular file or cannot
+// be opened) is handed to mpm-hookctl, which appends with internal/spool;
+// when it cannot be run, the record is written aside too. The record
+// format is internal/spool's (its package documentation; lean's tests read
+// these records back with it).
 
 const (
 	spoolMagic   = "MPM1 "
 	segmentBytes = 1 << 20  // spool.SegmentBytes
 	maxBytes     = 64 << 20 // spool.DefaultMaxBytes
 	lockWait     = 80 * 1e6 // spool.LockWait, in nanoseconds
+	maxReopen    = 32       // spool's maxReopen
+)
+
+// What appendFast did.
+type appendState int
+
+const (
+	other    appendState = iota // not handled: internal/spool decides (handOff)
+	appended                    // written, or failed writing (err)
+	reopen                      // "live" was sealed or renamed meanwhile: reopen it
+	held                        // its lock was held past the deadline
 )
 
 // spoolAppend appends the record of (key, sent, payload) to the spool in
@@ -42,19 +55,22 @@ func spoolAppend(dir, key string, sent int64, payload []byte) error {
 	size := int64(len(head) + len(payload) + 1)
 	live := dir + "/live"
 	deadline := nanotime() + lockWait
-	for attempt := 0; attempt < 4; attempt++ {
-		handled, sealed, err := appendFast(dir, live, head, payload, size, deadline)
-		if handled {
+	for attempt := 0; attempt < maxReopen; attempt++ {
+		state, err := appendFast(dir, live, head, payload, size, deadline)
+		switch {
+		case state == appended:
 			return err
-		}
-		if err == syscall.ENOENT && attempt == 0 {
+		case state == reopen:
+			continue // sealed or renamed: the new "live" is the one
+		case state == held:
+			// Held past the lock wait by another process: written aside,
+			// as internal/spool does, so that the hook never waits long.
+			return appendAside(dir, head, payload)
+		case err == syscall.ENOENT && attempt == 0:
 			mkdirAll(dir)
 			continue
 		}
-		if !sealed {
-			break
-		}
-		// "live" was sealed: append to the new one.
+		break
 	}
 	return handOff(dir, head, payload)
 }
@@ -69,36 +85,44 @@ func appendHex32(b []byte, v uint32) []byte {
 
 var newline = [1]byte{'\n'}
 
-// appendFast is spool.appendFast: it reports whether it handled the append
-// (err is then its outcome); when not, nothing was written (err is the
-// open's error, if that failed), and sealed says it sealed "live" (the
-// caller appends to the new one).
-func appendFast(dir, path string, head, payload []byte, size, deadline int64) (handled, sealed bool, err error) {
+// appendFast is spool.appendFast: it says what it did; unless appended,
+// nothing was written (err is the open's error, if that failed).
+func appendFast(dir, path string, head, payload []byte, size, deadline int64) (state appendState, err error) {
 	fd, err := syscall.Open(path, syscall.O_WRONLY|syscall.O_APPEND|syscall.O_CREAT|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0o600)
 	if err != nil {
-		return false, false, err
+		return other, err
 	}
-	handled, sealed, err = appendLocked(fd, dir, path, head, payload, size, deadline)
-	if cerr := syscall.Close(fd); handled && err == nil && cerr != nil {
+	state, err = appendLocked(fd, dir, path, head, payload, size, deadline)
+	if cerr := syscall.Close(fd); state == appended && err == nil && cerr != nil {
 		err = &pathError{"close", path, cerr} // also released the lock
 	}
-	return handled, sealed, err
+	return state, err
 }
 
 // appendLocked is appendFast once path is open as fd.
-func appendLocked(fd int, dir, path string, head, payload []byte, size, deadline int64) (handled, sealed bool, err error) {
-	if !flockUntil(fd, path, deadline) {
-		return false, false, nil
+func appendLocked(fd int, dir, path string, head, payload []byte, size, deadline int64) (appendState, error) {
+	switch flockUntil(fd, path, deadline) {
+	case lockGone:
+		return reopen, nil
+	case lockHeld:
+		return held, nil
+	case lockFailed:
+		return other, nil
 	}
 	var open, named syscall.Stat_t
-	if syscall.Fstat(fd, &open) != nil || open.Mode&syscall.S_IFMT != syscall.S_IFREG ||
-		syscall.Stat(path, &named) != nil || open.Dev != named.Dev || open.Ino != named.Ino {
-		return false, false, nil // renamed under us, or not a regular file
+	if syscall.Fstat(fd, &open) != nil || open.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return other, nil // not a regular file
+	}
+	if syscall.Stat(path, &named) != nil || open.Dev != named.Dev || open.Ino != named.Ino {
+		return reopen, nil // renamed under us
 	}
 	if open.Size > 0 && open.Size+size > segmentBytes {
 		// The segment must be sealed: done here while that drops
 		// nothing, else by internal/spool (handOff).
-		return false, seal(dir, path, open.Size, deadline), nil
+		if seal(dir, path, open.Size, deadline) {
+			return reopen, nil
+		}
+		return other, nil
 	}
 	parts := [3][]byte{head, payload, newline[:]}
 	var iov [3]syscall.Iovec
@@ -115,7 +139,7 @@ func appendLocked(fd int, dir, path string, head, payload []byte, size, deadline
 			continue
 		}
 		if e != 0 {
-			return true, false, &pathError{"write", path, e}
+			return appended, &pathError{"write", path, e}
 		}
 		for n > 0 && len(vs) > 0 { // a short write: go on after it
 			if n < uintptr(vs[0].Len) {
@@ -130,7 +154,7 @@ func appendLocked(fd int, dir, path string, head, payload []byte, size, deadline
 			vs = vs[1:]
 		}
 	}
-	return true, false, nil
+	return appended, nil
 }
 
 // seal is spool.rotate when it drops no segment: under the spool's "lock",
@@ -145,7 +169,7 @@ func seal(dir, live string, size, deadline int64) bool {
 	}
 	defer syscall.Close(fd)
 	var st syscall.Stat_t
-	if syscall.Fstat(fd, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG || !flockUntil(fd, lockPath, deadline) {
+	if syscall.Fstat(fd, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG || flockUntil(fd, lockPath, deadline) != locked {
 		return false
 	}
 	total, ok := sealedBytes(dir)
@@ -218,29 +242,36 @@ func segName(dir, suffix string) string {
 	return string(append(name, suffix...))
 }
 
+// flockUntil's outcomes.
+const (
+	locked     = iota
+	lockHeld   // still held by someone else at the deadline
+	lockGone   // fd is no longer the file at path (renamed by a drainer)
+	lockFailed // flock failed
+)
+
 // flockUntil is spool's: the exclusive flock on fd, tried until deadline
-// (at least once) with short pauses taken by select(2); false when it was
-// not taken, or fd is no longer the file at path.
-func flockUntil(fd int, path string, deadline int64) bool {
+// (at least once) with short pauses taken by select(2).
+func flockUntil(fd int, path string, deadline int64) int {
 	pause := millisecond
 	for {
 		err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
 		switch err {
 		case nil:
-			return true
+			return locked
 		case syscall.EINTR:
 			continue
 		case syscall.EWOULDBLOCK:
 		default:
-			return false
+			return lockFailed
 		}
 		var open, named syscall.Stat_t
 		if syscall.Fstat(fd, &open) != nil || syscall.Stat(path, &named) != nil || open.Dev != named.Dev || open.Ino != named.Ino {
-			return false
+			return lockGone
 		}
 		left := deadline - nanotime()
 		if left <= 0 {
-			return false
+			return lockHeld
 		}
 		tv := syscall.NsecToTimeval(min(pause, left))
 		syscall.Select(0, nil, nil, nil, &tv) // a plain sleep
