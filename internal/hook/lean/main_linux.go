@@ -213,19 +213,7 @@ func wallNano() int64 {
 }
 
 // writeString writes s to fd, best effort.
-func writeString(fd int, s string) {
-	b := []byte(s)
-	for len(b) > 0 {
-		n, err := syscall.Write(fd, b)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil || n <= 0 {
-			return
-		}
-		b = b[n:]
-	}
-}
+func writeString(fd int, s string) { writeAll(fd, []byte(s)) }
 
 // stdinIsTerminal reports whether stdin is a terminal (TCGETS succeeds).
 func stdinIsTerminal() bool {

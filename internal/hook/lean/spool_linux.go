@@ -349,7 +349,7 @@ func handOff(dir string, head, payload []byte) error {
 	return errString(CtlName + " did not append the record to the spool")
 }
 
-// writeAll writes b to fd (a blocking pipe), best effort.
+// writeAll writes b to fd (blocking), best effort.
 func writeAll(fd int, b []byte) {
 	for len(b) > 0 {
 		n, err := syscall.Write(fd, b)
