@@ -90,7 +90,7 @@ const maxHeaderLen = len(Magic) + MaxKeyLen + 1 + 20 + 1 + 20 + 1 + 8 + 1
 // more is treated as damage.
 const MaxPayload = 1 << 30
 
-// checksum is the payload's CRC-32C (crc32c.go: without hash/crc32's
+// checksum is the payload's CRC-32C (package crc32c: without hash/crc32's
 // start-up cost).
 func checksum(p []byte) uint32 { return crc32c.Checksum(p) }
 
