@@ -301,11 +301,19 @@ export function matches(r, f) {
   if (f.tool && ev.tool !== f.tool) return false;
   if (f.origin && ev.origin !== f.origin) return false;
   if (f.agent && agentOf(ev) !== f.agent && !(ev.event.startsWith("Subagent") && ev.payload && ev.payload.agent_id === f.agent)) return false;
-  if (f.search) {
-    if (r.text === undefined) r.text = JSON.stringify(ev).toLowerCase();
-    if (!r.text.includes(f.search)) return false;
-  }
+  if (f.search && !searchText(r).includes(f.search)) return false;
   return true;
+}
+
+/**
+ * searchText is the text the search looks in: the whole event as JSON,
+ * lower-cased, derived once per record (view.js derives it in idle time,
+ * so that the first search finds it ready).
+ * @param {Rec} r
+ */
+export function searchText(r) {
+  if (r.text === undefined) r.text = r.ev ? JSON.stringify(r.ev).toLowerCase() : "";
+  return r.text;
 }
 
 // perMinute counts events per session per minute over the `minutes` minutes
