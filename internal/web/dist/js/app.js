@@ -44,8 +44,9 @@ S.conn = new Connection({
   // events only to drop them; "load older" reaches the rest.
   tail: params.tail === 0 || params.tail > MAX_RECORDS ? MAX_RECORDS : params.tail,
   sessions: S.selection ? [...S.selection] : null,
-  // ?session= prefixes become ids from the session list: subscribe after
-  // it (full ids, as the address holds once resolved, need no list).
+  // ?session= prefixes become ids from the session list: the WebSocket
+  // opens after it (full ids, as the address holds once resolved, need no
+  // list: it opens beside it).
   subscribeAfterSessions: () => !resolved && !!S.selection && [...S.selection].some((n) => n.length < 32),
   onState: (/** @type {any} */ st) => {
     showState(st);
