@@ -115,11 +115,14 @@ func startPeerCmd(b *testing.B, cmd *exec.Cmd) chan struct{} {
 	return done
 }
 
-// startMPM starts mpm-wsd pinned, with extra flags.
-func startMPM(b *testing.B, name string, extra ...string) *peerServer {
+// startMPM starts the mpm-wsd at bin ("": this tree's) pinned, with extra flags.
+func startMPM(b *testing.B, name, bin string, extra ...string) *peerServer {
+	if bin == "" {
+		bin = testutil.Binary(b, "mpm-wsd")
+	}
 	dir := b.TempDir()
 	addr := testutil.FreeAddr(b)
-	args := append([]string{testutil.Binary(b, "mpm-wsd"), "--addr", addr, "--data-dir", dir,
+	args := append([]string{bin, "--addr", addr, "--data-dir", dir,
 		"--log-level", "warn", "--max-clients", "2000"}, extra...)
 	if d := os.Getenv("MPM_BENCH_PROFILE"); d != "" { // a CPU profile of the whole run per server
 		args = append(args, "--cpuprofile", filepath.Join(d, name+".prof"))
@@ -547,9 +550,29 @@ func BenchmarkPeers(b *testing.B) {
 		name  string
 		start func() *peerServer
 	}{
-		{"memory", func() *peerServer { return startMPM(b, "mpm-memory", "--journal=false") }},
-		{"journal", func() *peerServer { return startMPM(b, "mpm-journal") }},
+		{"memory", func() *peerServer { return startMPM(b, "mpm-memory", "", "--journal=false") }},
+		{"journal", func() *peerServer { return startMPM(b, "mpm-journal", "") }},
 		{"centrifugo", func() *peerServer { return startCentrifugo(b, peer) }},
+	}
+	// MPM_WSD_BASE, another mpm-wsd build (say, before a change), joins
+	// the rounds as memory-base and journal-base.
+	if base := os.Getenv("MPM_WSD_BASE"); base != "" {
+		servers = append(servers, []struct {
+			name  string
+			start func() *peerServer
+		}{
+			{"memory-base", func() *peerServer { return startMPM(b, "mpm-memory-base", base, "--journal=false") }},
+			{"journal-base", func() *peerServer { return startMPM(b, "mpm-journal-base", base) }},
+		}...)
+	}
+	if only := os.Getenv("MPM_BENCH_SERVERS"); only != "" { // e.g. "journal" while profiling
+		kept := servers[:0]
+		for _, sv := range servers {
+			if strings.Contains(","+only+",", ","+sv.name+",") {
+				kept = append(kept, sv)
+			}
+		}
+		servers = kept
 	}
 	b.ResetTimer()
 	got := map[string][]peerFigures{}
@@ -558,7 +581,7 @@ func BenchmarkPeers(b *testing.B) {
 			sv := servers[(i+round)%len(servers)]
 			f := measurePeer(b, sv.start)
 			got[sv.name] = append(got[sv.name], f)
-			fmt.Printf("round %d %-10s deliveries/s %9.0f (per server cpu-s %9.0f; ingest %6.0f/s, server cpu %3.0f%%, subscribers cpu %3.0f%%)  p50 %6.2f ms  p99 %6.2f ms (cpu %3.0f%%)  idle %5.1f KiB/conn  events/frame %.1f  load %s\n",
+			fmt.Printf("round %d %-12s deliveries/s %9.0f (per server cpu-s %9.0f; ingest %6.0f/s, server cpu %3.0f%%, subscribers cpu %3.0f%%)  p50 %6.2f ms  p99 %6.2f ms (cpu %3.0f%%)  idle %5.1f KiB/conn  events/frame %.1f  load %s\n",
 				round+1, sv.name, f.deliveries, f.perCPU(), f.ingest, f.cpu, f.loadCPU, ms(f.p50), ms(f.p99), f.pacedCPU, f.idleKiB, f.perFrame, f.load)
 		}
 	}
@@ -575,11 +598,18 @@ func BenchmarkPeers(b *testing.B) {
 		b.ReportMetric(p99/n, sv.name+"-p99-ms")
 		b.ReportMetric(idle/n, sv.name+"-idle-KiB/conn")
 	}
+	if len(got["centrifugo"]) == 0 || len(got["memory"]) == 0 || len(got["journal"]) == 0 {
+		return
+	}
 	var mr, jr, mc, jc float64
 	for round := 0; round < rounds; round++ {
 		c, m, j := got["centrifugo"][round], got["memory"][round], got["journal"][round]
 		fmt.Printf("round %d ratio to centrifugo: deliveries/s memory %.2fx, journal %.2fx; per server cpu-s memory %.2fx, journal %.2fx\n", round+1,
 			m.deliveries/c.deliveries, j.deliveries/c.deliveries, m.perCPU()/c.perCPU(), j.perCPU()/c.perCPU())
+		if mb, jb := got["memory-base"], got["journal-base"]; len(mb) > round && len(jb) > round {
+			fmt.Printf("round %d base ratio to centrifugo: deliveries/s memory %.2fx, journal %.2fx; per server cpu-s memory %.2fx, journal %.2fx\n", round+1,
+				mb[round].deliveries/c.deliveries, jb[round].deliveries/c.deliveries, mb[round].perCPU()/c.perCPU(), jb[round].perCPU()/c.perCPU())
+		}
 		mr += m.deliveries / c.deliveries
 		jr += j.deliveries / c.deliveries
 		mc += m.perCPU() / c.perCPU()
