@@ -352,10 +352,16 @@ func cpuTicks(pid int) int64 {
 	return u + s
 }
 
-// peerPublishers is how many connections wrk publishes on: enough that
-// neither server waits for requests (mpm's journal commits the events that
-// queued while it wrote the last batch together).
-const peerPublishers = 16
+// peerPublishers is how many connections wrk publishes on
+// (MPM_BENCH_PUBLISHERS, 4 by default: a few busy sessions' hooks; 4 keep
+// either server's core busy). More publishers mean larger batches, so more
+// events per frame for both servers.
+func peerPublishers() int {
+	if v, err := strconv.Atoi(os.Getenv("MPM_BENCH_PUBLISHERS")); err == nil && v > 0 {
+		return v
+	}
+	return 4
+}
 
 // saturate posts with wrk (peerPublishers connections) for 8 s and counts the
 // deliveries/s over the middle 4 s, and the server's CPU use meanwhile.
@@ -372,7 +378,7 @@ func saturate(b *testing.B, s *peerServer, rs []*peerReader) (deliveries, ingest
 	if err := os.WriteFile(script, []byte(lua), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	cmd := exec.Command(wrk, "-t1", "-c"+strconv.Itoa(peerPublishers), "-d8s", "-s", script, s.publishURL)
+	cmd := exec.Command(wrk, "-t1", "-c"+strconv.Itoa(peerPublishers()), "-d8s", "-s", script, s.publishURL)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	if err := cmd.Start(); err != nil {
