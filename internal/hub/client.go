@@ -36,6 +36,9 @@ type Client struct {
 	timer *time.Timer
 	// lastWrite is when the writer last wrote events (Unix nanoseconds).
 	lastWrite atomic.Int64
+	// lastEvents is when the writer last wrote events (Unix nanoseconds;
+	// only the writer, one at a time, uses it), for adapt.
+	lastEvents int64
 	// window is the client's current coalescing window (nanoseconds):
 	// the least time between two event frames. It adapts to the client's
 	// event rate (see adapt).
@@ -56,6 +59,9 @@ type Client struct {
 	queue []*event.Event
 	// queued is the encoded size of queue in bytes.
 	queued int
+	// queuedAt is when the queue last went from empty to not (Unix
+	// nanoseconds), for adapt.
+	queuedAt int64
 	// control holds messages to write before anything else queued.
 	control [][]byte
 	// controlBytes is the size of control; it may not pass
@@ -169,32 +175,37 @@ func (c *Client) coalesceWait() time.Duration {
 // once) up to Coalesce (a flood, many events per frame).
 const coalesceSteps = 16
 
-// adapt moves the window after a write of n events: a write that found
-// several events queued doubles it (the client is flooded: fewer, larger
-// frames), one that found a single event halves it (latency first).
+// adapt moves the window after a write of n events that the writer took
+// late (behind the time the window allowed it to write, by lag: the
+// daemon's CPU was busy). A writer late by more than the shortest window
+// (Coalesce/16) that found several events doubles the window: the events
+// waited anyway, and fewer, larger frames free the CPU. Otherwise, at a
+// rate under 0.6 events per shortest window (1,200 events/s by default),
+// it halves (latency first); between, it stays.
 //
 // Every frame costs a write system call (~10 µs on a loaded VM, most of a
-// delivery's cost), so a daemon on one core that writes one frame per
-// event to 100 clients spends its CPU on syscalls and settles at ~2
-// events per frame; growing from 3 lets it leave that state, and the
-// halving at 1 brings a client back to the shortest window as soon as the
-// rate falls.
-func (c *Client) adapt(n int) {
+// delivery's cost). A daemon on one core that writes one frame per event
+// to 100 clients spends its CPU on those and settles near 2,000 events/s
+// at 2-3 events per frame: the first rule (double at 8 events per write)
+// never left that state. A rule on events per write alone cannot tell a
+// saturated daemon from a client at 1,000 events/s with a long window (8
+// ms finds 8 events); lateness and rate can.
+func (c *Client) adapt(n int, lag time.Duration) {
+	now := time.Now().UnixNano()
+	since := now - c.lastEvents
+	c.lastEvents = now
 	w, hi := c.window.Load(), int64(c.hub.cfg.Coalesce)
 	lo := hi / coalesceSteps
+	if lo <= 0 {
+		return
+	}
 	switch {
-	case n >= adaptGrow && w < hi:
+	case n >= 2 && int64(lag) > lo && w < hi:
 		c.window.Store(min(2*w, hi))
-	case n <= adaptShrink && w > lo:
+	case w > lo && (since <= 0 || float64(n)*float64(lo) < 0.6*float64(since)):
 		c.window.Store(max(w/2, lo))
 	}
 }
-
-// adaptGrow and adaptShrink are adapt's thresholds, in events per write.
-const (
-	adaptGrow   = 3
-	adaptShrink = 1
-)
 
 // tick is the heartbeat timer: it asks the writer for a ping.
 func (c *Client) tick() {
@@ -239,6 +250,9 @@ func (c *Client) enqueue(evs []*event.Event) {
 			}
 		} else if !c.filter.Match(ev) {
 			continue
+		}
+		if len(c.queue) == 0 {
+			c.queuedAt = time.Now().UnixNano()
 		}
 		c.queue = append(c.queue, ev)
 		c.queued += len(ev.Wire())
@@ -441,6 +455,9 @@ func (c *Client) pump() error {
 		}
 		control, pending, queue, ping := c.control, c.pending, c.queue, c.pingDue
 		code, reason, flush := c.closeCode, c.closeReason, c.flushFirst
+		// How late the writer took the events: after they were queued
+		// and the window since the last write had passed.
+		lag := time.Duration(time.Now().UnixNano() - max(c.queuedAt, c.lastWrite.Load()+c.window.Load()))
 		c.control, c.controlBytes, c.pending, c.queue, c.queued, c.pingDue = nil, 0, nil, nil, 0, false
 		var frames [][]byte
 		if pending == nil { // a subscription sends current summaries itself
@@ -479,7 +496,7 @@ func (c *Client) pump() error {
 				return err
 			}
 			if len(queue) > 0 {
-				c.adapt(len(queue))
+				c.adapt(len(queue), lag)
 			}
 			// Session frames follow the events that changed the session.
 			for _, f := range frames {
