@@ -178,7 +178,7 @@ const coalesceSteps = 16
 // adapt moves the window after a write of n events that the writer took
 // late (behind the time the window allowed it to write, by lag: the
 // daemon's CPU was busy). A writer late by more than the shortest window
-// (Coalesce/16) that found several events doubles the window: the events
+// (Coalesce/16) that found three events or more doubles the window: the events
 // waited anyway, and fewer, larger frames free the CPU. Otherwise, at a
 // rate under 0.6 events per shortest window (1,200 events/s by default),
 // it halves (latency first); between, it stays.
@@ -200,7 +200,7 @@ func (c *Client) adapt(n int, lag time.Duration) {
 		return
 	}
 	switch {
-	case n >= 2 && int64(lag) > lo && w < hi:
+	case n >= 3 && int64(lag) > lo && w < hi:
 		c.window.Store(min(2*w, hi))
 	case w > lo && (since <= 0 || float64(n)*float64(lo) < 0.6*float64(since)):
 		c.window.Store(max(w/2, lo))
@@ -442,6 +442,14 @@ func (c *Client) pump() error {
 					c.writing = false
 					c.mu.Unlock()
 					return nil
+				}
+				// A flooded client (its window above the shortest) sits
+				// out the window first, woken only for what must not
+				// wait: the events that come meanwhile share the next
+				// frame, without waking the writer once per publish.
+				if wait := c.coalesceWait(); wait > 0 && c.window.Load() > int64(c.hub.cfg.Coalesce/coalesceSteps) {
+					c.wait(wait, waitHold)
+					continue
 				}
 				c.wait(idle, waitIdle)
 				continue
