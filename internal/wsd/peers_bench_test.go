@@ -6,8 +6,8 @@ package wsd
 // on the other, rounds interleaved so that the machine's noise falls on all
 // three alike. Run it with `make bench-peers`, which builds this package's
 // test binary and runs it under `taskset -c 1`; docs/benchmarks.md has the
-// figures, the centrifugo config and how to get the binary. It skips when
-// the centrifugo binary is missing.
+// figures, the centrifugo config and how to get the binary. It skips unless
+// MPM_CENTRIFUGO names the binary.
 
 import (
 	"bytes"
@@ -524,23 +524,18 @@ func loadAvg() string {
 	return strings.Fields(string(data))[0]
 }
 
-// centrifugoBinary is the peer: $MPM_CENTRIFUGO, or where
-// docs/benchmarks.md installs it.
-func centrifugoBinary() string {
-	if p := os.Getenv("MPM_CENTRIFUGO"); p != "" {
-		return p
-	}
-	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "mpm-bench", "bin", "centrifugo")
-}
-
 func BenchmarkPeers(b *testing.B) {
 	if runtime.GOOS != "linux" {
 		b.Skip("reads /proc")
 	}
-	peer := centrifugoBinary()
+	// The peer's binary: make bench-peers sets it (and pins this
+	// process to cpu 1); make bench, which runs unpinned, skips this.
+	peer := os.Getenv("MPM_CENTRIFUGO")
+	if peer == "" {
+		b.Skip("set MPM_CENTRIFUGO to a centrifugo v6.9.1 binary, or run make bench-peers (docs/benchmarks.md)")
+	}
 	if _, err := os.Stat(peer); err != nil {
-		b.Skipf("no centrifugo at %s: GOBIN=$HOME/.cache/mpm-bench/bin go install github.com/centrifugal/centrifugo/v6@v6.9.1 (or set MPM_CENTRIFUGO)", peer)
+		b.Fatalf("MPM_CENTRIFUGO: %v; get it with GOBIN=$HOME/.cache/mpm-bench/bin go install github.com/centrifugal/centrifugo/v6@v6.9.1", err)
 	}
 	rounds := 2
 	if v, err := strconv.Atoi(os.Getenv("MPM_BENCH_ROUNDS")); err == nil && v > 0 {
