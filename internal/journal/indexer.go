@@ -26,8 +26,9 @@ import (
 const indexChunk = 128
 
 // maxPendingBytes bounds the payload bytes queued for the indexer; past it
-// the queue is dropped and the indexer reads those events from the file.
-const maxPendingBytes = 32 << 20
+// the queue is dropped and the indexer reads those events from the file
+// (a variable for tests).
+var maxPendingBytes = 32 << 20
 
 // indexInterval is how often the indexer catches up.
 var indexInterval = 250 * time.Millisecond
