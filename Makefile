@@ -4,7 +4,7 @@ BIN     ?= bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/mpm-dev/mpm/internal/version.Version=$(VERSION)
 
-.PHONY: all build run test race bench lint fuzz cross clean web
+.PHONY: all build run test race bench bench-history lint fuzz cross clean web
 
 all: lint build test
 
@@ -29,6 +29,16 @@ bench:
 	  $(GO) test -run '^$$' -bench Recovery -benchtime 1x -timeout 20m ./internal/supervisor/ && \
 	  $(GO) test -run '^$$' -bench RoundTrip -benchtime 200x ./internal/verify/ ; } 2>&1 | tee bench.out
 
+## bench-history: issue 21's figures (storage, ingest with and without the index, search and
+## start-up at 1 M events; the 1 M-event journal is built once and kept in $TMPDIR); docs/benchmarks.md
+bench-history:
+	{ uptime && \
+	  $(GO) test -run '^$$' -bench JournalStorage -benchtime 1x ./internal/journal/ && \
+	  $(GO) test -run '^$$' -bench JournalIngest -benchtime 8000x -timeout 20m ./internal/journal/ && \
+	  $(GO) test -run '^$$' -bench JournalSearch -benchtime 10x -timeout 60m ./internal/journal/ && \
+	  $(GO) test -run '^$$' -bench JournalStartup -benchtime 1x -timeout 60m ./internal/journal/ && \
+	  uptime ; } 2>&1 | tee bench-history.out
+
 ## lint: gofmt and go vet
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt wants to change:"; echo "$$out"; exit 1; fi
@@ -52,4 +62,4 @@ web:
 	@echo "internal/web/dist is plain HTML/CSS/JS embedded as is: no build step"
 
 clean:
-	rm -rf $(BIN) bench.out testout
+	rm -rf $(BIN) bench.out bench-history.out testout
