@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -214,10 +215,24 @@ func BenchmarkJournalSearch(b *testing.B) {
 		fmt.Printf("search journal: %d events, file %.0f MiB; journal.Open + Sessions %v\n", total, float64(fi.Size())/(1<<20), openTime.Round(time.Millisecond))
 	}
 	first, _ := event.Parse(corpus[1], 1<<20)
+	edited := "" // a file the corpus edits, for the field query
+	for _, p := range corpus {
+		ev, _ := event.Parse(p, 1<<20)
+		var in struct {
+			Input struct {
+				Path string `json:"file_path"`
+			} `json:"tool_input"`
+		}
+		if ev.Tool == "Edit" && json.Unmarshal(p, &in) == nil && in.Input.Path != "" {
+			edited = filepath.Base(in.Input.Path)
+			break
+		}
+	}
 	queries := []store.SearchQuery{
 		{Query: "func"},
 		{Query: "journal"},
-		{Query: "tool:Edit path:journal.go"},
+		{Query: "tool:Edit path:" + edited},
+		{Query: "tool:Edit path:journal.go"}, // no such file in this half: no hits, the whole scan
 		{Query: `"go test"`},
 		{Query: `"the retention limits"`},
 		{Query: "retent*"},
@@ -226,7 +241,7 @@ func BenchmarkJournalSearch(b *testing.B) {
 		{Query: "FAIL -journal"},
 		{Query: "output:EncodeAll"},
 		{Query: "func", Session: first.SessionID},
-		{Query: "tool:Edit path:journal.go", Session: first.SessionID},
+		{Query: "tool:Edit path:" + edited, Session: first.SessionID},
 		{Query: "Append", Since: base.Add(time.Duration(total/2) * time.Second)},
 		{Query: "xyzzy-not-there"},
 	}
