@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -76,8 +77,35 @@ type ingestResult struct {
 	events   int
 	elapsed  time.Duration // posting, plus catchUp
 	catchUp  time.Duration // waiting for the search index after each round
+	cpu      time.Duration // the daemon's CPU time (user + system) over the rounds
 	lat      []time.Duration
 	p50, p99 time.Duration
+}
+
+// cpuPerEvent is the daemon's CPU time per event, in µs: unlike
+// throughput, hardly moved by what else the machine runs.
+func (r *ingestResult) cpuPerEvent() float64 {
+	if r.events == 0 {
+		return 0
+	}
+	return float64(r.cpu.Microseconds()) / float64(r.events)
+}
+
+// procCPU is the CPU time (user + system) process pid has used, from
+// /proc (Linux; 0 elsewhere).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:]) // fields from the 3rd on
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
 }
 
 func (r *ingestResult) eventsPerSec() float64 {
@@ -206,6 +234,7 @@ func BenchmarkJournalIngest(b *testing.B) {
 	b.ResetTimer()
 	for r := 0; r < ingestRounds; r++ {
 		for i, m := range modes {
+			cpu0 := procCPU(daemons[i].Pid())
 			lat, el := ingestRun(b, daemons[i], posters, b.N/ingestRounds)
 			if m.name != "memory" {
 				t0 := time.Now()
@@ -213,6 +242,7 @@ func BenchmarkJournalIngest(b *testing.B) {
 				res[i].catchUp += time.Since(t0)
 				el += time.Since(t0)
 			}
+			res[i].cpu += procCPU(daemons[i].Pid()) - cpu0
 			res[i].events += len(lat)
 			res[i].elapsed += el
 			res[i].lat = append(res[i].lat, lat...)
@@ -228,10 +258,15 @@ func BenchmarkJournalIngest(b *testing.B) {
 	b.ReportMetric(jr.eventsPerSec(), "events/s")
 	b.ReportMetric(100*jr.eventsPerSec()/raw.eventsPerSec(), "%_of_before")
 	b.ReportMetric(100*jr.eventsPerSec()/ni.eventsPerSec(), "%_of_noindex")
+	b.ReportMetric(jr.cpuPerEvent(), "daemon_cpu_µs/event")
 	fmt.Printf("ingest, %d posters, realistic corpus (0.2-50 KiB), %d events per mode in %d interleaved rounds (index catch-up after each round counted in):\n", posters, b.N, ingestRounds)
 	for i, m := range modes {
 		r := res[i]
-		fmt.Printf("  %-15s %8.0f events/s (%5.1f%% of memory)  p50 %v  p99 %v  index catch-up %v\n", m.name, r.eventsPerSec(), 100*r.eventsPerSec()/mem.eventsPerSec(), r.p50, r.p99, r.catchUp.Round(time.Millisecond))
+		fmt.Printf("  %-15s %8.0f events/s (%5.1f%% of memory)  daemon CPU %4.0f µs/event  p50 %v  p99 %v  index catch-up %v\n", m.name, r.eventsPerSec(), 100*r.eventsPerSec()/mem.eventsPerSec(), r.cpuPerEvent(), r.p50, r.p99, r.catchUp.Round(time.Millisecond))
+	}
+	if raw.cpuPerEvent() > 0 {
+		fmt.Printf("  daemon CPU per event: journal %.0f µs = raw %.0f + compression %+.0f + index %+.0f (the index is %.0f%% of the journal's CPU)\n",
+			jr.cpuPerEvent(), raw.cpuPerEvent(), ni.cpuPerEvent()-raw.cpuPerEvent(), jr.cpuPerEvent()-ni.cpuPerEvent(), 100*(jr.cpuPerEvent()-ni.cpuPerEvent())/jr.cpuPerEvent())
 	}
 	fmt.Printf("  journal/memory throughput %.0f%% (target >= 50%%), journal p99 %v (target <= 2ms at 1,000 events/s, not this load)\n", 100*jr.eventsPerSec()/mem.eventsPerSec(), jr.p99)
 	fmt.Printf("  journal (compressed + index) / journal before (raw, no index) throughput %.0f%% (target >= 100%%)\n", 100*jr.eventsPerSec()/raw.eventsPerSec())
