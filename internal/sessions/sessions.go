@@ -402,7 +402,7 @@ func (i *Info) Wire(now time.Time, staleAfter time.Duration) protocol.Session {
 		SessionID: i.SessionID, Origin: i.Origin, Cwd: i.Cwd, TranscriptPath: i.TranscriptPath,
 		FirstSeen: i.FirstSeen, LastSeen: i.LastSeen, FirstSeq: i.FirstSeq, LastSeq: i.LastSeq, Total: i.Total,
 		Events: make(map[string]uint64, len(i.Events)), Ended: i.Ended, EndReason: i.EndReason,
-		State: i.State, StateSince: i.StateSince, Attention: protocol.Attention(i.State),
+		State: i.State, StateSince: i.StateSince,
 		Stale: i.Stale(now, staleAfter), StateMessage: i.StateMessage, NotificationType: i.NotificationType,
 		CurrentTools: make([]protocol.SessionTool, 0, len(i.OpenTools)),
 		LastPrompt:   i.LastPrompt, Model: i.Model, PermissionMode: i.PermissionMode,
@@ -426,6 +426,7 @@ func (i *Info) Wire(now time.Time, staleAfter time.Duration) protocol.Session {
 			AgentID: a.AgentID, AgentType: a.AgentType, State: st, Started: a.Started, Ended: a.Ended, ToolCalls: a.ToolCalls,
 		})
 	}
+	s.MarkAttention()
 	return s
 }
 

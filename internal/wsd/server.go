@@ -192,6 +192,8 @@ func New(cfg Config, opts Options) (*Server, error) {
 		Logger: log.Named("usage"), OnChange: s.caster.usageChanged,
 	})
 	s.caster.usage = s.usage.Session
+	s.caster.budgets = newBudgets(cfg.BudgetSessionUSD, cfg.BudgetDayUSD, s.m.reg)
+	s.caster.budgets.restore(infos)
 	h := hub.New(hub.Config{
 		Store: st, Logger: log.Named(logging.NameHub), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
 		QueueBytes: cfg.ClientQueueBytes, Heartbeat: cfg.Heartbeat, WriteTimeout: cfg.WriteTimeout, MaxClients: cfg.MaxClients,

@@ -5,7 +5,7 @@
 
 import { h, text, clear, $, title } from "./dom.js";
 import { S } from "./state.js";
-import { badge, project, todoSummary, sessionTree, usageSummary } from "./sessions.js";
+import { badge, project, todoSummary, sessionTree, usageSummary, overBudget } from "./sessions.js";
 import { callState } from "./model.js";
 import { inputGist, checklist } from "./tools.js";
 import { ago, formatMs, oneLine, plural } from "./format.js";
@@ -60,6 +60,7 @@ export function renderBoard() {
         h("div", { class: "todos" }),
         h("div", { class: "usage", hidden: true },
           h("span", { class: "cost" }),
+          h("span", { class: "over", hidden: true }),
           h("span", { class: "tokens" }),
           h("span", { class: "ctx" },
             h("span", { class: "gauge", role: "meter", "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": "context window used" }, h("span", { class: "fill" })),
@@ -144,6 +145,13 @@ function fillUsage(el, s) {
   el.hidden = !u;
   if (!u) return;
   text(el.querySelector(".cost"), u.cost);
+  const ob = overBudget(s.over_budget);
+  const over = /** @type {HTMLElement} */ (el.querySelector(".over"));
+  over.hidden = !ob;
+  text(over, ob ? ob.text : "");
+  title(over, ob ? ob.title : "");
+  if (ob && ob.attention) over.dataset.attention = "1";
+  else delete over.dataset.attention;
   text(el.querySelector(".tokens"), `${u.tokens} tokens`);
   const ctx = /** @type {HTMLElement} */ (el.querySelector(".ctx"));
   ctx.hidden = u.pct < 0;
