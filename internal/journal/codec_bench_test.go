@@ -3,6 +3,7 @@ package journal
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"sort"
@@ -138,10 +139,14 @@ func spaceByTable(b *testing.B, j *Journal, raw int64, events int) string {
 // searchJournal returns a journal holding total events of the realistic
 // corpus over its 6 sessions, one a second up to now, every one indexed.
 // It is built once and kept in the temporary directory
-// (mpm-bench-search-<layout>-<total>.db) for the next run: a million
+// (mpm-bench-search-<layout>-<total>-<corpus hash>.db) for the next run: a million
 // events take several minutes to store and index.
 func searchJournal(b *testing.B, corpus [][]byte, total int) (*Journal, time.Time) {
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("mpm-bench-search-v%d-%d.db", schemaVersion, total))
+	h := fnv.New32a() // the corpus follows the repository's files: a new one, a new journal
+	for _, p := range corpus {
+		h.Write(p)
+	}
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("mpm-bench-search-v%d-%d-%08x.db", schemaVersion, total, h.Sum32()))
 	opts := Options{Path: path, RetainInterval: time.Hour}
 	if j, err := Open(opts); err == nil {
 		var first int64
@@ -215,9 +220,12 @@ func BenchmarkJournalSearch(b *testing.B) {
 		fmt.Printf("search journal: %d events, file %.0f MiB; journal.Open + Sessions %v\n", total, float64(fi.Size())/(1<<20), openTime.Round(time.Millisecond))
 	}
 	first, _ := event.Parse(corpus[1], 1<<20)
-	edited := "" // a file the corpus edits, for the field query
+	edited := "" // a file the corpus edits in first's session, for the field queries
 	for _, p := range corpus {
 		ev, _ := event.Parse(p, 1<<20)
+		if ev.SessionID != first.SessionID {
+			continue
+		}
 		var in struct {
 			Input struct {
 				Path string `json:"file_path"`
