@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mpm-dev/mpm/internal/gist"
+	"github.com/mpm-dev/mpm/internal/jsonobj"
 )
 
 // Reason names why a payload was rejected; it is the label of the
@@ -112,24 +113,13 @@ func Parse(payload []byte, maxBytes int) (*Event, error) {
 	if maxBytes > 0 && len(payload) > maxBytes {
 		return nil, reject(ReasonTooLarge, "payload is %d bytes, more than the limit of %d (--max-event-bytes)", len(payload), maxBytes)
 	}
-	if !utf8.Valid(payload) {
-		return nil, reject(ReasonInvalidUTF8, "payload is not valid UTF-8")
+	// One pass says "a JSON object in valid UTF-8" for every good payload
+	// (several times faster than utf8.Valid and json.Valid together on the
+	// long strings payloads are made of); a bad one is then told apart.
+	if !jsonobj.Valid(payload) {
+		return nil, whyInvalid(payload)
 	}
 	trimmed := bytes.TrimLeft(payload, " \t\r\n")
-	if len(trimmed) == 0 {
-		return nil, reject(ReasonInvalidJSON, "payload is empty: expected the hook's JSON object")
-	}
-	valid := json.Valid(payload)
-	if trimmed[0] != '{' {
-		if valid {
-			return nil, reject(ReasonNotObject, "payload is JSON but not an object: expected the hook's JSON object")
-		}
-		return nil, reject(ReasonInvalidJSON, "payload is not valid JSON")
-	}
-	if !valid {
-		var v struct{}
-		return nil, reject(ReasonInvalidJSON, "payload is not valid JSON: %v", json.Unmarshal(payload, &v))
-	}
 	vals, bad := members(trimmed)
 	if bad >= 0 {
 		return nil, reject(ReasonMissingField, "field %q must be a string", fieldNames[bad])
@@ -198,6 +188,27 @@ func eventOf(vals *[nFields]string) *Event {
 func FieldsOf(payload []byte) *Event {
 	vals, _ := members(bytes.TrimLeft(payload, " \t\r\n"))
 	return eventOf(&vals)
+}
+
+// whyInvalid returns the rejection of a payload that is not a JSON object in
+// valid UTF-8.
+func whyInvalid(payload []byte) error {
+	if !utf8.Valid(payload) {
+		return reject(ReasonInvalidUTF8, "payload is not valid UTF-8")
+	}
+	trimmed := bytes.TrimLeft(payload, " \t\r\n")
+	if len(trimmed) == 0 {
+		return reject(ReasonInvalidJSON, "payload is empty: expected the hook's JSON object")
+	}
+	valid := json.Valid(payload)
+	if trimmed[0] != '{' {
+		if valid {
+			return reject(ReasonNotObject, "payload is JSON but not an object: expected the hook's JSON object")
+		}
+		return reject(ReasonInvalidJSON, "payload is not valid JSON")
+	}
+	var v struct{}
+	return reject(ReasonInvalidJSON, "payload is not valid JSON: %v", json.Unmarshal(payload, &v))
 }
 
 // keyIndex is fieldIndex of a raw key (quotes included), decoding escapes

@@ -169,6 +169,21 @@ type Usage struct {
 	Models map[string]ModelUsage `json:"models"`
 }
 
+// EventUsage is the hook_event_name of the synthetic event a fleet edge
+// journals in a session when its usage changed (UsageSnapshot): forwarded
+// with the session's events, it gives the hub the edge's figures, the
+// latest snapshot replacing the earlier ones (docs/protocol.md, "Fleet").
+const EventUsage = "MpmUsage"
+
+// UsageSnapshot is the payload of an EventUsage event: the session's usage
+// and its subagents' as the edge read them from its own transcripts.
+type UsageSnapshot struct {
+	SessionID string            `json:"session_id"`
+	Event     string            `json:"hook_event_name"`
+	Usage     *Usage            `json:"usage"`
+	Agents    map[string]*Usage `json:"agents,omitempty"`
+}
+
 // ModelUsage is one model's share of a Usage.
 type ModelUsage struct {
 	InputTokens              int64   `json:"input_tokens"`

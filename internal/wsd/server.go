@@ -105,6 +105,8 @@ type Server struct {
 	approvals       *approvals.Registry
 	approvalMode    *approvals.Mode
 	approvalJournal sync.WaitGroup
+	// fleetHooks are fleet mode's watchers (fleethooks.go).
+	fleetHooks fleetHooks
 	// loopsCancel ends the loops Run starts besides serving (the spool
 	// drainer and the background loops); loopsDone counts them. The ingest
 	// loop, stopped last, has its own pair (ingest.cancel, ingestDone).
@@ -189,7 +191,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 	s.caster = newCaster(s.tracker, nil, s.notifier, cfg.StaleAfter, log.Named("sessions"))
 	s.usage = usage.New(usage.Config{
 		ProjectsDir: cfg.ClaudeProjectsDir, Prices: prices, Tick: cfg.UsageTick, Registerer: s.m.reg,
-		Logger: log.Named("usage"), OnChange: s.caster.usageChanged,
+		Logger: log.Named("usage"), OnChange: s.usageChanged,
 	})
 	s.caster.usage = s.usage.Session
 	s.caster.budgets = newBudgets(cfg.BudgetSessionUSD, cfg.BudgetDayUSD, s.m.reg)

@@ -12,6 +12,7 @@ import (
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/protocol/codec"
 	"github.com/mpm-dev/mpm/internal/sessions"
+	"github.com/mpm-dev/mpm/internal/usage"
 )
 
 // sessionFrameInterval is the least time between two "session" frames of
@@ -93,7 +94,13 @@ func (c *caster) wire(in *sessions.Info, now time.Time) protocol.Session {
 	s := in.Wire(now, c.staleAfter)
 	if c.usage != nil {
 		var agents map[string]*protocol.Usage
-		s.Usage, agents = c.usage(in.SessionID)
+		if in.Origin != "" {
+			// Another machine's session (fleet hub): the usage its edge
+			// forwarded; its transcript is never opened here.
+			s.Usage, agents = usage.FromSnapshot(in.Usage)
+		} else {
+			s.Usage, agents = c.usage(in.SessionID)
+		}
 		for k := range s.Agents {
 			s.Agents[k].Usage = agents[s.Agents[k].AgentID]
 		}

@@ -156,6 +156,7 @@
  * @property {string} [sum]    cached row summary
  * @property {string} [sumPost] the result's key the cached summary saw
  * @property {string} [text]   cached search text
+ * @property {boolean} [dropped] past MAX_RECORDS: no longer held
  */
 
 /**
