@@ -169,6 +169,9 @@ type Journal struct {
 	// backfilled is closed when backfill (backfill.go) has brought every
 	// older event into the index, or stopped.
 	backfilled chan struct{}
+	// retainedAtOpen is closed when the retention pass made at open has
+	// run (tests wait for it before they add events of their own).
+	retainedAtOpen chan struct{}
 
 	// bigFile is set when the file was too large to check at open.
 	bigFile bool
@@ -246,6 +249,7 @@ func Open(opts Options) (*Journal, error) {
 	}
 	j.stop = make(chan struct{})
 	j.backfilled = make(chan struct{})
+	j.retainedAtOpen = make(chan struct{})
 	j.done.Add(5)
 	go j.backfill()
 	go j.indexLoop()

@@ -10,9 +10,14 @@ import (
 // retentionLoop enforces the retention limits at start and every
 // RetainInterval until Close.
 func (j *Journal) retentionLoop() {
+	atOpen := j.retainedAtOpen
 	j.every(j.opts.RetainInterval, true, func() {
 		if err := j.EnforceRetention(); err != nil {
 			j.warnTick("retention", "retention pass failed; will retry", err)
+		}
+		if atOpen != nil {
+			close(atOpen)
+			atOpen = nil
 		}
 	})
 }
