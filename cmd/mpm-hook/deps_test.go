@@ -29,13 +29,14 @@ var denied = []string{
 // allowedHook is everything mpm-hook may link on linux; anything new must be
 // justified by a start-up measurement.
 var allowedHook = []string{
-	"bytes", "cmp", "encoding/binary", "errors", "hash", "hash/crc32", "io", "io/fs", "iter",
+	"bytes", "cmp", "encoding/binary", "errors", "io", "io/fs", "iter",
 	"math", "math/bits", "math/rand/v2", "os", "path", "path/filepath", "reflect", "runtime",
 	"slices", "sort", "strconv", "strings", "sync", "sync/atomic", "syscall", "time",
 	"unicode", "unicode/utf8", "unsafe",
 	"golang.org/x/sys/unix",
 	"github.com/mpm-dev/mpm/cmd/mpm-hook",
 	"github.com/mpm-dev/mpm/internal/hook",
+	"github.com/mpm-dev/mpm/internal/jsonobj", // no imports: the validator the daemon uses too
 	"github.com/mpm-dev/mpm/internal/paths",
 	"github.com/mpm-dev/mpm/internal/protocol", // imports only time: the Idempotency-Key rule
 	"github.com/mpm-dev/mpm/internal/spool",

@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -74,5 +77,48 @@ func TestSessionsBoardAndStatusLine(t *testing.T) {
 	out, _, code = runMon(t, d, "--status-line")
 	if code != 1 || out != "mpm down\n" {
 		t.Fatalf("status line with the daemon down: %q exit %d", out, code)
+	}
+}
+
+// TestSessionsOverBudget: on a daemon with --budget-session-usd 0.03, a
+// session whose transcript says $0.04 is on the board with those that need
+// you ("$ over budget", what it passed, its cost ending in "!"), and the
+// tail prints the crossing as a line of its own.
+func TestSessionsOverBudget(t *testing.T) {
+	configDir := t.TempDir()
+	t.Setenv("CLAUDE_CONFIG_DIR", configDir)
+	src, err := os.ReadFile(filepath.Join("..", "..", "internal", "usage", "testdata", "handwritten-cost-state.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(configDir, "projects", "-home-dev-shop")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "s.jsonl")
+	if err := os.WriteFile(p, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := testutil.StartDaemon(t, "--budget-session-usd", "0.03")
+	c := newClient(t, d)
+	post(t, c, ev("work-1111", "UserPromptSubmit", "", 1, `,"cwd":"/home/dev/alpha","prompt":"build it"`))
+	tail := start(t, d, "--since", "0")
+	tail.waitLines(t, 1, 30*time.Second) // subscribed: what follows is live
+	post(t, c, ev("over-2222", "UserPromptSubmit", "", 2, fmt.Sprintf(`,"cwd":"/home/dev/shop","prompt":"spend","transcript_path":%q`, p)))
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(tail.stdout.String(), "over-222 $ over budget        over its session budget: $0.04 of $0.03\n") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the tail has no budget line:\n%s", tail.stdout.String())
+		}
+		time.Sleep(20 * time.Millisecond) // polling the output, not ordering
+	}
+	out, errOut, code := runMon(t, d, "sessions")
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[1], "$ over budget · ") || !strings.Contains(lines[1], "$0.04!") ||
+		!strings.HasSuffix(lines[1], "over its session budget: $0.04 of $0.03") || !strings.HasPrefix(lines[2], "● working") {
+		t.Fatalf("board (exit %d, %s):\n%s", code, errOut, out)
+	}
+	if out, _, code := runMon(t, d, "--status-line"); code != 0 || out != "1 need you · 1 working\n" {
+		t.Errorf("status line %q", out)
 	}
 }

@@ -84,20 +84,7 @@ func (r Resolution) Decided() bool { return len(r.Output) > 0 }
 // the daemon journals in the request's session.
 func (r Resolution) Event() []byte {
 	a := r.Approval
-	v := struct {
-		SessionID  string `json:"session_id"`
-		Cwd        string `json:"cwd,omitempty"`
-		Event      string `json:"hook_event_name"`
-		ApprovalID string `json:"approval_id"`
-		RequestSeq uint64 `json:"request_seq"`
-		ToolName   string `json:"tool_name"`
-		Outcome    string `json:"outcome"`
-		Message    string `json:"message,omitempty"`
-		Suggestion *int   `json:"suggestion,omitempty"`
-		By         string `json:"by"`
-		At         string `json:"at"`
-		Requested  string `json:"requested_at"`
-	}{a.SessionID, a.Cwd, protocol.EventApprovalDecision, a.ID, a.Seq, a.ToolName, r.Outcome, r.Message,
+	v := decisionEvent{a.SessionID, a.Cwd, protocol.EventApprovalDecision, a.ID, a.Seq, a.ToolName, r.Outcome, r.Message,
 		r.Suggestion, r.By, r.At.UTC().Format(time.RFC3339Nano), a.RequestedAt.UTC().Format(time.RFC3339Nano)}
 	b, _ := json.Marshal(v)
 	return b
@@ -245,8 +232,13 @@ func (r *Registry) Add(a protocol.Approval, wait time.Duration) protocol.Approva
 		r.mu.Unlock()
 		return a
 	}
-	r.next++
-	a.ID = r.prefix + "-" + strconv.FormatUint(r.next, 10)
+	for {
+		r.next++
+		a.ID = r.prefix + "-" + strconv.FormatUint(r.next, 10)
+		if _, taken := r.byID[a.ID]; !taken { // by another machine's request (fleet.go)
+			break
+		}
+	}
 	a.RequestedAt, a.ExpiresAt = now, now.Add(wait)
 	e := &entry{a: a, suggestions: sugg, done: make(chan struct{})}
 	r.byID[a.ID] = e
@@ -313,6 +305,10 @@ func (r *Registry) Decide(id string, d protocol.ApprovalDecision, by string) (Re
 		r.mu.Unlock()
 		return Resolution{}, ErrUnknown
 	}
+	if e.a.ReadOnly {
+		r.mu.Unlock()
+		return Resolution{}, &ReadOnlyError{Origin: e.a.Origin}
+	}
 	if e.res != nil {
 		res := *e.res
 		r.mu.Unlock()
@@ -372,7 +368,7 @@ func (r *Registry) resolve(id string, res Resolution) (Resolution, bool) {
 func (r *Registry) Wait(cancel <-chan struct{}, id string, timeout time.Duration) (res Resolution, ok bool, err error) {
 	r.mu.Lock()
 	e, found := r.byID[id]
-	if !found {
+	if !found || e.a.ReadOnly { // another machine's hook waits there, not here
 		r.mu.Unlock()
 		return Resolution{}, false, ErrUnknown
 	}
@@ -429,7 +425,7 @@ func (r *Registry) Observe(session, name, tool string, payload func() []byte) {
 	var ids, tools []string
 	var inputs []protocol.RawJSON
 	for id, e := range r.byID {
-		if e.res == nil && e.a.SessionID == session {
+		if e.res == nil && e.a.SessionID == session && !e.a.ReadOnly {
 			ids = append(ids, id)
 			tools = append(tools, e.a.ToolName)
 			inputs = append(inputs, e.a.ToolInput)
@@ -474,7 +470,7 @@ func (r *Registry) ReleaseAll(by, why string) {
 	r.mu.Lock()
 	var ids []string
 	for id, e := range r.byID {
-		if e.res == nil {
+		if e.res == nil && !e.a.ReadOnly { // another machine's switch says for those
 			ids = append(ids, id)
 		}
 	}

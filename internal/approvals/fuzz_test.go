@@ -2,8 +2,10 @@ package approvals
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mpm-dev/mpm/internal/protocol"
 )
@@ -48,6 +50,38 @@ func FuzzParseDecision(f *testing.F) {
 		var v map[string]any
 		if !strings.HasPrefix(string(out), OutputPrefix+d.Decision+`"`) || json.Unmarshal(out, &v) != nil {
 			t.Fatalf("hook output %s", out)
+		}
+	})
+}
+
+// FuzzObserveRemote: whatever an edge's MpmApprovalRequest or
+// MpmApprovalDecision payload holds, the hub lists at most a read-only
+// request of that origin and session, which can never be answered here.
+func FuzzObserveRemote(f *testing.F) {
+	now := time.Now()
+	f.Add(true, RequestEvent(protocol.Approval{ID: "e-1", SessionID: "s", ToolName: "Bash", ExpiresAt: now.Add(time.Hour)}))
+	f.Add(false, Resolution{Approval: protocol.Approval{ID: "e-1", SessionID: "s"}, Outcome: "allow", At: now}.Event())
+	for _, s := range []string{`{}`, `{"approval":{"id":"x","expires_at":"2999-01-01T00:00:00Z","read_only":false,"origin":""}}`,
+		`{"approval_id":"x","outcome":"allow","at":"nope"}`, `[]`, "\xff", `{"approval":{"id":"","expires_at":"2999-01-01T00:00:00Z"}}`} {
+		f.Add(true, []byte(s))
+		f.Add(false, []byte(s))
+	}
+	f.Fuzz(func(t *testing.T, request bool, payload []byte) {
+		r := New(Config{}, "hub00000")
+		defer r.Close()
+		name := protocol.EventApprovalDecision
+		if request {
+			name = protocol.EventApprovalRequest
+		}
+		r.ObserveRemote("edge-a", "s", name, payload)
+		for _, a := range r.Pending() {
+			if !a.ReadOnly || a.Origin != "edge-a" || a.SessionID != "s" || a.ID == "" {
+				t.Fatalf("listed %+v", a)
+			}
+			var ro *ReadOnlyError
+			if _, err := r.Decide(a.ID, protocol.ApprovalDecision{Decision: "allow"}, "x"); !errors.As(err, &ro) {
+				t.Fatalf("decide on a remote request: %v", err)
+			}
 		}
 	})
 }

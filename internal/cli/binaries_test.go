@@ -23,7 +23,7 @@ var subcommands = map[string][]string{
 	"mpm-manager": {"install", "uninstall", "start", "status", "run"},
 	"mpm-hook":    {"install", "uninstall", "status"},
 	"mpm-hookctl": {"install", "uninstall", "status"},
-	"mpm-monitor": {"search", "export", "approvals"}, // approve and deny share approvals' flags
+	"mpm-monitor": {"search", "export", "approvals", "usage"}, // approve and deny share approvals' flags
 }
 
 type result struct {

@@ -39,12 +39,14 @@ func register(fs *flag.FlagSet) *flags {
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", cfg.ShutdownTimeout, "bound on the graceful shutdown")
 	fs.BoolVar(&cfg.AllowRemote, "allow-remote", cfg.AllowRemote, "allow a non-loopback --addr (the token is then your only protection)")
 	fs.DurationVar(&cfg.StaleAfter, "stale-after", cfg.StaleAfter, "flag a working session as stale after this long without an event (an interrupted turn fires no hook; 0: never)")
-	fs.Func("notify-webhook", "POST to this `URL` when a session starts needing you (needs permission, waiting for input); repeatable", func(u string) error {
+	fs.Func("notify-webhook", "POST to this `URL` when a session starts needing you (needs permission, waiting for input, over a budget); repeatable", func(u string) error {
 		cfg.NotifyWebhooks = append(cfg.NotifyWebhooks, u)
 		return nil
 	})
 	fs.StringVar(&cfg.NotifyFormat, "notify-format", cfg.NotifyFormat, "body of the --notify-webhook POSTs: json, slack (incoming webhook) or ntfy (topic URL)")
 	fs.StringVar(&cfg.PricesFile, "prices", cfg.PricesFile, "JSON `FILE` of model prices (USD per million tokens) overriding the built-in table used to estimate a session's cost when its transcript has no cost-state record: {\"<model prefix>\": {\"input\": 3, \"output\": 15, \"cache_read\": 0.3, \"cache_write\": 3.75, \"context_window\": 200000}}")
+	fs.Float64Var(&cfg.BudgetSessionUSD, "budget-session-usd", cfg.BudgetSessionUSD, "put a session whose cost passes `USD` dollars into the attention inbox and notify, once (0: no budget)")
+	fs.Float64Var(&cfg.BudgetDayUSD, "budget-day-usd", cfg.BudgetDayUSD, "when the day's cost across sessions (this machine's local calendar day) passes `USD` dollars, put each running session that spends into the attention inbox and notify, once a day each (0: no budget)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown (for performance work)")
 	f.journal.register(fs, cfg)
 	registerFleet(fs, &f.fleet)

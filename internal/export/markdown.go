@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/gist"
+	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
 // Bounds on what one event shows: the export is for reading; the NDJSON
@@ -38,6 +40,9 @@ type Markdown struct {
 	errors  int
 	prompts int
 	pending map[string]time.Time // tool_use_id -> PreToolUse received
+	// summary is the session's summary from the daemon, for its usage; nil:
+	// none given.
+	summary *protocol.Session
 	err     error
 }
 
@@ -136,7 +141,11 @@ func (m *Markdown) Event(ev *event.Event) error {
 	return m.err
 }
 
-// Close writes the summary and flushes.
+// Session gives the session's summary as the daemon serves it: Close
+// writes its usage (tokens, cost, context, per model and per subagent).
+func (m *Markdown) Session(s protocol.Session) { m.summary = &s }
+
+// Close writes the summary (and the usage, given Session) and flushes.
 func (m *Markdown) Close() error {
 	if m.started {
 		m.printf("\n## Summary\n\n- %d events from %s to %s (%s)\n- %d prompts, %d errors\n",
@@ -158,11 +167,125 @@ func (m *Markdown) Close() error {
 			}
 			m.printf("- Tool calls: %s\n", strings.Join(parts, ", "))
 		}
+		if m.summary != nil {
+			m.usage(m.summary)
+		}
 	}
 	if m.err == nil {
 		m.err = m.w.Flush()
 	}
 	return m.err
+}
+
+// usage writes the session's usage section.
+func (m *Markdown) usage(s *protocol.Session) {
+	m.printf("\n## Usage\n\n")
+	u := s.Usage
+	if u == nil {
+		m.printf("Not known: mpm-wsd has not read this session's transcript (it reads only those of its own machine, under the Claude config directory).\n")
+		return
+	}
+	source := "Claude Code's own figure (its cost-state record)"
+	if u.CostSource != protocol.CostClaude {
+		source = "estimated from the token counts with mpm-wsd's price table"
+	}
+	m.printf("- Cost: %s (`cost_source: %s`: %s)\n", dollars(u.CostUSD), u.CostSource, source)
+	m.printf("- Tokens: %s: %s input, %s output, %s cache read, %s cache write\n",
+		thousands(tokens(u.InputTokens, u.OutputTokens, u.CacheReadInputTokens, u.CacheCreationInputTokens)),
+		thousands(u.InputTokens), thousands(u.OutputTokens), thousands(u.CacheReadInputTokens), thousands(u.CacheCreationInputTokens))
+	if u.ContextWindow > 0 {
+		m.printf("- Context at the last turn: %s of %s tokens (%d%%)\n", thousands(u.ContextTokens), thousands(u.ContextWindow), u.ContextTokens*100/u.ContextWindow)
+	} else if u.ContextTokens > 0 {
+		m.printf("- Context at the last turn: %s tokens (window unknown)\n", thousands(u.ContextTokens))
+	}
+	if ob := s.OverBudget; ob != nil {
+		m.printf("- Budget: %s (since %s)\n", gist.Budget(ob), ob.Since.UTC().Format(time.RFC3339))
+	}
+	if len(u.Models) > 0 {
+		names := make([]string, 0, len(u.Models))
+		for n := range u.Models {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		m.printf("\n| Model | Input | Output | Cache read | Cache write | Cost |\n|---|--:|--:|--:|--:|--:|\n")
+		for _, n := range names {
+			mu := u.Models[n]
+			m.printf("| %s | %s | %s | %s | %s | %s |\n", cell(n), thousands(mu.InputTokens), thousands(mu.OutputTokens),
+				thousands(mu.CacheReadInputTokens), thousands(mu.CacheCreationInputTokens), dollars(mu.CostUSD))
+		}
+	}
+	var agents []protocol.SessionAgent
+	for _, a := range s.Agents {
+		if a.Usage != nil {
+			agents = append(agents, a)
+		}
+	}
+	if len(agents) == 0 {
+		return
+	}
+	m.printf("\n### Subagents\n\nTheir tokens and cost are part of the session's above.\n\n| Subagent | Type | Tokens | Cost | Models |\n|---|---|--:|--:|---|\n")
+	for _, a := range agents {
+		au := a.Usage
+		names := make([]string, 0, len(au.Models))
+		for n := range au.Models {
+			names = append(names, cell(n))
+		}
+		sort.Strings(names)
+		if len(names) == 0 {
+			names = append(names, "-")
+		}
+		cost := dollars(au.CostUSD)
+		if au.CostSource != protocol.CostClaude {
+			cost = "~" + cost
+		}
+		m.printf("| %s | %s | %s | %s | %s |\n", cell(clip(a.AgentID, 8)), cell(a.AgentType),
+			thousands(tokens(au.InputTokens, au.OutputTokens, au.CacheReadInputTokens, au.CacheCreationInputTokens)), cost, strings.Join(names, ", "))
+	}
+}
+
+// tokens sums token counts.
+func tokens(n ...int64) int64 {
+	var t int64
+	for _, v := range n {
+		t += v
+	}
+	return t
+}
+
+// thousands writes n with thousands separators: 16,780.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// dollars writes a cost: four decimals below a dollar ($0.0422), else two.
+func dollars(v float64) string {
+	if v < 1 {
+		return fmt.Sprintf("$%.4f", v)
+	}
+	return fmt.Sprintf("$%.2f", v)
+}
+
+// cell makes s (outside input: a model name, an agent type) a table cell:
+// one line, inline code, its pipes escaped.
+func cell(s string) string {
+	s = oneLine(s)
+	if s == "" {
+		return "-"
+	}
+	return strings.ReplaceAll(code(clip(s, maxSummary)), "|", "\\|")
 }
 
 // summary is a tool call in one line: the command, the file, the pattern.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/protocol"
 )
 
 func mk(t *testing.T, seq uint64, at time.Time, payload string) *event.Event {
@@ -54,5 +55,54 @@ func TestMarkdownBounds(t *testing.T) {
 	}
 	if strings.Count(md, "line of output") != maxOutputLines {
 		t.Errorf("%d output lines shown, want %d", strings.Count(md, "line of output"), maxOutputLines)
+	}
+}
+
+// TestMarkdownUsage: the usage section says where the cost comes from,
+// keeps a model name that holds a pipe or backticks in its cell, shows an
+// unknown window as such and an estimated subagent cost with "~"; without
+// usage it says why.
+func TestMarkdownUsage(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	render := func(s protocol.Session) string {
+		var out bytes.Buffer
+		m := NewMarkdown(&out, "s")
+		if err := m.Event(mk(t, 1, t0, `{"session_id":"s","hook_event_name":"UserPromptSubmit","prompt":"hi"}`)); err != nil {
+			t.Fatal(err)
+		}
+		m.Session(s)
+		if err := m.Close(); err != nil {
+			t.Fatal(err)
+		}
+		_, u, ok := strings.Cut(out.String(), "\n## Usage\n")
+		if !ok {
+			t.Fatalf("no usage section:\n%s", out.String())
+		}
+		return u
+	}
+	u := render(protocol.Session{
+		Usage: &protocol.Usage{InputTokens: 1234567, OutputTokens: 1, CostUSD: 12.345, CostSource: protocol.CostEstimate, ContextTokens: 5000,
+			Models: map[string]protocol.ModelUsage{"evil|model`x": {InputTokens: 1234567, OutputTokens: 1, CostUSD: 12.345}}},
+		Agents: []protocol.SessionAgent{
+			{AgentID: "0123456789abcdef", AgentType: "general-purpose", Usage: &protocol.Usage{OutputTokens: 5, CostUSD: 0.5, CostSource: protocol.CostEstimate}},
+			{AgentID: "no-usage", AgentType: "Plan"},
+		},
+	})
+	for _, want := range []string{
+		"- Cost: $12.35 (`cost_source: estimate`: estimated from the token counts with mpm-wsd's price table)\n",
+		"- Tokens: 1,234,568: 1,234,567 input, 1 output, 0 cache read, 0 cache write\n",
+		"- Context at the last turn: 5,000 tokens (window unknown)\n",
+		"| ``evil\\|model`x`` | 1,234,567 | 1 | 0 | 0 | $12.35 |\n",
+		"| `01234567` | `general-purpose` | 5 | ~$0.5000 | - |\n",
+	} {
+		if !strings.Contains(u, want) {
+			t.Errorf("lacks %q:\n%s", want, u)
+		}
+	}
+	if strings.Contains(u, "no-usage") || strings.Contains(u, "Budget") {
+		t.Errorf("a subagent without usage, or a budget never passed, is listed:\n%s", u)
+	}
+	if u := render(protocol.Session{}); !strings.Contains(u, "Not known: mpm-wsd has not read this session's transcript") {
+		t.Errorf("without usage:\n%s", u)
 	}
 }

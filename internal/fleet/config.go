@@ -32,6 +32,8 @@ const (
 	// DefaultDuplicates is the stream's duplicate window when we create it:
 	// a publish retried within it (same Nats-Msg-Id) is stored once.
 	DefaultDuplicates = 2 * time.Minute
+	// DefaultUsageEvery is Config.UsageEvery's default.
+	DefaultUsageEvery = 5 * time.Second
 	// CursorFile is the edge's outbox cursor in the data directory.
 	CursorFile = "fleet-edge.cursor"
 )
@@ -89,6 +91,10 @@ type Config struct {
 	Poll time.Duration
 	// MaxBackoff bounds the wait between retries while NATS is unreachable.
 	MaxBackoff time.Duration
+	// UsageEvery is the least time between two rounds of usage snapshots
+	// an edge journals for the hub (forward.go): changes within it are
+	// coalesced into one snapshot per session.
+	UsageEvery time.Duration
 }
 
 // WithDefaults fills the zero fields.
@@ -120,6 +126,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.MaxBackoff == 0 {
 		c.MaxBackoff = 5 * time.Second
+	}
+	if c.UsageEvery == 0 {
+		c.UsageEvery = DefaultUsageEvery
 	}
 	return c
 }

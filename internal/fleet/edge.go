@@ -46,6 +46,15 @@ func Edge(cfg Config) *Loop {
 		}
 		e.m = newMetrics(s.Registry(), e.link)
 		e.stubs = newEdgeMetrics(s.Registry())
+		// Usage and pending requests for the hub (forward.go): journaled
+		// whether NATS is up or not, published by the outbox.
+		fctx, stop := context.WithCancel(ctx)
+		fdone := make(chan struct{})
+		go func() {
+			defer close(fdone)
+			newForwarder(s, cfg.UsageEvery, e.log).run(fctx)
+		}()
+		defer func() { stop(); <-fdone }()
 		return e.run(ctx)
 	}
 	return l

@@ -111,6 +111,12 @@ func openJournal(c wsd.Config, log hclog.Logger) (store.Store, error) {
 // startDaemon runs a daemon in dir (a new temp dir when "") with the loops.
 func startDaemon(t testing.TB, dir string, loops ...*Loop) *daemon {
 	t.Helper()
+	return startDaemonWith(t, dir, nil, loops...)
+}
+
+// startDaemonWith is startDaemon with mod changing the configuration.
+func startDaemonWith(t testing.TB, dir string, mod func(*wsd.Config), loops ...*Loop) *daemon {
+	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
@@ -118,6 +124,10 @@ func startDaemon(t testing.TB, dir string, loops ...*Loop) *daemon {
 	cfg.Addr = freeAddr(t)
 	cfg.DataDir = dir
 	cfg.ShutdownTimeout = 5 * time.Second
+	cfg.ClaudeProjectsDir = t.TempDir() // never the user's own transcripts
+	if mod != nil {
+		mod(&cfg)
+	}
 	if testing.Verbose() {
 		cfg.Logger = hclog.New(&hclog.LoggerOptions{Name: dir[len(dir)-3:], Level: hclog.Info, Output: os.Stderr})
 	}

@@ -58,6 +58,8 @@ func Consumer(cfg Config) *Loop {
 		}
 		h := &hubLoop{cfg: cfg, log: s.Logger().Named(logging.NameFleet), s: s, link: l.link, pos: positionOf(s.Store())}
 		h.m = newMetrics(s.Registry(), h.link)
+		registerOriginUsage(s.Registry(), s)
+		recoverApprovals(s, h.log)
 		return h.run(ctx)
 	}
 	return l
@@ -277,9 +279,13 @@ func (h *hubLoop) handle(ctx context.Context, msg jetstream.Msg, sseq uint64) er
 		return nil
 	}
 	ev.StreamSeq = sseq
-	if _, _, err := h.s.Ingest(ctx, ev); err != nil {
+	_, dup, err := h.s.Ingest(ctx, ev)
+	if err != nil {
 		h.m.ingestErrors.Inc()
 		return fmt.Errorf("ingest %s (stream seq %d): %w", ev.Key, sseq, err)
+	}
+	if !dup {
+		observeRemote(h.s, ev)
 	}
 	h.after = sseq
 	h.pos.stored(sseq)

@@ -38,6 +38,17 @@ type envelope struct {
 	// Outcome and By are in mpm's own MpmApprovalDecision events.
 	Outcome string `json:"outcome"`
 	By      string `json:"by"`
+	// Usage is in a fleet edge's MpmUsage events, Approval in its
+	// MpmApprovalRequest events.
+	Usage *struct {
+		CostUSD float64 `json:"cost_usd"`
+		In      int64   `json:"input_tokens"`
+		Out     int64   `json:"output_tokens"`
+	} `json:"usage"`
+	Approval *struct {
+		ToolName  string          `json:"tool_name"`
+		ToolInput json.RawMessage `json:"tool_input"`
+	} `json:"approval"`
 }
 
 // Summarize returns the gist of a hook payload for the event name and tool,
@@ -71,6 +82,14 @@ func Summarize(eventName, tool string, payload []byte, width int) Summary {
 		}
 	case "MpmApprovalDecision": // journaled by mpm-wsd (internal/approvals)
 		s.Text = join(strings.ReplaceAll(env.Outcome, "_", " "), "by "+env.By, quoted(env.Message))
+	case "MpmUsage": // journaled by a fleet edge (internal/fleet)
+		if u := env.Usage; u != nil {
+			s.Text = "usage $" + strconv.FormatFloat(u.CostUSD, 'f', 4, 64) + " · " + strconv.FormatInt(u.In, 10) + " in / " + strconv.FormatInt(u.Out, 10) + " out tokens"
+		}
+	case "MpmApprovalRequest": // journaled by a fleet edge (internal/fleet)
+		if a := env.Approval; a != nil {
+			s.Text = join("pending: "+a.ToolName, toolInput(a.ToolName, a.ToolInput))
+		}
 	case "PostToolUseFailure":
 		s.Failed = true
 		s.Text = join(toolInput(tool, env.ToolInput), "→ error "+stringish(env.Error))

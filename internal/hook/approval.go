@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/jsonobj"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/protocol"
 )
@@ -129,7 +130,7 @@ func awaitDecision(cfg Config, tok string, resp []byte, wait time.Duration) (out
 	case code != 200:
 		return nil, ApprovalFailed, errors.New("the daemon answered the wait with status " + strconv.Itoa(code))
 	}
-	if !bytes.HasPrefix(body, []byte(protocol.ApprovalOutputPrefix)) || !validObject(body) {
+	if !bytes.HasPrefix(body, []byte(protocol.ApprovalOutputPrefix)) || !jsonobj.Valid(body) {
 		return nil, ApprovalFailed, errBadDecision
 	}
 	return body, ApprovalDecided, nil

@@ -40,9 +40,16 @@ func readToken(path string) (string, error) {
 		return "", &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer unix.Close(fd)
-	buf := make([]byte, token.MaxFileSize)
+	// A token file is 65 bytes: a small buffer on the stack holds it (2 KiB
+	// there would make the goroutine's stack grow: a copy and fresh pages);
+	// a larger file moves to the heap, up to token.MaxFileSize.
+	var small [128]byte
+	buf := small[:]
 	n := 0
-	for n < len(buf) {
+	for n < token.MaxFileSize {
+		if n == len(buf) {
+			buf = append(buf, make([]byte, token.MaxFileSize-len(buf))...)
+		}
 		m, err := unix.Read(fd, buf[n:])
 		if err == unix.EINTR {
 			continue

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/jsonobj"
 )
 
 // FuzzScanAgreesWithParse: the hook and the daemon agree on what an event
@@ -26,8 +27,8 @@ func FuzzScanAgreesWithParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		trimmed := bytes.TrimSpace(in)
 		isObject := json.Valid(in) && utf8.Valid(in) && len(trimmed) > 0 && trimmed[0] == '{'
-		if got := validObject(in); got != isObject {
-			t.Fatalf("validObject = %v, encoding/json says object = %v: %q", got, isObject, in)
+		if got := jsonobj.Valid(in); got != isObject {
+			t.Fatalf("jsonobj.Valid = %v, encoding/json says object = %v: %q", got, isObject, in)
 		}
 		s := newScanner()
 		st := s.feed(in)

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/jsonobj"
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/spool"
 )
@@ -225,7 +226,7 @@ func deliver(cfg Config, in input) (res Result) {
 		// 503 (shutting down, store failed) and other 5xx: retry later.
 	}
 
-	if !in.complete || !validObject(in.data) {
+	if !in.complete || !jsonobj.Valid(in.data) {
 		if res.Status != 0 {
 			res.Outcome = Rejected
 		} else {

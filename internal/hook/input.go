@@ -17,7 +17,7 @@ type input struct {
 	// before the value was found bad, stdin ended, or the deadline passed.
 	data []byte
 	// complete is true when data is one whole JSON object (structurally:
-	// validObject checks it fully).
+	// jsonobj.Valid checks it fully).
 	complete bool
 	// timedOut is true when the deadline passed first.
 	timedOut bool
@@ -36,7 +36,8 @@ type collector struct {
 func newCollector(buf []byte) collector { return collector{buf: buf[:0], sc: newScanner()} }
 
 // firstGrowth is the capacity the buffer jumps to when the first 64 KiB do
-// not hold the payload: memory the process never touches costs nothing, a
+// not hold the payload (readInput), and the size of mpm-hook's static stdin
+// buffer (readStdin): memory the process never touches costs nothing, a
 // copy and the page faults of each doubling do. It stays well under the 4
 // MiB heap at which the runtime starts its first garbage collection (its
 // worker threads would cost more than the copies saved).

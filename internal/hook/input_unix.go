@@ -8,9 +8,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// stdinArea is where the first 64 KiB of stdin go: a static buffer costs no
-// allocation, and a typical event fits.
-var stdinArea [64 << 10]byte
+// stdinArea is where stdin goes, up to 1 MiB: a static buffer costs no
+// allocation, and only the pages a payload fills are ever touched (it is
+// zero-filled memory the kernel maps on first use), so a 1 KiB event costs
+// one page as before while a 256 KiB one is read in place, with no 64 KiB
+// copy into a heap buffer and no 1 MiB allocation. A larger payload moves
+// to the heap (collector.room).
+var stdinArea [firstGrowth]byte
 
 // discardArea is discardRest's scratch space: static, as a 16 KiB array on
 // the stack would make the goroutine's stack grow (a copy and fresh pages).

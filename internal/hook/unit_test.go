@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/mpm-dev/mpm/internal/jsonobj"
 )
 
 // scanEnd feeds b to a scanner in chunks of size n.
@@ -49,21 +51,6 @@ func TestScannerFindsObjectEnd(t *testing.T) {
 	}
 }
 
-func TestValidObject(t *testing.T) {
-	good := []string{`{}`, ` {"a":[1,-2.5e+3,true,false,null,"\u00e9\n"],"b":{}} `, `{"é":"日本"}`}
-	bad := []string{``, `[]`, `{"a":1,}`, `{"a":01}`, `{"a":"` + "\x01" + `"}`, `{"a":1}x`, "{\"a\":\"\xff\"}", `{"a":tru}`, `{"a" 1}`, `{"a":"\x"}`}
-	for _, s := range good {
-		if !validObject([]byte(s)) {
-			t.Errorf("validObject(%q) = false", s)
-		}
-	}
-	for _, s := range bad {
-		if validObject([]byte(s)) {
-			t.Errorf("validObject(%q) = true", s)
-		}
-	}
-}
-
 // FuzzJSONScan holds the scanner and validator to encoding/json.
 func FuzzJSONScan(f *testing.F) {
 	for _, s := range []string{`{"a":1}`, `{"a":"}\"{"} tail`, `{"x":[{"y":null}]}`, `[1]`, `{"a":"\ud800"}`, "{\"a\":\"\xed\xa0\x80\"}"} {
@@ -72,8 +59,8 @@ func FuzzJSONScan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		trimmed := bytes.TrimLeft(b, " \t\r\n")
 		want := json.Valid(b) && utf8.Valid(b) && len(trimmed) > 0 && trimmed[0] == '{'
-		if got := validObject(b); got != want {
-			t.Fatalf("validObject(%q) = %v, encoding/json says %v", b, got, want)
+		if got := jsonobj.Valid(b); got != want {
+			t.Fatalf("jsonobj.Valid(%q) = %v, encoding/json says %v", b, got, want)
 		}
 		st, start, end := scanEnd(b, 7)
 		if want {
@@ -82,7 +69,7 @@ func FuzzJSONScan(f *testing.F) {
 				t.Fatalf("scan(%q) = %v [%d:%d]", b, st, start, end)
 			}
 		}
-		if st == scanDone && json.Valid(b[start:end]) != validObject(b[start:end]) && utf8.Valid(b[start:end]) {
+		if st == scanDone && json.Valid(b[start:end]) != jsonobj.Valid(b[start:end]) && utf8.Valid(b[start:end]) {
 			t.Fatalf("disagree on %q", b[start:end])
 		}
 	})

@@ -146,6 +146,9 @@ type sessionRow struct {
 	Model            string            `json:"model,omitempty"`
 	PermissionMode   string            `json:"permission_mode,omitempty"`
 	Agents           []agentRow        `json:"agents,omitempty"`
+	// Usage and UsageSeq: a fleet edge's latest usage snapshot (raw JSON).
+	Usage    json.RawMessage `json:"usage,omitempty"`
+	UsageSeq uint64          `json:"usage_seq,omitempty"`
 }
 
 // toolRow is a stored running tool call.
@@ -176,6 +179,7 @@ func sessionRowOf(in *sessions.Info) sessionRow {
 		Events: in.Events, Ended: in.Ended, EndReason: in.EndReason,
 		State: in.State, StateSince: in.StateSince, StateMessage: in.StateMessage, NotificationType: in.NotificationType,
 		LastPrompt: in.LastPrompt, Model: in.Model, PermissionMode: in.PermissionMode,
+		Usage: in.Usage, UsageSeq: in.UsageSeq,
 	}
 	for _, o := range in.OpenTools {
 		r.OpenTools = append(r.OpenTools, toolRow(o))
@@ -194,6 +198,7 @@ func (r *sessionRow) info() *sessions.Info {
 		Events: r.Events, Ended: r.Ended, EndReason: r.EndReason,
 		State: r.State, StateSince: r.StateSince, StateMessage: r.StateMessage, NotificationType: r.NotificationType,
 		LastPrompt: r.LastPrompt, Model: r.Model, PermissionMode: r.PermissionMode,
+		Usage: r.Usage, UsageSeq: r.UsageSeq,
 	}
 	for _, o := range r.OpenTools {
 		in.OpenTools = append(in.OpenTools, sessions.OpenTool(o))

@@ -172,6 +172,10 @@ func ApprovalsTable(list []protocol.Approval, enabled bool, now time.Time) strin
 		}
 		fmt.Fprintf(&b, "%-12s %-9s %-12s %-10s %s: %s\n", a.ID, sess, gist.Clean(gist.Project(a.Cwd), 12), exp,
 			gist.Clean(a.ToolName, 40), gist.ToolInput(a.ToolName, json.RawMessage(a.ToolInput), 80))
+		if a.ReadOnly { // another machine's, on a fleet hub
+			fmt.Fprintf(&b, "%-12s read-only: from %s, answer it there\n", "", gist.Clean(a.Origin, 100))
+			continue
+		}
 		if n := suggestionCount(a.PermissionSuggestions); n > 0 {
 			fmt.Fprintf(&b, "%-12s %d permission suggestion(s): approve %s --always N (0..%d)\n", "", n, a.ID, n-1)
 		}

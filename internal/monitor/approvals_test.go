@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mpm-dev/mpm/internal/monitor"
 	"github.com/mpm-dev/mpm/internal/protocol"
@@ -70,5 +71,17 @@ func TestApprovalCommands(t *testing.T) {
 		if code != c.code || !strings.Contains(out, c.out) || !strings.Contains(errs, c.err) {
 			t.Errorf("%v: %d %q %q; want %d, %q, %q", c.args, code, out, errs, c.code, c.out, c.err)
 		}
+	}
+}
+
+// TestApprovalsTableReadOnly: on a fleet hub another machine's request is
+// listed with where to answer it, without the "always" hint.
+func TestApprovalsTableReadOnly(t *testing.T) {
+	now := time.Now()
+	out := monitor.ApprovalsTable([]protocol.Approval{{ID: "e1-1", SessionID: "4f1c2b3a-9", Cwd: "/home/dev/proj", ToolName: "Bash",
+		ToolInput: protocol.RawJSON(`{"command":"ls"}`), PermissionSuggestions: protocol.RawJSON(`[{"type":"setMode"}]`),
+		Origin: "laptop-a", ReadOnly: true, ExpiresAt: now.Add(time.Minute)}}, true, now)
+	if !strings.Contains(out, "read-only: from laptop-a, answer it there") || strings.Contains(out, "--always") {
+		t.Errorf("table:\n%s", out)
 	}
 }

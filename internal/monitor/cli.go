@@ -42,6 +42,7 @@ const notes = `Examples:
   mpm-monitor sessions                 every session's state, those that need you first
   mpm-monitor sessions --watch         the same, kept live (--json: one session per line)
   mpm-monitor --status-line            "2 need you · 3 working · 1 idle", for tmux and prompts
+  mpm-monitor usage --since week       cost and tokens this week, per project, model and day
   mpm-monitor approvals                permission requests waiting for an answer from mpm
   mpm-monitor approve ID [--always N]  allow one (deny ID [--message M] denies it)
 
@@ -78,6 +79,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	if historyCmd(args) {
 		return historyMain(args, stdout, stderr) // search, export (history.go)
 	}
+	if len(args) > 0 && args[0] == "usage" {
+		return usageMain(args[1:], stdout, stderr) // usage.go
+	}
 	if len(args) > 0 && slices.Contains(ApprovalCommands, args[0]) {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
@@ -91,6 +95,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 			"mpm-monitor search QUERY [--session ID] [--since T] [--json]    (see mpm-monitor search --help)",
 			"mpm-monitor export SESSION [--format markdown|ndjson]",
 			"mpm-monitor --status-line",
+			"mpm-monitor usage [--since today|week|T] [--bucket hour|day] [--json]    (see mpm-monitor usage --help)",
 			"mpm-monitor approvals [--json] [--on|--off] | approve ID [--always N] | deny ID [--message M]"},
 		About:  about,
 		Env:    []string{paths.EnvAddr, paths.EnvDataDir, "NO_COLOR"},

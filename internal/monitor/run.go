@@ -67,6 +67,9 @@ type runner struct {
 	// states is each session's last known state (and stale flag), from
 	// session frames: a change prints a state line.
 	states map[string]string
+	// budgets is each session's budget crossing waiting for the person
+	// last seen (budget@since), for its line.
+	budgets map[string]string
 	// liveSeen is set once the first replay ended: a session first seen
 	// after it is new, and its state is a change.
 	liveSeen bool
@@ -156,22 +159,40 @@ func (r *runner) event(ev protocol.Event) error {
 // when events or tools are filtered, and do not count for Count.
 func (r *runner) session(s protocol.Session) error {
 	if r.states == nil {
-		r.states = map[string]string{}
+		r.states, r.budgets = map[string]string{}, map[string]string{}
 	}
 	cur := s.State
 	if s.Stale {
 		cur += "/stale"
 	}
+	budget := ""
+	if ob := s.OverBudget; ob != nil && ob.Attention {
+		budget = ob.Budget + "@" + ob.Since.String()
+	}
 	prev, known := r.states[s.SessionID]
+	prevBudget := r.budgets[s.SessionID]
 	r.states[s.SessionID] = cur
+	if budget != "" {
+		r.budgets[s.SessionID] = budget
+	}
 	f := r.o.Filter
-	if (known && prev == cur) || (!known && !r.liveSeen) || r.o.Format.JSON || r.buffering || len(f.Events) > 0 || len(f.Tools) > 0 {
+	if (!known && !r.liveSeen) || r.o.Format.JSON || r.buffering || len(f.Events) > 0 || len(f.Tools) > 0 {
 		return nil
 	}
 	if !f.Match(&protocol.Event{SessionID: s.SessionID, Origin: s.Origin}) {
 		return nil
 	}
-	if _, err := r.out.Write(r.o.Format.StateLine(&s)); err != nil {
+	var line []byte
+	if !known || prev != cur {
+		line = r.o.Format.StateLine(&s)
+	}
+	if budget != "" && budget != prevBudget {
+		line = append(line, r.o.Format.BudgetLine(&s)...) // passed a budget
+	}
+	if line == nil {
+		return nil
+	}
+	if _, err := r.out.Write(line); err != nil {
 		return r.writeErr(err)
 	}
 	return r.flush()

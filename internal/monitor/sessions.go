@@ -72,19 +72,35 @@ func SortBoard(ss []protocol.Session) {
 			return ra < rb
 		}
 		if ra == 0 {
-			return ss[a].StateSince.Before(ss[b].StateSince)
+			return attentionSince(ss[a]).Before(attentionSince(ss[b]))
 		}
 		return ss[a].LastSeen.After(ss[b].LastSeen)
 	})
 }
 
 func rank(s protocol.Session) int {
+	if s.Attention {
+		return 0 // also over budget
+	}
 	r, ok := stateOrder[s.State]
 	if !ok {
 		return 2
 	}
 	return r
 }
+
+// attentionSince is when s started needing its person: when it passed its
+// budget, or entered its state.
+func attentionSince(s protocol.Session) time.Time {
+	if s.AttentionReason == protocol.ReasonOverBudget && s.OverBudget != nil {
+		return s.OverBudget.Since
+	}
+	return s.StateSince
+}
+
+// overBudgetLabel is the state column of a session in the inbox for its
+// budget.
+const overBudgetLabel = "$ over budget"
 
 // Ago is a short duration for people: "45 s", "2 m 10 s", "3 h 5 m", "2 d".
 func Ago(d time.Duration) string {
@@ -166,6 +182,10 @@ func Board(ss []protocol.Session, now time.Time, width int, color bool) []byte {
 	b.WriteByte('\n')
 	for _, s := range ss {
 		label := StateLabel(s.State, s.Stale) + " · " + Ago(now.Sub(s.StateSince))
+		labelColor, colored := stateColor[s.State]
+		if s.AttentionReason == protocol.ReasonOverBudget {
+			label, labelColor, colored = overBudgetLabel+" · "+Ago(now.Sub(attentionSince(s))), red+bold, true
+		}
 		row := fmt.Sprintf("%-32s %-16s %-8s ", label, gist.Clean(gist.Project(s.Cwd), 16), shortID(s.SessionID))
 		if fleet {
 			row += fmt.Sprintf("%-16s ", gist.Clean(s.Origin, 16))
@@ -182,12 +202,19 @@ func Board(ss []protocol.Session, now time.Time, width int, color bool) []byte {
 		}
 		if usage {
 			cost, ctx := UsageCells(s.Usage)
+			if s.OverBudget != nil {
+				cost += "!" // over a budget (seen to or not)
+			}
 			row += fmt.Sprintf("%-8s %-4s ", cost, ctx)
 		}
-		row += fmt.Sprintf("%-6s %s", agents, doing(s))
+		d := doing(s)
+		if s.AttentionReason == protocol.ReasonOverBudget {
+			d = gist.Budget(s.OverBudget) // why it is with those that need you
+		}
+		row += fmt.Sprintf("%-6s %s", agents, d)
 		row = fitWidth(row, width)
 		if color {
-			if c, ok := stateColor[s.State]; ok {
+			if c, ok := labelColor, colored; ok {
 				n := len(label)
 				if n > len(row) {
 					n = len(row)
@@ -399,12 +426,24 @@ func shortID(id string) string {
 // StateLine is the tail's line for a session that changed state: time,
 // session, the state in words, and its message or running tool.
 func (f *Format) StateLine(s *protocol.Session) []byte {
+	return f.sessionLine(s, s.StateSince, StateLabel(s.State, s.Stale), stateColor[s.State], doing(*s))
+}
+
+// BudgetLine is the tail's line for a session that passed a budget (its
+// OverBudget set): when, session, "$ over budget" and which budget.
+func (f *Format) BudgetLine(s *protocol.Session) []byte {
+	return f.sessionLine(s, s.OverBudget.Since, overBudgetLabel, red+bold, gist.Budget(s.OverBudget))
+}
+
+// sessionLine is a tail line about session s: at, session, label (in
+// color c when not ""), what.
+func (f *Format) sessionLine(s *protocol.Session, at time.Time, label, c, what string) []byte {
 	loc := f.Location
 	if loc == nil {
 		loc = time.Local
 	}
 	var b strings.Builder
-	f.paint(&b, dim, s.StateSince.In(loc).Format("15:04:05.000"))
+	f.paint(&b, dim, at.In(loc).Format("15:04:05.000"))
 	b.WriteByte(' ')
 	if s.Origin != "" {
 		b.WriteString(gist.Clean(s.Origin, maxOriginWidth))
@@ -412,19 +451,19 @@ func (f *Format) StateLine(s *protocol.Session) []byte {
 	}
 	b.WriteString(shortID(s.SessionID))
 	b.WriteByte(' ')
-	label := fmt.Sprintf("%-20s", StateLabel(s.State, s.Stale))
-	if c, ok := stateColor[s.State]; ok {
+	label = fmt.Sprintf("%-20s", label)
+	if c != "" {
 		f.paint(&b, c, label)
 	} else {
 		b.WriteString(label)
 	}
-	if d := doing(*s); d != "" {
+	if what != "" {
 		width := DefaultSummaryWidth
 		if f.Width > 0 {
 			width = max(minSummaryWidth, f.Width-b.Len()-1)
 		}
 		b.WriteByte(' ')
-		b.WriteString(gist.Clean(d, width))
+		b.WriteString(gist.Clean(what, width))
 	}
 	b.WriteByte('\n')
 	return []byte(b.String())

@@ -85,6 +85,46 @@ func TestBoardUsage(t *testing.T) {
 	}
 }
 
+// TestBoardOverBudget: a session in the inbox for its budget comes with
+// those that need you (in order of when it passed it), says so in its
+// state column and what it passed in the last; its cost ends in "!" while
+// it is over a budget, seen to or not; the status line counts it.
+func TestBoardOverBudget(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	over := func(id string, passed int, attention bool) protocol.Session {
+		s := sess(id, protocol.StateWorking, 0, 100, false)
+		s.Usage = &protocol.Usage{CostUSD: 1.5, CostSource: protocol.CostClaude}
+		s.OverBudget = &protocol.OverBudget{Budget: protocol.BudgetSession, LimitUSD: 1, SpentUSD: 1.25, Since: t0.Add(time.Duration(passed) * time.Second), Attention: attention}
+		s.MarkAttention()
+		return s
+	}
+	ss := []protocol.Session{
+		sess("working", protocol.StateWorking, 0, 120, false),
+		over("seen-to", 10, false),
+		sess("perm", protocol.StateNeedsPermission, 60, 60, false),
+		over("budget", 30, true),
+	}
+	SortBoard(ss)
+	var got []string
+	for _, s := range ss {
+		got = append(got, s.SessionID)
+	}
+	if strings.Join(got, " ") != "budget perm working seen-to" {
+		t.Fatalf("order %v", got)
+	}
+	b := string(Board(ss, t0.Add(90*time.Second), 0, false))
+	lines := strings.Split(b, "\n")
+	if !strings.HasPrefix(lines[1], "$ over budget · 1 m 0 s") || !strings.Contains(lines[1], "$1.50!") || !strings.HasSuffix(lines[1], "over its session budget: $1.25 of $1.00") {
+		t.Errorf("the over-budget row: %q", lines[1])
+	}
+	if !strings.HasPrefix(lines[4], "● working") || !strings.Contains(lines[4], "$1.50!") || strings.Contains(lines[4], "over its") {
+		t.Errorf("the row seen to: %q", lines[4])
+	}
+	if got := StatusLine(ss, t0.Add(90*time.Second), 0); got != "2 need you · 2 working" {
+		t.Errorf("status line %q", got)
+	}
+}
+
 func TestAgo(t *testing.T) {
 	for d, want := range map[time.Duration]string{-time.Second: "0 s", 45 * time.Second: "45 s", 130 * time.Second: "2 m 10 s", 3*time.Hour + 5*time.Minute: "3 h 5 m", 50 * time.Hour: "2 d"} {
 		if got := Ago(d); got != want {

@@ -1,5 +1,6 @@
 // Package notify posts a webhook when a Claude Code session starts needing
-// its person (needs_permission, waiting_input): mpm-wsd --notify-webhook.
+// its person (needs_permission, waiting_input, or over a budget):
+// mpm-wsd --notify-webhook.
 // Each URL has its own bounded queue and sender goroutine, so a slow or
 // dead receiver never slows ingest nor the other receivers; a full queue
 // drops (and counts) the notification instead of waiting.
@@ -106,12 +107,15 @@ type Notifier struct {
 	// last is, per session, the state change last notified (state and
 	// state_since): a change is notified once, however often it is offered.
 	last map[string]key
+	// lastBudget is, per session, the budget crossing last notified.
+	lastBudget map[string]key
 	// wg counts the senders' goroutines.
 	wg     sync.WaitGroup
 	cancel context.CancelFunc
 }
 
-// key identifies one state change of a session.
+// key identifies one state change (or budget crossing: the budget and
+// its since) of a session.
 type key struct {
 	state string
 	since time.Time
@@ -125,7 +129,7 @@ type metrics struct {
 // sender posts to one URL from its own queue.
 type sender struct {
 	url   string
-	queue chan protocol.Session
+	queue chan notice
 }
 
 // New validates cfg and starts one sender per URL. Close stops them.
@@ -134,7 +138,7 @@ func New(cfg Config) (*Notifier, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
-	n := &Notifier{cfg: cfg, last: map[string]key{}, m: metrics{
+	n := &Notifier{cfg: cfg, last: map[string]key{}, lastBudget: map[string]key{}, m: metrics{
 		sent:    prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_notify_sent_total", Help: "Webhook notifications delivered (2xx)."}),
 		failed:  prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_notify_failed_total", Help: "Webhook notifications given up after their last attempt."}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_notify_dropped_total", Help: "Webhook notifications dropped because the URL's queue was full."}),
@@ -146,7 +150,7 @@ func New(cfg Config) (*Notifier, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	for _, u := range cfg.URLs {
-		s := &sender{url: u, queue: make(chan protocol.Session, cfg.QueueSize)}
+		s := &sender{url: u, queue: make(chan notice, cfg.QueueSize)}
 		n.senders = append(n.senders, s)
 		n.wg.Add(1)
 		go func() {
@@ -164,26 +168,49 @@ func (n *Notifier) Notify(s protocol.Session) {
 	if n == nil || !protocol.Attention(s.State) {
 		return
 	}
-	k := key{s.State, s.StateSince}
+	n.offer(s, n.last, key{s.State, s.StateSince}, s.State)
+}
+
+// NotifyOverBudget queues a notification that s passed its budget
+// (s.OverBudget, waiting for the person), once per crossing however often
+// it is offered. It never blocks, like Notify.
+func (n *Notifier) NotifyOverBudget(s protocol.Session) {
+	if n == nil || s.OverBudget == nil || !s.OverBudget.Attention {
+		return
+	}
+	n.offer(s, n.lastBudget, key{s.OverBudget.Budget, s.OverBudget.Since}, protocol.ReasonOverBudget)
+}
+
+// offer queues s for every URL, as reason, unless last already holds k
+// for the session.
+func (n *Notifier) offer(s protocol.Session, last map[string]key, k key, reason string) {
 	n.mu.Lock()
-	if n.last[s.SessionID] == k {
+	if last[s.SessionID] == k {
 		n.mu.Unlock()
 		return
 	}
-	n.last[s.SessionID] = k
-	if len(n.last) > 100000 { // bound the memory: forget the lot, at worst a repeat
-		clear(n.last)
-		n.last[s.SessionID] = k
+	last[s.SessionID] = k
+	if len(last) > 100000 { // bound the memory: forget the lot, at worst a repeat
+		clear(last)
+		last[s.SessionID] = k
 	}
 	n.mu.Unlock()
+	nt := notice{s, reason}
 	for _, snd := range n.senders {
 		select {
-		case snd.queue <- s:
+		case snd.queue <- nt:
 		default:
 			n.m.dropped.Inc()
-			n.cfg.Logger.Warn("webhook queue full; dropping a notification", "url", redact(snd.url), "session_id", s.SessionID, "state", s.State)
+			n.cfg.Logger.Warn("webhook queue full; dropping a notification", "url", redact(snd.url), "session_id", s.SessionID, "reason", reason)
 		}
 	}
+}
+
+// notice is one notification: the session and why it needs its person
+// (an attention state, or protocol.ReasonOverBudget).
+type notice struct {
+	s      protocol.Session
+	reason string
 }
 
 // Close stops the senders; notifications still queued are dropped.
@@ -201,16 +228,17 @@ func (n *Notifier) run(ctx context.Context, s *sender) {
 		select {
 		case <-ctx.Done():
 			return
-		case sess := <-s.queue:
-			n.deliver(ctx, s.url, sess)
+		case nt := <-s.queue:
+			n.deliver(ctx, s.url, nt)
 		}
 	}
 }
 
 // deliver posts one notification, retrying with backoff on network
 // errors, 429 and 5xx.
-func (n *Notifier) deliver(ctx context.Context, u string, s protocol.Session) {
-	body, ctype, headers := n.render(s)
+func (n *Notifier) deliver(ctx context.Context, u string, nt notice) {
+	s := nt.s
+	body, ctype, headers := n.render(nt)
 	wait := n.cfg.Backoff
 	var err error
 	for attempt := 1; attempt <= n.cfg.Attempts; attempt++ {
@@ -270,15 +298,20 @@ func (n *Notifier) post(ctx context.Context, u string, body []byte, ctype string
 // Message is the json format's body.
 type Message struct {
 	// Text is a one-line description for people.
-	Text             string    `json:"text"`
-	SessionID        string    `json:"session_id"`
-	Project          string    `json:"project"`
-	Cwd              string    `json:"cwd,omitempty"`
-	Origin           string    `json:"origin,omitempty"`
-	State            string    `json:"state"`
+	Text      string `json:"text"`
+	SessionID string `json:"session_id"`
+	Project   string `json:"project"`
+	Cwd       string `json:"cwd,omitempty"`
+	Origin    string `json:"origin,omitempty"`
+	State     string `json:"state"`
+	// Reason is why the session needs its person: its state
+	// (needs_permission, waiting_input) or over_budget.
+	Reason           string    `json:"reason"`
 	Since            time.Time `json:"since"`
 	Message          string    `json:"message,omitempty"`
 	NotificationType string    `json:"notification_type,omitempty"`
+	// OverBudget is the budget passed, with reason over_budget.
+	OverBudget *protocol.OverBudget `json:"over_budget,omitempty"`
 	// URL opens the dashboard on the session (no token in it).
 	URL string `json:"url,omitempty"`
 }
@@ -289,10 +322,11 @@ var stateWords = map[string]string{
 	protocol.StateWaitingInput:    "is waiting for your input",
 }
 
-// message builds the json body for s.
-func (n *Notifier) message(s protocol.Session) Message {
+// message builds the json body for nt.
+func (n *Notifier) message(nt notice) Message {
+	s := nt.s
 	m := Message{
-		SessionID: s.SessionID, Project: gist.Project(s.Cwd), Cwd: s.Cwd, Origin: s.Origin, State: s.State,
+		SessionID: s.SessionID, Project: gist.Project(s.Cwd), Cwd: s.Cwd, Origin: s.Origin, State: s.State, Reason: nt.reason,
 		Since: s.StateSince, Message: s.StateMessage, NotificationType: s.NotificationType,
 	}
 	if n.cfg.DashboardURL != "" {
@@ -301,6 +335,12 @@ func (n *Notifier) message(s protocol.Session) Message {
 	where := m.Project
 	if s.Origin != "" {
 		where += " on " + s.Origin
+	}
+	if nt.reason == protocol.ReasonOverBudget && s.OverBudget != nil {
+		ob := s.OverBudget
+		m.Since, m.OverBudget, m.Message = ob.Since, ob, gist.Budget(ob)
+		m.Text = fmt.Sprintf("Claude Code in %s is %s", where, m.Message)
+		return m
 	}
 	m.Text = fmt.Sprintf("Claude Code in %s %s", where, stateWords[s.State])
 	if s.StateMessage != "" {
@@ -327,8 +367,9 @@ func sessionURL(base, id string) string {
 
 // render builds the request body, content type and extra headers of the
 // configured format.
-func (n *Notifier) render(s protocol.Session) ([]byte, string, map[string]string) {
-	m := n.message(s)
+func (n *Notifier) render(nt notice) ([]byte, string, map[string]string) {
+	s := nt.s
+	m := n.message(nt)
 	switch n.cfg.Format {
 	case "slack":
 		text := slackEscape.Replace(m.Text)
@@ -338,8 +379,12 @@ func (n *Notifier) render(s protocol.Session) ([]byte, string, map[string]string
 		b, _ := json.Marshal(map[string]string{"text": text})
 		return b, "application/json", nil
 	case "ntfy":
-		h := map[string]string{"Title": gist.Clean("mpm: "+m.Project+" "+stateWords[s.State], 200), "Tags": "robot"}
-		if s.State == protocol.StateNeedsPermission {
+		words := stateWords[s.State]
+		if nt.reason == protocol.ReasonOverBudget {
+			words = "over budget"
+		}
+		h := map[string]string{"Title": gist.Clean("mpm: "+m.Project+" "+words, 200), "Tags": "robot"}
+		if nt.reason == protocol.StateNeedsPermission {
 			h["Priority"] = "high"
 		}
 		if m.URL != "" {

@@ -219,3 +219,67 @@ func val(c prometheus.Counter) float64 {
 	}
 	return mfs[0].GetMetric()[0].GetCounter().GetValue()
 }
+
+// TestOverBudget: a budget crossing is notified once (offering it again,
+// or the same session's state changes, do not repeat it), in every
+// format, with reason over_budget and the figures; a crossing the person
+// has seen to (attention false) is not notified.
+func TestOverBudget(t *testing.T) {
+	since := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	over := func(id string, attention bool) protocol.Session {
+		s := session(id, protocol.StateWorking, 1)
+		s.OverBudget = &protocol.OverBudget{Budget: protocol.BudgetSession, LimitUSD: 1, SpentUSD: 1.234, Since: since, Attention: attention}
+		return s
+	}
+	for _, tc := range []struct {
+		format string
+		check  func(t *testing.T, h hit)
+	}{
+		{"json", func(t *testing.T, h hit) {
+			var m Message
+			if err := json.Unmarshal([]byte(h.body), &m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Reason != protocol.ReasonOverBudget || m.State != protocol.StateWorking || m.OverBudget == nil || m.OverBudget.SpentUSD != 1.234 ||
+				!m.Since.Equal(since) || m.Text != "Claude Code in my proj is over its session budget: $1.23 of $1.00" {
+				t.Errorf("json %+v", m)
+			}
+		}},
+		{"slack", func(t *testing.T, h hit) {
+			if !strings.Contains(h.body, "my proj is over its session budget: $1.23 of $1.00") {
+				t.Errorf("slack %q", h.body)
+			}
+		}},
+		{"ntfy", func(t *testing.T, h hit) {
+			if h.header.Get("Title") != "mpm: my proj over budget" || h.header.Get("Priority") != "" {
+				t.Errorf("ntfy %q %v", h.body, h.header)
+			}
+		}},
+	} {
+		t.Run(tc.format, func(t *testing.T) {
+			r, u := newRecv(t)
+			n, _ := newNotifier(t, Config{URLs: []string{u}, Format: tc.format})
+			n.NotifyOverBudget(over("seen", false)) // seen to: nothing
+			n.NotifyOverBudget(over("s1", true))
+			n.NotifyOverBudget(over("s1", true)) // the same crossing: nothing
+			tc.check(t, r.wait(t))
+			// A state change of the same session is its own notification;
+			// a day crossing after it too.
+			n.Notify(session("s1", protocol.StateWaitingInput, 2))
+			if h := r.wait(t); !strings.Contains(h.body, "waiting for your input") && tc.format != "ntfy" {
+				t.Errorf("after the crossing: %q", h.body)
+			}
+			day := over("s1", true)
+			day.OverBudget.Budget, day.OverBudget.Since, day.OverBudget.Day = protocol.BudgetDay, since.Add(time.Hour), "2026-12-01"
+			n.NotifyOverBudget(day)
+			if h := r.wait(t); tc.format == "json" && !strings.Contains(h.body, "over the day's budget: $1.23 of $1.00 on 2026-12-01") {
+				t.Errorf("day crossing: %q", h.body)
+			}
+			r.mu.Lock()
+			if len(r.hits) != 3 {
+				t.Errorf("%d POSTs, want 3", len(r.hits))
+			}
+			r.mu.Unlock()
+		})
+	}
+}

@@ -33,6 +33,21 @@ const (
 // daemon journals in the session when a request is resolved.
 const EventApprovalDecision = "MpmApprovalDecision"
 
+// EventApprovalRequest is the hook_event_name of the synthetic event a
+// fleet edge journals in the session when a request turns pending
+// (ApprovalRequestEvent): forwarded with the session's events, it lists
+// the request read-only on the hub until the edge's MpmApprovalDecision
+// (or its expires_at) ends it.
+const EventApprovalRequest = "MpmApprovalRequest"
+
+// ApprovalRequestEvent is the payload of an EventApprovalRequest event.
+type ApprovalRequestEvent struct {
+	SessionID string   `json:"session_id"`
+	Event     string   `json:"hook_event_name"`
+	Cwd       string   `json:"cwd,omitempty"`
+	Approval  Approval `json:"approval"`
+}
+
 // Headers of the approval exchange between mpm-hook and mpm-wsd.
 const (
 	// HeaderApprovalWait, on POST /v1/events of a PermissionRequest, says
@@ -68,6 +83,9 @@ type Approval struct {
 	PermissionSuggestions RawJSON `json:"permission_suggestions,omitempty"`
 	// Origin is the machine it came from on a fleet hub.
 	Origin string `json:"origin,omitempty"`
+	// ReadOnly is set on a fleet hub for another machine's request: it is
+	// answered on that machine (POST here answers 403).
+	ReadOnly bool `json:"read_only,omitempty"`
 	// RequestedAt is when the daemon took it; ExpiresAt when the hook
 	// stops waiting (Claude Code then asks in the terminal).
 	RequestedAt time.Time `json:"requested_at"`

@@ -34,6 +34,59 @@ func Attention(state string) bool {
 	return state == StateNeedsPermission || state == StateWaitingInput
 }
 
+// ReasonOverBudget is Session.AttentionReason when the session needs the
+// person because it passed a budget (Session.OverBudget); the other
+// reasons are the attention states themselves.
+const ReasonOverBudget = "over_budget"
+
+// Budgets (OverBudget.Budget).
+const (
+	// BudgetSession: the session's own cost passed mpm-wsd's
+	// --budget-session-usd.
+	BudgetSession = "session"
+	// BudgetDay: the day's cost across sessions (the daemon machine's local
+	// calendar day) passed --budget-day-usd while this session spent.
+	BudgetDay = "day"
+)
+
+// OverBudget says that a session passed a budget.
+type OverBudget struct {
+	// Budget is BudgetSession or BudgetDay (the session budget first
+	// when both are passed).
+	Budget string `json:"budget"`
+	// LimitUSD is the budget; SpentUSD what passed it when it was passed:
+	// the session's cost, or the day's total.
+	LimitUSD float64 `json:"limit_usd"`
+	SpentUSD float64 `json:"spent_usd"`
+	// Since is when the daemon saw the budget passed.
+	Since time.Time `json:"since"`
+	// Day is the local calendar day (YYYY-MM-DD) of a day budget.
+	Day string `json:"day,omitempty"`
+	// Attention is true from the crossing until the session's next prompt
+	// (the person has seen to it) or its end.
+	Attention bool `json:"attention"`
+}
+
+// AttentionReason is why s needs its person: its state when that is an
+// attention state, else ReasonOverBudget when its budget crossing waits
+// for the person, else "".
+func AttentionReason(s *Session) string {
+	switch {
+	case Attention(s.State):
+		return s.State
+	case s.OverBudget != nil && s.OverBudget.Attention:
+		return ReasonOverBudget
+	}
+	return ""
+}
+
+// MarkAttention sets s.Attention and s.AttentionReason from its state and
+// OverBudget.
+func (s *Session) MarkAttention() {
+	s.AttentionReason = AttentionReason(s)
+	s.Attention = s.AttentionReason != ""
+}
+
 // Session is one session's summary: an entry of GET /v1/sessions and the
 // "session" of a SessionFrame.
 type Session struct {
@@ -56,8 +109,12 @@ type Session struct {
 	State string `json:"state"`
 	// StateSince is when the session entered State (the event's receive time).
 	StateSince time.Time `json:"state_since"`
-	// Attention is true in needs_permission and waiting_input.
+	// Attention is true in needs_permission and waiting_input, and while
+	// a budget crossing waits for the person (OverBudget.Attention).
 	Attention bool `json:"attention"`
+	// AttentionReason is AttentionReason(s): needs_permission,
+	// waiting_input or over_budget; omitted without attention.
+	AttentionReason string `json:"attention_reason,omitempty"`
 	// Stale is true for a working session with no event for the daemon's
 	// --stale-after (an interrupted turn fires no hook).
 	Stale bool `json:"stale"`
@@ -80,6 +137,9 @@ type Session struct {
 	// transcript; absent until the daemon has read any (and always for
 	// sessions of other origins).
 	Usage *Usage `json:"usage,omitempty"`
+	// OverBudget is set once the session passed a budget (mpm-wsd
+	// --budget-session-usd, --budget-day-usd); omitted otherwise.
+	OverBudget *OverBudget `json:"over_budget,omitempty"`
 }
 
 // Cost sources (Usage.CostSource).
@@ -107,6 +167,21 @@ type Usage struct {
 	ContextWindow int64 `json:"context_window"`
 	// Models splits the figures by model.
 	Models map[string]ModelUsage `json:"models"`
+}
+
+// EventUsage is the hook_event_name of the synthetic event a fleet edge
+// journals in a session when its usage changed (UsageSnapshot): forwarded
+// with the session's events, it gives the hub the edge's figures, the
+// latest snapshot replacing the earlier ones (docs/protocol.md, "Fleet").
+const EventUsage = "MpmUsage"
+
+// UsageSnapshot is the payload of an EventUsage event: the session's usage
+// and its subagents' as the edge read them from its own transcripts.
+type UsageSnapshot struct {
+	SessionID string            `json:"session_id"`
+	Event     string            `json:"hook_event_name"`
+	Usage     *Usage            `json:"usage"`
+	Agents    map[string]*Usage `json:"agents,omitempty"`
 }
 
 // ModelUsage is one model's share of a Usage.

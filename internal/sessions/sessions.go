@@ -8,6 +8,7 @@
 package sessions
 
 import (
+	"bytes"
 	"encoding/json"
 	"sort"
 	"sync"
@@ -102,6 +103,12 @@ type Info struct {
 	PermissionMode string
 	// Agents are the subagents in order of start.
 	Agents []Agent
+	// Usage is the payload of the session's latest protocol.EventUsage
+	// event (a protocol.UsageSnapshot, as a fleet edge journaled it), and
+	// UsageSeq that event's seq: on a fleet hub the usage of another
+	// origin's session, on an edge the figures it last forwarded.
+	Usage    []byte
+	UsageSeq uint64
 }
 
 // extra are the payload fields the fold reads beyond what event.Parse
@@ -158,6 +165,16 @@ func (i *Info) Apply(ev *event.Event) {
 	}
 	if ev.Origin != "" {
 		i.Origin = ev.Origin
+	}
+	if ev.Name == protocol.EventUsage {
+		// A fleet edge's usage snapshot: it replaces the previous one and
+		// is bookkeeping, not activity (the session's times, counts and
+		// state stay).
+		i.Usage, i.UsageSeq, i.LastSeq = bytes.Clone(ev.Payload), ev.Seq, ev.Seq
+		if i.State == "" {
+			i.setState(protocol.StateIdle, ev, "")
+		}
+		return
 	}
 	if ev.Cwd != "" {
 		i.Cwd = ev.Cwd
@@ -259,6 +276,9 @@ func (i *Info) Apply(ev *event.Event) {
 		i.setState(protocol.StateIdle, ev, "")
 	case "SubagentStart", "SubagentStop", "PostCompact":
 		i.working(ev)
+	case protocol.EventApprovalRequest:
+		// A fleet edge's note that a request is pending: the
+		// PermissionRequest before it set the state.
 	case "PreCompact":
 		if !i.Ended {
 			i.setState(protocol.StateCompacting, ev, "")
@@ -402,7 +422,7 @@ func (i *Info) Wire(now time.Time, staleAfter time.Duration) protocol.Session {
 		SessionID: i.SessionID, Origin: i.Origin, Cwd: i.Cwd, TranscriptPath: i.TranscriptPath,
 		FirstSeen: i.FirstSeen, LastSeen: i.LastSeen, FirstSeq: i.FirstSeq, LastSeq: i.LastSeq, Total: i.Total,
 		Events: make(map[string]uint64, len(i.Events)), Ended: i.Ended, EndReason: i.EndReason,
-		State: i.State, StateSince: i.StateSince, Attention: protocol.Attention(i.State),
+		State: i.State, StateSince: i.StateSince,
 		Stale: i.Stale(now, staleAfter), StateMessage: i.StateMessage, NotificationType: i.NotificationType,
 		CurrentTools: make([]protocol.SessionTool, 0, len(i.OpenTools)),
 		LastPrompt:   i.LastPrompt, Model: i.Model, PermissionMode: i.PermissionMode,
@@ -426,6 +446,7 @@ func (i *Info) Wire(now time.Time, staleAfter time.Duration) protocol.Session {
 			AgentID: a.AgentID, AgentType: a.AgentType, State: st, Started: a.Started, Ended: a.Ended, ToolCalls: a.ToolCalls,
 		})
 	}
+	s.MarkAttention()
 	return s
 }
 
@@ -505,11 +526,13 @@ type view struct {
 	tools, lastTool              uint64
 	agents, running, calls       uint64
 	prompt                       string
+	usage                        uint64
 }
 
 func (i *Info) view() view {
 	v := view{state: i.State, message: i.StateMessage, notification: i.NotificationType, since: i.StateSince,
-		tools: uint64(len(i.OpenTools)), agents: uint64(len(i.Agents)), prompt: i.LastPrompt}
+		tools: uint64(len(i.OpenTools)), agents: uint64(len(i.Agents)), prompt: i.LastPrompt,
+		usage: i.UsageSeq}
 	if n := len(i.OpenTools); n > 0 {
 		v.lastTool = i.OpenTools[n-1].Seq
 	}

@@ -64,8 +64,17 @@ func AppendLimit(dir string, rec Record, maxBytes int64) error {
 	if handled, err := appendFast(live, [][]byte{head, rec.Payload, {'\n'}}, size, segLimit, deadline); handled {
 		return err
 	}
+	return appendGeneral(dir, live, head, rec.Payload, size, segLimit, maxBytes, deadline)
+}
+
+// appendGeneral is AppendLimit when appendFast did not handle the record:
+// the directory is missing, "live" must be sealed, is not a regular file,
+// or is held too long. It is a function of its own so that the usual
+// append runs in a small stack frame (a hook run whose stack must grow
+// pays for a copy).
+func appendGeneral(dir, live string, head, payload []byte, size, segLimit, maxBytes int64, deadline time.Time) error {
 	b := make([]byte, 0, size)
-	b = append(append(append(b, head...), rec.Payload...), '\n')
+	b = append(append(append(b, head...), payload...), '\n')
 	for attempt := 0; attempt < maxReopen; attempt++ {
 		f, err := openRegular(live, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		if errors.Is(err, fs.ErrNotExist) {

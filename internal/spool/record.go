@@ -68,7 +68,6 @@ package spool
 
 import (
 	"errors"
-	"hash/crc32"
 	"strconv"
 	"time"
 
@@ -90,9 +89,9 @@ const maxHeaderLen = len(Magic) + MaxKeyLen + 1 + 20 + 1 + 20 + 1 + 8 + 1
 // more is treated as damage.
 const MaxPayload = 1 << 30
 
-// checksum is the payload's CRC-32C. The table is made on first use (not at
-// package init) so that a hook run that never spools does not pay for it.
-func checksum(p []byte) uint32 { return crc32.Checksum(p, crc32.MakeTable(crc32.Castagnoli)) }
+// checksum is the payload's CRC-32C (crc32c.go: without hash/crc32's
+// start-up cost).
+func checksum(p []byte) uint32 { return crc32c(p) }
 
 // Record is one spooled event.
 type Record struct {

@@ -6,7 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
+
+var benchStart = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 
 // transcript writes a transcript of about size bytes in Claude Code 2.1's
 // format: per turn a prompt, an assistant message on two lines (text,
@@ -23,11 +26,14 @@ func transcript(tb testing.TB, path string, size int64) (msgs int) {
 	for k := 0; n < size; k++ {
 		var b strings.Builder
 		fmt.Fprintf(&b, `{"parentUuid":null,"isSidechain":false,"type":"user","message":{"role":"user","content":"prompt %d"},"uuid":"p%d","sessionId":"s","version":"2.1.197"}`+"\n", k, k)
-		a := assistantLine(fmt.Sprint("msg_", k, "a"), fmt.Sprint("req_", k, "a"), "claude-sonnet-4-5-20250929", 3, 120, 20000, 800)
+		// A turn a minute (about two weeks in 100 MB): the time series has
+		// as many quarter hours as a long-lived session's.
+		ts := benchStart.Add(time.Duration(k) * time.Minute).Format(time.RFC3339Nano)
+		a := assistantAt(ts, fmt.Sprint("msg_", k, "a"), fmt.Sprint("req_", k, "a"), "claude-sonnet-4-5-20250929", 3, 120, 20000, 800)
 		b.WriteString(a)
 		b.WriteString(a)
 		fmt.Fprintf(&b, `{"parentUuid":"x","isSidechain":false,"type":"user","message":{"role":"user","content":[{"tool_use_id":"t%d","type":"tool_result","content":%q}]},"uuid":"r%d","sessionId":"s"}`+"\n", k, result, k)
-		b.WriteString(assistantLine(fmt.Sprint("msg_", k, "b"), fmt.Sprint("req_", k, "b"), "claude-sonnet-4-5-20250929", 5, 40, 21000, 4100))
+		b.WriteString(assistantAt(ts, fmt.Sprint("msg_", k, "b"), fmt.Sprint("req_", k, "b"), "claude-sonnet-4-5-20250929", 5, 40, 21000, 4100))
 		w, err := f.WriteString(b.String())
 		if err != nil {
 			tb.Fatal(err)
@@ -85,10 +91,44 @@ func BenchmarkSteadyPerEvent(b *testing.B) {
 	for b.Loop() {
 		k++
 		b.StopTimer()
-		f.WriteString(assistantLine(fmt.Sprint("new_", k), "r", "claude-sonnet-4-5-20250929", 1, 1, 1, 1))
+		f.WriteString(assistantAt(time.Now().Format(time.RFC3339Nano), fmt.Sprint("new_", k), "r", "claude-sonnet-4-5-20250929", 1, 1, 1, 1))
 		b.StartTimer()
 		if _, changed := m.readOne("s", path); !changed {
 			b.Fatal("the appended line was not read")
 		}
+	}
+}
+
+// BenchmarkReport is GET /v1/usage's work for a week by the day over 100
+// sessions of two weeks each (an assistant message of each of two models
+// every 15 minutes): "cached", the series as built for the last report
+// (nothing read since); "rebuilt", every session read since.
+func BenchmarkReport(b *testing.B) {
+	m := New(Config{ProjectsDir: b.TempDir()})
+	for s := range 100 {
+		t := newTally()
+		for k := range 14 * 24 * 4 {
+			ts := benchStart.Add(time.Duration(k) * SlotDur)
+			for _, model := range []string{"claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001"} {
+				t.add(Record{Kind: kindAssistant, Key: fmt.Sprint(s, model, k), Model: model, Tokens: Tokens{3, 120, 20000, 800}, Time: ts})
+			}
+		}
+		m.files[fmt.Sprint("s", s)] = &sessionFiles{main: &file{t: t}, agents: map[string]*file{}}
+	}
+	q := Query{Since: benchStart.AddDate(0, 0, 7), Until: benchStart.AddDate(0, 0, 14), Bucket: "day", Loc: time.UTC}
+	for _, name := range []string{"cached", "rebuilt"} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if name == "rebuilt" {
+					for _, sf := range m.files {
+						sf.gen++
+					}
+				}
+				rep, err := m.Report(q)
+				if err != nil || rep.Total.Sessions != 100 || len(rep.Series) != 7 {
+					b.Fatalf("report %+v, %v", rep, err)
+				}
+			}
+		})
 	}
 }

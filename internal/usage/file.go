@@ -138,7 +138,7 @@ func (f *file) read(root string, budget int64, buf []byte) (readResult, error) {
 	}
 	if f.id != nil && (!os.SameFile(f.id, fi) || fi.Size() < f.off) {
 		// Replaced, or truncated: what was summed may be gone.
-		f.id, f.off, f.carry, f.skip, f.t = nil, 0, nil, false, newTally()
+		f.id, f.off, f.carry, f.skip, f.t = nil, 0, nil, false, f.t.fresh()
 		res.reset = true
 	}
 	f.id = fi
@@ -205,6 +205,14 @@ func (f *file) feed(b []byte, res *readResult) {
 			f.t.add(r)
 			res.records++
 		}
+	}
+}
+
+// restart makes the next read start from the beginning of the file, with
+// nothing counted.
+func (f *file) restart() {
+	if !f.refused() {
+		f.id, f.off, f.carry, f.skip, f.t = nil, 0, nil, false, f.t.fresh()
 	}
 }
 

@@ -8,6 +8,7 @@ package usage
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -65,12 +66,23 @@ type Manager struct {
 	pending map[string]bool
 	order   []string
 	wake    chan struct{}
-	// files are the reading positions; only Run's goroutine uses them.
+	// readMu guards files and buf: Run's goroutine reads with it held (a
+	// session at a time), Report takes it to build the time series.
+	readMu sync.Mutex
+	// files are the reading positions and tallies.
 	files map[string]*sessionFiles
 	buf   []byte
 	// lastWarn is when a refusal was last logged (at most one a minute;
 	// the counter counts them all).
 	lastWarn time.Time
+	// remote holds the sessions of other origins whose transcript paths
+	// were refused (counted once each), lastRemoteWarn when one was last
+	// logged; both guarded by mu (fleet.go).
+	remote         map[string]bool
+	lastRemoteWarn time.Time
+	// backlog holds the sessions whose last read stopped before the end
+	// of a transcript (ReadBytes): their usage is partial (Settled).
+	backlog map[string]bool
 
 	refused  *prometheus.CounterVec
 	long     prometheus.Counter
@@ -97,11 +109,11 @@ func New(cfg Config) *Manager {
 	}
 	m := &Manager{
 		cfg: cfg, log: cfg.Logger, root: cfg.ProjectsDir,
-		known: map[string]*known{}, usage: map[string]*sessionUsage{}, pending: map[string]bool{},
+		known: map[string]*known{}, usage: map[string]*sessionUsage{}, pending: map[string]bool{}, remote: map[string]bool{}, backlog: map[string]bool{},
 		wake:  make(chan struct{}, 1),
 		files: map[string]*sessionFiles{}, buf: make([]byte, 256<<10),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mpm_usage_refused_total",
-			Help: "Transcript paths refused (outside the Claude config directory's projects/, not a regular .jsonl file), each counted once per session."}, []string{"reason"}),
+			Help: "Transcript paths refused (outside the Claude config directory's projects/, not a regular .jsonl file, named by an event of another origin on a fleet hub), each counted once per session."}, []string{"reason"}),
 		long: prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_usage_long_lines_total",
 			Help: "Transcript lines longer than 16 MiB passed over unread."}),
 		readB: prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_usage_read_bytes_total",
@@ -109,7 +121,7 @@ func New(cfg Config) *Manager {
 		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "mpm_usage_read_errors_total",
 			Help: "Transcript reads that failed (other than a transcript not written yet)."}),
 	}
-	for _, r := range []string{RefusedOutside, RefusedNotRegular, RefusedNotJSONL} {
+	for _, r := range []string{RefusedOutside, RefusedNotRegular, RefusedNotJSONL, RefusedRemote} {
 		m.refused.WithLabelValues(r)
 	}
 	if cfg.Registerer != nil {
@@ -142,10 +154,15 @@ func (m *Manager) TouchEvents(evs []*event.Event) {
 	any := false
 	m.mu.Lock()
 	for _, ev := range evs {
-		if ev.Origin == "" && ev.SessionID != "" && ev.TranscriptPath != "" {
-			m.touch(ev.SessionID, ev.TranscriptPath, ev.AgentID)
-			any = true
+		if ev.SessionID == "" || ev.TranscriptPath == "" {
+			continue
 		}
+		if ev.Origin != "" {
+			m.refuseRemote(ev)
+			continue
+		}
+		m.touch(ev.SessionID, ev.TranscriptPath, ev.AgentID)
+		any = true
 	}
 	m.mu.Unlock()
 	if any {
@@ -263,7 +280,7 @@ func (m *Manager) drain(ctx context.Context) {
 			return
 		}
 		var changed []string
-		var again []string
+		var again, caught []string
 		for k, id := range ids {
 			more, ch := m.readSession(id, snap[k])
 			if ch {
@@ -271,18 +288,22 @@ func (m *Manager) drain(ctx context.Context) {
 			}
 			if more {
 				again = append(again, id)
+			} else {
+				caught = append(caught, id)
 			}
 		}
-		if len(again) > 0 {
-			m.mu.Lock()
-			for _, id := range again {
-				if !m.pending[id] {
-					m.pending[id] = true
-					m.order = append(m.order, id)
-				}
+		m.mu.Lock()
+		for _, id := range again {
+			m.backlog[id] = true
+			if !m.pending[id] {
+				m.pending[id] = true
+				m.order = append(m.order, id)
 			}
-			m.mu.Unlock()
 		}
+		for _, id := range caught {
+			delete(m.backlog, id)
+		}
+		m.mu.Unlock()
 		if len(changed) > 0 && m.cfg.OnChange != nil {
 			m.cfg.OnChange(changed)
 		}
@@ -300,24 +321,41 @@ func (m *Manager) readSession(id string, k known) (more, changed bool) {
 	if k.path == "" {
 		return false, false
 	}
+	m.readMu.Lock()
+	defer m.readMu.Unlock()
 	sf := m.files[id]
 	if sf == nil || sf.main.path != k.path {
-		sf = &sessionFiles{main: newFile(k.path), agents: map[string]*file{}}
+		sf = &sessionFiles{main: newFile(k.path), agents: map[string]*file{}, owners: map[string]*tally{}}
+		sf.main.t.owners = sf.owners
 		m.files[id] = sf
 	}
-	more, read := m.readFile(id, sf.main)
-	for _, a := range k.agents {
-		af := sf.agents[a]
-		if af == nil {
-			af = newFile(agentPath(k.path, a))
-			sf.agents[a] = af
+	var read, reset bool
+	for pass := 0; pass < 2; pass++ {
+		more, read, reset = m.readFile(id, sf.main)
+		for _, a := range k.agents {
+			af := sf.agents[a]
+			if af == nil {
+				af = newFile(agentPath(k.path, a))
+				af.t.owners = sf.owners
+				sf.agents[a] = af
+			}
+			mo, r, re := m.readFile(id, af)
+			more, read, reset = more || mo, read || r, reset || re
 		}
-		mo, r := m.readFile(id, af)
-		more, read = more || mo, read || r
+		if !reset || len(sf.agents) == 0 || pass == 1 {
+			break
+		}
+		// A file was truncated or replaced: a message it had counted may
+		// be in another of the session's files, skipped there as counted.
+		// Read them all again from the start, as after a restart.
+		for _, f := range append([]*file{sf.main}, slices.Collect(maps.Values(sf.agents))...) {
+			f.restart()
+		}
 	}
 	if !read {
 		return more, false
 	}
+	sf.gen++ // the time series is rebuilt when a Report asks
 	nu := &sessionUsage{}
 	tallies := make([]*tally, 0, len(sf.agents))
 	for a, af := range sf.agents {
@@ -344,10 +382,11 @@ func (m *Manager) readSession(id string, k known) (more, changed bool) {
 }
 
 // readFile reads one transcript once; more: it has more to read; read:
-// records were folded in or the file was read again from the start.
-func (m *Manager) readFile(id string, f *file) (more, read bool) {
+// records were folded in or the file was read again from the start;
+// reset: it was truncated or replaced since the last read.
+func (m *Manager) readFile(id string, f *file) (more, read, reset bool) {
 	if f.refused() {
-		return false, false
+		return false, false, false
 	}
 	res, err := f.read(m.root, m.cfg.ReadBytes, m.buf)
 	m.readB.Add(float64(res.n))
@@ -360,21 +399,21 @@ func (m *Manager) readFile(id string, f *file) (more, read bool) {
 		f.refuse()
 		m.refused.WithLabelValues(ref.Reason).Inc()
 		if time.Since(m.lastWarn) < time.Minute {
-			return false, false
+			return false, false, false
 		}
 		m.lastWarn = time.Now()
 		m.log.Warn("transcript refused: not read (logged at most once a minute; mpm_usage_refused_total counts them)",
 			"session_id", id, "path", f.path, "reason", ref.Reason, "projects_dir", m.root,
 			"hint", "only regular .jsonl files under the Claude config directory's projects/ (CLAUDE_CONFIG_DIR) are read")
-		return false, false
+		return false, false, false
 	case errors.Is(err, os.ErrNotExist):
-		return false, false // not written yet
+		return false, false, false // not written yet
 	case err != nil:
 		m.failures.Inc()
 		m.log.Debug("transcript read failed; retried on the next event or tick", "session_id", id, "path", f.path, "error", err)
-		return false, false
+		return false, false, false
 	}
-	return res.more, res.records > 0 || res.reset
+	return res.more, res.records > 0 || res.reset, res.reset
 }
 
 // collector exports the sums over all sessions by model.
@@ -437,10 +476,29 @@ type sessionUsage struct {
 	Agents map[string]*protocol.Usage
 }
 
-// sessionFiles are the reading positions of a session's transcripts.
+// sessionFiles are the reading positions of a session's transcripts, and
+// its time series as last built (for generation cells of gen).
 type sessionFiles struct {
 	main   *file
 	agents map[string]*file
+	// owners: which file counted each message (tally.owners).
+	owners map[string]*tally
+	gen    int
+	cells  []Cell
+	cellsG int
+}
+
+// cellsOf returns the session's time series, built again if it was read
+// since (series.go); m.readMu held.
+func (m *Manager) cellsOf(sf *sessionFiles) []Cell {
+	if sf.cellsG != sf.gen || sf.cells == nil {
+		tallies := make([]*tally, 0, len(sf.agents))
+		for _, af := range sf.agents {
+			tallies = append(tallies, af.t)
+		}
+		sf.cells, sf.cellsG = series(sf.main.t, tallies, m.cfg.Prices), sf.gen
+	}
+	return sf.cells
 }
 
 // agentPath is where Claude Code (2.1) writes subagent agent's transcript:

@@ -3,6 +3,7 @@ package usage
 import (
 	"bytes"
 	"encoding/json"
+	"time"
 
 	"github.com/mpm-dev/mpm/internal/gist"
 )
@@ -43,6 +44,8 @@ type Record struct {
 	Key   string
 	Model string
 	Tokens
+	// Time is the line's timestamp (zero: none, or not RFC 3339).
+	Time time.Time
 	// Cost is a cost-state record's content.
 	Cost *CostState
 }
@@ -73,7 +76,7 @@ func ParseLine(line []byte) (Record, bool) {
 	if !isUsage && !bytes.Contains(line, markCostState) {
 		return Record{}, false
 	}
-	f := gist.Fields(line, "type", "message", "requestId", "totalCostUSD", "modelUsage")
+	f := gist.Fields(line, "type", "message", "requestId", "totalCostUSD", "modelUsage", "timestamp")
 	var typ string
 	if json.Unmarshal(f["type"], &typ) != nil {
 		return Record{}, false
@@ -106,6 +109,7 @@ func ParseLine(line []byte) (Record, bool) {
 		if id != "" {
 			r.Key = id + "\x00" + req
 		}
+		r.Time = timestamp(f["timestamp"])
 		return r, true
 	case "cost-state":
 		var total float64
@@ -129,7 +133,7 @@ func ParseLine(line []byte) (Record, bool) {
 				USD:    clampUSD(v.USD),
 			}
 		}
-		return Record{Kind: kindCostState, Cost: cs}, true
+		return Record{Kind: kindCostState, Cost: cs, Time: timestamp(f["timestamp"])}, true
 	}
 	return Record{}, false
 }
@@ -141,4 +145,18 @@ func clampUSD(f float64) float64 {
 		return 0
 	}
 	return min(f, 1e12)
+}
+
+// timestamp reads a line's "timestamp" (RFC 3339, as Claude Code writes
+// it); zero when absent or unreadable.
+func timestamp(raw []byte) time.Time {
+	var s string
+	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }

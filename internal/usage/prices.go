@@ -138,6 +138,30 @@ func (p *Prices) Cost(model string, t Tokens) float64 {
 	if !ok {
 		return 0
 	}
+	return pr.cost(t)
+}
+
+// cost prices t in USD (a Price of zero for a model the table does not know).
+func (pr Price) cost(t Tokens) float64 {
 	return (float64(t.Input)*pr.Input + float64(t.Output)*pr.Output +
 		float64(t.CacheRead)*pr.CacheRead + float64(t.CacheCreation)*pr.CacheWrite) / 1e6
+}
+
+// memo is Prices with each model's Lookup done once (Lookup walks the
+// table): for pricing many cells of few models.
+type memo struct {
+	p  *Prices
+	by map[string]Price
+}
+
+func (m *memo) cost(model string, t Tokens) float64 {
+	pr, ok := m.by[model]
+	if !ok {
+		pr, _ = m.p.Lookup(model)
+		if m.by == nil {
+			m.by = map[string]Price{}
+		}
+		m.by[model] = pr
+	}
+	return pr.cost(t)
 }

@@ -1,6 +1,11 @@
 package usage
 
-import "github.com/mpm-dev/mpm/internal/protocol"
+import (
+	"maps"
+	"slices"
+
+	"github.com/mpm-dev/mpm/internal/protocol"
+)
 
 // recentKeys is how many message keys a tally remembers to count each
 // message once: the lines of one message (one per content block while it
@@ -21,15 +26,43 @@ type tally struct {
 	// ctx is the last assistant turn's context tokens, of ctxModel.
 	ctx      int64
 	ctxModel string
+	// slots sums the tokens by quarter hour of use and model (series.go);
+	// lastSlot is the latest record's quarter hour (valid when hasSlot),
+	// costSlot the cost-state record's.
+	slots    map[slotKey]Tokens
+	lastSlot int64
+	hasSlot  bool
+	costSlot int64
+	// owners, shared by the tallies of one session's files (nil: a lone
+	// tally), says which file counted each message: a message Claude Code
+	// wrote both in the session's transcript and in a subagent's is
+	// counted once, in the file read first.
+	owners map[string]*tally
 }
 
 type recentMsg struct {
 	model string
+	slot  int64
 	tok   Tokens
 }
 
 func newTally() *tally {
-	return &tally{recent: map[string]recentMsg{}, models: map[string]Tokens{}}
+	return &tally{recent: map[string]recentMsg{}, models: map[string]Tokens{}, slots: map[slotKey]Tokens{}}
+}
+
+// fresh returns an empty tally for the same file, read again from its
+// start: it shares t's owners, and the messages t counted are no longer
+// counted by anyone.
+func (t *tally) fresh() *tally {
+	n := newTally()
+	if n.owners = t.owners; n.owners != nil {
+		for k, o := range n.owners {
+			if o == t {
+				delete(n.owners, k)
+			}
+		}
+	}
+	return n
 }
 
 // add folds one record in. A message seen again (another line of it)
@@ -38,13 +71,23 @@ func (t *tally) add(r Record) {
 	switch r.Kind {
 	case kindCostState:
 		t.cost = r.Cost
+		t.costSlot = t.slotOf(r.Time)
 	case kindAssistant:
+		if r.Key != "" && t.owners != nil {
+			if o, ok := t.owners[r.Key]; ok && o != t {
+				return // another of the session's files counted it
+			}
+			t.owners[r.Key] = t
+		}
 		t.ctx, t.ctxModel = r.Tokens.context(), r.Model
+		slot := t.slotOf(r.Time)
 		if r.Key != "" {
 			if old, ok := t.recent[r.Key]; ok {
 				t.models[old.model] = t.models[old.model].sub(old.tok)
 				t.models[r.Model] = t.models[r.Model].add(r.Tokens)
-				t.recent[r.Key] = recentMsg{r.Model, r.Tokens}
+				t.addSlot(old.slot, old.model, Tokens{}.sub(old.tok))
+				t.addSlot(slot, r.Model, r.Tokens)
+				t.recent[r.Key] = recentMsg{r.Model, slot, r.Tokens}
 				return
 			}
 			if len(t.ring) < recentKeys {
@@ -54,9 +97,10 @@ func (t *tally) add(r Record) {
 				t.ring[t.next] = r.Key
 				t.next = (t.next + 1) % recentKeys
 			}
-			t.recent[r.Key] = recentMsg{r.Model, r.Tokens}
+			t.recent[r.Key] = recentMsg{r.Model, slot, r.Tokens}
 		}
 		t.models[r.Model] = t.models[r.Model].add(r.Tokens)
+		t.addSlot(slot, r.Model, r.Tokens)
 	}
 }
 
@@ -94,7 +138,10 @@ func combine(main *tally, agents []*tally, prices *Prices) *protocol.Usage {
 				models[name] = models[name].add(tok)
 			}
 		}
-		for name, tok := range models {
+		// In name order, so that equal tallies give equal sums to the last
+		// bit (a fleet edge compares its snapshots byte for byte).
+		for _, name := range slices.Sorted(maps.Keys(models)) {
+			tok := models[name]
 			c := prices.Cost(name, tok)
 			u.Models[name] = modelUsage(tok, c)
 			u.CostUSD += c

@@ -392,6 +392,7 @@ func FuzzParseLine(f *testing.F) {
 	}
 	f.Add([]byte(assistantLine("m", "r", "claude-x", -5, 1<<62, 0, 0)))
 	f.Add([]byte(`{"type":"cost-state","totalCostUSD":-1,"modelUsage":{"m":{"inputTokens":-3}}}`))
+	f.Add([]byte(strings.Replace(assistantLine("m", "r", "claude-sonnet-4-5", 5, 7, 0, 0), `"type":"assistant"`, `"timestamp":"1969-12-31T23:59:59.5-00:30","type":"assistant"`, 1)))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		r, ok := ParseLine(line)
 		if !ok {
@@ -408,7 +409,17 @@ func FuzzParseLine(f *testing.F) {
 		tl := newTally()
 		tl.add(r)
 		tl.add(r)
-		tl.usage(DefaultPrices())
+		u := tl.usage(DefaultPrices())
+		// The time series adds up to the usage (series.go).
+		var sum Tokens
+		var usd float64
+		for _, c := range series(tl, nil, DefaultPrices()) {
+			sum = sum.add(c.Tokens)
+			usd += c.USD
+		}
+		if u != nil && (sum != (Tokens{u.InputTokens, u.OutputTokens, u.CacheReadInputTokens, u.CacheCreationInputTokens}) || math.Abs(usd-u.CostUSD) > 1e-9*max(1, u.CostUSD)) {
+			t.Fatalf("series sums %+v $%v, usage %+v", sum, usd, u)
+		}
 	})
 }
 

@@ -128,6 +128,21 @@ func TestDashboardBoard(t *testing.T) {
 	if on := eval[string](p, `localStorage.getItem("mpm.notify") || ""`); on != "" {
 		t.Errorf("notifications on before anyone asked: %q", on)
 	}
+	grantNotifications(t, p, d)
+	post(t, d, tok, hookEvent(sessC, "Notification", map[string]any{"message": "Claude needs your permission to use Bash", "notification_type": "permission_prompt"}))
+	p.waitFor("a notification for session C", `window.__notes.length === 1 && window.__notes[0].startsWith("cccc: needs permission") && window.__notes[0].endsWith(" | Claude needs your permission to use Bash")`, 10*time.Second)
+	p.waitFor("two sessions need you", `document.title === "(2) mpm"`, 5*time.Second)
+	// Optionally, when a turn ends too.
+	p.click("#notify-turns")
+	post(t, d, tok, hookEvent(sessB, "Stop", map[string]any{"last_assistant_message": "Benchmarks done."}))
+	p.waitFor("a notification for B's turn", `window.__notes.length === 2 && window.__notes[1].startsWith("bbbb: the turn is over")`, 10*time.Second)
+	p.waitFor("C second (it waits less long)", `[...document.querySelectorAll("#sessions li.session")].map(l => l.dataset.id).slice(0, 2).join(" ") === `+js(realID+" "+sessC), 5*time.Second)
+}
+
+// grantNotifications lets the page show notifications, records them in
+// window.__notes ("title | body") and turns them on with the button.
+func grantNotifications(t *testing.T, p *page, d *testutil.Daemon) {
+	t.Helper()
 	err := chromedp.Do(p.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		_, err := chromedp.CallBrowser(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
 			Permission: &cdpbrowser.PermissionDescriptor{Name: "notifications"},
@@ -142,12 +157,4 @@ func TestDashboardBoard(t *testing.T) {
 	eval[bool](p, `(() => { const N = window.Notification; window.__notes = []; window.Notification = class extends N { constructor(t, o) { super(t, o); window.__notes.push(t + " | " + (o && o.body)); } }; return true })()`)
 	p.click("#notify-btn")
 	p.waitFor("notifications on", `document.getElementById("notify-btn").getAttribute("aria-pressed") === "true"`, 5*time.Second)
-	post(t, d, tok, hookEvent(sessC, "Notification", map[string]any{"message": "Claude needs your permission to use Bash", "notification_type": "permission_prompt"}))
-	p.waitFor("a notification for session C", `window.__notes.length === 1 && window.__notes[0].startsWith("cccc: needs permission") && window.__notes[0].endsWith(" | Claude needs your permission to use Bash")`, 10*time.Second)
-	p.waitFor("two sessions need you", `document.title === "(2) mpm"`, 5*time.Second)
-	// Optionally, when a turn ends too.
-	p.click("#notify-turns")
-	post(t, d, tok, hookEvent(sessB, "Stop", map[string]any{"last_assistant_message": "Benchmarks done."}))
-	p.waitFor("a notification for B's turn", `window.__notes.length === 2 && window.__notes[1].startsWith("bbbb: the turn is over")`, 10*time.Second)
-	p.waitFor("C second (it waits less long)", `[...document.querySelectorAll("#sessions li.session")].map(l => l.dataset.id).slice(0, 2).join(" ") === `+js(realID+" "+sessC), 5*time.Second)
 }

@@ -26,7 +26,7 @@ import (
 )
 
 // chromiumPath is the browser the tests drive (MPM_CHROMIUM overrides).
-func chromiumPath(t *testing.T) string {
+func chromiumPath(t testing.TB) string {
 	t.Helper()
 	p := os.Getenv("MPM_CHROMIUM")
 	if p == "" {
@@ -42,7 +42,7 @@ func chromiumPath(t *testing.T) string {
 }
 
 // outDir is where screenshots go; it is created on demand.
-func outDir(t *testing.T) string {
+func outDir(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("MPM_TEST_OUT")
 	if base == "" {
@@ -57,7 +57,7 @@ func outDir(t *testing.T) string {
 
 // page is one browser tab on the dashboard.
 type page struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	d   *testutil.Daemon
 
@@ -92,7 +92,7 @@ func TestMain(m *testing.M) {
 }
 
 // browser returns the shared browser context, starting Chromium if needed.
-func browser(t *testing.T) context.Context {
+func browser(t testing.TB) context.Context {
 	t.Helper()
 	exe := chromiumPath(t)
 	browserMu.Lock()
@@ -137,7 +137,7 @@ func browser(t *testing.T) context.Context {
 }
 
 // newPage opens a new tab in the shared browser.
-func newPage(t *testing.T, d *testutil.Daemon) *page {
+func newPage(t testing.TB, d *testutil.Daemon) *page {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser(t))
 	t.Cleanup(cancel)
@@ -313,13 +313,13 @@ func dashURL(d *testutil.Daemon, query, tok string) string {
 }
 
 // post sends one hook event to the daemon and returns its seq header.
-func post(t *testing.T, d *testutil.Daemon, tok string, ev map[string]any) string {
+func post(t testing.TB, d *testutil.Daemon, tok string, ev map[string]any) string {
 	t.Helper()
 	return postWith(t, d, tok, ev, nil)
 }
 
 // postWith is post with extra request headers.
-func postWith(t *testing.T, d *testutil.Daemon, tok string, ev map[string]any, hdr map[string]string) string {
+func postWith(t testing.TB, d *testutil.Daemon, tok string, ev map[string]any, hdr map[string]string) string {
 	t.Helper()
 	body, _ := json.Marshal(ev)
 	req, _ := http.NewRequest(http.MethodPost, d.URL("/v1/events"), bytes.NewReader(body))

@@ -1,10 +1,14 @@
 package web_test
 
 import (
+	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/testutil"
 	"github.com/mpm-dev/mpm/internal/testutil/natstest"
 )
@@ -15,6 +19,10 @@ import (
 const sessC = "cccc1111-2222-3333-4444-555566667777"
 
 func TestDashboardFleet(t *testing.T) {
+	// One Claude config directory for the three daemons (one machine): the
+	// edge reads its session's transcript there, the hub never does.
+	claudeDir := t.TempDir()
+	t.Setenv("CLAUDE_CONFIG_DIR", claudeDir)
 	url, _ := natstest.Start(t)
 	hub := testutil.StartDaemon(t, "--nats", url, "--fleet", "--origin", "hub")
 	edgeA := testutil.StartDaemon(t, "--nats", url, "--origin", "laptop-a")
@@ -86,5 +94,52 @@ func TestDashboardFleet(t *testing.T) {
 	}
 	if !strings.Contains(eval[string](q, `document.querySelector(".list-head").textContent`), "session") {
 		t.Error("list head lost its session column")
+	}
+
+	// Fleet usage and read-only requests on the hub's page: laptop-a's
+	// session card shows the cost its edge read from the transcript, and
+	// its pending permission request is a card with its origin and no
+	// buttons (y does nothing); answered on the edge, the card says so.
+	transcript := filepath.Join(claudeDir, "projects", "-home-dev-aaaa", sessA+".jsonl")
+	if err := os.MkdirAll(filepath.Dir(transcript), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	fixture, err := os.ReadFile("../usage/testdata/handwritten-cost-state.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(transcript, fixture, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	post(t, edgeA, tokA, hookEvent(sessA, "UserPromptSubmit", map[string]any{"prompt": "what did it cost?", "transcript_path": transcript}))
+	cost := `document.querySelector('#sessions li[data-id="` + sessA + `"] .usage')`
+	p.waitFor("the remote session's cost on its card", cost+`?.hidden === false && `+cost+`.querySelector(".cost").textContent === "$0.04"`, 30*time.Second)
+
+	resp := postRaw(t, edgeA, tokA, permissionRequest(sessA, "rm -rf build"), map[string]string{protocol.HeaderApprovalWait: "120"})
+	id := resp.Header.Get(protocol.HeaderApprovalID)
+	if id == "" {
+		t.Fatalf("the edge did not register the request: %s", resp.Header.Get(protocol.HeaderApproval))
+	}
+	card := `document.querySelector('.appr-card[data-id="` + id + `"]')`
+	p.waitFor("the read-only card", card+`?.dataset.readOnly === "1" && `+card+`.textContent.includes("laptop-a") && `+card+`.textContent.includes("rm -rf build")`, 30*time.Second)
+	if got := eval[string](p, `JSON.stringify([`+card+`.querySelectorAll(".appr-allow, .appr-deny, .appr-msg, .appr-always").length, `+card+`.querySelector(".appr-readonly").textContent])`); got != `[0,"Answer it on laptop-a: shown here read-only."]` {
+		t.Errorf("the read-only card's actions: %s", got)
+	}
+	p.shot("fleet-approval-readonly")
+	p.press("y", "KeyY", 89)
+	req, _ := http.NewRequest("POST", edgeA.URL("/v1/approvals/"+id), strings.NewReader(`{"decision":"deny","message":"not from here"}`))
+	req.Header.Set("Authorization", "Bearer "+tokA)
+	req.Header.Set(protocol.HeaderClient, "monitor")
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("deny on the edge: %s (the hub's page answered it?)", r.Status)
+	}
+	p.waitFor("the card says how the edge ended it", card+`?.dataset.outcome === "deny" && `+card+`.textContent.includes("Denied by monitor")`, 30*time.Second)
+	if msg := eval[string](p, card+`.querySelector(".appr-err").textContent`); msg != "" {
+		t.Errorf("y tried to answer the read-only request on the hub: %q", msg)
 	}
 }

@@ -35,17 +35,39 @@ func writeTranscript(t *testing.T, configDir, name string, keep int) string {
 	return p
 }
 
+// appendCostState appends the handwritten transcript's cost-state record
+// ($0.0421875) to the transcript at path.
+func appendCostState(t *testing.T, path string) {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "usage", "testdata", "handwritten-cost-state.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(src), "\n"), "\n")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(lines[len(lines)-1] + "\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestDashboardUsage: a session whose transcript has Claude Code's
 // cost-state record shows its cost exactly, one without it shows the
 // estimate with "~", both with their total tokens and a context gauge whose
 // percentage is in words; a session whose transcript the daemon may not
-// read (outside the config dir) shows no usage line.
+// read (outside the config dir) shows no usage line. With
+// --budget-session-usd 0.03 the first ($0.04) is in the inbox: first on the
+// board, highlighted, counted in the title, "over its budget" in words;
+// the second, once it passes the budget too, gets a browser notification.
 func TestDashboardUsage(t *testing.T) {
 	configDir := t.TempDir()
 	t.Setenv("CLAUDE_CONFIG_DIR", configDir)
 	exact := writeTranscript(t, configDir, "exact.jsonl", 0)
 	estimate := writeTranscript(t, configDir, "estimate.jsonl", 7) // without the cost-state record
-	d := testutil.StartDaemon(t)
+	d := testutil.StartDaemon(t, "--budget-session-usd", "0.03")
 	tok := d.Token()
 	for _, s := range []struct{ id, path string }{{sessA, exact}, {sessB, estimate}, {sessC, filepath.Join(t.TempDir(), "outside.jsonl")}} {
 		post(t, d, tok, hookEvent(s.id, "UserPromptSubmit", map[string]any{"prompt": "hi", "transcript_path": s.path}))
@@ -74,9 +96,32 @@ func TestDashboardUsage(t *testing.T) {
 	if hidden := eval[bool](p, card(sessC)+`.hidden`); !hidden {
 		t.Errorf("a session without usage shows a usage line")
 	}
+	// The budget: A in the inbox, B (~$0.02) and C not.
+	p.waitFor("A over budget, first, in the inbox", `(() => { const l = document.querySelector("#sessions li.session"); const o = l.querySelector(".usage .over");
+		return l.dataset.id === `+js(sessA)+` && l.dataset.attention === "1" && !o.hidden && o.textContent === "over its budget $0.04 of $0.03" && o.title.includes("--budget-session-usd") })()`, 10*time.Second)
+	p.waitFor("one session needs you", `document.title === "(1) mpm"`, 5*time.Second)
+	if got := eval[string](p, `[`+card(sessB)+`.querySelector(".over").hidden, document.querySelector('#sessions li.session[data-id="`+sessB+`"]').dataset.attention].join(" ")`); got != "true 0" {
+		t.Errorf("B under its budget: .over hidden, attention = %q, want true 0", got)
+	}
 	// 400 first: a first shot after the resize from 1280 can miss the list's rows (as in board_test).
 	shotAt(t, p, 400, 800, "usage-400")
 	shotAt(t, p, 1400, 900, "usage-1400")
+
+	// B passes its budget (its transcript gets the cost-state record) with
+	// notifications on: one browser notification, and both in the inbox.
+	// (The prompt first: a crossing waits for the person's next prompt.)
+	grantNotifications(t, p, d)
+	post(t, d, tok, hookEvent(sessB, "UserPromptSubmit", map[string]any{"prompt": "more", "transcript_path": estimate}))
+	appendCostState(t, estimate)
+	post(t, d, tok, hookEvent(sessB, "PreToolUse", map[string]any{"tool_name": "Read", "tool_use_id": "toolu_more", "tool_input": map[string]any{"file_path": "/x"}, "transcript_path": estimate}))
+	p.waitFor("a notification for B over budget", `window.__notes.length === 1 && window.__notes[0] === "bbbb: over its budget $0.04 of $0.03 | more"`, 10*time.Second)
+	p.waitFor("two sessions need you", `document.title === "(2) mpm"`, 5*time.Second)
+	// A prompt to A: A has been seen to, out of the inbox, still over budget.
+	post(t, d, tok, hookEvent(sessA, "UserPromptSubmit", map[string]any{"prompt": "go on", "transcript_path": exact}))
+	p.waitFor("A seen to", `document.title === "(1) mpm" && document.querySelector('#sessions li.session[data-id="`+sessA+`"]').dataset.attention === "0" && !`+card(sessA)+`.querySelector(".over").hidden`, 10*time.Second)
+	if n := eval[int](p, `window.__notes.length`); n != 1 {
+		t.Errorf("%d notifications, want 1", n)
+	}
 }
 
 // TestDashboardSearchHistory: Enter in the search box asks the daemon's

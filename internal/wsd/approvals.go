@@ -46,8 +46,17 @@ func (s *Server) setupApprovals() {
 		OnAdd: func(a protocol.Approval) {
 			s.ingest.hub.PublishKeyed(a.SessionID, approvalKey(a.ID),
 				codec.Encode(protocol.ApprovalFrame{Type: protocol.TypeApproval, Approval: a}))
+			if !a.ReadOnly {
+				s.fleetHooks.approval(a)
+			}
 		},
 		OnResolve: func(res approvals.Resolution) {
+			if res.Approval.ReadOnly {
+				// Another machine's request (fleet hub): that machine
+				// counts and journals its own end.
+				s.ingest.hub.PublishKeyed(res.Approval.SessionID, approvalKey(res.Approval.ID), resolvedFrame(res))
+				return
+			}
 			resolved.WithLabelValues(res.Outcome).Inc()
 			s.ingest.hub.PublishKeyed(res.Approval.SessionID, approvalKey(res.Approval.ID), resolvedFrame(res))
 			s.log.Named("approvals").Info("permission request resolved", "id", res.Approval.ID, "session", res.Approval.SessionID,
@@ -188,7 +197,11 @@ func (s *Server) handleApprovalDecide(w http.ResponseWriter, r *http.Request) {
 	by := approvals.CleanBy(r.Header.Get(protocol.HeaderClient)) + " " + r.RemoteAddr
 	res, err := s.approvals.Decide(id, d, by)
 	var resolved *approvals.ResolvedError
+	var readOnly *approvals.ReadOnlyError
 	switch {
+	case errors.As(err, &readOnly):
+		httpError(w, http.StatusForbidden, readOnly.Error())
+		return
 	case errors.Is(err, approvals.ErrUnknown):
 		httpError(w, http.StatusNotFound, "no pending permission request "+strconvQuote(id)+": see GET /v1/approvals")
 		return

@@ -4,6 +4,7 @@ package wsd
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"time"
@@ -80,6 +81,13 @@ type Config struct {
 	// PricesFile, when set, is a JSON file of model prices overriding the
 	// built-in table (--prices).
 	PricesFile string
+	// BudgetSessionUSD puts a session whose cost passes it into the
+	// attention inbox, notified once (0: no budget).
+	BudgetSessionUSD float64
+	// BudgetDayUSD does the same for every session that spends while the
+	// day's cost across sessions (the local calendar day) is past it (0: no
+	// budget).
+	BudgetDayUSD float64
 	// UsageTick is how often every known transcript is looked at for usage,
 	// events or not.
 	UsageTick time.Duration
@@ -150,6 +158,14 @@ func (c *Config) Validate() error {
 	}
 	if c.StaleAfter < 0 {
 		return fmt.Errorf("--stale-after must be 0 (never) or more")
+	}
+	for _, b := range []struct {
+		flag string
+		usd  float64
+	}{{"--budget-session-usd", c.BudgetSessionUSD}, {"--budget-day-usd", c.BudgetDayUSD}} {
+		if !(b.usd >= 0) || math.IsInf(b.usd, 0) {
+			return fmt.Errorf("%s must be 0 (no budget) or an amount in USD, such as 5 or 0.50", b.flag)
+		}
 	}
 	nc := notify.Config{URLs: c.NotifyWebhooks, Format: c.NotifyFormat}
 	if err := nc.Validate(); err != nil {

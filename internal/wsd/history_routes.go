@@ -191,6 +191,9 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, hm *histor
 		}
 	}
 	if md != nil {
+		if in, ok := s.tracker.Get(id); ok {
+			md.Session(s.caster.wire(&in, time.Now())) // its usage, as GET /v1/sessions serves it
+		}
 		md.Close()
 	}
 	bw.Flush()

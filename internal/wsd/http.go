@@ -43,6 +43,7 @@ func (s *Server) routes(static http.Handler) http.Handler {
 	mux.Handle("POST /v1/events", g.api(http.HandlerFunc(s.handleIngest), false))
 	mux.Handle("GET /v1/events", g.api(http.HandlerFunc(s.handleHistory), false))
 	mux.Handle("GET /v1/sessions", g.api(http.HandlerFunc(s.handleSessions), false))
+	mux.Handle("GET /v1/usage", g.api(http.HandlerFunc(s.handleUsage), false)) // usage_routes.go
 	mux.Handle("GET /v1/ws", g.api(http.HandlerFunc(s.handleWS), true))
 	mux.Handle("GET /v1/approvals", g.api(http.HandlerFunc(s.handleApprovals), false))
 	mux.Handle("GET /v1/approvals/mode", g.api(http.HandlerFunc(s.handleApprovalMode), false))

@@ -105,6 +105,8 @@ type Server struct {
 	approvals       *approvals.Registry
 	approvalMode    *approvals.Mode
 	approvalJournal sync.WaitGroup
+	// fleetHooks are fleet mode's watchers (fleethooks.go).
+	fleetHooks fleetHooks
 	// loopsCancel ends the loops Run starts besides serving (the spool
 	// drainer and the background loops); loopsDone counts them. The ingest
 	// loop, stopped last, has its own pair (ingest.cancel, ingestDone).
@@ -189,9 +191,11 @@ func New(cfg Config, opts Options) (*Server, error) {
 	s.caster = newCaster(s.tracker, nil, s.notifier, cfg.StaleAfter, log.Named("sessions"))
 	s.usage = usage.New(usage.Config{
 		ProjectsDir: cfg.ClaudeProjectsDir, Prices: prices, Tick: cfg.UsageTick, Registerer: s.m.reg,
-		Logger: log.Named("usage"), OnChange: s.caster.usageChanged,
+		Logger: log.Named("usage"), OnChange: s.usageChanged,
 	})
 	s.caster.usage = s.usage.Session
+	s.caster.budgets = newBudgets(cfg.BudgetSessionUSD, cfg.BudgetDayUSD, s.m.reg)
+	s.caster.budgets.restore(infos)
 	h := hub.New(hub.Config{
 		Store: st, Logger: log.Named(logging.NameHub), Metrics: s.m.hub, Instance: s.instance, Version: version.Version,
 		QueueBytes: cfg.ClientQueueBytes, Heartbeat: cfg.Heartbeat, WriteTimeout: cfg.WriteTimeout, MaxClients: cfg.MaxClients,

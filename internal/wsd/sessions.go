@@ -12,6 +12,7 @@ import (
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/protocol/codec"
 	"github.com/mpm-dev/mpm/internal/sessions"
+	"github.com/mpm-dev/mpm/internal/usage"
 )
 
 // sessionFrameInterval is the least time between two "session" frames of
@@ -31,6 +32,8 @@ type caster struct {
 	// usage returns a session's usage (nil: none known) and its
 	// subagents' by agent id; set before run.
 	usage func(id string) (*protocol.Usage, map[string]*protocol.Usage)
+	// budgets marks the sessions over budget; set before run (nil: none).
+	budgets *budgets
 	// mu guards pending and order.
 	mu      sync.Mutex
 	pending map[string]bool
@@ -73,7 +76,17 @@ func (c *caster) changed(ch sessions.Changes) {
 // usageChanged is called by the usage reader with the sessions whose
 // usage changed: their frames go out like any other change.
 func (c *caster) usageChanged(ids []string) {
-	c.changed(sessions.Changes{Sessions: ids})
+	reframe, crossed := c.budgets.observe(ids, func(id string) *protocol.Usage {
+		u, _ := c.usage(id)
+		return u
+	}, c.tracker.Get)
+	c.changed(sessions.Changes{Sessions: append(ids[:len(ids):len(ids)], reframe...)})
+	now := time.Now()
+	for _, id := range crossed {
+		if in, ok := c.tracker.Get(id); ok {
+			c.notifier.NotifyOverBudget(c.wire(&in, now))
+		}
+	}
 }
 
 // wire is in's summary on the wire, with its usage.
@@ -81,10 +94,20 @@ func (c *caster) wire(in *sessions.Info, now time.Time) protocol.Session {
 	s := in.Wire(now, c.staleAfter)
 	if c.usage != nil {
 		var agents map[string]*protocol.Usage
-		s.Usage, agents = c.usage(in.SessionID)
+		if in.Origin != "" {
+			// Another machine's session (fleet hub): the usage its edge
+			// forwarded; its transcript is never opened here.
+			s.Usage, agents = usage.FromSnapshot(in.Usage)
+		} else {
+			s.Usage, agents = c.usage(in.SessionID)
+		}
 		for k := range s.Agents {
 			s.Agents[k].Usage = agents[s.Agents[k].AgentID]
 		}
+	}
+	if ob := c.budgets.wire(in); ob != nil {
+		s.OverBudget = ob
+		s.MarkAttention()
 	}
 	return s
 }
@@ -135,6 +158,9 @@ func (c *caster) run(ctx context.Context) error {
 			timerC = nil
 		case <-sweep.C:
 			c.sweepStale(stale, sent)
+			if ids := c.budgets.newDay(); len(ids) > 0 {
+				c.changed(sessions.Changes{Sessions: ids})
+			}
 			continue
 		}
 		now := time.Now()

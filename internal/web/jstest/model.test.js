@@ -90,6 +90,24 @@ test("the page holds at most MAX_RECORDS; older events prepend before the first"
   assert.equal(m.count(), MAX_RECORDS + 1);
 });
 
+test("records dropped at MAX_RECORDS are marked, and calls whose records are all gone are forgotten", () => {
+  const m = new Model();
+  const ev = (seq, event, id) => ({ seq, received: new Date(0).toISOString(), session_id: S1, event, tool: "Bash", tool_use_id: id, payload: {} });
+  // Call a: both records will be dropped; call b: only its PreToolUse.
+  const first = m.add([ev(1, "PreToolUse", "a"), ev(2, "PostToolUse", "a"), ev(3, "PreToolUse", "b")]).added;
+  const fill = [];
+  for (let i = 0; i < MAX_RECORDS - 3; i++) fill.push({ seq: i + 10, received: new Date(0).toISOString(), session_id: S1, event: "Stop", payload: {} });
+  m.add(fill);
+  assert.equal(m.calls.size, 2);
+  const { trimmed } = m.add([ev(MAX_RECORDS + 100, "PostToolUse", "b"), ev(MAX_RECORDS + 101, "Stop"), ev(MAX_RECORDS + 102, "Stop")]);
+  assert.equal(trimmed, 3);
+  assert.deepEqual(first.map((r) => !!r.dropped), [true, true, true]);
+  assert.equal(m.records.some((r) => r.dropped), false);
+  assert.equal(m.calls.has("a"), false, "a call with every record dropped is forgotten");
+  assert.equal(m.calls.has("b"), true, "a call with a record still held stays");
+  assert.equal(m.count(), MAX_RECORDS);
+});
+
 test("perMinute counts per session per minute", () => {
   const m = new Model();
   m.add([at(wire("Stop", {}), 0), at(wire("Stop", {}), 1000), at(wire("Stop", {}), 61000)]);

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Sessions, orderSessions, badge, resolveSessions, project, sessionTree, todoSummary } from "../dist/js/sessions.js";
+import { Sessions, orderSessions, badge, resolveSessions, project, sessionTree, todoSummary, overBudget, stateNeedsYou } from "../dist/js/sessions.js";
 import { Model } from "../dist/js/model.js";
 import { wire } from "./fixtures.js";
 
@@ -18,6 +18,29 @@ test("the board: needs you first (longest waiting first), then working, idle, en
     { session_id: "old-daemon", ended: false, last: now },
   ];
   assert.deepEqual(orderSessions(list).map((s) => s.session_id), ["input-old", "perm-new", "work-new", "work-old", "old-daemon", "idle", "ended"]);
+});
+
+test("over budget: in the inbox, ordered by when it passed its budget, in words", () => {
+  const ob = (budget, msAgo, attention) => ({ budget, limit_usd: 1, spent_usd: 1.234, since: iso(msAgo), day: budget === "day" ? "2026-11-30" : undefined, attention });
+  const list = [
+    { session_id: "perm", state: "needs_permission", attention: true, attention_reason: "needs_permission", state_since: iso(10000), last: now },
+    { session_id: "budget-old", state: "working", attention: true, attention_reason: "over_budget", state_since: iso(1000), over_budget: ob("session", 60000, true), last: now },
+    { session_id: "seen-to", state: "working", over_budget: ob("session", 90000, false), last: now - 5000 },
+  ];
+  assert.deepEqual(orderSessions(list).map((s) => s.session_id), ["budget-old", "perm", "seen-to"]);
+  assert.equal(stateNeedsYou(list[0]), true);
+  assert.equal(stateNeedsYou(list[1]), false);
+  const o = overBudget(list[1].over_budget);
+  assert.equal(o.text, "over its budget $1.23 of $1.00");
+  assert.match(o.title, /--budget-session-usd/);
+  assert.match(o.title, /until you send it a prompt/);
+  const d = overBudget(ob("day", 0, false));
+  assert.equal(d.text, "over the day's budget $1.23 of $1.00");
+  assert.match(d.title, /on 2026-11-30/);
+  assert.doesNotMatch(d.title, /until you send/);
+  assert.equal(overBudget(undefined), null);
+  assert.match(badge(list[1], now).title, /--budget-session-usd/);
+  assert.equal(badge(list[1], now).attention, true);
 });
 
 test("badges: icon and words and how long, never colour alone", () => {

@@ -8,7 +8,7 @@ import { S } from "./state.js";
 import { readParams, saveToken, sessionsURL, seqURL, readSeq } from "./params.js";
 import { Connection } from "./conn.js";
 import { approvalAdded, resolved as approvalResolved, approvalsResubscribed, approvalsConnected, wireApprovals } from "./approvals.js";
-import { matches, perMinute, toolStats } from "./model.js";
+import { matches, perMinute, toolStats, MAX_RECORDS } from "./model.js";
 import { VirtualList } from "./list.js";
 import { drawPerMinute, drawToolStats } from "./charts.js";
 import { renderRow } from "./rows.js";
@@ -19,6 +19,9 @@ import { rebuildView, updateFilters, updateFollow, focusList, wireToolbar, setTo
 import { updateAttention, wireNotify, sessionChanged, setAttentionHooks } from "./attention.js";
 import { clock } from "./format.js";
 import { wireSearch, setSearchHooks } from "./search.js";
+import { wireUsage, toggleUsage, usageMayHaveChanged } from "./usage.js";
+import { mark, measure } from "./perf.js";
+import { scanning } from "./view.js";
 
 /** @typedef {import("./types.js").WireEvent} WireEvent */
 /** @typedef {import("./types.js").Rec} Rec */
@@ -55,7 +58,9 @@ S.list = new VirtualList($("list"), {
 
 S.conn = new Connection({
   token: params.token,
-  tail: params.tail,
+  // The page keeps MAX_RECORDS events: a longer tail (0 is all) would load
+  // events only to drop them; "load older" reaches the rest.
+  tail: params.tail === 0 || params.tail > MAX_RECORDS ? MAX_RECORDS : params.tail,
   sessions: S.selection ? [...S.selection] : null,
   onState: (/** @type {any} */ st) => {
     showState(st);
@@ -69,8 +74,13 @@ S.conn = new Connection({
   onSession: (/** @type {import("./types.js").WireSession} */ s) => {
     const m = mergeOne(s);
     sessionChanged(m);
-    // The running calls' labels depend on whether the session waits.
-    S.list.refresh();
+    if (s.usage) usageMayHaveChanged();
+    // A running call that asked for permission says whether its session
+    // still waits: only those rows are drawn again.
+    /** @type {Set<string>} */
+    const keys = new Set();
+    for (const [k, r] of S.list.renderedRecs) if (r.ev && r.ev.session_id === s.session_id && r.call && r.call.asked && !r.call.post) keys.add(k);
+    if (keys.size) S.list.refresh(keys);
     boardSoon();
   },
   onHello: (/** @type {import("./types.js").Hello} */ m, /** @type {{restarted: boolean, reset: boolean}} */ { restarted, reset }) => {
@@ -88,7 +98,7 @@ S.conn = new Connection({
   },
   onReset: () => {
     const d = S.model.reset(`daemon restarted at ${clock(Date.now())} — history reset, event numbers begin again`);
-    if (matches(d, S.filter)) S.list.append([d]);
+    if (matches(d, S.filter) && !scanning()) S.list.append([d]);
     S.olderDone = false;
     S.sessions.clear();
   },
@@ -111,6 +121,7 @@ S.conn = new Connection({
     S.replaying = false;
     S.list.busy = false;
     S.list.schedule();
+    markStats();
     if (!S.loadMs) {
       S.loadMs = Math.round(performance.now());
       document.body.dataset.loadMs = String(S.loadMs);
@@ -157,6 +168,7 @@ function resolveSelection() {
 
 /** @param {WireEvent[]} evs */
 function addEvents(evs) {
+  const t0 = mark();
   if (S.replaying) replayed += evs.length;
   const { added, trimmed } = S.model.add(evs);
   /** @type {Set<string>} */
@@ -173,8 +185,10 @@ function addEvents(evs) {
     if (!ev.ephemeral) newSession = S.sessions.track(ev) || newSession;
     if (matches(r, S.filter)) shown.push(r);
   }
-  if (trimmed) S.list.setItems(S.model.records.filter((r) => matches(r, S.filter)));
-  else S.list.append(shown);
+  // Only the new records are filtered; dropped ones leave the front. While
+  // a filter change scans everything, it picks the new ones up itself.
+  if (trimmed) S.list.dropFront();
+  if (!scanning()) S.list.append(shown);
   if (!S.list.follow) S.newWhilePaused += shown.length;
   if (touched.size) S.list.refresh(touched);
   if (openTouched) renderDetail();
@@ -182,20 +196,25 @@ function addEvents(evs) {
   markStats();
   scheduleUI();
   if (S.pendingSeq && !S.replaying) openPendingSeq();
+  measure("mpm:batch", t0);
 }
 
 // scheduleUI refreshes the toolbar and status line once per frame, however
 // many event frames arrived in it.
+// While a replay streams in, a few times a second (like the list): each
+// redraw costs the page a style and layout pass.
 let uiPending = false;
 function scheduleUI() {
   if (uiPending) return;
   uiPending = true;
-  requestAnimationFrame(() => {
+  const run = () => {
     uiPending = false;
     updateFilters();
     updateStatus();
     updateFollow();
-  });
+  };
+  if (S.replaying) setTimeout(() => requestAnimationFrame(run), 150);
+  else requestAnimationFrame(run);
 }
 
 /**
@@ -240,7 +259,7 @@ async function openPendingSeq() {
       const page2 = await S.conn.fetchHistory(Math.max(0, seq - 50), Math.min(10000, first - seq + 50));
       const recs = S.model.prepend(page2.events || []);
       for (const x of recs) if (x.ev && !x.ev.ephemeral) S.sessions.track(x.ev);
-      rebuildView();
+      await new Promise((done) => rebuildView(() => done(undefined)));
     }
     const again = S.model.records.find((x) => x.ev && x.ev.seq === seq);
     if (again && S.list.pos.has(again.key)) jumpTo(again);
@@ -270,8 +289,10 @@ function boardSoon() {
   boardPending = true;
   requestAnimationFrame(() => {
     boardPending = false;
+    const t0 = mark();
     renderBoard();
     updateAttention();
+    measure("mpm:board", t0);
   });
 }
 
@@ -358,6 +379,8 @@ document.addEventListener("keydown", (e) => {
     s.select();
   } else if (e.key === "p") {
     $("follow").click();
+  } else if (e.key === "u") {
+    toggleUsage();
   } else if (e.key === "?") {
     const d = /** @type {HTMLDialogElement} */ ($("help"));
     if (d.open) d.close();
@@ -395,22 +418,19 @@ setInterval(() => {
   // running tool calls tick; ended sessions turn them into "no result"
   /** @type {Set<string>} */
   const keys = new Set();
-  for (const [k] of S.list.rendered) {
-    const i = S.list.pos.get(k);
-    const r = i === undefined ? null : S.list.items[i];
-    if (r && r.call && r.call.pre && !r.call.post) keys.add(k);
-  }
+  for (const [k, r] of S.list.renderedRecs) if (r.call && r.call.pre && !r.call.post) keys.add(k);
   if (keys.size) S.list.refresh(keys);
   if (S.connState.state === "reconnecting") showState(S.connState);
   else if (S.connState.state === "connected" && S.restartedAt) showState(S.connState);
   const open = openRecord();
   if (open && open.call && open.call.pre && !open.call.post) renderDetail();
+  if (S.replaying) return; // drawn when live
   renderBoard(); // durations on the badges
   renderPanel();
 }, 1000);
 
 setInterval(() => {
-  if (statsDirty) drawStats();
+  if (statsDirty && !S.replaying) drawStats();
 }, 2000);
 
 setInterval(() => {
@@ -422,16 +442,19 @@ setInterval(() => {
 // twice a second however fast events come.
 function markStats() {
   statsDirty = true;
-  if (statsTimer) return;
+  if (statsTimer || S.replaying) return; // a replay draws them once, when live
   statsTimer = setTimeout(() => {
     statsTimer = 0;
     boardSoon();
+    const t0 = mark();
     renderPanel();
+    measure("mpm:panel", t0);
     drawStats();
   }, 400);
 }
 
 function drawStats() {
+  const t0 = mark();
   statsDirty = false;
   const now = Date.now();
   let end = now;
@@ -441,6 +464,7 @@ function drawStats() {
   drawToolStats($("chart-tools"), toolStats(S.model.calls, now, S.model.endedSessions));
   S.running = S.model.running();
   updateStatus();
+  measure("mpm:stats", t0);
 }
 
 // ---- start --------------------------------------------------------------
@@ -480,6 +504,7 @@ setSearchHooks({
 });
 wireNotify();
 wireApprovals();
+wireUsage();
 renderBoard();
 renderPanel();
 updateFilters();

@@ -8,7 +8,9 @@
 // card. The daemon sends {"type":"approval"} when a request appears and
 // {"type":"approval_resolved"} when it goes; after an answer the card says
 // what happened and by whom, then goes away. Nothing is ever allowed
-// without a click or a key press here.
+// without a click or a key press here. On a fleet hub, other machines'
+// requests (read_only) are shown without buttons: they are answered on
+// their machine.
 
 import { $, h, text } from "./dom.js";
 import { S } from "./state.js";
@@ -27,6 +29,8 @@ import { oneLine } from "./format.js";
  * @property {any[]} [permission_suggestions]
  * @property {string} requested_at
  * @property {string} expires_at
+ * @property {string} [origin] the machine it came from (fleet hub)
+ * @property {boolean} [read_only] another machine's request on a fleet hub: answered there, never here
  */
 
 /**
@@ -120,7 +124,7 @@ function left(a) {
  */
 async function decide(id, body) {
   const c = cards.get(id);
-  if (!c || c.done) return;
+  if (!c || c.done || c.a.read_only) return;
   c.card.dataset.busy = "1";
   let msg = "";
   try {
@@ -166,20 +170,25 @@ function render(a) {
     });
   }
   const sess = a.session_id.slice(0, 8);
-  const card = h("article", { class: "appr-card", dataset: { id: a.id, session: a.session_id }, "aria-label": `permission request ${a.tool_name}` },
+  const actions = a.read_only
+    ? h("div", { class: "appr-actions appr-readonly" },
+      h("span", { class: "muted" }, `Answer it on ${a.origin || "its machine"}: shown here read-only.`))
+    : h("div", { class: "appr-actions" },
+      h("button", { type: "button", class: "appr-allow", title: "Allow this call (y)", onclick: () => decide(a.id, { decision: "allow" }) }, "Allow"),
+      h("button", { type: "button", class: "appr-deny", title: "Deny this call (n); Claude gets the message", onclick: () => decide(a.id, { decision: "deny", message: message.value.trim() }) }, "Deny"),
+      message,
+      always);
+  const card = h("article", { class: "appr-card", dataset: { id: a.id, session: a.session_id, readOnly: a.read_only ? "1" : undefined, origin: a.origin || undefined }, "aria-label": `permission request ${a.tool_name}${a.origin ? ` on ${a.origin}` : ""}` },
     h("div", { class: "appr-head" },
       h("strong", { class: "appr-tool" }, a.tool_name || "tool"),
       h("span", { class: "muted" }, " wants to run · "),
+      a.origin ? h("span", { class: "appr-origin" }, `${a.origin} · `) : null,
       h("span", { class: "appr-where", title: a.cwd || "" }, a.cwd || ""),
       h("span", { class: "muted" }, ` · session ${sess}`),
       h("span", { class: "grow" }),
       h("span", { class: "appr-left muted" }, left(a))),
     h("div", { class: "appr-what", title: oneLine(inputGist(a.tool_name, a.tool_input), 300) }, renderWhat(a)),
-    h("div", { class: "appr-actions" },
-      h("button", { type: "button", class: "appr-allow", title: "Allow this call (y)", onclick: () => decide(a.id, { decision: "allow" }) }, "Allow"),
-      h("button", { type: "button", class: "appr-deny", title: "Deny this call (n); Claude gets the message", onclick: () => decide(a.id, { decision: "deny", message: message.value.trim() }) }, "Deny"),
-      message,
-      always),
+    actions,
     h("p", { class: "appr-outcome", role: "status" }),
     h("p", { class: "appr-err", role: "alert" }));
   return card;
@@ -251,7 +260,7 @@ export function wireApprovals() {
     if ((t.closest && t.closest("input, textarea, select")) || e.altKey || e.ctrlKey || e.metaKey) return;
     const help = /** @type {HTMLDialogElement} */ ($("help"));
     if (help.open) return;
-    const first = [...cards.values()].find((c) => !c.done && !c.card.dataset.busy);
+    const first = [...cards.values()].find((c) => !c.done && !c.card.dataset.busy && !c.a.read_only);
     if (!first) return;
     e.preventDefault();
     if (e.key === "y") decide(first.a.id, { decision: "allow" });

@@ -6,7 +6,7 @@
 
 import { $, text } from "./dom.js";
 import { S } from "./state.js";
-import { badge, project, needsYou } from "./sessions.js";
+import { badge, project, stateNeedsYou, overBudget } from "./sessions.js";
 import { oneLine, cleanText } from "./format.js";
 
 const KEY = "mpm.notify";
@@ -56,10 +56,10 @@ export function renderNotifyButton() {
   /** @type {HTMLInputElement} */ ($("notify-turns")).checked = turns();
   text(b, on ? "Notifications on" : "Notify me");
   b.title = on
-    ? "A desktop notification when a session needs permission or waits for input. Click to turn off."
+    ? "A desktop notification when a session needs permission, waits for input or passes its budget. Click to turn off."
     : Notification.permission === "denied"
       ? "The browser blocks notifications for this page: allow them in its site settings."
-      : "Get a desktop notification when a session needs permission or waits for input.";
+      : "Get a desktop notification when a session needs permission, waits for input or passes its budget.";
 }
 
 function turns() {
@@ -89,26 +89,37 @@ export function wireNotify() {
   renderNotifyButton();
 }
 
-/** @type {Map<string, string>} session → the state last notified or seen */
+/** @type {Map<string, {st: string, budget: string}>} session → the state and the budget crossing last notified or seen */
 const last = new Map();
 
 /**
- * sessionChanged notifies when a session enters an attention state (not for
- * the states the page found on load).
+ * sessionChanged notifies when a session enters an attention state or
+ * passes a budget (not for what the page found on load): once each.
  * @param {import("./sessions.js").Session} s
  */
 export function sessionChanged(s) {
   const st = s.state || "";
+  const ob = s.over_budget && s.over_budget.attention ? s.over_budget : null;
+  const budget = ob ? `${ob.budget} ${ob.since}` : "";
   const was = last.get(s.session_id);
-  last.set(s.session_id, st);
-  if (!S.settled || was === st || !enabled()) return;
-  // The person's move: a session needs them, or (when asked for) a turn is over.
-  const turnOver = st === "idle" && was === "working" && turns();
-  if (!needsYou(s) && !turnOver) return;
-  const b = badge(s, Date.now());
+  last.set(s.session_id, { st, budget });
+  if (!S.settled || !enabled()) return;
   const name = cleanText(project(s) || s.session_id.slice(0, 8));
+  /** @type {[string, string] | null} */
+  let note = null;
+  if (ob && (!was || was.budget !== budget)) {
+    const o = overBudget(ob);
+    note = [`${name}: ${o ? o.text : "over budget"}`, oneLine(s.last_prompt || "", 200)];
+  } else if (!was || was.st !== st) {
+    // The person's move: a session needs them, or (when asked for) a turn is over.
+    const turnOver = st === "idle" && !!was && was.st === "working" && turns();
+    if (stateNeedsYou(s) || turnOver) {
+      note = [turnOver ? `${name}: the turn is over` : `${name}: ${badge(s, Date.now()).text}`, oneLine(s.state_message || s.last_prompt || "", 200)];
+    }
+  }
+  if (!note) return;
   try {
-    const n = new Notification(turnOver ? `${name}: the turn is over` : `${name}: ${b.text}`, { body: oneLine(s.state_message || s.last_prompt || "", 200), tag: "mpm-" + s.session_id });
+    const n = new Notification(note[0], { body: note[1], tag: "mpm-" + s.session_id });
     n.onclick = () => {
       window.focus();
       hooks.onFocusSession(s.session_id);

@@ -5,7 +5,8 @@
 
 import { h, text, clear, $, title } from "./dom.js";
 import { S } from "./state.js";
-import { badge, project, todoSummary, sessionTree, usageSummary } from "./sessions.js";
+import { badge, project, todoSummary, sessionTree, usageSummary, overBudget } from "./sessions.js";
+import { subagentsLine } from "./usage.js";
 import { callState } from "./model.js";
 import { inputGist, checklist } from "./tools.js";
 import { ago, formatMs, oneLine, plural } from "./format.js";
@@ -60,6 +61,7 @@ export function renderBoard() {
         h("div", { class: "todos" }),
         h("div", { class: "usage", hidden: true },
           h("span", { class: "cost" }),
+          h("span", { class: "over", hidden: true }),
           h("span", { class: "tokens" }),
           h("span", { class: "ctx" },
             h("span", { class: "gauge", role: "meter", "aria-valuemin": "0", "aria-valuemax": "100", "aria-label": "context window used" }, h("span", { class: "fill" })),
@@ -144,6 +146,13 @@ function fillUsage(el, s) {
   el.hidden = !u;
   if (!u) return;
   text(el.querySelector(".cost"), u.cost);
+  const ob = overBudget(s.over_budget);
+  const over = /** @type {HTMLElement} */ (el.querySelector(".over"));
+  over.hidden = !ob;
+  text(over, ob ? ob.text : "");
+  title(over, ob ? ob.title : "");
+  if (ob && ob.attention) over.dataset.attention = "1";
+  else delete over.dataset.attention;
   text(el.querySelector(".tokens"), `${u.tokens} tokens`);
   const ctx = /** @type {HTMLElement} */ (el.querySelector(".ctx"));
   ctx.hidden = u.pct < 0;
@@ -152,7 +161,11 @@ function fillUsage(el, s) {
   g.dataset.level = u.pct >= 90 ? "high" : u.pct >= 70 ? "mid" : "low";
   /** @type {HTMLElement} */ (g.firstElementChild).style.width = `${Math.max(0, u.pct)}%`;
   text(el.querySelector(".ctxtext"), u.ctxText);
-  title(el, u.title);
+  // The subagents' share, inside the session's cost (usage.js).
+  let subs = el.querySelector(".subs");
+  if (!subs) el.insertBefore(subs = h("span", { class: "subs" }), el.querySelector(".ctx"));
+  text(subs, subagentsLine(s));
+  title(el, u.title + (subs.textContent ? `\n${subs.textContent} (their cost is inside this session's)` : ""));
 }
 
 // focusSession is the session the side panel shows: the one selected, or
@@ -169,6 +182,9 @@ function focusSession() {
 let panelSig = "";
 // renderPanel draws the session panel: its latest TodoWrite list, and its
 // tree of agents and tool calls (collapsible; open state kept across redraws).
+/** @type {{id: string, s: any, version: number, tree: ReturnType<typeof sessionTree>, sig: string} | null} */
+let treeMemo = null;
+
 export function renderPanel() {
   const id = focusSession();
   const box = $("focus");
@@ -183,9 +199,15 @@ export function renderPanel() {
     return;
   }
   const s = S.sessions.map.get(id);
-  const tree = sessionTree(S.model.records, s, id);
+  // The tree is a pass over every held record: built again only when the
+  // records or the session changed (the 1 s tick finds neither, mostly).
+  if (!treeMemo || treeMemo.id !== id || treeMemo.s !== s || treeMemo.version !== S.model.version) {
+    const tree = sessionTree(S.model.records, s, id);
+    const sig = JSON.stringify([id, s && s.todosSeq, tree.map((n) => [n.agent_id, n.state, n.calls.length, n.calls.map((r) => (r.call && r.call.post ? 1 : 0)).join("")])]);
+    treeMemo = { id, s, version: S.model.version, tree, sig };
+  }
+  const { tree, sig } = treeMemo;
   const now = Date.now();
-  const sig = JSON.stringify([id, s && s.todosSeq, tree.map((n) => [n.agent_id, n.state, n.calls.length, n.calls.map((r) => (r.call && r.call.post ? 1 : 0)).join("")])]);
   text(head, `Session ${id.slice(0, 8)}${s && project(s) ? " · " + project(s) : ""}`);
   if (sig === panelSig) {
     // Only durations move: refresh the running calls' labels.

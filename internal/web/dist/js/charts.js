@@ -1,9 +1,10 @@
 // @ts-check
 // charts.js: events per minute per session (stacked SVG bars built with DOM
-// APIs) and per-tool durations (count, p50, p95, max as bars).
+// APIs), per-tool durations (count, p50, p95, max as bars), and cost over
+// time (the usage panel's bars).
 
 import { h, s, clear } from "./dom.js";
-import { formatMs } from "./format.js";
+import { formatMs, usd } from "./format.js";
 import { sessionColor } from "./colors.js";
 
 const W = 280;
@@ -91,6 +92,49 @@ export function drawToolStats(el, stats) {
     );
   }
   el.append(table, h("p", { class: "hint" }, "bars on a log scale"));
+}
+
+// drawCostSeries renders one bar per bucket (usage.js seriesPoints): its
+// cost, with the bucket and its figures in the bar's title and data-usd
+// (the chart's summary is its aria-label; the tables beside it carry the
+// same figures as text).
+/**
+ * @param {HTMLElement} el
+ * @param {{label: string, usd: number, title: string}[]} points
+ * @param {string} what
+ */
+export function drawCostSeries(el, points, what) {
+  clear(el);
+  if (!points.length) {
+    el.append(h("p", { class: "empty" }, "No figures yet."));
+    return;
+  }
+  const w = 420, ht = 110, padL = 44, padB = 14;
+  const plotW = w - padL - 2;
+  const plotH = ht - padB - 4;
+  let max = 0, total = 0;
+  for (const p of points) {
+    max = Math.max(max, p.usd);
+    total += p.usd;
+  }
+  const svg = s("svg", { viewBox: `0 0 ${w} ${ht}`, class: "chart ucost-chart", role: "img", "aria-label": `${what}: ${usd(total)} in all, at most ${usd(max)} in one` });
+  svg.append(
+    s("line", { x1: padL, y1: 4, x2: padL, y2: 4 + plotH, class: "axis" }),
+    s("line", { x1: padL, y1: 4 + plotH, x2: w - 2, y2: 4 + plotH, class: "axis" }),
+    s("text", { x: padL - 3, y: 10, class: "tick", "text-anchor": "end" }, usd(max)),
+    s("text", { x: padL - 3, y: 4 + plotH, class: "tick", "text-anchor": "end" }, "0"),
+  );
+  const bw = plotW / points.length;
+  const every = points.length > 12 ? 6 : 1; // hours: 00, 06, 12, 18
+  points.forEach((p, i) => {
+    const x = padL + 1 + i * bw;
+    if (i % every === 0) svg.append(s("text", { x: (x + bw / 2).toFixed(1), y: ht - 2, class: "tick", "text-anchor": "middle" }, p.label));
+    const bh = max > 0 ? (p.usd / max) * plotH : 0;
+    const rect = s("rect", { class: "ubar", x: x.toFixed(1), y: (4 + plotH - bh).toFixed(1), width: Math.max(1, bw - 2).toFixed(1), height: (p.usd > 0 ? Math.max(0.5, bh) : 0).toFixed(1), dataset: { usd: String(p.usd), label: p.label } });
+    rect.append(s("title", null, p.title));
+    svg.append(rect);
+  });
+  el.append(svg);
 }
 
 /** @param {number} n */

@@ -5,6 +5,8 @@
 // restarted one (hello.instance changed), and tells a missing or wrong token
 // apart from a daemon that is down.
 
+import { mark, measure } from "./perf.js";
+
 const MIN_DELAY = 250;
 const MAX_DELAY = 10000;
 const HANDSHAKE_TIMEOUT = 10000;
@@ -140,8 +142,10 @@ export class Connection {
       if (this.ws !== ws) return;
       this.lastHeard = Date.now();
       let msg;
+      const t0 = mark();
       try {
         msg = JSON.parse(m.data);
+        measure("mpm:parse", t0);
       } catch {
         this.opts.onNotice("the daemon sent a frame that is not JSON; ignored");
         return;

@@ -8,7 +8,13 @@
 
 /** @typedef {import("./types.js").Rec} Rec */
 
+import { mark, measure } from "./perf.js";
+
 const OVERSCAN = 8;
+// IMMEDIATE: batches of up to this many rows may be drawn without waiting
+// for a frame; FRAME_MS: at most one such render per frame.
+const IMMEDIATE = 8;
+const FRAME_MS = 16;
 
 /**
  * sameRow: a rebuilt row shows exactly what the element on screen shows.
@@ -42,13 +48,31 @@ export class VirtualList {
     this.rowH = 28;
     /** @type {Rec[]} */
     this.items = [];
-    /** @type {Map<string, number>} key → index in items */
-    this.pos = new Map();
+    // Positions: key → index + this.base, built only when asked for (a
+    // filter change over 50,000 records then costs no map), kept up to date
+    // by append and dropFront (base counts the rows dropped from the front).
+    /** @type {Map<string, number> | null} */
+    this.keyPos = null;
+    this.base = 0;
+    /** pos looks a key up: its index in items, or undefined. */
+    this.pos = {
+      /** @param {string} k */
+      get: (k) => {
+        const i = this.positions().get(k);
+        return i === undefined ? undefined : i - this.base;
+      },
+      /** @param {string} k */
+      has: (k) => this.positions().has(k),
+    };
     /** @type {Map<string, HTMLElement>} */
     this.rendered = new Map();
+    /** @type {Map<string, Rec>} the records of the rendered rows */
+    this.renderedRecs = new Map();
     this.active = -1;
     this.follow = true;
-    this.pending = false;
+    this.pending = false; // a frame is asked for
+    this.dirty = false; // something to draw
+    this.lastRender = -Infinity; // performance.now() of the last render
     this.busy = false; // a replay is streaming in
     this.spacer = document.createElement("div");
     this.spacer.className = "spacer";
@@ -94,23 +118,63 @@ export class VirtualList {
     }
   }
 
-  /** @param {Rec[]} items */
+  positions() {
+    if (!this.keyPos) {
+      const m = new Map();
+      const items = this.items;
+      for (let i = 0; i < items.length; i++) m.set(items[i].key, i + this.base);
+      this.keyPos = m;
+    }
+    return this.keyPos;
+  }
+
+  /**
+   * setItems shows another list (a filter changed). The rows on screen are
+   * drawn again (those still wanted keep their elements if unchanged).
+   * @param {Rec[]} items
+   */
   setItems(items) {
-    const activeKey = this.activeKey();
+    const act = this.active >= 0 ? this.items[this.active] : null;
     this.items = items;
-    this.pos = new Map();
-    items.forEach((r, i) => this.pos.set(r.key, i));
-    this.active = activeKey !== null && this.pos.has(activeKey) ? /** @type {number} */ (this.pos.get(activeKey)) : -1;
-    for (const k of this.rendered.keys()) if (!this.pos.has(k)) this.drop(k);
+    this.keyPos = null;
+    this.base = 0;
+    this.active = act ? items.lastIndexOf(act) : -1;
+    for (const el of this.rendered.values()) el.dataset.stale = "1";
     this.schedule();
   }
 
-  /** @param {Rec[]} recs */
+  /**
+   * append adds rows at the end. A small batch on a page that has not drawn
+   * within the last frame is drawn at once: a live event shows without
+   * waiting for the next animation frame (up to 16 ms). Bursts wait for the
+   * frame and share it.
+   * @param {Rec[]} recs
+   */
   append(recs) {
+    if (!recs.length) return;
+    const m = this.keyPos;
     for (const r of recs) {
-      this.pos.set(r.key, this.items.length);
+      if (m) m.set(r.key, this.items.length + this.base);
       this.items.push(r);
     }
+    this.schedule(recs.length <= IMMEDIATE || !this.rendered.size);
+  }
+
+  /**
+   * dropFront removes the leading rows whose records the model dropped
+   * (MAX_RECORDS): the view is a subsequence of the model's records, so
+   * those are a prefix of it. Nothing else is filtered again.
+   */
+  dropFront() {
+    let n = 0;
+    while (n < this.items.length && this.items[n].dropped) n++;
+    if (!n) return;
+    const gone = this.items.splice(0, n);
+    if (this.keyPos) for (const r of gone) this.keyPos.delete(r.key);
+    this.base += n;
+    this.active = this.active >= n ? this.active - n : -1;
+    // The rows on screen stay where they are.
+    if (!this.follow) this.setScroll(Math.max(0, this.el.scrollTop - n * this.rowH));
     this.schedule();
   }
 
@@ -118,12 +182,23 @@ export class VirtualList {
     return this.active >= 0 && this.items[this.active] ? this.items[this.active].key : null;
   }
 
-  schedule() {
+  /**
+   * schedule asks for a render: in the next animation frame, or at once
+   * when now is true and the list is idle (nothing drawn in the last frame,
+   * no replay streaming; the first rows of a replay too).
+   * @param {boolean} [now]
+   */
+  schedule(now) {
+    this.dirty = true;
+    if (now && (!this.busy || !this.rendered.size) && performance.now() - this.lastRender >= FRAME_MS) {
+      this.render();
+      return;
+    }
     if (this.pending) return;
     this.pending = true;
     const run = () => {
       this.pending = false;
-      this.render();
+      if (this.dirty) this.render();
     };
     // While a big replay streams in, draw a few times a second instead of
     // every frame: the rows on screen change completely each time anyway.
@@ -133,6 +208,9 @@ export class VirtualList {
 
   // render places the visible rows; call refresh() to rebuild them.
   render() {
+    const t0 = mark();
+    this.dirty = false;
+    this.lastRender = performance.now();
     const total = this.items.length * this.rowH;
     this.spacer.style.height = total + "px";
     const viewH = this.el.clientHeight;
@@ -166,11 +244,13 @@ export class VirtualList {
         el = nel;
         if (hadFocus) el.focus({ preventScroll: true });
       }
+      this.renderedRecs.set(r.key, r);
       el.tabIndex = isActive || (this.active < 0 && i === firstWanted) ? 0 : -1;
       el.classList.toggle("active", isActive);
       el.setAttribute("aria-selected", String(isActive));
       el.style.transform = `translateY(${i * this.rowH}px)`;
     }
+    measure("mpm:render", t0);
   }
 
   /** @param {string} k */
@@ -178,6 +258,7 @@ export class VirtualList {
     const el = this.rendered.get(k);
     if (el) el.remove();
     this.rendered.delete(k);
+    this.renderedRecs.delete(k);
   }
 
   /**

@@ -9,7 +9,8 @@
 
 // MAX_RECORDS bounds memory: past it the oldest records are dropped (they
 // can be loaded again with "load older" while the daemon still has them).
-export const MAX_RECORDS = 50000;
+// (A test may lower it: globalThis.__mpmMaxRecords, set before the page loads.)
+export const MAX_RECORDS = /** @type {any} */ (globalThis).__mpmMaxRecords || 50000;
 
 // Record wraps one wire event (ev, untouched) with what the page derives.
 //   key     unique in the page: "<epoch>:<seq>" (probes: "<epoch>:p<n>")
@@ -34,9 +35,11 @@ export class Model {
     /** @type {ToolCall[]} */
     this.recentCalls = []; // the newest calls, to find the one a permission prompt is about
     this.n = 0; // records that are events (not dividers)
+    this.version = 0; // changes whenever the records (or their calls) change
   }
 
   clear() {
+    this.version++;
     this.records = [];
     this.calls.clear();
     this.types.clear();
@@ -53,6 +56,7 @@ export class Model {
   // under a divider, and the new daemon's seq numbers begin a new epoch.
   /** @param {string} text */
   reset(text) {
+    this.version++;
     this.epoch++;
     /** @type {Rec} */
     const r = { key: `${this.epoch}:divider`, epoch: this.epoch, divider: text, ev: null, t: Date.now() };
@@ -133,20 +137,34 @@ export class Model {
   // add appends live or replayed events (ascending seq, already deduplicated).
   /** @param {WireEvent[]} evs */
   add(evs) {
+    this.version++;
     const out = evs.map((ev) => this.makeRecord(ev));
     for (const r of out) this.records.push(r);
     let trimmed = 0;
     if (this.records.length > MAX_RECORDS) {
       trimmed = this.records.length - MAX_RECORDS;
-      for (const r of this.records.splice(0, trimmed)) if (r.ev) this.n--;
+      for (const r of this.records.splice(0, trimmed)) this.drop(r);
       this.trimmed += trimmed;
     }
     return { added: out, trimmed };
   }
 
+  // drop forgets a record past MAX_RECORDS: it is marked (the list drops it
+  // from its front), and a call whose records are all gone is forgotten, so
+  // that it holds no memory and the tool figures stay those of the page.
+  /** @param {Rec} r */
+  drop(r) {
+    r.dropped = true;
+    if (!r.ev) return;
+    this.n--;
+    const c = r.call;
+    if (c && (!c.pre || c.pre.dropped) && (!c.post || c.post.dropped) && this.calls.get(c.id) === c) this.calls.delete(c.id);
+  }
+
   // prepend inserts older events of the current epoch before its first one.
   /** @param {WireEvent[]} evs */
   prepend(evs) {
+    this.version++;
     const firstSeq = this.firstSeq();
     const fresh = evs.filter((ev) => ev.seq && (firstSeq === null || ev.seq < firstSeq));
     const out = fresh.map((ev) => this.makeRecord(ev));
@@ -323,8 +341,10 @@ export function toolStats(calls, now, endedSessions) {
   }
   const out = [];
   for (const t of by.values()) {
-    t.durations.sort((/** @type {number} */ a, /** @type {number} */ b) => a - b);
-    const d = t.durations;
+    // A typed array sorts numbers without calling a comparator: at 25,000
+    // calls this is most of the work.
+    const d = Float64Array.from(t.durations).sort();
+    t.durations = Array.from(d);
     t.p50 = d.length ? d[Math.floor((d.length - 1) * 0.5)] : null;
     t.p95 = d.length ? d[Math.floor((d.length - 1) * 0.95)] : null;
     t.max = d.length ? d[d.length - 1] : null;

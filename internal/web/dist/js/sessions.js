@@ -12,6 +12,7 @@ import { agentOf } from "./model.js";
 /** @typedef {import("./types.js").WireEvent} WireEvent */
 /** @typedef {import("./types.js").Rec} Rec */
 /** @typedef {import("./types.js").Usage} Usage */
+/** @typedef {import("./types.js").OverBudget} OverBudget */
 
 /**
  * A session as the page holds it: the wire fields, plus what the page
@@ -168,6 +169,43 @@ export function needsYou(s) {
 }
 
 /**
+ * stateNeedsYou: the session's state waits for the person (not only its
+ * budget).
+ * @param {Session} s
+ */
+export function stateNeedsYou(s) {
+  if (s.attention_reason) return s.attention_reason !== "over_budget";
+  return needsYou(s);
+}
+
+/**
+ * attentionSince is when the session started needing the person: when it
+ * passed its budget, or entered its state.
+ * @param {Session} s
+ */
+function attentionSince(s) {
+  const t = s.attention_reason === "over_budget" && s.over_budget ? s.over_budget.since : s.state_since;
+  return Date.parse(t || "") || 0;
+}
+
+/**
+ * overBudget is what a card shows of a budget the session passed ("over
+ * budget $0.04 of $0.03"), with a longer title; null when none.
+ * @param {OverBudget | undefined} ob
+ */
+export function overBudget(ob) {
+  if (!ob || typeof ob !== "object") return null;
+  const day = ob.budget === "day";
+  const figures = `${usd(Number(ob.spent_usd) || 0)} of ${usd(Number(ob.limit_usd) || 0)}`;
+  const text = `over ${day ? "the day's" : "its"} budget ${figures}`;
+  const title = [
+    day ? `the day's cost across sessions${ob.day ? " on " + ob.day : ""} passed mpm-wsd's --budget-day-usd (${figures}) while this session spent` : `this session's cost passed mpm-wsd's --budget-session-usd (${figures})`,
+    ob.attention ? "it needs you until you send it a prompt" : "",
+  ].filter(Boolean).join("\n");
+  return { text, title, attention: !!ob.attention };
+}
+
+/**
  * orderSessions: needs you first (longest waiting first), then working,
  * idle, and ended last; within a group, the latest activity first.
  * @param {Session[]} list
@@ -185,7 +223,7 @@ export function orderSessions(list) {
     const ra = rank(a), rb = rank(b);
     if (ra !== rb) return ra - rb;
     if (ra === 0) {
-      const sa = Date.parse(a.state_since || "") || 0, sb = Date.parse(b.state_since || "") || 0;
+      const sa = attentionSince(a), sb = attentionSince(b);
       if (sa !== sb) return sa - sb;
     }
     return (b.last || 0) - (a.last || 0) || a.session_id.localeCompare(b.session_id);
@@ -214,6 +252,7 @@ export function badge(s, now) {
     s.stale ? "no event for a while: it may have been interrupted (Esc fires no hook)" : "",
     s.state_message ? oneLine(s.state_message, 300) : "",
     s.notification_type && !s.state_message ? s.notification_type : "",
+    s.over_budget ? overBudget(s.over_budget)?.title || "" : "",
   ].filter(Boolean).join("\n");
   return { state: st || "live", icon, text, title, attention: needsYou(s), stale: !!s.stale };
 }

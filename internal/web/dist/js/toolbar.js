@@ -4,10 +4,10 @@
 
 import { h, text, clear, $ } from "./dom.js";
 import { S } from "./state.js";
-import { matches } from "./model.js";
 import { originURL } from "./params.js";
 import { updateStatus, notice } from "./status.js";
 import { searchAll, closeHits } from "./search.js";
+import { refilter } from "./view.js";
 
 /** @type {{onOlder: (recs: import("./types.js").Rec[]) => void}} */
 const hooks = { onOlder: () => {} };
@@ -18,9 +18,10 @@ export function setToolbarHooks(h) {
 }
 
 // rebuildView filters the held events into the list again.
-export function rebuildView() {
-  S.list.setItems(S.model.records.filter((r) => matches(r, S.filter)));
-  updateStatus();
+// (view.js: in slices when there are many; then calls then).
+/** @param {() => void} [then] */
+export function rebuildView(then) {
+  refilter(then);
 }
 
 /** @type {Map<string, HTMLElement>} */
@@ -222,8 +223,6 @@ export async function loadOlder() {
   const recs = S.model.prepend(got);
   hooks.onOlder(recs);
   const shownBefore = S.list.items.length;
-  S.list.setItems(S.model.records.filter((r) => matches(r, S.filter)));
-  S.list.shiftBy(S.list.items.length - shownBefore);
+  rebuildView(() => S.list.shiftBy(S.list.items.length - shownBefore));
   updateFilters();
-  updateStatus();
 }

@@ -275,6 +275,10 @@ export function summary(ev, call) {
     case "Stop":
     case "StopFailure":
       return oneLine(p.error || p.reason || p.last_assistant_message || (p.stop_hook_active ? "stop hook active" : ""));
+    case "MpmUsage": // journaled by a fleet edge: the session's usage for the hub
+      return p.usage ? `usage $${Number(p.usage.cost_usd || 0).toFixed(4)} · ${p.usage.input_tokens || 0} in / ${p.usage.output_tokens || 0} out tokens` : "";
+    case "MpmApprovalRequest": // journaled by a fleet edge: a permission request waits for an answer on that machine
+      return p.approval ? `pending: ${oneLine(p.approval.tool_name || "")}` : "";
     case "MpmApprovalDecision": // journaled by mpm-wsd: how a permission request answered from mpm ended
       return [str(p.outcome).replace("_", " "), p.by ? `by ${oneLine(p.by)}` : "", p.message ? `“${oneLine(p.message, 300)}”` : ""].filter(Boolean).join(" ");
     default:

@@ -66,6 +66,7 @@
  * @property {SessionState} [state]
  * @property {string} [state_since]
  * @property {boolean} [attention]
+ * @property {"needs_permission" | "waiting_input" | "over_budget"} [attention_reason]  why it needs its person
  * @property {boolean} [stale]
  * @property {string} [state_message]
  * @property {string} [notification_type]
@@ -75,6 +76,18 @@
  * @property {string} [permission_mode]
  * @property {Agent[]} [agents]
  * @property {Usage} [usage]        from the transcript (docs/protocol.md, "Usage"); absent until read
+ * @property {OverBudget} [over_budget]  the budget it passed (docs/protocol.md, "Budgets")
+ */
+
+/**
+ * A budget a session passed (mpm-wsd --budget-session-usd, --budget-day-usd).
+ * @typedef {object} OverBudget
+ * @property {"session" | "day"} budget
+ * @property {number} limit_usd
+ * @property {number} spent_usd
+ * @property {string} since
+ * @property {string} [day]      the local calendar day of a day budget
+ * @property {boolean} attention in the inbox until the session's next prompt
  */
 
 /**
@@ -143,6 +156,7 @@
  * @property {string} [sum]    cached row summary
  * @property {string} [sumPost] the result's key the cached summary saw
  * @property {string} [text]   cached search text
+ * @property {boolean} [dropped] past MAX_RECORDS: no longer held
  */
 
 /**

@@ -1,0 +1,267 @@
+// Package jsonobj checks that bytes are exactly one JSON object (RFC 8259)
+// in valid UTF-8, as encoding/json.Valid plus utf8.Valid plus "starts with
+// '{'" would, with no allocation and no dependency: mpm-hook checks a
+// payload with it before spooling it (the hook links no encoding/json), and
+// the daemon's event.Parse checks every payload with it (it runs several
+// times faster than encoding/json.Valid on the long strings a hook payload
+// is made of). Both sides therefore agree on what an event is; the fuzz
+// tests hold it to encoding/json.
+package jsonobj
+
+// maxNesting bounds the validator's recursion.
+const maxNesting = 10000
+
+// Valid reports whether b is exactly one JSON object (RFC 8259), with
+// optional surrounding white space, in valid UTF-8.
+func Valid(b []byte) bool {
+	v := validator{b: b}
+	v.space()
+	if v.i >= len(b) || b[v.i] != '{' {
+		return false
+	}
+	if !v.value(0) {
+		return false
+	}
+	v.space()
+	return v.i == len(b)
+}
+
+type validator struct {
+	b []byte
+	i int
+}
+
+func (v *validator) space() {
+	for v.i < len(v.b) {
+		switch v.b[v.i] {
+		case ' ', '\t', '\n', '\r':
+			v.i++
+		default:
+			return
+		}
+	}
+}
+
+func (v *validator) lit(s string) bool {
+	if len(v.b)-v.i < len(s) || string(v.b[v.i:v.i+len(s)]) != s {
+		return false
+	}
+	v.i += len(s)
+	return true
+}
+
+func (v *validator) value(depth int) bool {
+	if depth > maxNesting || v.i >= len(v.b) {
+		return false
+	}
+	switch c := v.b[v.i]; {
+	case c == '{':
+		return v.list('}', depth, true)
+	case c == '[':
+		return v.list(']', depth, false)
+	case c == '"':
+		return v.str()
+	case c == 't':
+		return v.lit("true")
+	case c == 'f':
+		return v.lit("false")
+	case c == 'n':
+		return v.lit("null")
+	case c == '-' || (c >= '0' && c <= '9'):
+		return v.num()
+	}
+	return false
+}
+
+// list validates an object (keyed: members are "key": value) or an array,
+// starting at its opening bracket, up to close.
+func (v *validator) list(close byte, depth int, keyed bool) bool {
+	v.i++
+	v.space()
+	if v.i < len(v.b) && v.b[v.i] == close {
+		v.i++
+		return true
+	}
+	for {
+		v.space()
+		if keyed {
+			if v.i >= len(v.b) || v.b[v.i] != '"' || !v.str() {
+				return false
+			}
+			v.space()
+			if v.i >= len(v.b) || v.b[v.i] != ':' {
+				return false
+			}
+			v.i++
+			v.space()
+		}
+		if !v.value(depth + 1) {
+			return false
+		}
+		v.space()
+		if v.i >= len(v.b) {
+			return false
+		}
+		if v.b[v.i] == close {
+			v.i++
+			return true
+		}
+		if v.b[v.i] != ',' {
+			return false
+		}
+		v.i++
+	}
+}
+
+// str validates a string starting at the opening quote.
+func (v *validator) str() bool {
+	v.i++ // opening quote
+	for v.i < len(v.b) {
+		// Plain printable ASCII, most of a payload: 8 bytes at a time,
+		// then a byte at a time up to the first byte that needs a look.
+		v.i = plainRun(v.b, v.i)
+		for v.i < len(v.b) {
+			if c := v.b[v.i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+				break
+			}
+			v.i++
+		}
+		if v.i >= len(v.b) {
+			return false
+		}
+		c := v.b[v.i]
+		switch {
+		case c == '"':
+			v.i++
+			return true
+		case c == '\\':
+			v.i++
+			if v.i >= len(v.b) {
+				return false
+			}
+			switch v.b[v.i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				v.i++
+			case 'u':
+				if len(v.b)-v.i < 5 {
+					return false
+				}
+				for _, h := range v.b[v.i+1 : v.i+5] {
+					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
+						return false
+					}
+				}
+				v.i += 5
+			default:
+				return false
+			}
+		case c < 0x20:
+			return false
+		case c < 0x80:
+			v.i++
+		default:
+			n := utf8Len(v.b[v.i:])
+			if n == 0 {
+				return false
+			}
+			v.i += n
+		}
+	}
+	return false
+}
+
+// utf8Len returns the length of the valid UTF-8 sequence starting b, or 0.
+func utf8Len(b []byte) int {
+	c := b[0]
+	var n int
+	var min rune
+	switch {
+	case c&0xE0 == 0xC0:
+		n, min = 2, 0x80
+	case c&0xF0 == 0xE0:
+		n, min = 3, 0x800
+	case c&0xF8 == 0xF0:
+		n, min = 4, 0x10000
+	default:
+		return 0
+	}
+	if len(b) < n {
+		return 0
+	}
+	r := rune(c) & (0x7F >> n)
+	for _, cc := range b[1:n] {
+		if cc&0xC0 != 0x80 {
+			return 0
+		}
+		r = r<<6 | rune(cc&0x3F)
+	}
+	if r < min || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF) {
+		return 0
+	}
+	return n
+}
+
+func (v *validator) num() bool {
+	if v.b[v.i] == '-' {
+		v.i++
+	}
+	if v.i >= len(v.b) {
+		return false
+	}
+	if v.b[v.i] == '0' {
+		v.i++
+	} else if !v.digits() {
+		return false
+	}
+	if v.i < len(v.b) && v.b[v.i] == '.' {
+		v.i++
+		if !v.digits() {
+			return false
+		}
+	}
+	if v.i < len(v.b) && (v.b[v.i] == 'e' || v.b[v.i] == 'E') {
+		v.i++
+		if v.i < len(v.b) && (v.b[v.i] == '+' || v.b[v.i] == '-') {
+			v.i++
+		}
+		if !v.digits() {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *validator) digits() bool {
+	s := v.i
+	for v.i < len(v.b) && v.b[v.i] >= '0' && v.b[v.i] <= '9' {
+		v.i++
+	}
+	return v.i > s
+}
+
+// plainRun returns the offset of the first 8-byte word at or after i that
+// may hold a byte a string cannot simply go on with (a control character, a
+// non-ASCII byte, '"' or '\\'), or of the tail shorter than a word. It tests
+// a whole word at once (SWAR): subtracting 0x20 from each byte sets the high
+// bit of a byte below 0x20, subtracting 1 sets that of a zero byte of w
+// XOR '"' (or '\\'), and w's own high bits are the non-ASCII bytes. A false
+// hit (a borrow across bytes) only hands the word to the byte loop, which
+// decides.
+func plainRun(b []byte, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(b); i += 8 {
+		w := uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
+			uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56
+		q := w ^ ('"' * ones)   // zero bytes where w has '"'
+		bs := w ^ ('\\' * ones) // zero bytes where w has '\\'
+		// A byte below 0x20, a zero byte of q or bs (x - 0x01 borrows into
+		// the high bit), or a high bit in w itself.
+		if ((w-0x20*ones)|(q-ones)|(bs-ones)|w)&highs != 0 {
+			return i
+		}
+	}
+	return i
+}

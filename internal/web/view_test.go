@@ -1,0 +1,130 @@
+package web_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/mpm-dev/mpm/internal/testutil"
+)
+
+// TestListIncremental: the list's view of the held records stays exactly
+// "the records that match the filters", in order, while it is kept up to
+// date piecemeal: a filter change scanned in slices (events arriving in the
+// middle of the scan), records dropped at MAX_RECORDS leaving the front of
+// a filtered list (the rows on screen stay put while paused), and a lone
+// live event drawn at once, without waiting for an animation frame. The page
+// runs with MAX_RECORDS lowered to 300 and slices of 64 records
+// (window.__mpmMaxRecords, window.__mpmSliceMs); events are fed to the
+// page's own Connection.onEvents, the path WebSocket frames take.
+func TestListIncremental(t *testing.T) {
+	d := testutil.StartDaemon(t)
+	tok := d.Token()
+	ps := newPoster(d)
+	for i := 0; i < 200; i++ {
+		ps.post(t, scaleEvent(sessA, i))
+	}
+	p := newPage(t, d)
+	p.addScript(`window.__mpmMaxRecords = 300; window.__mpmSliceMs = 0;`)
+	p.navigate(dashURL(d, "", tok))
+	p.waitFor("200 events, live", `document.body.dataset.count === "200" && document.body.dataset.live === "1"`, 20*time.Second)
+
+	res := eval[map[string]any](p, `(async () => {
+		const { S } = await import("/js/state.js");
+		const { refilter, scanning } = await import("/js/view.js");
+		const { matches } = await import("/js/model.js");
+		const keys = (a) => a.map((r) => r.key).join(",");
+		const want = () => keys(S.model.records.filter((r) => matches(r, S.filter)));
+		let seq = 200;
+		const batch = (n) => {
+			const evs = [];
+			for (let i = 0; i < n; i++) {
+				seq++;
+				const tool = seq % 3 ? "Bash" : "Read";
+				evs.push({ seq, received: new Date().toISOString(), session_id: `+js(sessA)+`, event: "PostToolUse", tool, tool_use_id: "x" + seq, payload: { tool_name: tool, tool_response: { stdout: "fed " + seq } } });
+			}
+			S.conn.onEvents(evs);
+		};
+		const frame = () => new Promise((r) => requestAnimationFrame(() => r(undefined)));
+		// settle: the list has drawn what it was asked to (a scroll event
+		// comes a frame after the scroll, and asks for a render then).
+		const settle = async () => {
+			for (let i = 0; i < 3 || S.list.pending || S.list.dirty; i++) await frame();
+		};
+		const refiltered = () => new Promise((r) => refilter(() => r(undefined)));
+		const out = {};
+
+		// A filter change in slices, with events arriving meanwhile.
+		S.filter.tool = "Bash";
+		let done = false;
+		refilter(() => { done = true; });
+		out.sliced = scanning() && !done;
+		batch(5);
+		while (!done) await new Promise((r) => setTimeout(r, 0));
+		out.scanned = keys(S.list.items) === want();
+		out.shownAfterScan = S.list.items.length;
+
+		// Past MAX_RECORDS: batches drop records from the front of the
+		// filtered list, nothing else moves.
+		await settle();
+		S.list.setFollow(false);
+		const el = S.list.el;
+		el.scrollTop = 30 * S.list.rowH;
+		await settle();
+		out.scrolled = el.scrollTop === 30 * S.list.rowH && !S.list.follow;
+		const rowAt = () => {
+			const top = el.getBoundingClientRect().top;
+			let best = null;
+			for (const r of el.querySelectorAll(".row")) {
+				const y = r.getBoundingClientRect().top - top;
+				if (y >= 0 && (best === null || y < best.y)) best = { y, key: r.dataset.key };
+			}
+			return best;
+		};
+		const before = rowAt();
+		for (let i = 0; i < 8; i++) batch(25);
+		await settle();
+		const after = rowAt();
+		out.trimmed = S.model.trimmed;
+		out.held = S.model.records.length;
+		out.afterTrim = keys(S.list.items) === want();
+		out.stayed = before !== null && after !== null && before.key === after.key && Math.abs(before.y - after.y) < 2;
+		out.before = before && before.key;
+		out.after = after && after.key;
+		out.noDroppedShown = !S.list.items.some((r) => r.dropped);
+		const dom = [...el.querySelectorAll(".row")].map((r) => r.dataset.key);
+		out.domUnique = new Set(dom).size === dom.length;
+		out.domInView = dom.every((k) => S.list.pos.has(k));
+		out.notInView = dom.filter((k) => !S.list.pos.has(k)).join(" ");
+		out.y = (before && before.y) + " → " + (after && after.y);
+
+		// Filters off again: every held record.
+		S.filter.tool = "";
+		await refiltered();
+		out.all = keys(S.list.items) === want() && S.list.items.length === S.model.records.length;
+
+		// A lone live event on an idle page is in the DOM as soon as it is
+		// handled (no frame in between).
+		S.list.setFollow(true);
+		out.immediate = false;
+		for (let i = 0; i < 3 && !out.immediate; i++) {
+			await frame();
+			await new Promise((r) => setTimeout(r, 40));
+			batch(1);
+			out.immediate = !!el.querySelector('.row[data-key="0:' + seq + '"]');
+		}
+		return out;
+	})()`, awaitPromise())
+	t.Logf("%v", res)
+	for _, k := range []string{"sliced", "scanned", "scrolled", "afterTrim", "stayed", "noDroppedShown", "domUnique", "domInView", "all", "immediate"} {
+		if res[k] != true {
+			t.Errorf("%s: got %v (all: %v)", k, res[k], res)
+		}
+	}
+	if got := fmt.Sprint(res["held"]); got != "300" {
+		t.Errorf("the page holds %s records, want 300 (MAX_RECORDS lowered)", got)
+	}
+	if got := res["trimmed"].(float64); got < 100 {
+		t.Errorf("%v records dropped, want ≥ 100", got)
+	}
+}
