@@ -58,6 +58,7 @@ func fleetOptions(fc fleet.Config, c wsd.Config, opts *wsd.Options) error {
 		loop = fleet.Edge(fc)
 	}
 	opts.Background = append(opts.Background, loop.Run)
+	opts.Prepare = append(opts.Prepare, loop.Prepare)
 	opts.FleetStatus = loop.Status
 	return nil
 }

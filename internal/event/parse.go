@@ -120,12 +120,29 @@ func Parse(payload []byte, maxBytes int) (*Event, error) {
 		return nil, whyInvalid(payload)
 	}
 	trimmed := bytes.TrimLeft(payload, " \t\r\n")
-	// First occurrence wins: JSON.parse would keep the last, but Claude
-	// Code never repeats a name, so a repeat is someone else's doing.
-	var vals [nFields]string
+	vals, bad := members(trimmed)
+	if bad >= 0 {
+		return nil, reject(ReasonMissingField, "field %q must be a string", fieldNames[bad])
+	}
+	if vals[fSessionID] == "" {
+		return nil, reject(ReasonMissingField, "payload has no session_id: expected a Claude Code hook event")
+	}
+	if vals[fName] == "" {
+		return nil, reject(ReasonMissingField, "payload has no hook_event_name: expected a Claude Code hook event")
+	}
+	ev := eventOf(&vals)
+	ev.Payload = payload
+	return ev, nil
+}
+
+// members reads the fields Parse knows from the members of the object obj.
+// First occurrence wins: JSON.parse would keep the last, but Claude Code
+// never repeats a name, so a repeat is someone else's doing. bad is the
+// index of a field that is not a string (or null), or -1.
+func members(obj []byte) (vals [nFields]string, bad int) {
 	var seen [nFields]bool
-	bad := -1
-	gist.Members(trimmed, func(rawKey, val []byte) bool {
+	bad = -1
+	gist.Members(obj, func(rawKey, val []byte) bool {
 		i := keyIndex(rawKey)
 		if i < 0 || seen[i] {
 			return true
@@ -142,15 +159,11 @@ func Parse(payload []byte, maxBytes int) (*Event, error) {
 		vals[i] = s
 		return true
 	})
-	if bad >= 0 {
-		return nil, reject(ReasonMissingField, "field %q must be a string", fieldNames[bad])
-	}
-	if vals[fSessionID] == "" {
-		return nil, reject(ReasonMissingField, "payload has no session_id: expected a Claude Code hook event")
-	}
-	if vals[fName] == "" {
-		return nil, reject(ReasonMissingField, "payload has no hook_event_name: expected a Claude Code hook event")
-	}
+	return vals, bad
+}
+
+// eventOf is the Event of the fields members read.
+func eventOf(vals *[nFields]string) *Event {
 	reason := vals[fReason]
 	if reason == "" {
 		reason = vals[fSource]
@@ -165,8 +178,16 @@ func Parse(payload []byte, maxBytes int) (*Event, error) {
 		Reason:         reason,
 		AgentID:        vals[fAgentID],
 		AgentType:      vals[fAgentType],
-		Payload:        payload,
-	}, nil
+	}
+}
+
+// FieldsOf returns the fields Parse reads from payload (no Seq, times,
+// key or payload), without validating it: for a payload Parse accepted
+// before, read back from a store that keeps only the payload for some of
+// them. Fields it cannot read are empty.
+func FieldsOf(payload []byte) *Event {
+	vals, _ := members(bytes.TrimLeft(payload, " \t\r\n"))
+	return eventOf(&vals)
 }
 
 // whyInvalid returns the rejection of a payload that is not a JSON object in
@@ -216,23 +237,4 @@ func decodeString(raw []byte) (string, bool) {
 		return "", false
 	}
 	return s, true
-}
-
-// agentKey is how an agent_id field starts in a payload.
-var agentKey = []byte(`"agent_id"`)
-
-// FillAgent sets AgentID and AgentType from the payload, for an event read
-// back from a store that keeps only the payload for them. Payloads without
-// an agent_id (most) cost one byte search.
-func (e *Event) FillAgent() {
-	if e.AgentID != "" || !bytes.Contains(e.Payload, agentKey) {
-		return
-	}
-	var f struct {
-		AgentID   string `json:"agent_id"`
-		AgentType string `json:"agent_type"`
-	}
-	if json.Unmarshal(e.Payload, &f) == nil {
-		e.AgentID, e.AgentType = f.AgentID, f.AgentType
-	}
 }

@@ -134,6 +134,7 @@ func startDaemonWith(t testing.TB, dir string, mod func(*wsd.Config), loops ...*
 	opts := wsd.Options{OpenStore: openJournal}
 	for _, l := range loops {
 		opts.Background = append(opts.Background, l.Run)
+		opts.Prepare = append(opts.Prepare, l.Prepare)
 		opts.FleetStatus = l.Status
 	}
 	srv, err := wsd.New(cfg, opts)

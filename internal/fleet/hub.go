@@ -59,9 +59,9 @@ func Consumer(cfg Config) *Loop {
 		h := &hubLoop{cfg: cfg, log: s.Logger().Named(logging.NameFleet), s: s, link: l.link, pos: positionOf(s.Store())}
 		h.m = newMetrics(s.Registry(), h.link)
 		registerOriginUsage(s.Registry(), s)
-		recoverApprovals(s, h.log)
 		return h.run(ctx)
 	}
+	l.prepare = func(s *wsd.Server) { recoverApprovals(s, s.Logger().Named(logging.NameFleet)) }
 	return l
 }
 

@@ -49,6 +49,18 @@ func (l *link) get() Status {
 type Loop struct {
 	link *link
 	run  func(ctx context.Context, s *wsd.Server) error
+	// prepare, when set, runs before the daemon answers any request.
+	prepare func(s *wsd.Server)
+}
+
+// Prepare does what must be done before the daemon answers a request (for
+// wsd.Options.Prepare): a hub lists again the other machines' permission
+// requests still pending, so that none is missing from the first
+// GET /v1/approvals after a restart.
+func (l *Loop) Prepare(s *wsd.Server) {
+	if l.prepare != nil {
+		l.prepare(s)
+	}
 }
 
 // Run runs the loop until ctx ends (for wsd.Options.Background).

@@ -20,8 +20,8 @@ const MaxClientMessage = 64 << 10
 
 // Client is one WebSocket connection: a reader goroutine for its lifetime,
 // and a writer goroutine that exists only while there is something to write
-// (started by kick, gone when the queue is empty), so an idle connection
-// costs one goroutine. At most one writer runs at a time; it does every
+// (started by kick, gone once the queue has stayed empty for linger), so an
+// idle connection costs one goroutine. At most one writer runs at a time; it does every
 // write to the connection but the close handshake's reply.
 type Client struct {
 	// hub is the hub the client is registered with.
@@ -36,6 +36,9 @@ type Client struct {
 	timer *time.Timer
 	// lastWrite is when the writer last wrote events (Unix nanoseconds).
 	lastWrite atomic.Int64
+	// lastEvents is when the writer last wrote events (Unix nanoseconds;
+	// only the writer, one at a time, uses it), for adapt.
+	lastEvents int64
 	// window is the client's current coalescing window (nanoseconds):
 	// the least time between two event frames. It adapts to the client's
 	// event rate (see adapt).
@@ -56,6 +59,9 @@ type Client struct {
 	queue []*event.Event
 	// queued is the encoded size of queue in bytes.
 	queued int
+	// queuedAt is when the queue last went from empty to not (Unix
+	// nanoseconds), for adapt.
+	queuedAt int64
 	// control holds messages to write before anything else queued.
 	control [][]byte
 	// controlBytes is the size of control; it may not pass
@@ -75,6 +81,13 @@ type Client struct {
 	pingDue bool
 	// writing is set while a writer goroutine runs.
 	writing bool
+	// waiting tells how the writer waits (waitNone, waitIdle,
+	// waitHold), so that kick knows when to wake it through wake.
+	waiting int
+	// wake ends the writer's hold early; buffered (1).
+	wake chan struct{}
+	// holdTimer times the writer's holds; only the writer uses it.
+	holdTimer *time.Timer
 	// done is set when the connection is finished: no writer starts again.
 	done bool
 }
@@ -94,7 +107,7 @@ type replay struct {
 // ErrTooManyClients or ErrClosed (after closing conn with a reason) when the
 // hub refuses it.
 func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
-	c := &Client{hub: h, conn: conn, remote: conn.RemoteAddr().String()}
+	c := &Client{hub: h, conn: conn, remote: conn.RemoteAddr().String(), wake: make(chan struct{}, 1)}
 	c.lastWrite.Store(time.Now().UnixNano())
 	c.window.Store(int64(h.cfg.Coalesce / coalesceSteps))
 	if err := h.register(c); err != nil {
@@ -121,24 +134,35 @@ func (h *Hub) Serve(conn *websocket.Conn, initial *Subscription) error {
 	return nil
 }
 
-// kick starts a writer unless one runs or the connection is finished.
-// Callers hold c.mu. A client that was written to less than its window ago
-// gets its writer that much later, so that under a high event rate its
-// events share frames (one write, one syscall) instead of one frame each;
-// at a low rate the writer starts at once.
+// kick starts a writer unless one runs or the connection is finished, or
+// wakes a waiting one. Callers hold c.mu. The writer holds events back
+// until its window since the last write has passed, so that under a high
+// event rate they share frames (one write, one syscall) instead of one
+// frame each; at a low rate it writes at once.
 func (c *Client) kick() {
-	if c.writing || c.done {
+	if c.done {
+		return
+	}
+	if c.writing {
+		// A waiting writer is woken by anything while idle, and only by
+		// what must not wait while it holds events back.
+		if c.waiting == waitIdle || (c.waiting == waitHold && c.urgent()) {
+			select {
+			case c.wake <- struct{}{}:
+			default:
+			}
+		}
 		return
 	}
 	c.writing = true
-	// Only events wait: hello, answers, replays and pings go at once.
-	if len(c.control) == 0 && len(c.sessionOrder) == 0 && c.pending == nil && !c.pingDue && c.closeCode == 0 {
-		if wait := c.coalesceWait(); wait > 0 {
-			time.AfterFunc(wait, c.writePump)
-			return
-		}
-	}
 	go c.writePump()
+}
+
+// urgent reports whether something that must not wait is queued: only
+// events wait; hello, answers, replays, session frames, pings and closes
+// go at once. Callers hold c.mu.
+func (c *Client) urgent() bool {
+	return len(c.control) > 0 || len(c.sessionOrder) > 0 || c.pending != nil || c.pingDue || c.closeCode != 0
 }
 
 // coalesceWait is how long to hold events back so they share a frame.
@@ -151,16 +175,34 @@ func (c *Client) coalesceWait() time.Duration {
 // once) up to Coalesce (a flood, many events per frame).
 const coalesceSteps = 16
 
-// adapt moves the window after a write of n events: a write that found
-// several events queued doubles it (the client is flooded: fewer, larger
-// frames), one that found one or two halves it (latency first).
-func (c *Client) adapt(n int) {
+// adapt moves the window after a write of n events that the writer took
+// late (behind the time the window allowed it to write, by lag: the
+// daemon's CPU was busy). A writer late by more than the shortest window
+// (Coalesce/16) that found three events or more doubles the window: the events
+// waited anyway, and fewer, larger frames free the CPU. Otherwise, at a
+// rate under 0.6 events per shortest window (1,200 events/s by default),
+// it halves (latency first); between, it stays.
+//
+// Every frame costs a write system call (~10 µs on a loaded VM, most of a
+// delivery's cost). A daemon on one core that writes one frame per event
+// to 100 clients spends its CPU on those and settles near 2,000 events/s
+// at 2-3 events per frame: the first rule (double at 8 events per write)
+// never left that state. A rule on events per write alone cannot tell a
+// saturated daemon from a client at 1,000 events/s with a long window (8
+// ms finds 8 events); lateness and rate can.
+func (c *Client) adapt(n int, lag time.Duration) {
+	now := time.Now().UnixNano()
+	since := now - c.lastEvents
+	c.lastEvents = now
 	w, hi := c.window.Load(), int64(c.hub.cfg.Coalesce)
 	lo := hi / coalesceSteps
+	if lo <= 0 {
+		return
+	}
 	switch {
-	case n >= 8 && w < hi:
+	case n >= 3 && int64(lag) > lo && w < hi:
 		c.window.Store(min(2*w, hi))
-	case n <= 2 && w > lo:
+	case w > lo && (since <= 0 || float64(n)*float64(lo) < 0.6*float64(since)):
 		c.window.Store(max(w/2, lo))
 	}
 }
@@ -208,6 +250,9 @@ func (c *Client) enqueue(evs []*event.Event) {
 			}
 		} else if !c.filter.Match(ev) {
 			continue
+		}
+		if len(c.queue) == 0 {
+			c.queuedAt = time.Now().UnixNano()
 		}
 		c.queue = append(c.queue, ev)
 		c.queued += len(ev.Wire())
@@ -384,25 +429,43 @@ var errClosing = fmt.Errorf("connection closed by the hub")
 // (after clearing c.writing under the lock, so the next kick starts a new
 // writer), or the error that ends the connection.
 func (c *Client) pump() error {
-	for first := true; ; first = false {
-		if !first {
-			c.mu.Lock()
-			more := len(c.queue) > 0
-			c.mu.Unlock()
-			if more {
-				if wait := c.coalesceWait(); wait > 0 {
-					time.Sleep(wait)
+	for {
+		c.mu.Lock()
+		if !c.urgent() {
+			if len(c.queue) == 0 {
+				// Nothing to write: stay a while (linger) before ending,
+				// so that a client that gets events steadily keeps one
+				// writer goroutine, its stack already grown, woken by
+				// kick, rather than starting one per frame.
+				idle := linger(c.hub.cfg.Coalesce) - time.Duration(time.Now().UnixNano()-c.lastWrite.Load())
+				if idle <= 0 || c.done {
+					c.writing = false
+					c.mu.Unlock()
+					return nil
 				}
+				// A flooded client (its window above the shortest) sits
+				// out the window first, woken only for what must not
+				// wait: the events that come meanwhile share the next
+				// frame, without waking the writer once per publish.
+				if wait := c.coalesceWait(); wait > 0 && c.window.Load() > int64(c.hub.cfg.Coalesce/coalesceSteps) {
+					c.wait(wait, waitHold)
+					continue
+				}
+				c.wait(idle, waitIdle)
+				continue
+			}
+			// Hold events back until the window since the last write
+			// has passed, so that they share a frame.
+			if wait := c.coalesceWait(); wait > 0 {
+				c.wait(wait, waitHold)
+				continue
 			}
 		}
-		c.mu.Lock()
 		control, pending, queue, ping := c.control, c.pending, c.queue, c.pingDue
 		code, reason, flush := c.closeCode, c.closeReason, c.flushFirst
-		if len(control) == 0 && pending == nil && len(queue) == 0 && len(c.sessionOrder) == 0 && !ping && code == 0 {
-			c.writing = false
-			c.mu.Unlock()
-			return nil
-		}
+		// How late the writer took the events: after they were queued
+		// and the window since the last write had passed.
+		lag := time.Duration(time.Now().UnixNano() - max(c.queuedAt, c.lastWrite.Load()+c.window.Load()))
 		c.control, c.controlBytes, c.pending, c.queue, c.queued, c.pingDue = nil, 0, nil, nil, 0, false
 		var frames [][]byte
 		if pending == nil { // a subscription sends current summaries itself
@@ -441,7 +504,7 @@ func (c *Client) pump() error {
 				return err
 			}
 			if len(queue) > 0 {
-				c.adapt(len(queue))
+				c.adapt(len(queue), lag)
 			}
 			// Session frames follow the events that changed the session.
 			for _, f := range frames {
@@ -460,6 +523,46 @@ func (c *Client) pump() error {
 			return errClosing
 		}
 	}
+}
+
+// The ways a writer waits (Client.waiting).
+const (
+	// waitNone: the writer is not waiting.
+	waitNone = iota
+	// waitIdle: nothing is queued; any kick wakes it.
+	waitIdle
+	// waitHold: events are held back to share a frame; only what must
+	// not wait (urgent) wakes it.
+	waitHold
+)
+
+// linger is how long a writer with nothing to write stays for more.
+func linger(coalesce time.Duration) time.Duration { return 2 * coalesce }
+
+// wait blocks the writer for d, or until kick wakes it (see waitIdle,
+// waitHold). Called with c.mu held, which it releases: the state that
+// made the writer wait and the mark that lets kick wake it are set in one
+// critical section, so no kick is missed.
+func (c *Client) wait(d time.Duration, how int) {
+	select { // a wake that came after the last wait ended is stale
+	case <-c.wake:
+	default:
+	}
+	c.waiting = how
+	c.mu.Unlock()
+	if c.holdTimer == nil {
+		c.holdTimer = time.NewTimer(d)
+	} else {
+		c.holdTimer.Reset(d)
+	}
+	select {
+	case <-c.holdTimer.C:
+	case <-c.wake:
+		c.holdTimer.Stop()
+	}
+	c.mu.Lock()
+	c.waiting = waitNone
+	c.mu.Unlock()
 }
 
 // write writes one text message with the write deadline.

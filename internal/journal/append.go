@@ -124,6 +124,7 @@ func (j *Journal) Append(evs []*event.Event) error {
 	j.bytes.Add(added)
 	j.last.Store(newLast)
 	j.swapIn(touched)
+	j.queueForIndex(evs)
 	return nil
 }
 

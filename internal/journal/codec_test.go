@@ -113,24 +113,7 @@ func FuzzPayloadCodec(f *testing.F) {
 // them.
 func TestOpenLayout3Fixture(t *testing.T) {
 	dir := t.TempDir()
-	in, err := os.Open("testdata/journal-v3.db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.Create(filepath.Join(dir, "journal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	in.Close()
-	out.Close()
-	want, err := os.ReadFile("testdata/journal-v3.payloads")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := bytes.Split(bytes.TrimSuffix(want, []byte("\n")), []byte("\n"))
+	lines := copyFixture(t, "journal-v3.db", dir)
 
 	j := openT(t, dir, Options{})
 	if j.LastSeq() != uint64(len(lines)) {
@@ -193,5 +176,93 @@ func TestOpenLayout3Fixture(t *testing.T) {
 	j2 := openT(t, dir, Options{})
 	if j2.Bytes() != sum {
 		t.Errorf("reopened: bytes %d, want %d", j2.Bytes(), sum)
+	}
+}
+
+// copyFixture copies testdata/name to dir/journal.db and returns the
+// payloads its events hold (testdata/journal-v3.payloads, one a line).
+func copyFixture(t *testing.T, name, dir string) [][]byte {
+	t.Helper()
+	in, err := os.Open(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	out, err := os.Create(filepath.Join(dir, "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("testdata/journal-v3.payloads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Split(bytes.TrimSuffix(want, []byte("\n")), []byte("\n"))
+}
+
+// TestOpenLayout4Fixture: a journal written by layout 4
+// (testdata/journal-v4.db: the events of journal-v3.payloads with keys
+// key-N, one a second from 2026-11-30 10:00 UTC, compressed and indexed,
+// every field also in its column) opens at once as layout 5; its events
+// read back byte for byte with the fields their columns hold, the same as
+// the fields the payload gives a new row, and stay searchable; a new event
+// is stored without the fields its payload has, and reads back with them.
+func TestOpenLayout4Fixture(t *testing.T) {
+	dir := t.TempDir()
+	lines := copyFixture(t, "journal-v4.db", dir)
+	j := openT(t, dir, Options{})
+	var v int
+	if err := j.w.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion {
+		t.Fatalf("layout %d (%v), want %d", v, err, schemaVersion)
+	}
+	var oldCols int
+	if err := j.r.QueryRow(`SELECT COUNT(*) FROM events WHERE cwd != '' AND transcript_path != ''`).Scan(&oldCols); err != nil || oldCols != len(lines) {
+		t.Fatalf("%d old rows keep their cwd and transcript_path columns (%v), want %d", oldCols, err, len(lines))
+	}
+	if seq, ok := j.LookupKey("key-7"); !ok || seq != 7 {
+		t.Errorf("key-7: %d %v, want 7", seq, ok)
+	}
+	got, err := j.Read(0, uint64(len(lines)), store.Filter{}, 0)
+	if err != nil || len(got) != len(lines) {
+		t.Fatalf("read %d of %d events: %v", len(got), len(lines), err)
+	}
+	for i, l := range lines {
+		want, err := event.Parse(l, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := got[i]
+		if !bytes.Equal(g.Payload, l) || g.SessionID != want.SessionID || g.Name != want.Name || g.Tool != want.Tool ||
+			g.ToolUseID != want.ToolUseID || g.Cwd != want.Cwd || g.TranscriptPath != want.TranscriptPath || g.Reason != want.Reason {
+			t.Fatalf("old event %d reads back as %+v, want the fields of\n%s", i+1, g, l)
+		}
+	}
+	hits, err := j.Search(store.SearchQuery{Query: "event:Notification"})
+	if err != nil || len(hits) == 0 {
+		t.Fatalf("old events not searchable: %v %v", hits, err)
+	}
+
+	next := j.LastSeq() + 1
+	ev := mkEvent(t, next, "sess-new", "SessionEnd", "", "", "", time.Now(), 100)
+	if err := j.Append([]*event.Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	var cwd, tp, reason string
+	if err := j.r.QueryRow("SELECT cwd, transcript_path, reason FROM events WHERE seq = ?", int64(next)).Scan(&cwd, &tp, &reason); err != nil || cwd+tp+reason != "" {
+		t.Errorf("new row keeps cwd %q transcript_path %q reason %q (%v): want them read from the payload", cwd, tp, reason, err)
+	}
+	j.Close()
+	j2 := openT(t, dir, Options{})
+	got, err = j2.Read(next-1, next, store.Filter{}, 0)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("read the new event: %v %v", got, err)
+	}
+	if g := got[0]; g.Cwd != ev.Cwd || g.TranscriptPath != ev.TranscriptPath || g.Reason != "exit" || !bytes.Equal(g.Wire(), ev.Wire()) {
+		t.Errorf("new event reads back as %+v, want %+v", g, ev)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/mpm-dev/mpm/internal/event"
 )
 
 // The search index is written right behind the commits rather than in
@@ -12,9 +14,21 @@ import (
 // the daemon's small commits (a few events each) than in batches of
 // indexChunk. Search catches up before it queries (catchUpIndex), so it
 // always sees every committed event.
+//
+// The indexer takes the committed events from memory (Append queues them,
+// up to maxPendingBytes of payload), so it neither reads them back nor
+// decompresses them, and extracts their text (docOf) before it takes the
+// writer: a commit waits only for the FTS5 inserts. Events it does not
+// have in memory (a queue that overflowed, the events after a restart)
+// are read from the file.
 
 // indexChunk bounds the events one index transaction adds.
 const indexChunk = 128
+
+// maxPendingBytes bounds the payload bytes queued for the indexer; past it
+// the queue is dropped and the indexer reads those events from the file
+// (a variable for tests).
+var maxPendingBytes = 32 << 20
 
 // indexInterval is how often the indexer catches up.
 var indexInterval = 250 * time.Millisecond
@@ -38,9 +52,96 @@ func (j *Journal) catchUpIndex() error {
 	return nil
 }
 
+// queueForIndex hands committed events to the indexer. The caller holds
+// wmu, right after the commit.
+func (j *Journal) queueForIndex(evs []*event.Event) {
+	n := 0
+	for _, ev := range evs {
+		n += len(ev.Payload)
+	}
+	j.pmu.Lock()
+	defer j.pmu.Unlock()
+	if j.pendBytes+n > maxPendingBytes {
+		clear(j.pend)
+		j.pend, j.pendBytes = j.pend[:0], 0 // read from the file instead
+		return
+	}
+	j.pend = append(j.pend, evs...)
+	j.pendBytes += n
+}
+
+// takePending returns up to indexChunk queued events that directly follow
+// seq from, and forgets the queued events up to from; none when the queue
+// does not start right after from.
+func (j *Journal) takePending(from uint64) []*event.Event {
+	j.pmu.Lock()
+	defer j.pmu.Unlock()
+	i := 0
+	for i < len(j.pend) && j.pend[i].Seq <= from {
+		j.pendBytes -= len(j.pend[i].Payload)
+		i++
+	}
+	if i > 0 {
+		rest := copy(j.pend, j.pend[i:])
+		clear(j.pend[rest:])
+		j.pend = j.pend[:rest]
+	}
+	if len(j.pend) == 0 || j.pend[0].Seq != from+1 {
+		return nil
+	}
+	return append([]*event.Event(nil), j.pend[:min(len(j.pend), indexChunk)]...)
+}
+
 // indexNext indexes up to indexChunk events after indexed_to, in one
 // transaction that also moves indexed_to.
 func (j *Journal) indexNext() error {
+	from := j.indexedTo.Load()
+	if evs := j.takePending(from); len(evs) > 0 {
+		var docs []searchDoc
+		if !noIndex {
+			docs = make([]searchDoc, len(evs))
+			for i, ev := range evs {
+				docs[i] = docOf(ev)
+			}
+		}
+		return j.indexDocs(from, evs[len(evs)-1].Seq, evs, docs)
+	}
+	return j.indexFromFile()
+}
+
+// indexDocs adds docs (of evs, seqs from+1 to to; none with noIndex) to the
+// index unless another indexNext did since from, skipping the events that
+// retention deleted meanwhile.
+func (j *Journal) indexDocs(from, to uint64, evs []*event.Event, docs []searchDoc) error {
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	if j.w == nil || j.indexedTo.Load() != from {
+		return nil
+	}
+	oldest := j.oldest.Load()
+	err := j.writeTxLocked(func(tx *sql.Tx) error {
+		ins := tx.Stmt(j.ins.index)
+		defer ins.Close()
+		for i := range docs {
+			if evs[i].Seq < oldest {
+				continue
+			}
+			if _, err := ins.Exec(indexValues(int64(evs[i].Seq), &docs[i])...); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Exec(`UPDATE meta SET v = ? WHERE k = 'indexed_to'`, int64(to))
+		return err
+	}, func() { j.indexedTo.Store(to) })
+	if err != nil {
+		return fmt.Errorf("journal: search index: %w", err)
+	}
+	return nil
+}
+
+// indexFromFile indexes up to indexChunk events after indexed_to read
+// from the file, in one transaction that also moves indexed_to.
+func (j *Journal) indexFromFile() error {
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
 	if j.w == nil {

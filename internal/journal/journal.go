@@ -29,6 +29,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
+	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/logging"
 	"github.com/mpm-dev/mpm/internal/sessions"
 	"github.com/mpm-dev/mpm/internal/store"
@@ -160,9 +161,17 @@ type Journal struct {
 
 	// indexedTo is the last seq in the search index (indexer.go).
 	indexedTo atomic.Uint64
+	// pend are the committed events queued for the indexer, in seq order,
+	// pendBytes their payload bytes (indexer.go); guarded by pmu.
+	pmu       sync.Mutex
+	pend      []*event.Event
+	pendBytes int
 	// backfilled is closed when backfill (backfill.go) has brought every
 	// older event into the index, or stopped.
 	backfilled chan struct{}
+	// retainedAtOpen is closed when the retention pass made at open has
+	// run (tests wait for it before they add events of their own).
+	retainedAtOpen chan struct{}
 
 	// bigFile is set when the file was too large to check at open.
 	bigFile bool
@@ -240,6 +249,7 @@ func Open(opts Options) (*Journal, error) {
 	}
 	j.stop = make(chan struct{})
 	j.backfilled = make(chan struct{})
+	j.retainedAtOpen = make(chan struct{})
 	j.done.Add(5)
 	go j.backfill()
 	go j.indexLoop()

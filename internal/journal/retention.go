@@ -10,9 +10,14 @@ import (
 // retentionLoop enforces the retention limits at start and every
 // RetainInterval until Close.
 func (j *Journal) retentionLoop() {
+	atOpen := j.retainedAtOpen
 	j.every(j.opts.RetainInterval, true, func() {
 		if err := j.EnforceRetention(); err != nil {
 			j.warnTick("retention", "retention pass failed; will retry", err)
+		}
+		if atOpen != nil {
+			close(atOpen)
+			atOpen = nil
 		}
 	})
 }
@@ -166,12 +171,15 @@ func (j *Journal) dropEvents(now time.Time) (more bool, err error) {
 		// The state is saved in the same transaction: the events that
 		// replay would fold in must still be there.
 		return j.writeState(tx, j.bytes.Load()-freed)
-	}, j.stateSaved)
+	}, j.stateSaved, func() {
+		// under wmu, so the indexer (indexNext) never indexes a
+		// deleted event
+		j.bytes.Add(-freed)
+		j.oldest.Store(bound + 1)
+	})
 	if err != nil {
 		return false, fmt.Errorf("journal retention: %w", err)
 	}
-	j.bytes.Add(-freed)
-	j.oldest.Store(bound + 1)
 	j.log.Debug("retention dropped events", "through_seq", bound, "bytes", freed)
 	return n == deleteChunk, nil
 }

@@ -66,12 +66,20 @@ func (r *eventRow) values(extra ...any) []any {
 
 // rowOf is the row that stores ev, its payload compressed (encodePayload:
 // this runs in the commit batch, not on the hook's request path).
+//
+// Since layout 5 the columns tool_use_id, cwd, transcript_path and reason
+// hold a value only when it differs from what the payload says (never, for
+// an event event.Parse made): the payload has them, and each row repeating
+// a ~100-byte transcript path and the cwd cost ~130 bytes an event. They
+// are read back from the payload (event).
 func rowOf(ev *event.Event) eventRow {
 	r := eventRow{
 		Seq: int64(ev.Seq), ReceivedNS: ev.Received.UnixNano(), SessionID: ev.SessionID, Event: ev.Name,
-		Tool: ev.Tool, ToolUseID: ev.ToolUseID, Cwd: ev.Cwd, TranscriptPath: ev.TranscriptPath,
-		Reason: ev.Reason, Payload: ev.Payload, Origin: ev.Origin, OriginSeq: int64(ev.OriginSeq),
+		Tool: ev.Tool, Payload: ev.Payload, Origin: ev.Origin, OriginSeq: int64(ev.OriginSeq),
 	}
+	d := event.FieldsOf(ev.Payload)
+	r.ToolUseID, r.Cwd, r.TranscriptPath, r.Reason = unlessSame(ev.ToolUseID, d.ToolUseID), unlessSame(ev.Cwd, d.Cwd),
+		unlessSame(ev.TranscriptPath, d.TranscriptPath), unlessSame(ev.Reason, d.Reason)
 	if !ev.Sent.IsZero() {
 		r.SentNS = ev.Sent.UnixNano()
 	}
@@ -95,6 +103,23 @@ func (r *eventRow) event() (*event.Event, error) {
 	if r.SentNS != 0 {
 		ev.Sent = time.Unix(0, r.SentNS)
 	}
-	ev.FillAgent() // not a column: read from the payload
+	// Not columns, or empty columns (rowOf): read from the payload.
+	d := event.FieldsOf(payload)
+	ev.AgentID, ev.AgentType = d.AgentID, d.AgentType
+	for _, f := range []struct{ col, payload *string }{
+		{&ev.ToolUseID, &d.ToolUseID}, {&ev.Cwd, &d.Cwd}, {&ev.TranscriptPath, &d.TranscriptPath}, {&ev.Reason, &d.Reason},
+	} {
+		if *f.col == "" {
+			*f.col = *f.payload
+		}
+	}
 	return ev, nil
+}
+
+// unlessSame is v, or "" when the payload says the same (derived).
+func unlessSame(v, derived string) string {
+	if v == derived {
+		return ""
+	}
+	return v
 }

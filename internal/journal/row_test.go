@@ -19,8 +19,15 @@ func TestEventRow(t *testing.T) {
 		"every field": {Seq: 1 << 40, Received: received, Sent: received.Add(-time.Millisecond), SessionID: "s",
 			Name: "PreToolUse", Tool: "Bash", ToolUseID: "t", Cwd: "/w", TranscriptPath: "/t.jsonl", Reason: "r",
 			Origin: "pc-1", OriginSeq: 9, Payload: []byte(`{"session_id":"s"}`)},
+		"fields from the payload": {Seq: 2, Received: received, SessionID: "s", Name: "SessionStart", ToolUseID: "t",
+			Cwd: "/w", TranscriptPath: "/t.jsonl", Reason: "startup", AgentID: "a1", AgentType: "Explore",
+			Payload: []byte(`{"session_id":"s","hook_event_name":"SessionStart","tool_use_id":"t","cwd":"/w","transcript_path":"/t.jsonl","source":"startup","agent_id":"a1","agent_type":"Explore"}`)},
 	} {
 		row := rowOf(ev)
+		kept := row.ToolUseID + row.Cwd + row.TranscriptPath + row.Reason
+		if want := ev.ToolUseID + ev.Cwd + ev.TranscriptPath + ev.Reason; name == "fields from the payload" && kept != "" || name == "every field" && kept != want {
+			t.Errorf("%s: row keeps %q, want the fields only where the payload does not have them (layout 5)", name, kept)
+		}
 		got, err := row.event()
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)

@@ -14,8 +14,11 @@ import (
 // sessions and bytes are saved about once a second, not in every commit: an
 // older mpm would not fold the later events back in); layout 4 added
 // events.payload_codec (compressed payloads, codec.go: the rows written
-// before keep codec 0, the payload as it came, and are read as they are).
-const schemaVersion = 4
+// before keep codec 0, the payload as it came, and are read as they are);
+// layout 5 leaves events.tool_use_id, cwd, transcript_path and reason
+// empty when the payload holds the same value (rowOf; every row written
+// before keeps them and reads the same), so an older mpm must not read it.
+const schemaVersion = 5
 
 // schema is the journal's layout. Times are Unix nanoseconds; empty strings
 // are stored as ”. Users may read the file with the sqlite3 shell.
@@ -27,6 +30,8 @@ const schemaVersion = 4
 //	         local events). payload_codec (layout 4) says how payload
 //	         is stored: 0 as it came, 1 zstd with the embedded hook
 //	         dictionary (codec.go); size counts the stored bytes.
+//	         tool_use_id, cwd, transcript_path and reason are '' when
+//	         the payload has the same value (layout 5: read from it).
 //	keys     idempotency keys, by the seq of the event they were stored with.
 //	sessions the session summaries (sessionRow as JSON), kept in step
 //	         with events in the same transaction.

@@ -1,17 +1,21 @@
 package journal
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"html"
 	"math"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/mpm-dev/mpm/internal/event"
+	"github.com/mpm-dev/mpm/internal/gist"
 	"github.com/mpm-dev/mpm/internal/store"
 )
 
@@ -64,23 +68,39 @@ var pathKeys = map[string]bool{"file_path": true, "filePath": true, "path": true
 // enum words (type, mode).
 var skipKeys = map[string]bool{"originalFile": true, "structuredPatch": true, "oldString": true, "newString": true, "type": true, "mode": true}
 
-// docOf extracts an event's searchable text. A payload that is not the
+// docOf extracts an event's searchable text. It reads the payload's JSON
+// in place (gist.Members), decoding only the strings it indexes and only
+// as far as each field's bound: an Edit's originalFile or a 50 KiB output
+// is skipped or cut without being decoded whole. A payload that is not the
 // JSON object a hook sends still gets its event and tool indexed.
 func docOf(ev *event.Event) searchDoc {
 	var d searchDoc
 	d[fEvent], d[fTool] = ev.Name, ev.Tool
-	var h map[string]any // one decode of the payload, read below
-	if json.Unmarshal(ev.Payload, &h) != nil {
-		return d
-	}
-	str := func(k string) string { v, _ := h[k].(string); return v }
-	d[fPrompt] = clip(str("prompt"), maxIndexedField)
-	d[fMessage] = clip(strings.TrimSpace(str("message")+"\n"+str("last_assistant_message")), maxIndexedField)
+	var message, last string
+	var input, response []byte
+	gist.Members(ev.Payload, func(rawKey, v []byte) bool {
+		switch string(rawKey) {
+		case `"prompt"`:
+			d[fPrompt] = jsonString(v, maxIndexedField)
+		case `"message"`:
+			message = jsonString(v, maxIndexedField)
+		case `"last_assistant_message"`:
+			last = jsonString(v, maxIndexedField)
+		case `"tool_input"`:
+			input = v
+		case `"tool_response"`:
+			response = v
+		}
+		return true
+	})
+	d[fMessage] = clip(strings.TrimSpace(message+"\n"+last), maxIndexedField)
 	var b [8]strings.Builder
-	collect := func(v any, input bool) {
-		walkStrings(v, "", func(key, s string) {
+	collect := func(v []byte, input bool, only func(key string) bool) {
+		walkJSON(v, "", true, func(key string, raw []byte) {
 			f := fOutput
 			switch {
+			case only != nil && !only(key):
+				return
 			case pathKeys[key]:
 				f = fPath
 			case input && key == "command":
@@ -90,30 +110,28 @@ func docOf(ev *event.Event) searchDoc {
 			case skipKeys[key]:
 				return
 			}
-			if b[f].Len() < maxIndexedField {
-				if b[f].Len() > 0 {
-					b[f].WriteByte('\n')
-				}
-				b[f].WriteString(clip(s, maxIndexedField-b[f].Len()))
+			room := maxIndexedField - b[f].Len()
+			if b[f].Len() > 0 {
+				room--
 			}
+			if room <= 0 {
+				return
+			}
+			if b[f].Len() > 0 {
+				b[f].WriteByte('\n')
+			}
+			b[f].WriteString(jsonString(raw, room))
 		})
 	}
 	if ev.Name == "PostToolUse" {
 		// It repeats its PreToolUse's input: its command and paths are
 		// indexed again (short, and what an output search is narrowed
 		// by), the rest (an Edit's strings, a Write's content) is not.
-		in, _ := h["tool_input"].(map[string]any)
-		small := map[string]any{}
-		for k, v := range in {
-			if k == "command" || pathKeys[k] {
-				small[k] = v
-			}
-		}
-		collect(small, true)
+		collect(input, true, func(key string) bool { return key == "command" || pathKeys[key] })
 	} else {
-		collect(h["tool_input"], true)
+		collect(input, true, nil)
 	}
-	collect(h["tool_response"], false)
+	collect(response, false, nil)
 	for _, f := range []int{fCommand, fPath, fInput, fOutput} {
 		d[f] = b[f].String()
 	}
@@ -127,29 +145,108 @@ func docOf(ev *event.Event) searchDoc {
 	return d
 }
 
-// walkStrings calls fn with every string in v and the object key it is
-// under (the nearest one, for strings in arrays), in a stable order.
-func walkStrings(v any, key string, fn func(key, s string)) {
-	switch v := v.(type) {
-	case string:
+// walkJSON calls fn with every string in the JSON value v (raw, quotes
+// included) and the object key it is under (the nearest one, for strings
+// in arrays), in document order. The members of v itself (top) named in
+// skipKeys are not walked.
+func walkJSON(v []byte, key string, top bool, fn func(key string, raw []byte)) {
+	if len(v) == 0 {
+		return
+	}
+	switch v[0] {
+	case '"':
 		fn(key, v)
-	case []any:
-		for _, e := range v {
-			walkStrings(e, key, fn)
-		}
-	case map[string]any:
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if skipKeys[k] && key == "" {
-				continue
+	case '{':
+		gist.Members(v, func(rawKey, val []byte) bool {
+			k := jsonString(rawKey, len(rawKey))
+			if !top || !skipKeys[k] {
+				walkJSON(val, k, false, fn)
 			}
-			walkStrings(v[k], k, fn)
+			return true
+		})
+	case '[':
+		var elems []json.RawMessage // arrays are few and short (file lists, todos)
+		if json.Unmarshal(v, &elems) != nil {
+			return
+		}
+		for _, e := range elems {
+			walkJSON(e, key, top, fn)
 		}
 	}
+}
+
+// jsonString decodes the JSON string raw (quotes included), up to max
+// bytes of its text (cut on a rune boundary); "" for anything else.
+// Escapes are decoded only as far as needed.
+func jsonString(raw []byte, max int) string {
+	if len(raw) < 2 || raw[0] != '"' || max <= 0 {
+		return ""
+	}
+	body := raw[1 : len(raw)-1]
+	if bytes.IndexByte(body, '\\') < 0 {
+		return clip(string(body[:min(len(body), max+utf8.UTFMax)]), max)
+	}
+	out := make([]byte, 0, min(len(body), max+utf8.UTFMax))
+	for i := 0; i < len(body) && len(out) < max+utf8.UTFMax; {
+		c := body[i]
+		if c != '\\' {
+			out = append(out, c)
+			i++
+			continue
+		}
+		if i+1 >= len(body) {
+			break
+		}
+		switch body[i+1] {
+		case 'n':
+			out = append(out, '\n')
+		case 't':
+			out = append(out, '\t')
+		case 'r':
+			out = append(out, '\r')
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'u':
+			r, n := jsonRune(body[i:])
+			if n == 0 {
+				return clip(string(out), max)
+			}
+			out = utf8.AppendRune(out, r)
+			i += n
+			continue
+		default: // \" \\ \/
+			out = append(out, body[i+1])
+		}
+		i += 2
+	}
+	return clip(string(out), max)
+}
+
+// jsonRune decodes the \uXXXX escape (or surrogate pair) at the start of
+// b: the rune and the bytes it took, 0 when malformed.
+func jsonRune(b []byte) (rune, int) {
+	hex4 := func(b []byte) (rune, bool) {
+		if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(b[2:6]), 16, 16)
+		return rune(v), err == nil
+	}
+	r, ok := hex4(b)
+	if !ok {
+		return 0, 0
+	}
+	if utf16.IsSurrogate(r) {
+		if r2, ok := hex4(b[6:]); ok {
+			if pair := utf16.DecodeRune(r, r2); pair != utf8.RuneError {
+				return pair, 12
+			}
+		}
+		return utf8.RuneError, 6
+	}
+	return r, 6
 }
 
 // clip cuts s to at most n bytes, on a rune boundary.

@@ -167,3 +167,41 @@ func FuzzParseQuery(f *testing.F) {
 }
 
 var _ = fmt.Sprint
+
+// TestIndexerPaths: the events the indexer does not have in memory (its
+// queue overflowed) are read from the file, and events retention deleted
+// before the indexer reached them never enter the index.
+func TestIndexerPaths(t *testing.T) {
+	defer func(n int) { maxPendingBytes = n }(maxPendingBytes)
+	maxPendingBytes = 300 // the second Append overflows the queue
+	j, _ := searchEvents(t, Options{RetainEvents: 4})
+	j.pmu.Lock()
+	queued := len(j.pend)
+	j.pmu.Unlock()
+	if queued != 0 {
+		t.Fatalf("%d events queued, want the queue dropped", queued)
+	}
+	if err := j.EnforceRetention(); err != nil { // before the indexer: seqs 1 and 2 go
+		t.Fatal(err)
+	}
+	hits, err := j.Search(store.SearchQuery{Query: "orders.go OR totals OR permission"})
+	if err != nil || !reflect.DeepEqual(hitSeqs(hits), []uint64{6, 5, 4}) {
+		t.Fatalf("hits %v (%v), want [6 5 4]", hitSeqs(hits), err)
+	}
+	var n int
+	if err := j.r.QueryRow(`SELECT COUNT(*) FROM search`).Scan(&n); err != nil || n != 4 {
+		t.Fatalf("index rows %d (%v), want 4", n, err)
+	}
+
+	maxPendingBytes = 32 << 20
+	j2, _ := searchEvents(t, Options{RetainEvents: 4})
+	if err := j2.EnforceRetention(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j2.Search(store.SearchQuery{Query: "totals"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j2.r.QueryRow(`SELECT COUNT(*) FROM search`).Scan(&n); err != nil || n != 4 {
+		t.Fatalf("from memory: index rows %d (%v), want 4 (the deleted events skipped)", n, err)
+	}
+}

@@ -114,6 +114,21 @@ func TestDashboardFleet(t *testing.T) {
 	post(t, edgeA, tokA, hookEvent(sessA, "UserPromptSubmit", map[string]any{"prompt": "what did it cost?", "transcript_path": transcript}))
 	cost := `document.querySelector('#sessions li[data-id="` + sessA + `"] .usage')`
 	p.waitFor("the remote session's cost on its card", cost+`?.hidden === false && `+cost+`.querySelector(".cost").textContent === "$0.04"`, 30*time.Second)
+	// The edge's usage snapshot (MpmUsage) fed that card but is no row and
+	// is not counted in "events loaded"; its type chip lists it when
+	// picked, and unpicked it goes again.
+	usageChip := `document.querySelector('#types .chip[data-type="MpmUsage"]')`
+	usageRows := `document.querySelectorAll('#list .row .type[data-type="MpmUsage"]').length`
+	rows := `document.querySelectorAll('#list .row:not(.divider)').length`
+	p.waitFor("the MpmUsage chip", usageChip+` && Number(`+usageChip+`.querySelector(".ccount").textContent) >= 1`, 30*time.Second)
+	if got := eval[string](p, `JSON.stringify([document.body.dataset.count === String(`+rows+`), document.body.dataset.shown === String(`+rows+`), `+usageRows+`])`); got != `[true,true,0]` {
+		t.Errorf("count = rows, shown = rows, MpmUsage rows, with no filter: %s, want [true,true,0]: usage snapshots are listed or counted", got)
+	}
+	shownAll := eval[string](p, `document.body.dataset.shown`)
+	eval[bool](p, `(`+usageChip+`.click(), true)`)
+	p.waitFor("MpmUsage rows once its chip is picked", usageRows+` >= 1 && document.body.dataset.shown === String(`+usageRows+`)`, 5*time.Second)
+	eval[bool](p, `(`+usageChip+`.click(), true)`)
+	p.waitFor("no MpmUsage row once unpicked", usageRows+` === 0 && document.body.dataset.shown === "`+shownAll+`"`, 5*time.Second)
 
 	resp := postRaw(t, edgeA, tokA, permissionRequest(sessA, "rm -rf build"), map[string]string{protocol.HeaderApprovalWait: "120"})
 	id := resp.Header.Get(protocol.HeaderApprovalID)

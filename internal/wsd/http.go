@@ -330,9 +330,12 @@ func (s *Server) newUpgrader() *websocket.Upgrader {
 	return &websocket.Upgrader{
 		HandshakeTimeout: 5 * time.Second,
 		ReadBufferSize:   1024, // client frames are small; an idle connection keeps this buffer
-		WriteBufferSize:  16 << 10,
-		WriteBufferPool:  &sync.Pool{}, // an idle connection holds no write buffer
-		CheckOrigin:      s.guard.originOK,
+		// A flooded client's frame carries tens of events (~30 KiB): a
+		// buffer that holds it whole writes it in one system call, where
+		// a smaller one sends it as fragments, one write each.
+		WriteBufferSize: 64 << 10,
+		WriteBufferPool: &sync.Pool{}, // an idle connection holds no write buffer
+		CheckOrigin:     s.guard.originOK,
 		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
 			httpError(w, status, "WebSocket handshake failed: "+reason.Error())
 		},

@@ -46,6 +46,10 @@ type Options struct {
 	// run from Run until shutdown; ctx ends before the ingest loop stops.
 	// An error is logged; it does not stop the daemon.
 	Background []func(ctx context.Context, s *Server) error
+	// Prepare run in order in Run, before the server answers a request
+	// and before Background starts (a fleet hub lists again the other
+	// machines' permission requests still pending).
+	Prepare []func(s *Server)
 	// FleetStatus, when set, reports fleet mode's NATS link in /healthz.
 	FleetStatus func() (protocol.FleetStatus, bool)
 	// Listener, when set, is where the server serves (tests pass one on
@@ -97,6 +101,8 @@ type Server struct {
 	static http.Handler
 	// background are Options.Background.
 	background []func(ctx context.Context, s *Server) error
+	// prepare are Options.Prepare.
+	prepare []func(s *Server)
 	// fleetStatus is Options.FleetStatus.
 	fleetStatus func() (protocol.FleetStatus, bool)
 	// approvals holds the permission requests waiting for an answer from
@@ -176,6 +182,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 		tracker:     sessions.NewTracker(infos),
 		m:           newMetrics(),
 		background:  opts.Background,
+		prepare:     opts.Prepare,
 		fleetStatus: opts.FleetStatus,
 	}
 	if len(cfg.NotifyWebhooks) > 0 {
@@ -331,6 +338,9 @@ func (s *Server) Run(ctx context.Context) error {
 	s.followCancel = followCancel
 	s.goLoop(follow, &s.followDone, s.caster.run)
 	s.goLoop(follow, &s.followDone, s.usage.Run)
+	for _, p := range s.prepare {
+		p(s)
+	}
 	loops, cancel := context.WithCancel(context.Background())
 	s.loopsCancel = cancel
 	s.goLoop(loops, &s.loopsDone, func(ctx context.Context) error { s.drainSpoolLoop(ctx); return nil })

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Model, callState, matches, perMinute, toolStats, agentOf, MAX_RECORDS } from "../dist/js/model.js";
+import { Model, callState, matches, perMinute, toolStats, agentOf, MAX_RECORDS, QUIET_TYPES } from "../dist/js/model.js";
 import { wire } from "./fixtures.js";
 
 const S1 = "aaaa1111-2222-3333-4444-555566667777";
@@ -75,6 +75,36 @@ test("filters", () => {
   assert.equal(f({ tool: "Bash" }), 1);
   assert.equal(f({ origin: "laptop-a" }), 1);
   assert.equal(f({ search: "hello world" }), 1);
+});
+
+test("MpmUsage is quiet: not listed nor counted unless the type filter names it; MpmApprovalDecision is listed", () => {
+  assert.ok(QUIET_TYPES.has("MpmUsage"));
+  const m = new Model();
+  const usage = (n) => ({ ...wire("MpmUsage", { usage: { cost_usd: n, input_tokens: 10 * n, output_tokens: n } }), origin: "laptop-a" });
+  const { added } = m.add([
+    wire("UserPromptSubmit", { prompt: "run the tests" }),
+    usage(1),
+    wire("MpmApprovalDecision", { outcome: "allow", by: "dashboard 127.0.0.1:5000" }),
+    { ...wire("MpmApprovalRequest", { approval: { tool_name: "Bash" } }), origin: "laptop-a" },
+    usage(2),
+  ]);
+  const f = (o) => added.filter((r) => matches(r, { types: new Set(), tool: "", origin: "", agent: "", search: "", ...o })).map((r) => r.ev.event);
+  assert.deepEqual(f({}), ["UserPromptSubmit", "MpmApprovalDecision", "MpmApprovalRequest"]);
+  assert.deepEqual(f({ search: "cost_usd" }), []); // a search alone does not bring them back
+  assert.deepEqual(f({ origin: "laptop-a" }), ["MpmApprovalRequest"]);
+  assert.deepEqual(f({ types: new Set(["MpmUsage"]) }), ["MpmUsage", "MpmUsage"]);
+  assert.deepEqual(f({ types: new Set(["MpmUsage", "UserPromptSubmit"]), search: "cost_usd\":2" }), ["MpmUsage"]);
+  // Counts: "events loaded" leaves them out; the type chip still counts them.
+  assert.equal(m.count(), 3);
+  assert.equal(m.listable(), 3);
+  assert.equal(m.types.get("MpmUsage"), 2);
+  // Dropped at the cap or cleared, the counts follow.
+  m.drop(added[1]);
+  assert.equal(m.count(), 3);
+  assert.equal(m.quiet, 1);
+  m.clear();
+  assert.equal(m.quiet, 0);
+  assert.equal(m.listable(), 0);
 });
 
 test("the page holds at most MAX_RECORDS; older events prepend before the first", () => {

@@ -21,7 +21,7 @@ import { clock } from "./format.js";
 import { wireSearch, setSearchHooks } from "./search.js";
 import { wireUsage, toggleUsage, usageMayHaveChanged } from "./usage.js";
 import { mark, measure } from "./perf.js";
-import { scanning } from "./view.js";
+import { scanning, deriveTextSoon } from "./view.js";
 
 /** @typedef {import("./types.js").WireEvent} WireEvent */
 /** @typedef {import("./types.js").Rec} Rec */
@@ -36,25 +36,7 @@ S.selection = params.sessions.length ? new Set(params.sessions) : null;
 S.pendingSeq = params.seq;
 let resolved = !params.sessions.length; // ?session= names matched against the daemon's sessions
 let replayed = 0; // events in the current replay, to know whether older ones exist
-
-S.list = new VirtualList($("list"), {
-  renderRow,
-  onFollowChange: (f) => {
-    if (f) S.newWhilePaused = 0;
-    updateFollow();
-  },
-  onOpen: (r) => openDetail(r),
-  onMove: (r) => {
-    if (S.openKey !== null && r.ev) openDetail(r);
-  },
-  onKey: (e, r) => {
-    if (e.key === "c" && r.ev) {
-      copyText(JSON.stringify(r.ev, null, 2), `event #${r.ev.seq || "probe"} as JSON`);
-      return true;
-    }
-    return false;
-  },
-});
+let boardPending = false; // boardSoon asked for a frame (here: onState calls it as the connection starts)
 
 S.conn = new Connection({
   token: params.token,
@@ -62,6 +44,10 @@ S.conn = new Connection({
   // events only to drop them; "load older" reaches the rest.
   tail: params.tail === 0 || params.tail > MAX_RECORDS ? MAX_RECORDS : params.tail,
   sessions: S.selection ? [...S.selection] : null,
+  // ?session= prefixes become ids from the session list: the WebSocket
+  // opens after it (full ids, as the address holds once resolved, need no
+  // list: it opens beside it).
+  subscribeAfterSessions: () => !resolved && !!S.selection && [...S.selection].some((n) => n.length < 32),
   onState: (/** @type {any} */ st) => {
     showState(st);
     boardSoon();
@@ -135,6 +121,29 @@ S.conn = new Connection({
   onApproval: approvalAdded,
   onApprovalResolved: approvalResolved,
 });
+// Connect first: the session list, the WebSocket and its replay are on
+// their way while the rest of the page is set up (their callbacks run once
+// this module has run).
+S.conn.start();
+
+S.list = new VirtualList($("list"), {
+  renderRow,
+  onFollowChange: (f) => {
+    if (f) S.newWhilePaused = 0;
+    updateFollow();
+  },
+  onOpen: (r) => openDetail(r),
+  onMove: (r) => {
+    if (S.openKey !== null && r.ev) openDetail(r);
+  },
+  onKey: (e, r) => {
+    if (e.key === "c" && r.ev) {
+      copyText(JSON.stringify(r.ev, null, 2), `event #${r.ev.seq || "probe"} as JSON`);
+      return true;
+    }
+    return false;
+  },
+});
 
 /** @param {import("./types.js").WireSession} s */
 function mergeOne(s) {
@@ -195,6 +204,7 @@ function addEvents(evs) {
   if (newSession) refreshSessionsSoon();
   markStats();
   scheduleUI();
+  deriveTextSoon();
   if (S.pendingSeq && !S.replaying) openPendingSeq();
   measure("mpm:batch", t0);
 }
@@ -283,7 +293,6 @@ function refreshSessionsSoon() {
   }, 500);
 }
 
-let boardPending = false;
 function boardSoon() {
   if (boardPending) return;
   boardPending = true;
@@ -353,6 +362,7 @@ setToolbarHooks({
   onOlder: (recs) => {
     for (const r of recs) if (r.ev && !r.ev.ephemeral) S.sessions.track(r.ev);
     markStats();
+    deriveTextSoon(true);
   },
 });
 setAttentionHooks({ onFocusSession: (id) => setSelection(new Set([id])) });
@@ -511,4 +521,3 @@ updateFilters();
 updateFollow();
 updateStatus();
 drawStats();
-S.conn.start();

@@ -16,8 +16,10 @@ export class Connection {
   //   onState({state, detail, attempt, delay}) state: connecting | connected |
   //     reconnecting | auth
   //   onSessions(list)         the /v1/sessions answer, on every (re)connect,
-//                            before the WebSocket opens (the caller may
-//                            still change this.sessions)
+  //                            before any frame of the WebSocket is handled
+  //   subscribeAfterSessions() true when the subscription depends on that
+  //                            list (the caller changes this.sessions in
+  //                            onSessions): the socket opens after it
 //   onSession(session)       a {"type":"session"} frame: one session's
 //                            state changed (daemons that derive it)
   //   onHello(hello, {restarted, reset})
@@ -80,7 +82,9 @@ export class Connection {
   }
 
   // connect checks the token with a plain fetch (a refused WebSocket
-  // handshake tells the page nothing), then opens the WebSocket.
+  // handshake tells the page nothing) and opens the WebSocket at the same
+  // time: no frame is handled before the session list (onSessions), and a
+  // failed check closes the socket.
   async connect() {
     if (this.connecting) return;
     this.connecting = true;
@@ -99,18 +103,40 @@ export class Connection {
       this.state("auth", { detail: "missing" });
       return;
     }
+    const fetched = fetch("/v1/sessions", { headers: this.headers, cache: "no-store", signal: AbortSignal.timeout(HANDSHAKE_TIMEOUT) });
+    // The subscription rides in the socket's URL: the server answers it
+    // (subscribed, replay, live) right after hello, its replay under way
+    // while the handshake ends on this side. When it depends on the session
+    // list (?session= prefixes to resolve) the socket opens after the list:
+    // subscribing once it is open would put the server's replay after the
+    // handshake instead of beside it (measured: ~70 ms later).
+    const after = !!(this.opts.subscribeAfterSessions && this.opts.subscribeAfterSessions());
+    let ws = after || this.ws || this.stopped ? null : this.open();
+    /** @type {(ok: boolean) => void} */
+    let settle = () => {};
+    if (ws) this.chain = new Promise((res) => (settle = res)); // frames wait for the list (a failed one closed the socket: handle drops them)
+    const fail = () => {
+      settle(false);
+      if (ws && this.ws === ws) {
+        this.ws = null;
+        try { ws.close(); } catch { /* already closing */ }
+      }
+    };
     let resp;
     try {
-      resp = await fetch("/v1/sessions", { headers: this.headers, cache: "no-store", signal: AbortSignal.timeout(HANDSHAKE_TIMEOUT) });
+      resp = await fetched;
     } catch (e) {
+      fail();
       this.retry(e && e.name === "TimeoutError" ? "daemon not answering" : "daemon unreachable");
       return;
     }
     if (resp.status === 401) {
+      fail();
       this.state("auth", { detail: "wrong" });
       return;
     }
     if (!resp.ok) {
+      fail();
       const body = (await resp.text().catch(() => "")).trim();
       this.retry(`daemon answered ${resp.status}${body ? ": " + body : ""}`);
       return;
@@ -119,12 +145,27 @@ export class Connection {
       const j = await resp.json();
       this.opts.onSessions(j.sessions || []);
     } catch {
+      fail();
       this.retry("daemon sent an unreadable session list");
       return;
     }
-    if (this.ws || this.stopped) return;
-    // The subscription rides in the URL: it starts without a round trip,
-    // and the server answers it (subscribed, replay, live) right after hello.
+    if (after) {
+      if (this.ws || this.stopped) return;
+      ws = this.open();
+    }
+    if (!ws) return;
+    this.checked = ws;
+    if (this.ws !== ws) {
+      // The socket closed while the list was on its way.
+      settle(false);
+      if (!this.ws && !this.retryTimer) this.retry(this.closedWhy || "connection lost");
+      return;
+    }
+    settle(true);
+  }
+
+  // open creates the WebSocket, its subscription in its URL.
+  open() {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const q = new URLSearchParams({ token: this.token });
     const sub = this.subscription();
@@ -137,6 +178,8 @@ export class Connection {
     this.pendingSubs = 1;
     this.helloSeen = false;
     this.lastHeard = Date.now();
+    this.checked = null; // the session list of this socket is not in yet
+    this.closedWhy = "";
     this.chain = Promise.resolve();
     ws.onmessage = (m) => {
       if (this.ws !== ws) return;
@@ -161,8 +204,15 @@ export class Connection {
       else if (e.code === 4000) why = "dropped as a slow consumer";
       else if (e.code === 1008) why = "daemon refused: too many clients";
       else if (e.code === 1006) why = "connection lost";
+      // Before the session list is in, its answer decides (a wrong token
+      // is "token wrong", not a reconnect loop).
+      if (this.checked !== ws) {
+        this.closedWhy = why;
+        return;
+      }
       this.retry(why, e.code === 1008 ? 5 : 0);
     };
+    return ws;
   }
 
   // retry schedules the next connect with exponential backoff and jitter.

@@ -12,6 +12,13 @@
 // (A test may lower it: globalThis.__mpmMaxRecords, set before the page loads.)
 export const MAX_RECORDS = /** @type {any} */ (globalThis).__mpmMaxRecords || 50000;
 
+// QUIET_TYPES are events the daemon journals for other machines, not for a
+// person watching: a fleet edge's usage snapshots (MpmUsage, up to one per
+// session every 5 s). They stay in the model (and its type counts, so the
+// type filter can name them) but are listed, and counted in "events
+// loaded", only while the type filter names them.
+export const QUIET_TYPES = new Set(["MpmUsage"]);
+
 // Record wraps one wire event (ev, untouched) with what the page derives.
 //   key     unique in the page: "<epoch>:<seq>" (probes: "<epoch>:p<n>")
 //   epoch   bumps when a daemon without journal restarted (seq began again)
@@ -34,7 +41,8 @@ export class Model {
     this.agentCall = new Map(); // agent_id → the Task/Agent call that started it
     /** @type {ToolCall[]} */
     this.recentCalls = []; // the newest calls, to find the one a permission prompt is about
-    this.n = 0; // records that are events (not dividers)
+    this.n = 0; // records that are events (not dividers), quiet ones not counted
+    this.quiet = 0; // records held whose type is quiet (QUIET_TYPES)
     this.version = 0; // changes whenever the records (or their calls) change
   }
 
@@ -50,6 +58,7 @@ export class Model {
     this.recentCalls = [];
     this.trimmed = 0;
     this.n = 0;
+    this.quiet = 0;
   }
 
   // reset marks a daemon restart that lost history: what is shown stays,
@@ -73,7 +82,8 @@ export class Model {
     const t = Date.parse(ev.received) || Date.now();
     /** @type {Rec} */
     const r = { key, epoch: this.epoch, ev, t, call: null };
-    this.n++;
+    if (QUIET_TYPES.has(ev.event)) this.quiet++;
+    else this.n++;
     this.index(r);
     return r;
   }
@@ -156,7 +166,8 @@ export class Model {
   drop(r) {
     r.dropped = true;
     if (!r.ev) return;
-    this.n--;
+    if (QUIET_TYPES.has(r.ev.event)) this.quiet--;
+    else this.n--;
     const c = r.call;
     if (c && (!c.pre || c.pre.dropped) && (!c.post || c.post.dropped) && this.calls.get(c.id) === c) this.calls.delete(c.id);
   }
@@ -180,8 +191,17 @@ export class Model {
     return null;
   }
 
+  // count is the events held, quiet ones (QUIET_TYPES) not counted.
   count() {
     return this.n;
+  }
+
+  /**
+   * listable is how many records a list without filters shows: all but the
+   * quiet ones (the type filter names none).
+   */
+  listable() {
+    return this.records.length - this.quiet;
   }
 
   // running counts tool calls still waiting for their result.
@@ -265,7 +285,8 @@ export function agentTypeOf(ev) {
  * Filter is what the toolbar asks for. types: Set of event names (empty =
  * all); tool: "" = all; origin: a fleet hub's origin name, "" = all (an
  * event without an origin matches only ""); agent: a subagent's id, "" =
- * all; search: text, case-insensitive, over the whole event.
+ * all; search: text, case-insensitive, over the whole event. With no type
+ * named, QUIET_TYPES do not match: they show only when named.
  * @typedef {{types: Set<string>, tool: string, origin: string, agent: string, search: string}} Filter
  */
 
@@ -276,15 +297,23 @@ export function agentTypeOf(ev) {
 export function matches(r, f) {
   if (!r.ev) return true; // dividers always show
   const ev = r.ev;
-  if (f.types.size && !f.types.has(ev.event)) return false;
+  if (f.types.size ? !f.types.has(ev.event) : QUIET_TYPES.has(ev.event)) return false;
   if (f.tool && ev.tool !== f.tool) return false;
   if (f.origin && ev.origin !== f.origin) return false;
   if (f.agent && agentOf(ev) !== f.agent && !(ev.event.startsWith("Subagent") && ev.payload && ev.payload.agent_id === f.agent)) return false;
-  if (f.search) {
-    if (r.text === undefined) r.text = JSON.stringify(ev).toLowerCase();
-    if (!r.text.includes(f.search)) return false;
-  }
+  if (f.search && !searchText(r).includes(f.search)) return false;
   return true;
+}
+
+/**
+ * searchText is the text the search looks in: the whole event as JSON,
+ * lower-cased, derived once per record (view.js derives it in idle time,
+ * so that the first search finds it ready).
+ * @param {Rec} r
+ */
+export function searchText(r) {
+  if (r.text === undefined) r.text = r.ev ? JSON.stringify(r.ev).toLowerCase() : "";
+  return r.text;
 }
 
 // perMinute counts events per session per minute over the `minutes` minutes

@@ -59,7 +59,7 @@ export function renderHeader() {
 export function updateStatus() {
   const n = S.model.count();
   const parts = [`${plural(n, "event")} loaded`];
-  if (S.list.items.length !== S.model.records.length) parts.push(`${S.list.items.length.toLocaleString("en-US")} shown`);
+  if (S.list.items.length !== S.model.listable()) parts.push(`${S.list.items.length.toLocaleString("en-US")} shown`);
   if (S.running) parts.push(`${plural(S.running, "tool call")} running`);
   if (S.model.trimmed) parts.push(`${S.model.trimmed.toLocaleString("en-US")} oldest dropped from the page`);
   if (S.replaying && S.connState.state === "connected") parts.push("loading history…");

@@ -8,6 +8,7 @@ import { originURL } from "./params.js";
 import { updateStatus, notice } from "./status.js";
 import { searchAll, closeHits } from "./search.js";
 import { refilter } from "./view.js";
+import { QUIET_TYPES } from "./model.js";
 
 /** @type {{onOlder: (recs: import("./types.js").Rec[]) => void}} */
 const hooks = { onOlder: () => {} };
@@ -34,7 +35,8 @@ export function updateFilters() {
   for (const t of types) {
     let b = typeEls.get(t);
     if (!b) {
-      b = h("button", { type: "button", class: "chip", dataset: { type: t }, "aria-pressed": "false", onclick: () => toggleType(t) }, h("span", { class: "cname" }, t), h("span", { class: "ccount" }));
+      const quiet = QUIET_TYPES.has(t);
+      b = h("button", { type: "button", class: quiet ? "chip quiet" : "chip", dataset: { type: t }, "aria-pressed": "false", title: quiet ? `${t}: not listed unless picked here (what a fleet edge journals for its hub, not for you)` : null, onclick: () => toggleType(t) }, h("span", { class: "cname" }, t), h("span", { class: "ccount" }));
       typeEls.set(t, b);
       const after = [...typeEls.keys()].sort().indexOf(t);
       box.insertBefore(b, box.children[after] || null);

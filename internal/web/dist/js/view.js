@@ -7,9 +7,17 @@
 // the page keeps drawing and answering input while 50,000 records are scanned.
 // A scan that fits one slice (most: a type or tool filter over 50,000
 // records takes ~5 ms) ends before refilter returns.
+//
+// The text search looks in each record's search text (model.js,
+// searchText): derived for 50,000 records it is ~180 ms of work and ~35 MB
+// of strings, whose garbage collection made frames of 30–80 ms when the
+// first search derived it. It is derived in idle time instead
+// (requestIdleCallback, at most 4 ms at a time) as records arrive;
+// a search before that derives what is missing within its slices, which
+// read the clock after every 256 KiB derived (one event may be 1 MiB).
 
 import { S } from "./state.js";
-import { matches } from "./model.js";
+import { matches, searchText } from "./model.js";
 import { updateStatus } from "./status.js";
 import { mark, measure } from "./perf.js";
 
@@ -18,6 +26,7 @@ import { mark, measure } from "./perf.js";
 // filtering per slice (a test may set globalThis.__mpmSliceMs: 0 slices every STEP records)
 const SLICE_MS = /** @type {any} */ (globalThis).__mpmSliceMs ?? 8;
 const STEP = 64; // records between clock reads
+const TEXT_BYTES = 256 << 10; // search text derived between clock reads
 
 /**
  * @typedef {object} Scan
@@ -63,8 +72,13 @@ function step(sc) {
   sc.trimmed = S.model.trimmed;
   const f = S.filter;
   while (sc.i < recs.length) {
-    const end = Math.min(recs.length, sc.i + STEP);
-    for (let i = sc.i; i < end; i++) if (matches(recs[i], f)) sc.out.push(recs[i]);
+    let end = Math.min(recs.length, sc.i + STEP);
+    let derived = 0;
+    for (let i = sc.i; i < end; i++) {
+      const r = recs[i];
+      if (f.search && r.text === undefined && (derived += searchText(r).length) >= TEXT_BYTES) end = i + 1;
+      if (matches(r, f)) sc.out.push(r);
+    }
     sc.i = end;
     if (performance.now() - t >= SLICE_MS) break;
   }
@@ -89,4 +103,49 @@ function step(sc) {
 /** @param {() => void} fn */
 function later(fn) {
   requestAnimationFrame(() => fn());
+}
+
+// ---- search text in idle time ---------------------------------------------
+
+const IDLE_STEP = 32; // records between clock reads
+// IDLE_MS: at most this long at a time, whatever the deadline allows (up to
+// 50 ms on an idle page): an event arriving meanwhile waits for it.
+const IDLE_MS = 4;
+/** @type {Rec[] | null} */
+let textRecords = null; // the model's array textNext indexes
+let textNext = 0; // records before it have their search text
+let textTrimmed = 0; // the model's trimmed count at textNext
+let idleAsked = false;
+
+/**
+ * deriveTextSoon derives the held records' search text in idle time (from
+ * the first record again when older ones were inserted before: fromStart).
+ * @param {boolean} [fromStart]
+ */
+export function deriveTextSoon(fromStart) {
+  if (fromStart) textNext = 0;
+  if (idleAsked || typeof requestIdleCallback !== "function") return;
+  idleAsked = true;
+  requestIdleCallback(deriveText);
+}
+
+/** @param {IdleDeadline} deadline */
+function deriveText(deadline) {
+  idleAsked = false;
+  const t = mark();
+  const t0 = performance.now();
+  const m = S.model;
+  if (textRecords !== m.records) {
+    textRecords = m.records;
+    textNext = 0;
+  } else textNext = Math.max(0, textNext - (m.trimmed - textTrimmed));
+  textTrimmed = m.trimmed;
+  const recs = m.records;
+  while (textNext < recs.length && deadline.timeRemaining() > 1 && performance.now() - t0 < IDLE_MS) {
+    const end = Math.min(recs.length, textNext + IDLE_STEP);
+    let derived = 0;
+    for (; textNext < end && derived < TEXT_BYTES; textNext++) if (recs[textNext].text === undefined) derived += searchText(recs[textNext]).length;
+  }
+  measure("mpm:search-text", t);
+  if (textNext < recs.length) deriveTextSoon();
 }
