@@ -38,6 +38,7 @@ var denied = []string{
 var allowedLinux = []string{
 	"bytes", "cmp", "errors", "io", "iter", "math/bits", "runtime", "slices",
 	"sync", "sync/atomic", "syscall", "unicode", "unicode/utf8", "unsafe",
+	"path", // path.Join: the data dir cleaned as internal/paths cleans it
 	"github.com/mpm-dev/mpm/cmd/mpm-hook",
 	"github.com/mpm-dev/mpm/internal/hook/lean",
 	"github.com/mpm-dev/mpm/internal/jsonobj",      // no imports: the validator the daemon uses too

@@ -56,6 +56,9 @@ func TestDataDirIsPathsDataDir(t *testing.T) {
 		{"", "", "/home/u"},
 		{"", "", "/home/u/"},
 		{"", "", "/"},
+		{"", "/state//x/../y", "/home/u"},
+		{"", "", "/home//u/../v/."},
+		{"", "", ""},
 	}
 	for _, c := range cases {
 		t.Setenv(paths.EnvDataDir, c.dataDir)

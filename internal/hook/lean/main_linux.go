@@ -1,6 +1,7 @@
 package lean
 
 import (
+	"path"
 	"syscall"
 	"unsafe"
 
@@ -164,20 +165,10 @@ func dataDir() string {
 	return cleanJoin(getenv("HOME"), ".local/state/mpm")
 }
 
-// cleanJoin joins dir and name as filepath.Join would for the paths
-// dataDir builds: the trailing slashes of dir dropped.
-func cleanJoin(dir, name string) string {
-	for len(dir) > 1 && dir[len(dir)-1] == '/' {
-		dir = dir[:len(dir)-1]
-	}
-	if dir == "" {
-		return name // no home: relative, as filepath.Join("", name)
-	}
-	if dir == "/" {
-		return "/" + name
-	}
-	return dir + "/" + name
-}
+// cleanJoin is filepath.Join on Linux: path.Join (path links no os), so
+// that the hook names the data dir exactly as mpm-wsd (internal/paths)
+// does, ".." and "//" in XDG_STATE_HOME or HOME included.
+func cleanJoin(dir, name string) string { return path.Join(dir, name) }
 
 // trimSpace is strings.TrimSpace for ASCII white space.
 func trimSpace(s string) string {
