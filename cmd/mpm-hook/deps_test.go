@@ -40,6 +40,7 @@ var allowedLinux = []string{
 	"sync", "sync/atomic", "syscall", "unicode", "unicode/utf8", "unsafe",
 	"path", // path.Join: the data dir cleaned as internal/paths cleans it
 	"github.com/mpm-dev/mpm/cmd/mpm-hook",
+	"github.com/mpm-dev/mpm/internal/ascii", // no imports: protocol.Printable's rule
 	"github.com/mpm-dev/mpm/internal/hook/lean",
 	"github.com/mpm-dev/mpm/internal/jsonobj",      // no imports: the validator the daemon uses too
 	"github.com/mpm-dev/mpm/internal/spool/crc32c", // no imports but sync/atomic: the spool's checksum
@@ -63,10 +64,11 @@ var allowedPortable = []string{
 	"golang.org/x/sys/unix", "fmt", // fmt: x/sys/unix imports it on darwin
 	"github.com/mpm-dev/mpm/cmd/mpm-hook",
 	"github.com/mpm-dev/mpm/internal/hook",
+	"github.com/mpm-dev/mpm/internal/ascii",
 	"github.com/mpm-dev/mpm/internal/hook/lean",
 	"github.com/mpm-dev/mpm/internal/jsonobj",
 	"github.com/mpm-dev/mpm/internal/paths",
-	"github.com/mpm-dev/mpm/internal/protocol", // imports only time: the Idempotency-Key rule
+	"github.com/mpm-dev/mpm/internal/protocol", // imports only time and internal/ascii: the Idempotency-Key rule
 	"github.com/mpm-dev/mpm/internal/spool",
 	"github.com/mpm-dev/mpm/internal/spool/crc32c",
 	"github.com/mpm-dev/mpm/internal/token",

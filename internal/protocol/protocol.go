@@ -4,7 +4,7 @@
 // the ingest headers. The daemon, the shared client, mpm-verify, the
 // installer and the tests all use these types, so the wire has one
 // definition. Package codec (internal/protocol/codec) encodes and decodes
-// them. This package imports only time: mpm-hook may link it.
+// them. This package imports only time and internal/ascii: mpm-hook may link it.
 package protocol
 
 import "time"

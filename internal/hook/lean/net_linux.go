@@ -1,6 +1,10 @@
 package lean
 
-import "syscall"
+import (
+	"syscall"
+
+	"github.com/mpm-dev/mpm/internal/ascii"
+)
 
 // Transports, as the debug line names them.
 const (
@@ -203,14 +207,4 @@ func readToken(path string) (string, error) {
 
 // printable is protocol.Printable: 1 to max bytes of printable ASCII
 // without spaces.
-func printable(s string, max int) bool {
-	if len(s) == 0 || len(s) > max {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
+func printable(s string, max int) bool { return ascii.Printable(s, max) }
