@@ -5,7 +5,6 @@ package approvals_test
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -46,19 +45,7 @@ func TestRealClaudeCodeApprovals(t *testing.T) {
 				timeout = "2s"
 			}
 			claudecode.WireHooks(t, hookBin, home, a.d.Addr, a.d.DataDir, "--approvals", "--approval-timeout", timeout)
-			marker := filepath.Join(proj, "ran")
-			stub := claudecode.NewStub(t,
-				claudecode.ToolReply("Bash", "", map[string]any{"command": "python3 -c \"open('" + marker + "','w')\"", "description": "touch"}),
-				claudecode.TextReply("All done."),
-			)
-			toolResult := func() string {
-				for _, r := range stub.Requests() {
-					if i := strings.Index(string(r.Body), `"tool_result"`); i >= 0 {
-						return string(r.Body[i:min(len(r.Body), i+300)])
-					}
-				}
-				return ""
-			}
+			stub, marker, toolResult := touchStub(t, proj)
 			var id string
 			res := claudecode.RunStream(t, exe, claudecode.Options{
 				Prompt: "touch it", Stub: stub, Home: home, Dir: proj, AllowedTools: []string{"Read"},

@@ -13,6 +13,27 @@ import (
 	"github.com/mpm-dev/mpm/internal/testutil/claudecode"
 )
 
+// touchStub is a Messages API stub whose model asks Bash to create the
+// file marker in proj, then ends the turn; toolResult returns the start of
+// the tool_result Claude Code sent back (what the model was told), or "".
+func touchStub(t *testing.T, proj string) (stub *claudecode.Stub, marker string, toolResult func() string) {
+	t.Helper()
+	marker = filepath.Join(proj, "ran")
+	stub = claudecode.NewStub(t,
+		claudecode.ToolReply("Bash", "", map[string]any{"command": "python3 -c \"open('" + marker + "','w')\"", "description": "touch"}),
+		claudecode.TextReply("All done."),
+	)
+	toolResult = func() string {
+		for _, r := range stub.Requests() {
+			if i := strings.Index(string(r.Body), `"tool_result"`); i >= 0 {
+				return string(r.Body[i:min(len(r.Body), i+300)])
+			}
+		}
+		return ""
+	}
+	return stub, marker, toolResult
+}
+
 // writeHookSettings wires a shell-script PermissionRequest hook that saves
 // its stdin to home/in.json and prints out (may be empty).
 func writeHookSettings(t *testing.T, home, out string) {
@@ -69,19 +90,7 @@ func TestClaudeCodePermissionHookContract(t *testing.T) {
 			home := t.TempDir()
 			proj := t.TempDir()
 			writeHookSettings(t, home, c.out)
-			marker := filepath.Join(proj, "ran")
-			stub := claudecode.NewStub(t,
-				claudecode.ToolReply("Bash", "", map[string]any{"command": "python3 -c \"open('" + marker + "','w')\"", "description": "touch"}),
-				claudecode.TextReply("All done."),
-			)
-			toolResult := func() string {
-				for _, r := range stub.Requests() {
-					if i := strings.Index(string(r.Body), `"tool_result"`); i >= 0 {
-						return string(r.Body[i:min(len(r.Body), i+300)])
-					}
-				}
-				return ""
-			}
+			stub, marker, toolResult := touchStub(t, proj)
 			o := claudecode.Options{Prompt: "touch it", Stub: stub, Home: home, Dir: proj, AllowedTools: []string{"Read"}}
 			var res claudecode.Result
 			if c.stream {
