@@ -118,7 +118,22 @@ func newBudgetRig(t *testing.T, args ...string) *budgetRig {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	r.ctx = ctx
-	testutil.StreamSessions(t, ctx, r.c, r.frames)
+	connected := make(chan struct{}, 10)
+	go r.c.Stream(ctx, client.Subscription{}, client.Handlers{
+		Event:   func(protocol.Event) error { return nil },
+		Session: func(s protocol.Session) error { r.frames <- s; return nil },
+		State: func(st client.State) error {
+			if st.Kind == client.StateConnected {
+				connected <- struct{}{}
+			}
+			return nil
+		},
+	})
+	select {
+	case <-connected:
+	case <-ctx.Done():
+		t.Fatal("the stream did not connect")
+	}
 	return r
 }
 

@@ -92,9 +92,27 @@ func TestDaemonSessionState(t *testing.T) {
 
 	// A live WebSocket client on every session.
 	frames := make(chan protocol.Session, 100)
+	streamDone := make(chan error, 1)
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
-	streamDone := testutil.StreamSessions(t, sctx, c, frames)
+	connected := make(chan struct{}, 10)
+	go func() {
+		streamDone <- c.Stream(sctx, client.Subscription{}, client.Handlers{
+			Event:   func(protocol.Event) error { return nil },
+			Session: func(s protocol.Session) error { frames <- s; return nil },
+			State: func(st client.State) error {
+				if st.Kind == client.StateConnected {
+					connected <- struct{}{}
+				}
+				return nil
+			},
+		})
+	}()
+	select {
+	case <-connected:
+	case <-ctx.Done():
+		t.Fatal("stream did not connect")
+	}
 
 	payloads := fixturePayloads(t)
 	post := func(p []byte) {
