@@ -53,26 +53,70 @@ func rowSize(r *eventRow) int64 {
 		len(r.Cwd) + len(r.TranscriptPath) + len(r.Reason) + len(r.Origin) + 48)
 }
 
-// Append implements store.Store: the batch and its idempotency keys are
-// written in one transaction. When it returns nil the transaction is
-// committed to the WAL (and fsynced with Options.Fsync). The session
-// summaries and the byte count are updated in memory and saved by saveState
-// about once a second, not here: a commit writes only the pages the new
-// rows land on.
+// Append implements store.Store: the batch is written to the ingest log
+// (ingestlog.go) with one write, and fsynced with Options.Fsync; when it
+// returns nil the events survive a crash of the process, and every read
+// that starts afterwards sees them (the reads wait for the committer, which
+// writes them into SQLite in the background: commitLocked). The idempotency
+// keys enter the key filter and the in-flight key map here, so LookupKeys
+// finds them at once.
 func (j *Journal) Append(evs []*event.Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	j.wmu.Lock()
-	defer j.wmu.Unlock()
-	if j.w == nil {
+	j.lmu.Lock()
+	defer j.lmu.Unlock()
+	if j.seg == nil {
 		return errors.New("journal is closed")
 	}
-	last := j.last.Load()
+	last := j.appended.Load()
 	for i, ev := range evs {
 		if ev.Seq != last+uint64(i)+1 {
 			return fmt.Errorf("journal: event %d has seq %d, want %d (seqs must directly follow the last stored one)", i, ev.Seq, last+uint64(i)+1)
 		}
+	}
+	newLast := evs[len(evs)-1].Seq
+	// The keys enter the filter before the write: there is no moment when
+	// an accepted key is ruled out (if the write fails they are only false
+	// positives).
+	var keys []string
+	for _, ev := range evs {
+		if ev.Key != "" {
+			keys = append(keys, ev.Key)
+		}
+	}
+	if len(keys) > 0 {
+		j.kf.add(keys)
+	}
+	if newLast > j.reserved.Load() {
+		// A burst ran past the seq lease before the tick renewed it:
+		// renew it now, before any client can see these seqs.
+		if err := j.persistHighWater(newLast, false); err != nil {
+			j.warnTick("seq-lease", "renewing the seq lease failed; storing anyway (seq numbers stay unique unless the journal is also damaged)", err)
+		}
+	}
+	j.encBuf = appendRecord(j.encBuf[:0], evs)
+	err := j.writeLog(j.encBuf, newLast)
+	if cap(j.encBuf) > 1<<20 {
+		j.encBuf = nil // do not hold on to a large batch's buffer
+	}
+	if err != nil {
+		return err
+	}
+	j.appended.Store(newLast)
+	j.enqueue(evs)
+	return nil
+}
+
+// commitLocked writes evs (logged, in seq order, above the last committed
+// seq) and their idempotency keys and fleet position into SQLite in one
+// transaction, then folds them into the session summaries and byte count
+// and queues them for the search index. The session summaries and the byte
+// count are saved by saveState about once a second, not here. The caller
+// holds wmu.
+func (j *Journal) commitLocked(evs []*event.Event) error {
+	if j.w == nil {
+		return errors.New("journal is closed")
 	}
 	tx, err := j.w.Begin()
 	if err != nil {
@@ -98,31 +142,11 @@ func (j *Journal) Append(evs []*event.Event) error {
 		return err
 	}
 	touched := j.foldSessions(evs)
-	newLast := evs[len(evs)-1].Seq
-	// The keys enter the filter before the commit: there is no moment when
-	// a stored key is ruled out (if the commit fails they are only false
-	// positives).
-	var keys []string
-	for _, ev := range evs {
-		if ev.Key != "" {
-			keys = append(keys, ev.Key)
-		}
-	}
-	if len(keys) > 0 {
-		j.kf.add(keys)
-	}
-	if newLast > j.reserved.Load() {
-		// A burst ran past the seq lease before the tick renewed it:
-		// renew it now, before any client can see these seqs.
-		if err := j.persistHighWater(newLast, false); err != nil {
-			j.warnTick("seq-lease", "renewing the seq lease failed; storing anyway (seq numbers stay unique unless the journal is also damaged)", err)
-		}
-	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("journal: commit: %w", err)
 	}
 	j.bytes.Add(added)
-	j.last.Store(newLast)
+	j.last.Store(evs[len(evs)-1].Seq)
 	j.swapIn(touched)
 	j.queueForIndex(evs)
 	return nil

@@ -252,6 +252,9 @@ func TestOpenLayout4Fixture(t *testing.T) {
 	if err := j.Append([]*event.Event{ev}); err != nil {
 		t.Fatal(err)
 	}
+	if err := j.waitCommitted(); err != nil { // the row is written by the committer
+		t.Fatal(err)
+	}
 	var cwd, tp, reason string
 	if err := j.r.QueryRow("SELECT cwd, transcript_path, reason FROM events WHERE seq = ?", int64(next)).Scan(&cwd, &tp, &reason); err != nil || cwd+tp+reason != "" {
 		t.Errorf("new row keeps cwd %q transcript_path %q reason %q (%v): want them read from the payload", cwd, tp, reason, err)

@@ -11,7 +11,7 @@ import (
 // fleetSchema is a fleet hub's position in the JetStream stream it
 // consumes: the stream's identity (its name and creation time, so a stream
 // that was deleted and made again is told apart) and the highest stream
-// sequence stored. Append writes seq in the same transaction as the events
+// sequence stored. The committer writes seq in the same transaction as the events
 // consumed at it, so the journal is the hub's only record of its position.
 // A journal that never consumed a stream has no row. (Older mpm versions
 // ignore the table; it needs no layout version.)
@@ -44,6 +44,9 @@ func storeFleetPosition(tx *sql.Tx, evs []*event.Event) error {
 // (as given to SetFleetStream) and the highest stream sequence stored from
 // it; "" and 0 when it never consumed one.
 func (j *Journal) FleetPosition() (stream string, seq uint64, err error) {
+	if err := j.waitCommitted(); err != nil {
+		return "", 0, err
+	}
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
 	if j.w == nil {
@@ -64,6 +67,9 @@ func (j *Journal) FleetPosition() (stream string, seq uint64, err error) {
 // changes when the stream is made again) from its start: the position
 // becomes 0 when stream differs from the stored one, and is kept otherwise.
 func (j *Journal) SetFleetStream(stream string) error {
+	if err := j.waitCommitted(); err != nil {
+		return err
+	}
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
 	if j.w == nil {

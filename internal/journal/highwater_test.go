@@ -25,7 +25,10 @@ func noTicks(t *testing.T) {
 	t.Cleanup(func() { checkpointInterval = ci })
 }
 
-// appendBatches appends n batches of size events after the journal's last.
+// appendBatches appends n batches of size events after the journal's last,
+// each committed to SQLite in its own transaction before the next (the
+// WAL the tests scribble on; crashCopy leaves the ingest log out, so the
+// WAL's damage is what the journal must report).
 func appendBatches(t *testing.T, j *Journal, n, size int) {
 	t.Helper()
 	for b := 0; b < n; b++ {
@@ -35,6 +38,9 @@ func appendBatches(t *testing.T, j *Journal, n, size int) {
 			evs = append(evs, mkEvent(t, s, "s"+uitoa(s%3), "PreToolUse", "Bash", "t"+uitoa(s), "k"+uitoa(s), time.Now(), 200))
 		}
 		if err := j.Append(evs); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.waitCommitted(); err != nil {
 			t.Fatal(err)
 		}
 	}

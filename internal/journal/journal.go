@@ -1,19 +1,26 @@
 // Package journal is mpm-wsd's durable event store: every accepted event, the
 // session summaries and the idempotency keys, in one SQLite file
 // (<data-dir>/journal.db) written through modernc.org/sqlite (pure Go, no
-// cgo). It implements store.Store.
+// cgo), with an append-only ingest log in front of it
+// (<data-dir>/journal.db.log.<n>, ingestlog.go). It implements store.Store.
 //
-// Durability: the file is in WAL mode. A commit has been written to the WAL
-// (handed to the OS) before Append returns, so a crash of the process loses no
-// acknowledged event. With synchronous=NORMAL (the default) the WAL is not
-// fsynced at each commit, so a power loss or OS crash may roll back the
-// transactions committed since the last checkpoint; the file stays consistent.
-// Options.Fsync selects synchronous=FULL: every commit is fsynced and survives
-// power loss too, at the cost of one fsync per batch.
+// Durability: Append writes the batch to the ingest log with one write
+// system call before it returns, so a crash of the process loses no
+// acknowledged event; a committer goroutine then writes the logged events
+// into SQLite (WAL mode, synchronous=NORMAL) in larger transactions, and
+// Open replays whatever the log holds beyond the database. Without
+// Options.Fsync neither the log nor the WAL is fsynced at each batch, so a
+// power loss or OS crash may lose the events accepted since the last
+// checkpoint (about a second); the file stays consistent. Options.Fsync
+// fsyncs the log after each write: every acknowledged event survives power
+// loss too, at the cost of one fsync per batch (the SQLite commits need no
+// fsync: a log segment is removed only after a checkpoint has copied its
+// events into the database file and fsynced it).
 //
-// Writes go through one connection guarded by a mutex (Append and the
-// retention loop take turns); reads use a small pool of read-only connections
-// and never wait for a writer.
+// Writes to SQLite go through one connection guarded by a mutex (the
+// committer and the retention loop take turns); reads use a small pool of
+// read-only connections and never wait for a writer, only, when events were
+// accepted a moment ago, for the committer to have written them.
 package journal
 
 import (
@@ -75,7 +82,8 @@ var deleteChunk = 5000
 type Options struct {
 	// Path is the database file, normally paths.Journal(dataDir).
 	Path string
-	// Fsync makes every commit fsync the WAL (synchronous=FULL).
+	// Fsync makes every Append fsync the ingest log: acknowledged events
+	// survive power loss.
 	Fsync bool
 	// RetainEvents is the most events kept; 0: no count limit.
 	RetainEvents int64
@@ -114,7 +122,7 @@ type Journal struct {
 	ck *sql.DB
 	// retMu serialises retention passes.
 	retMu sync.Mutex
-	// wmu serialises writer transactions (Append and retention).
+	// wmu serialises writer transactions (the committer and retention).
 	wmu sync.Mutex
 	// ins are the writer's prepared statements.
 	ins writerStmts
@@ -175,6 +183,39 @@ type Journal struct {
 
 	// bigFile is set when the file was too large to check at open.
 	bigFile bool
+	// The ingest log (ingestlog.go). lmu serialises Append's write and
+	// guards seg (the active segment; nil when closed), segN its number,
+	// segSize its length, segMaxSeq its highest seq, segs the closed
+	// segments awaiting removal, rotate (start a new segment at the next
+	// write) and encBuf (the record being written).
+	lmu       sync.Mutex
+	seg       *os.File
+	segN      int
+	segSize   int64
+	segMaxSeq uint64
+	segs      []logSeg
+	rotate    bool
+	encBuf    []byte
+	// appended is the highest seq accepted (logged); last trails it while
+	// the committer works.
+	appended atomic.Uint64
+	// cmu guards the committer's state: queue (the accepted events not
+	// yet in SQLite, in seq order) and queueBytes their payload bytes,
+	// inflight (their idempotency keys), commitErr (the last commit's
+	// failure, nil when it worked), hold (tests), closing and waiters (the
+	// readers waiting). ccond is signalled when any of them changes.
+	cmu        sync.Mutex
+	ccond      *sync.Cond
+	queue      []*event.Event
+	queueBytes int
+	inflight   map[string]uint64
+	commitErr  error
+	hold       bool
+	closing    bool
+	waiters    int
+	// Counters (LogStats).
+	logTorn, logDamaged, commitFailures atomic.Uint64
+
 	// closeOnce makes Close idempotent.
 	closeOnce sync.Once
 }
@@ -239,6 +280,18 @@ func Open(opts Options) (*Journal, error) {
 	if err != nil {
 		return nil, err
 	}
+	logNote, err := j.openLog()
+	if err != nil {
+		j.closeLog()
+		j.closeHandles()
+		return nil, err
+	}
+	if logNote != "" {
+		if walNote != "" {
+			walNote += "; "
+		}
+		walNote += logNote
+	}
 	note, err := j.applyHighWater(prev, havePrev, salvaged, movedNote, walNote)
 	if err != nil {
 		j.Close()
@@ -247,10 +300,12 @@ func Open(opts Options) (*Journal, error) {
 	if note != "" {
 		j.note.Store(note)
 	}
+	j.appended.Store(j.last.Load())
 	j.stop = make(chan struct{})
 	j.backfilled = make(chan struct{})
 	j.retainedAtOpen = make(chan struct{})
-	j.done.Add(5)
+	j.done.Add(6)
+	go j.commitLoop()
 	go j.backfill()
 	go j.indexLoop()
 	go j.retentionLoop()
@@ -267,17 +322,19 @@ func Open(opts Options) (*Journal, error) {
 // state that Append needs.
 func open(opts Options, log hclog.Logger) (j *Journal, err error) {
 	j = &Journal{opts: opts, log: log, sess: map[string]*sessions.Info{}, dirty: map[string]struct{}{},
-		seqPath: seqPath(opts.Path), warnLim: logging.NewLimiter(warnPeriod)}
+		seqPath: seqPath(opts.Path), warnLim: logging.NewLimiter(warnPeriod),
+		inflight: map[string]uint64{}, hold: holdCommitsEnv}
+	j.ccond = sync.NewCond(&j.cmu)
 	defer func() {
 		if err != nil {
 			j.closeHandles()
 			j = nil
 		}
 	}()
+	// NORMAL also with Options.Fsync: the ingest log is what is fsynced at
+	// each batch; the WAL is fsynced at each checkpoint, before the log
+	// segments it covers are removed.
 	syncMode := "NORMAL"
-	if opts.Fsync {
-		syncMode = "FULL"
-	}
 	if j.w, err = sql.Open("sqlite", dsn(opts.Path, "journal_mode(WAL)", "synchronous("+syncMode+")", "wal_autocheckpoint(0)", "fullfsync("+onOff(opts.Fsync)+")")); err != nil {
 		return j, err
 	}
@@ -358,15 +415,31 @@ func (j *Journal) Path() string { return j.opts.Path }
 func (j *Journal) Close() error {
 	var err error
 	j.closeOnce.Do(func() {
+		// The committer drains the queue before it returns.
+		j.cmu.Lock()
+		j.closing = true
+		j.cmu.Unlock()
+		j.ccond.Broadcast()
 		if j.stop != nil {
 			close(j.stop)
 			j.done.Wait()
 		}
+		j.lmu.Lock()
+		logged := j.appended.Load()
+		j.lmu.Unlock()
 		j.wmu.Lock()
 		defer j.wmu.Unlock()
 		if serr := j.saveStateLocked(); serr != nil {
 			j.log.Warn("saving the session state at close failed; the next start replays it from the events", "error", serr)
 		}
+		if j.ck != nil && j.last.Load() >= logged {
+			// Everything logged is committed: once a complete checkpoint
+			// has it in the database file, the log is redundant.
+			if cerr := j.checkpoint(); cerr != nil {
+				j.log.Warn("the checkpoint at close failed; the ingest log is kept and replayed at the next start", "error", cerr)
+			}
+		}
+		j.closeLog()
 		err = j.closeHandles()
 		if err == nil && j.stop != nil {
 			if herr := j.persistHighWater(0, true); herr != nil {
@@ -375,6 +448,19 @@ func (j *Journal) Close() error {
 		}
 	})
 	return err
+}
+
+// closeLog closes the active log segment; Append then fails.
+func (j *Journal) closeLog() {
+	j.lmu.Lock()
+	defer j.lmu.Unlock()
+	if j.seg != nil {
+		j.seg.Close()
+		if j.segSize == 0 {
+			os.Remove(j.seg.Name())
+		}
+		j.seg = nil
+	}
 }
 
 func (j *Journal) closeHandles() error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/bits"
+	"slices"
 	"sort"
 
 	"github.com/mpm-dev/mpm/internal/event"
@@ -86,6 +87,9 @@ func (j *Journal) Tail(after, upto uint64, f store.Filter, n int) ([]*event.Even
 // TailStart implements store.Store: one scan of an index (seq only; SQLite
 // skips the first n-1 rows without building them).
 func (j *Journal) TailStart(after, upto uint64, f store.Filter, n int) (uint64, error) {
+	if err := j.waitCommitted(); err != nil {
+		return 0, err
+	}
 	upto = min(upto, 1<<63-1)
 	if n <= 0 || after >= upto {
 		return after, nil
@@ -129,6 +133,9 @@ func uniq(ids []string) []string {
 // scan bounded by limit; with a byte bound, the merge is of seqs only and
 // the page's events are then read one by one until the bound.
 func (j *Journal) query(after, upto uint64, f store.Filter, limit, maxBytes int, tail bool) ([]*event.Event, error) {
+	if err := j.waitCommitted(); err != nil {
+		return nil, err
+	}
 	if upto > 1<<63-1 {
 		upto = 1<<63 - 1
 	}
@@ -254,19 +261,27 @@ func scanEvent(rows *sql.Rows, extra ...any) (*event.Event, error) {
 	return r.event()
 }
 
-// LastSeq implements store.Store.
-func (j *Journal) LastSeq() uint64 { return j.last.Load() }
+// LastSeq implements store.Store: the last accepted seq.
+func (j *Journal) LastSeq() uint64 { return j.appended.Load() }
 
 // OldestSeq implements store.Store.
 func (j *Journal) OldestSeq() uint64 { return j.oldest.Load() }
 
-// Bytes is the retained events' accounted size (what --retain-bytes bounds).
-func (j *Journal) Bytes() int64 { return j.bytes.Load() }
+// Bytes is the retained events' accounted size (what --retain-bytes bounds),
+// counted when the events are committed (it waits for the committer).
+func (j *Journal) Bytes() int64 {
+	j.waitCommitted()
+	return j.bytes.Load()
+}
 
 // LookupKey implements store.Store: one lookup in the keys index.
 func (j *Journal) LookupKey(key string) (uint64, bool) {
 	if len(j.kf.maybeStored([]string{key})) == 0 {
 		return 0, false
+	}
+	found := map[string]uint64{}
+	if j.inflightKeys([]string{key}, found); len(found) > 0 {
+		return found[key], true
 	}
 	var seq int64
 	if err := j.rd.key.QueryRow(key).Scan(&seq); err != nil {
@@ -313,6 +328,15 @@ func (j *Journal) lookupStmt(n int) (*sql.Stmt, error) {
 func (j *Journal) LookupKeys(keys []string) (map[string]uint64, error) {
 	found := make(map[string]uint64)
 	keys = j.kf.maybeStored(keys)
+	// Accepted but not yet committed keys first: a key leaves the
+	// in-flight map only after its commit, so one not found there is
+	// either new or already in the table.
+	if len(keys) > 0 {
+		j.inflightKeys(keys, found)
+		if len(found) > 0 {
+			keys = slices.DeleteFunc(slices.Clone(keys), func(k string) bool { _, ok := found[k]; return ok })
+		}
+	}
 	for len(keys) > 0 {
 		n := min(len(keys), lookupChunk)
 		chunk := keys[:n]
@@ -348,6 +372,9 @@ func (j *Journal) LookupKeys(keys []string) (map[string]uint64, error) {
 
 // Sessions implements store.Store: the stored summaries, most recent first.
 func (j *Journal) Sessions() ([]sessions.Info, error) {
+	if err := j.waitCommitted(); err != nil {
+		return nil, err
+	}
 	j.smu.RLock()
 	out := make([]sessions.Info, 0, len(j.sess))
 	for _, in := range j.sess {

@@ -25,7 +25,8 @@ func (j *Journal) retentionLoop() {
 // checkpointLoop copies the WAL back into the database file every
 // checkpointInterval, on its own connection, so that the ingest path never
 // pays for a checkpoint (the writer's auto-checkpoint is off). In the default
-// synchronous=NORMAL mode the checkpoint is also when the WAL is fsynced.
+// synchronous=NORMAL mode the checkpoint is also when the WAL is fsynced, and
+// a complete one lets the ingest log segments it covers go (trimLog).
 func (j *Journal) checkpointLoop() {
 	j.every(checkpointInterval, false, func() {
 		if err := j.saveState(); err != nil {
@@ -33,7 +34,7 @@ func (j *Journal) checkpointLoop() {
 		} else {
 			j.tickOK("save-state", "saving the session state")
 		}
-		if _, err := j.ck.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+		if err := j.checkpoint(); err != nil {
 			j.warnTick("checkpoint", "WAL checkpoint failed; will retry", err)
 		} else {
 			j.tickOK("checkpoint", "the WAL checkpoint")
@@ -78,8 +79,12 @@ func (j *Journal) stopping() bool {
 // limits, then the idempotency keys older than both their event and the key
 // window, then the sessions idle for longer than the age limit. Each
 // transaction deletes at most deleteChunk rows, so ingest waits at most one
-// short delete.
+// short delete. It first waits for the events accepted before the call to
+// be committed, so that the limits apply to them too.
 func (j *Journal) EnforceRetention() error {
+	if err := j.waitCommitted(); err != nil {
+		return err
+	}
 	j.retMu.Lock()
 	defer j.retMu.Unlock()
 	now := j.opts.now()

@@ -398,6 +398,9 @@ func (j *Journal) Search(q store.SearchQuery) ([]store.SearchHit, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := j.waitCommitted(); err != nil {
+		return nil, err
+	}
 	if err := j.catchUpIndex(); err != nil {
 		return nil, err
 	}
