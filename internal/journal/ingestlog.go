@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/spool/crc32c"
 )
@@ -106,6 +108,20 @@ func (j *Journal) LogStats() LogStats {
 	n := len(j.queue)
 	j.cmu.Unlock()
 	return LogStats{TornTails: j.logTorn.Load(), Damaged: j.logDamaged.Load(), CommitFailures: j.commitFailures.Load(), Pending: n}
+}
+
+// Collectors are the ingest log's metrics, for the daemon's registry.
+func (j *Journal) Collectors() []prometheus.Collector {
+	counter := func(name, help string, v func() uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v()) })
+	}
+	return []prometheus.Collector{
+		counter("mpm_journal_log_torn_tails_total", "Records cut short at the end of the ingest log (writes interrupted, never acknowledged), truncated at start.", j.logTorn.Load),
+		counter("mpm_journal_log_damaged_total", "Damaged stretches found in the ingest log at start (the health note says which events were lost).", j.logDamaged.Load),
+		counter("mpm_journal_commit_failures_total", "Failed commits of accepted events from the ingest log to SQLite (retried; the events stay in the log).", j.commitFailures.Load),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mpm_journal_uncommitted_events", Help: "Accepted events in the ingest log not yet committed to SQLite."},
+			func() float64 { return float64(j.LogStats().Pending) }),
+	}
 }
 
 // segPath is the path of segment n.

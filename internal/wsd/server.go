@@ -185,6 +185,9 @@ func New(cfg Config, opts Options) (*Server, error) {
 		prepare:     opts.Prepare,
 		fleetStatus: opts.FleetStatus,
 	}
+	if c, ok := st.(interface{ Collectors() []prometheus.Collector }); ok {
+		s.m.reg.MustRegister(c.Collectors()...) // the journal's ingest log counters
+	}
 	if len(cfg.NotifyWebhooks) > 0 {
 		s.notifier, err = notify.New(notify.Config{
 			URLs: cfg.NotifyWebhooks, Format: cfg.NotifyFormat, DashboardURL: "http://" + cfg.Addr + "/",
