@@ -75,6 +75,9 @@ func (j *Journal) Append(evs []*event.Event) error {
 			return fmt.Errorf("journal: event %d has seq %d, want %d (seqs must directly follow the last stored one)", i, ev.Seq, last+uint64(i)+1)
 		}
 	}
+	if err := j.admit(); err != nil {
+		return err
+	}
 	newLast := evs[len(evs)-1].Seq
 	// The keys enter the filter before the write: there is no moment when
 	// an accepted key is ruled out (if the write fails they are only false
@@ -117,6 +120,9 @@ func (j *Journal) Append(evs []*event.Event) error {
 func (j *Journal) commitLocked(evs []*event.Event) error {
 	if j.w == nil {
 		return errors.New("journal is closed")
+	}
+	if failCommits.Load() > 0 && failCommits.Add(-1) >= 0 {
+		return errors.New("journal: commit: injected failure (test)")
 	}
 	tx, err := j.w.Begin()
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,6 +74,11 @@ var (
 	// commitMaxEvents and commitMaxBytes bound one committer transaction.
 	commitMaxEvents = 256
 	commitMaxBytes  = 8 << 20
+	// maxQueued and maxQueuedBytes bound the accepted events waiting for
+	// the committer: beyond them Append waits (backpressure), so memory
+	// and the log stay bounded when ingest outruns SQLite.
+	maxQueued      = 4096
+	maxQueuedBytes = 64 << 20
 )
 
 // holdCommitsEnv holds the committer back (tests only: the crash test
@@ -80,6 +86,9 @@ var (
 // it in production: reads would wait until it is unset and the daemon
 // restarted.
 var holdCommitsEnv = os.Getenv("MPM_JOURNAL_TEST_HOLD_COMMITS") == "1"
+
+// failCommits makes that many commits fail (tests).
+var failCommits atomic.Int32
 
 // logSeg is a closed segment awaiting removal.
 type logSeg struct {
@@ -554,6 +563,28 @@ func (j *Journal) checkpoint() error {
 	return nil
 }
 
+// admit waits while the committer's queue is full, and refuses new events
+// while commits fail (as Append did when it committed itself: the daemon
+// answers 503 and reports the store as unable to write; the events already
+// accepted stay in the log and are retried).
+func (j *Journal) admit() error {
+	j.cmu.Lock()
+	defer j.cmu.Unlock()
+	for {
+		switch {
+		case j.commitErr != nil && len(j.queue) > 0:
+			return fmt.Errorf("journal: the database cannot store events (%d accepted ones wait in the ingest log): %w", len(j.queue), j.commitErr)
+		case j.closing:
+			return errors.New("journal is closed")
+		case len(j.queue) < maxQueued && j.queueBytes < maxQueuedBytes:
+			return nil
+		}
+		j.waiters++
+		j.ccond.Wait()
+		j.waiters--
+	}
+}
+
 // enqueue hands an appended batch to the committer.
 func (j *Journal) enqueue(evs []*event.Event) {
 	j.cmu.Lock()
@@ -686,7 +717,8 @@ func (j *Journal) setHold(h bool) {
 	j.ccond.Broadcast()
 }
 
-// waiting is the number of readers waiting for the committer (tests).
+// waiting is the number of readers (and Appends) waiting for the committer
+// (tests).
 func (j *Journal) waiting() int {
 	j.cmu.Lock()
 	defer j.cmu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -425,4 +426,95 @@ func contains(s []uint64, v uint64) bool {
 		}
 	}
 	return false
+}
+
+// TestIngestLogBackpressure: when the committer falls behind by maxQueued
+// events, Append waits for it instead of growing memory and the log
+// without bound, and goes on once it catches up.
+func TestIngestLogBackpressure(t *testing.T) {
+	mq := maxQueued
+	maxQueued = 8
+	t.Cleanup(func() { maxQueued = mq })
+	j := openT(t, t.TempDir(), Options{})
+	j.setHold(true)
+	if err := j.Append(batch(t, 1, 8, "")); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- j.Append(batch(t, 9, 9, "")) }()
+	waitForReader(t, j)
+	select {
+	case err := <-done:
+		t.Fatalf("Append past the bound returned %v without waiting", err)
+	default:
+	}
+	j.setHold(false)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got, err := j.Read(0, 100, store.Filter{}, 0)
+	if err != nil || !equalSeqs(seqs(got), rangeSeqs(1, 9)) {
+		t.Fatalf("after the wait: %v %v", seqs(got), err)
+	}
+}
+
+// TestIngestLogCommitFailureIsRetried: commits that fail after Append
+// accepted the events are retried until they work; nothing is lost, the
+// failures are counted, and reads in the meantime say why they cannot
+// see the events rather than return without them.
+func TestIngestLogCommitFailureIsRetried(t *testing.T) {
+	var logs syncBuf
+	j := openT(t, t.TempDir(), Options{Logger: hclog.New(&hclog.LoggerOptions{Output: &logs, Level: hclog.Info})})
+	j.setHold(true)
+	if err := j.Append(batch(t, 1, 5, "")); err != nil {
+		t.Fatal(err)
+	}
+	failCommits.Store(3)
+	t.Cleanup(func() { failCommits.Store(0) })
+	j.setHold(false)
+	var got []*event.Event
+	var errs int
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		evs, err := j.Read(0, 100, store.Filter{}, 0)
+		if err == nil {
+			got = evs
+			break
+		}
+		if !strings.Contains(err.Error(), "injected failure") {
+			t.Fatalf("read error %v, want the commit's", err)
+		}
+		errs++
+		if time.Now().After(deadline) {
+			t.Fatalf("events not committed within 30s: %v", err)
+		}
+		time.Sleep(5 * time.Millisecond) // the committer backs off
+	}
+	if !equalSeqs(seqs(got), rangeSeqs(1, 5)) {
+		t.Fatalf("after the retries: %v", seqs(got))
+	}
+	if st := j.LogStats(); st.CommitFailures != 3 || st.Pending != 0 {
+		t.Fatalf("stats %+v, want 3 failures and nothing pending", st)
+	}
+	if !strings.Contains(logs.String(), "retrying") {
+		t.Fatalf("no log line about the failing commit:\n%s", logs.String())
+	}
+	t.Logf("%d reads saw the failure", errs)
+}
+
+// syncBuf is a bytes.Buffer safe for the logger's goroutines.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
