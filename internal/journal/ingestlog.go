@@ -541,7 +541,10 @@ func (j *Journal) trimLog(c uint64) {
 	j.segs = keep
 	if j.seg != nil && j.segSize > 0 && j.segMaxSeq <= c {
 		if err := j.seg.Truncate(0); err != nil {
-			j.warnTick("log-trim", "emptying the committed ingest log failed; will retry", err)
+			// (Windows cannot truncate a file opened for appending:) the
+			// next record starts a new segment and this one goes at the
+			// next checkpoint.
+			j.rotate = true
 			return
 		}
 		j.segSize, j.segMaxSeq = 0, 0
