@@ -18,7 +18,9 @@ import (
 // BenchmarkDaemonAnswer measures what the hook waits for with the daemon
 // up: a real mpm-wsd (journal on, the tree's build), one POST per
 // connection on its Unix socket as mpm-hook makes it, posted one after
-// the other; p50 and p99 of the round trip. Run it in two trees to compare
+// the other (back to back, and spaced out so that the daemon is idle
+// between events, as between a session's hooks); p50 and p99 of the round
+// trip. Run it in two trees to compare
 // builds:
 //
 //	go test -run '^$' -bench DaemonAnswer -benchtime 2000x ./internal/journal/
@@ -31,12 +33,23 @@ func BenchmarkDaemonAnswer(b *testing.B) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
 		},
 	}}
-	for _, size := range []int{1 << 10, 256 << 10} {
-		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+	for _, c := range []struct {
+		size int
+		gap  time.Duration
+	}{{1 << 10, 0}, {256 << 10, 0}, {1 << 10, 2 * time.Millisecond}, {256 << 10, 2 * time.Millisecond}} {
+		size := c.size
+		name := fmt.Sprintf("%dKiB/back-to-back", size>>10)
+		if c.gap > 0 {
+			name = fmt.Sprintf("%dKiB/every-%v", size>>10, c.gap)
+		}
+		b.Run(name, func(b *testing.B) {
 			body := hookBody("bench-answer", "m", size)
 			durs := make([]time.Duration, 0, b.N)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
+				if c.gap > 0 {
+					time.Sleep(c.gap) // a hook's cadence: the daemon idle between events
+				}
 				start := time.Now()
 				resp, err := client.Post("http://mpm/v1/events", "application/json", bytes.NewReader(body))
 				if err != nil {
