@@ -18,8 +18,8 @@ export function setToolbarHooks(h) {
   Object.assign(hooks, h);
 }
 
-// rebuildView filters the held events into the list again.
-// (view.js: in slices when there are many; then calls then).
+// rebuildView filters the held events into the list again (view.js: in
+// animation frames, in slices when there are many; then calls then).
 /** @param {() => void} [then] */
 export function rebuildView(then) {
   refilter(then);
@@ -148,9 +148,8 @@ export function wireToolbar() {
     if (e.key === "Escape") {
       search.value = "";
       S.filter.search = "";
-      rebuildView();
       closeHits();
-      focusList();
+      rebuildView(focusList); // on the whole list, once filtered (a frame later)
     } else if (e.key === "Enter" && search.value.trim()) {
       e.preventDefault();
       searchAll(search.value);

@@ -5,8 +5,15 @@
 // only a filter change (or older events loaded) scans everything again,
 // here: in slices of a few milliseconds, one per animation frame, so that
 // the page keeps drawing and answering input while 50,000 records are scanned.
+// Every slice runs in an animation frame callback, the first too: a slice
+// run in the input's own task (a keystroke, the search box's timer) came at
+// any moment of a frame and the next frame's slice followed it at once, two
+// slices (16 ms) between two frames: the frames of 20–28 ms a text search
+// made (a Chrome trace, MPM_BENCH_TRACE=1 in BenchmarkPageScale, showed
+// it: script; no GC in those frames; their layout and paint 1–3 ms).
 // A scan that fits one slice (most: a type or tool filter over 50,000
-// records takes ~5 ms) ends before refilter returns.
+// records takes ~5 ms) shows its rows in that same frame when the slice left
+// room for drawing them (RENDER_MS), else in the next.
 //
 // The text search looks in each record's search text (model.js,
 // searchText): derived for 50,000 records it is ~180 ms of work and ~35 MB
@@ -27,6 +34,11 @@ import { mark, measure } from "./perf.js";
 const SLICE_MS = /** @type {any} */ (globalThis).__mpmSliceMs ?? 8;
 const STEP = 64; // records between clock reads
 const TEXT_BYTES = 256 << 10; // search text derived between clock reads
+// RENDER_MS: a scan that ends within this much of its frame's start draws
+// its rows in that frame, else in the next: a new set of rows costs 2–3 ms
+// of script, then style, layout and paint 4–15 ms (traced at 1280×800),
+// too much beside a full slice.
+const RENDER_MS = 2;
 
 /**
  * @typedef {object} Scan
@@ -54,8 +66,8 @@ export function scanning() {
 export function refilter(then) {
   const thens = scan && scan.records === S.model.records ? scan.then : [];
   if (then) thens.push(then);
-  scan = { records: S.model.records, i: 0, trimmed: S.model.trimmed, out: [], t0: mark(), then: thens };
-  step(scan);
+  const sc = (scan = { records: S.model.records, i: 0, trimmed: S.model.trimmed, out: [], t0: mark(), then: thens });
+  later(() => step(sc));
 }
 
 /** @param {Scan} sc */
@@ -91,6 +103,7 @@ function step(sc) {
   let n = 0;
   while (n < sc.out.length && sc.out[n].dropped) n++;
   S.list.setItems(n ? sc.out.slice(n) : sc.out);
+  if (performance.now() - t < RENDER_MS) S.list.render();
   updateStatus();
   measure("mpm:filter", sc.t0);
   for (const f of sc.then) f();
@@ -99,10 +112,12 @@ function step(sc) {
 // later runs fn in the next animation frame: one slice a frame, so that
 // the frame is drawn after each (a task yielded with setTimeout or
 // scheduler.yield may run again before the browser draws: measured, frames
-// of ~100 ms while a search scanned 50,000 records).
+// of ~100 ms while a search scanned 50,000 records). A hidden page draws no
+// frames: there the scan goes on in tasks (nothing to draw meanwhile).
 /** @param {() => void} fn */
 function later(fn) {
-  requestAnimationFrame(() => fn());
+  if (document.visibilityState === "hidden") setTimeout(fn, 0);
+  else requestAnimationFrame(() => fn());
 }
 
 // ---- search text in idle time ---------------------------------------------
