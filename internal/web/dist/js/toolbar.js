@@ -149,7 +149,9 @@ export function wireToolbar() {
       search.value = "";
       S.filter.search = "";
       closeHits();
-      rebuildView(focusList); // on the whole list, once filtered (a frame later)
+      // Focus a row of the whole list once it is filtered again, in the
+      // frame that draws it (not beside the scan's slice).
+      rebuildView(() => requestAnimationFrame(focusList));
     } else if (e.key === "Enter" && search.value.trim()) {
       e.preventDefault();
       searchAll(search.value);

@@ -30,15 +30,19 @@ import { mark, measure } from "./perf.js";
 
 /** @typedef {import("./types.js").Rec} Rec */
 
-// filtering per slice (a test may set globalThis.__mpmSliceMs: 0 slices every STEP records)
+// filtering per slice, counted from the frame's time (the animation frame
+// callback's timestamp: work that ran before in the same frame shortens the
+// slice), yet at least MIN_SLICE_MS from the slice's start (a test may set
+// globalThis.__mpmSliceMs: 0 slices every STEP records)
 const SLICE_MS = /** @type {any} */ (globalThis).__mpmSliceMs ?? 8;
+const MIN_SLICE_MS = Math.min(SLICE_MS, 2);
 const STEP = 64; // records between clock reads
 const TEXT_BYTES = 256 << 10; // search text derived between clock reads
-// RENDER_MS: a scan that ends within this much of its frame's start draws
+// RENDER_MS: a scan that ends within this much of its frame's time draws
 // its rows in that frame, else in the next: a new set of rows costs 2–3 ms
 // of script, then style, layout and paint 4–15 ms (traced at 1280×800),
 // too much beside a full slice.
-const RENDER_MS = 2;
+const RENDER_MS = 3;
 
 /**
  * @typedef {object} Scan
@@ -67,17 +71,22 @@ export function refilter(then) {
   const thens = scan && scan.records === S.model.records ? scan.then : [];
   if (then) thens.push(then);
   const sc = (scan = { records: S.model.records, i: 0, trimmed: S.model.trimmed, out: [], t0: mark(), then: thens });
-  later(() => step(sc));
+  later((frame) => step(sc, frame));
 }
 
-/** @param {Scan} sc */
-function step(sc) {
+/**
+ * @param {Scan} sc
+ * @param {number} [frame] the animation frame's time
+ */
+function step(sc, frame) {
   if (sc !== scan) return; // replaced by a newer scan
   if (sc.records !== S.model.records) {
     scan = null; // the model started over (another selection): nothing to show from here
     return;
   }
   const t = performance.now();
+  const from = frame !== undefined && frame < t ? frame : t;
+  const until = Math.max(from + SLICE_MS, t + MIN_SLICE_MS);
   const recs = sc.records;
   // Records dropped at the front meanwhile moved the rest down.
   sc.i = Math.max(0, sc.i - (S.model.trimmed - sc.trimmed));
@@ -92,18 +101,18 @@ function step(sc) {
       if (matches(r, f)) sc.out.push(r);
     }
     sc.i = end;
-    if (performance.now() - t >= SLICE_MS) break;
+    if (performance.now() >= until) break;
   }
   measure("mpm:filter-chunk", t);
   if (sc.i < recs.length) {
-    later(() => step(sc));
+    later((frame) => step(sc, frame));
     return;
   }
   scan = null;
   let n = 0;
   while (n < sc.out.length && sc.out[n].dropped) n++;
   S.list.setItems(n ? sc.out.slice(n) : sc.out);
-  if (performance.now() - t < RENDER_MS) S.list.render();
+  if (performance.now() - from < RENDER_MS) S.list.render();
   updateStatus();
   measure("mpm:filter", sc.t0);
   for (const f of sc.then) f();
@@ -114,10 +123,10 @@ function step(sc) {
 // scheduler.yield may run again before the browser draws: measured, frames
 // of ~100 ms while a search scanned 50,000 records). A hidden page draws no
 // frames: there the scan goes on in tasks (nothing to draw meanwhile).
-/** @param {() => void} fn */
+/** @param {(frame?: number) => void} fn */
 function later(fn) {
-  if (document.visibilityState === "hidden") setTimeout(fn, 0);
-  else requestAnimationFrame(() => fn());
+  if (document.visibilityState === "hidden") setTimeout(() => fn(), 0);
+  else requestAnimationFrame(fn);
 }
 
 // ---- search text in idle time ---------------------------------------------
