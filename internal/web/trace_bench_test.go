@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -181,10 +182,11 @@ func frameReport(evs []traceEvent, from string, minMs float64) string {
 			if e.Ts < a || e.Ts >= z || e.Dur < 300 || e.Name != "ThreadControllerImpl::RunTask" {
 				continue
 			}
+			all := os.Getenv("MPM_BENCH_TRACE_ALL") == "1" // every event's name, not only the usual ones
 			by := map[string]float64{}
 			var names []string
 			for _, c := range mt {
-				if c.Ts < e.Ts || c.Ts+c.Dur > e.Ts+e.Dur || !slices.Contains(interest, c.Name) && !strings.HasPrefix(c.Name, "V8.GC") {
+				if c.Ts < e.Ts || c.Ts+c.Dur > e.Ts+e.Dur || c.Name == e.Name || !all && !slices.Contains(interest, c.Name) && !strings.HasPrefix(c.Name, "V8.GC") {
 					continue
 				}
 				if _, ok := by[c.Name]; !ok {
@@ -194,7 +196,7 @@ func frameReport(evs []traceEvent, from string, minMs float64) string {
 			}
 			var parts []string
 			for _, n := range names {
-				if by[n] >= 100 {
+				if by[n] >= 300 {
 					parts = append(parts, fmt.Sprintf("%s %.1f", n, ms(by[n])))
 				}
 			}
