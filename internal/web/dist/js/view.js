@@ -34,9 +34,9 @@ import { mark, measure } from "./perf.js";
 // callback's timestamp: work that ran before in the same frame shortens the
 // slice), yet at least MIN_SLICE_MS from the slice's start (a test may set
 // globalThis.__mpmSliceMs: 0 slices every STEP records). 6 ms, not 8: on the
-// loaded 2-core machine slices of 8 ms still made a frame over 20 ms in 4 of
-// 10 searches, 6 ms in none of 6 (a search over 50,000 records then takes
-// 5–8 frames instead of 4–6).
+// loaded 2-core machine slices of 8 ms still made a frame of 20–21 ms in 3
+// of 10 searches, 6 ms in none of 6 (a search over 50,000 records then
+// takes 5–8 frames instead of 4–6).
 const SLICE_MS = /** @type {any} */ (globalThis).__mpmSliceMs ?? 6;
 const MIN_SLICE_MS = Math.min(SLICE_MS, 2);
 const STEP = 64; // records between clock reads
