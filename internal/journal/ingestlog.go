@@ -50,6 +50,16 @@ import (
 // whose write failed (Append returned an error, the seqs were handed out
 // again) may survive when its truncation failed too.
 //
+// What Append updates at once and what the commit does: LastSeq (the last
+// accepted seq), the idempotency key filter and an in-memory map of the
+// accepted keys (so a resend is recognised before its commit) change in
+// Append; the session summaries, the byte count and last (the last
+// committed seq) change when the committer commits, because saveState
+// writes them with state_seq = last, and open folds the events after
+// state_seq back in: summaries folded before the commit would be saved
+// ahead of their events and folded twice after a crash. Sessions and Bytes
+// wait for the committer like the other reads.
+//
 // A segment is removed once all its events are committed and a complete
 // WAL checkpoint has copied them into the database file (and, in the
 // default synchronous=NORMAL mode, fsynced it): until then a power loss can
