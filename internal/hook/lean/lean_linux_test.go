@@ -331,3 +331,79 @@ func TestHookctlHandoffArgs(t *testing.T) {
 		t.Fatalf("records %q", got)
 	}
 }
+
+// TestReadStdinGrowsThePipeForLargePayloads: a payload that fills the
+// pipe's first 64 KiB makes readStdin enlarge the pipe (the writer then
+// puts the rest in at once); a small one leaves it alone; a stdin that is
+// not a pipe is read intact all the same.
+func TestReadStdinGrowsThePipeForLargePayloads(t *testing.T) {
+	obj := func(n int) []byte {
+		return []byte(`{"big":"` + strings.Repeat("x", n-len(`{"big":""}`)) + `"}`)
+	}
+	cases := []struct {
+		name     string
+		payload  []byte
+		wantPipe int
+	}{
+		{"1KiB", obj(1 << 10), 64 << 10},
+		{"60KiB", obj(60 << 10), 64 << 10}, // in the pipe at once: one read, done
+		{"256KiB", obj(256 << 10), pipeSize},
+		{"3MiB", obj(3 << 20), pipeSize}, // past the static buffer, into the heap
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			defer w.Close()
+			if size, _ := fcntl(t, r, syscall.F_GETPIPE_SZ, 0); size != 64<<10 {
+				t.Skipf("this system's pipes hold %d bytes, not 64 KiB", size)
+			}
+			// What fits is in the pipe before the hook reads (Claude Code
+			// wrote it before the hook started); the rest follows.
+			first := min(len(c.payload), 64<<10)
+			if _, err := w.Write(c.payload[:first]); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { _, err := w.Write(c.payload[first:]); done <- err }()
+			in := readStdin(int(r.Fd()), int64(time.Minute))
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if !in.complete || !bytes.Equal(in.data, c.payload) {
+				t.Fatalf("readStdin: complete=%v, %d bytes, want %d intact", in.complete, len(in.data), len(c.payload))
+			}
+			if size, _ := fcntl(t, r, syscall.F_GETPIPE_SZ, 0); size != c.wantPipe {
+				t.Fatalf("pipe holds %d bytes after the read, want %d", size, c.wantPipe)
+			}
+		})
+	}
+	t.Run("file", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "in")
+		payload := obj(256 << 10)
+		if err := os.WriteFile(p, payload, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if in := readStdin(int(f.Fd()), int64(time.Minute)); !in.complete || !bytes.Equal(in.data, payload) {
+			t.Fatalf("readStdin from a file: complete=%v, %d bytes", in.complete, len(in.data))
+		}
+	})
+}
+
+// fcntl runs fcntl(2) on f.
+func fcntl(t *testing.T, f *os.File, cmd, arg int) (int, error) {
+	t.Helper()
+	n, _, e := syscall.Syscall(syscall.SYS_FCNTL, f.Fd(), uintptr(cmd), uintptr(arg))
+	if e != 0 {
+		return int(n), e
+	}
+	return int(n), nil
+}
