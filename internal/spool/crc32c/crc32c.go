@@ -7,6 +7,18 @@ package crc32c
 // Castagnoli table.
 func Checksum(p []byte) uint32 { return crc32c(p) }
 
+// tripleBlock is the length of each of the three streams the amd64 loop
+// runs side by side (a multiple of its 24-byte step): 1344, as hash/crc32's
+// castagnoliK2.
+const tripleBlock = 1344
+
+// shift moves CRC state c (not inverted) past tripleBlock zero bytes.
+func shift(c uint32) uint32 {
+	t := &crc32cShift
+	return t[0][c&15] ^ t[1][c>>4&15] ^ t[2][c>>8&15] ^ t[3][c>>12&15] ^
+		t[4][c>>16&15] ^ t[5][c>>20&15] ^ t[6][c>>24&15] ^ t[7][c>>28]
+}
+
 // crc32cGeneric returns the CRC-32C (Castagnoli) of p, as
 // crc32.Checksum(p, crc32.MakeTable(crc32.Castagnoli)) does, by slicing-by-8
 // over a constant table (crc32c_table.go).
