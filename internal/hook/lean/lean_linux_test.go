@@ -3,6 +3,7 @@ package lean
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -206,8 +207,9 @@ func TestSpoolSealsAFullSegment(t *testing.T) {
 	}
 }
 
-// fillSpool fills dir's spool past its bound (sealed segments) so that
-// the next seal must drop the oldest, which only internal/spool does.
+// fillSpool fills dir's spool to its bound (sealed segments of one
+// record each, the oldest first) so that the next seal must drop the
+// oldest.
 func fillSpool(t *testing.T, dir string) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -224,22 +226,138 @@ func fillSpool(t *testing.T, dir string) {
 	}
 }
 
-// TestSpoolHandsAFullSpoolToHookctl: when sealing must drop the oldest
-// segment, mpm-hookctl (internal/spool) appends: it drops and counts.
-func TestSpoolHandsAFullSpoolToHookctl(t *testing.T) {
+// spoolState is what a spool directory holds, names aside: the sealed
+// segments' sizes oldest first, "live"'s size, "dropped", the records.
+type spoolState struct {
+	sealed  []int64
+	live    int64
+	dropped string
+	records int
+}
+
+func stateOf(t *testing.T, dir string) spoolState {
+	t.Helper()
+	var st spoolState
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		fi, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case strings.HasPrefix(e.Name(), "seg-"):
+			st.sealed = append(st.sealed, fi.Size())
+		case e.Name() == "live":
+			st.live = fi.Size()
+		case e.Name() == "dropped":
+			b, _ := os.ReadFile(filepath.Join(dir, "dropped"))
+			st.dropped = string(b)
+		}
+	}
+	recs, _, _, err := spool.Stats(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.records = int(recs)
+	return st
+}
+
+// TestSpoolFullDropsTheOldestLikeSpool: when sealing must drop the oldest
+// segments, lean does it itself (no mpm-hookctl on PATH) and leaves the
+// spool as internal/spool's append leaves it: the same segments, the same
+// count in "dropped" (damaged stretches counted, a segment a drainer holds
+// skipped, an existing count added to), and the new record in "live".
+func TestSpoolFullDropsTheOldestLikeSpool(t *testing.T) {
+	t.Setenv("PATH", "/nonexistent")
+	big := bytes.Repeat([]byte("p"), 300<<10)
+	cases := []struct {
+		name    string
+		prepare func(t *testing.T, dir string)
+		payload []byte
+		hold    string // a sealed segment a drainer holds (its flock)
+	}{
+		{"one record", nil, []byte(`{"a":1}`), ""},
+		{"large record", nil, big, ""},
+		{"dropped counted before", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "dropped"), []byte("41\n"), 0o600)
+		}, []byte(`{"a":1}`), ""},
+		{"damaged oldest", func(t *testing.T, dir string) {
+			// Two records with a torn one between them, and a torn tail:
+			// two damaged stretches, two records.
+			a, _ := spool.Encode(spool.Record{Key: "a", Payload: []byte(`{"x":1}`)})
+			b, _ := spool.Encode(spool.Record{Key: "b", Payload: bytes.Repeat([]byte("b"), 1<<20-200)})
+			seg := append(append(append(append([]byte{}, a...), a[:len(a)-4]...), b...), a[:10]...)
+			os.WriteFile(filepath.Join(dir, "seg-09999999999999999-1"), seg, 0o600)
+		}, []byte(`{"a":1}`), ""},
+		{"oldest held by a drainer", nil, []byte(`{"a":1}`), "seg-10000000000000000-1"},
+		{"many small segments", func(t *testing.T, dir string) {
+			small, _ := spool.Encode(spool.Record{Key: "s", Payload: []byte(`{}`)})
+			for i := 0; i < 5; i++ {
+				os.WriteFile(filepath.Join(dir, "seg-0999999999999999"+strconv.Itoa(i)+"-2-a1"), small, 0o600)
+			}
+		}, big, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			leanDir, spoolDir := filepath.Join(t.TempDir(), "spool"), filepath.Join(t.TempDir(), "spool")
+			for _, dir := range []string{leanDir, spoolDir} {
+				fillSpool(t, dir)
+				if c.prepare != nil {
+					c.prepare(t, dir)
+				}
+				if c.hold != "" {
+					f, err := os.Open(filepath.Join(dir, c.hold))
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer f.Close()
+					if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := spoolAppend(leanDir, "new", 2, c.payload); err != nil {
+				t.Fatal(err)
+			}
+			if err := spool.Append(spoolDir, spool.Record{Key: "new", SentAt: time.Unix(0, 2), Payload: c.payload}); err != nil {
+				t.Fatal(err)
+			}
+			got, want := stateOf(t, leanDir), stateOf(t, spoolDir)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("lean left %+v, internal/spool %+v", got, want)
+			}
+			if got.dropped == "" || strings.TrimSpace(got.dropped) == "0" {
+				t.Fatalf("dropped = %q: nothing was dropped", got.dropped)
+			}
+			if !bytes.Equal(records(t, leanDir)["new"], c.payload) {
+				t.Fatal("the record is not in the spool")
+			}
+			if aside, _ := filepath.Glob(filepath.Join(leanDir, "seg-*-a*")); c.name != "many small segments" && len(aside) != 0 {
+				t.Fatalf("written aside: %v", aside)
+			}
+		})
+	}
+}
+
+// TestSpoolHandsALockItCannotTakeToHookctl: a spool "lock" that is not a
+// regular file (so no one can seal) goes to mpm-hookctl (internal/spool),
+// which keeps appending rather than lose the event.
+func TestSpoolHandsALockItCannotTakeToHookctl(t *testing.T) {
 	ctl := testutil.Binary(t, "mpm-hookctl")
 	t.Setenv("PATH", filepath.Dir(ctl))
 	dir := t.TempDir()
 	fillSpool(t, dir)
+	if err := os.Mkdir(filepath.Join(dir, "lock"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if err := spoolAppend(dir, "new", 2, []byte(`{"a":1}`)); err != nil {
 		t.Fatal(err)
 	}
 	if string(records(t, dir)["new"]) != `{"a":1}` {
 		t.Fatal("the record is not in the spool")
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "dropped"))
-	if err != nil || strings.TrimSpace(string(b)) == "0" {
-		t.Fatalf("dropped = %q, %v: internal/spool did not drop the oldest", b, err)
 	}
 }
 
@@ -247,9 +365,12 @@ func TestSpoolHandsAFullSpoolToHookctl(t *testing.T) {
 // path cannot do is written aside, not lost.
 func TestSpoolWritesAsideWithoutHookctl(t *testing.T) {
 	t.Setenv("PATH", "/nonexistent")
-	t.Run("full", func(t *testing.T) {
+	t.Run("lock not a file", func(t *testing.T) {
 		dir := t.TempDir()
 		fillSpool(t, dir)
+		if err := os.Mkdir(filepath.Join(dir, "lock"), 0o700); err != nil {
+			t.Fatal(err)
+		}
 		if err := spoolAppend(dir, "new", 2, []byte(`{"a":1}`)); err != nil {
 			t.Fatal(err)
 		}
