@@ -15,6 +15,7 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/spool"
+	"github.com/mpm-dev/mpm/internal/spool/recscan"
 	"github.com/mpm-dev/mpm/internal/testutil"
 	"github.com/mpm-dev/mpm/internal/token"
 )
@@ -527,4 +528,80 @@ func fcntl(t *testing.T, f *os.File, cmd, arg int) (int, error) {
 		return int(n), e
 	}
 	return int(n), nil
+}
+
+// checkCount runs countRecords on data in a file: when it says ok, its
+// count is recscan.Count's and the data has no damage; it reports ok.
+func checkCount(t *testing.T, data []byte) bool {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "seg")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := syscall.Open(p, syscall.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	n, ok := countRecords(fd, int64(len(data)))
+	if ok {
+		damaged, _ := recscan.Scan(data, func(recscan.Record, int) error { return nil })
+		if want := recscan.Count(data); n != want || damaged != 0 {
+			t.Fatalf("countRecords = %d, recscan.Count %d (damaged %d)", n, want, damaged)
+		}
+	}
+	return ok
+}
+
+// TestCountRecordsChunkByChunk: the segment read through the 64 KiB window
+// counts what recscan.Count counts; damage sends it to the caller's whole
+// read.
+func TestCountRecordsChunkByChunk(t *testing.T) {
+	enc := func(key string, n int) []byte {
+		b, _ := spool.Encode(spool.Record{Key: key, SentAt: time.Unix(0, 7), Payload: bytes.Repeat([]byte{'p'}, n)})
+		return b
+	}
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	many := func(n, size int) []byte {
+		var b []byte
+		for i := 0; i < n; i++ {
+			b = append(b, enc("k"+strconv.Itoa(i), size)...)
+		}
+		return b
+	}
+	torn := enc("t", 5000)
+	torn = torn[:len(torn)-100]
+	badSum := enc("c", 300)
+	badSum[len(badSum)-2] ^= 1
+	cases := []struct {
+		name   string
+		data   []byte
+		wantOK bool
+	}{
+		{"empty", nil, true},
+		{"one empty payload", enc("e", 0), true},
+		{"three 256 KiB records", many(3, 256<<10), true},
+		{"a thousand 1 KiB records", many(1000, 1<<10), true},
+		{"records across the window's edge", many(40, 64<<10-37), true},
+		{"one record of 1 MiB", enc("big", 1<<20-30), true},
+		{"torn record in the middle", cat(enc("a", 10), torn, enc("b", 10)), false},
+		{"torn tail", cat(many(3, 100), torn), false},
+		{"bad checksum", cat(enc("a", 10), badSum, enc("b", 10)), false},
+		{"garbage", []byte("not a record at all\n"), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if ok := checkCount(t, c.data); ok != c.wantOK {
+				t.Fatalf("countRecords ok = %v, want %v", ok, c.wantOK)
+			}
+		})
+	}
+}
+
+func FuzzCountRecords(f *testing.F) {
+	a, _ := spool.Encode(spool.Record{Key: "a", Payload: []byte(`{"x":1}`)})
+	f.Add(append(append([]byte{}, a...), a...))
+	f.Add(a[:len(a)-2])
+	f.Add([]byte("MPM1 k 1 5 00000000\nhello\n"))
+	f.Fuzz(func(t *testing.T, data []byte) { checkCount(t, data) })
 }

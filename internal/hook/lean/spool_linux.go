@@ -279,15 +279,109 @@ func dropSegment(path string) (int64, bool) {
 	if syscall.Stat(path, &named) != nil || open.Dev != named.Dev || open.Ino != named.Ino {
 		return 0, false
 	}
-	data, ok := readFile(fd, open.Size)
+	n, ok := countRecords(fd, open.Size)
 	if !ok {
-		return 0, false
+		// Damaged, or changed under the lock: the whole segment read,
+		// and counted as internal/spool counts it.
+		data, ok := readFile(fd, open.Size)
+		if !ok {
+			return 0, false
+		}
+		n = recscan.Count(data)
 	}
-	n := recscan.Count(data)
 	if syscall.Unlink(path) != nil {
 		return 0, false
 	}
 	return n, true
+}
+
+// segArea is countRecords' window on a segment (static: the same few pages
+// for every chunk, where reading a whole 1 MiB segment into the heap cost
+// ~190 page faults).
+var segArea [64 << 10]byte
+
+// countRecords counts the records of the segment open as fd (size bytes)
+// chunk by chunk, each checked as recscan.At checks it (header, length,
+// newline, CRC-32C); ok is false at the first record that does not check
+// out (or a short read), and then the caller counts it whole with
+// recscan.Count, which also counts damaged stretches. It reads with
+// pread(2): fd's offset stays at 0.
+func countRecords(fd int, size int64) (count int64, ok bool) {
+	w := window{fd: fd, size: size, buf: segArea[:]}
+	for p := int64(0); p < size; {
+		// The header whole in the window (or all that is left of the file).
+		if p < w.off || p+int64(recscan.MaxHeaderLen) > w.end() && w.end() < size {
+			if !w.fill(p) {
+				return 0, false
+			}
+		}
+		h, ok := recscan.ParseHead(w.buf[p-w.off : w.n])
+		if !ok {
+			return 0, false
+		}
+		off := p + int64(h.Size)
+		stop := off + h.Len + 1 // the payload and its newline
+		if stop > size {
+			return 0, false
+		}
+		var crc uint32
+		var last byte
+		for off < stop {
+			if off >= w.end() && !w.fill(off) {
+				return 0, false
+			}
+			chunk := w.buf[off-w.off : min(w.end(), stop)-w.off]
+			off += int64(len(chunk))
+			if off == stop { // the newline ends this chunk
+				last = chunk[len(chunk)-1]
+				chunk = chunk[:len(chunk)-1]
+			}
+			crc = crc32c.Update(crc, chunk)
+		}
+		if last != '\n' || crc != h.Sum {
+			return 0, false
+		}
+		count++
+		p = stop
+	}
+	return count, true
+}
+
+// window holds n bytes of a file of size bytes, from offset off, in buf.
+type window struct {
+	fd   int
+	size int64
+	buf  []byte
+	off  int64
+	n    int
+}
+
+func (w *window) end() int64 { return w.off + int64(w.n) }
+
+// fill reads as much of the file from at as buf holds.
+func (w *window) fill(at int64) bool {
+	k := int(min(int64(len(w.buf)), w.size-at))
+	if !preadFull(w.fd, w.buf[:k], at) {
+		w.n = 0
+		return false
+	}
+	w.off, w.n = at, k
+	return true
+}
+
+// preadFull reads len(b) bytes of fd at off; false when fewer came.
+func preadFull(fd int, b []byte, off int64) bool {
+	for len(b) > 0 {
+		n, err := syscall.Pread(fd, b, off)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return false
+		}
+		b, off = b[n:], off+int64(n)
+	}
+	return true
 }
 
 // readFile reads fd to its end; size is its size a moment ago.

@@ -28,9 +28,9 @@ func crc32cTriple(crc uint32, p []byte, k, rounds int) (a, b, c uint32)
 // sse42 is 0 before the first checksum, then 1 (available) or 2 (not).
 var sse42 atomic.Uint32
 
-func crc32c(p []byte) uint32 {
+func update(crc uint32, p []byte) uint32 {
 	if len(p) < sse42Min {
-		return crc32cGeneric(p)
+		return updateGeneric(crc, p)
 	}
 	s := sse42.Load()
 	if s == 0 {
@@ -41,15 +41,15 @@ func crc32c(p []byte) uint32 {
 		sse42.Store(s)
 	}
 	if s == 1 {
-		return crc32cSSE42Long(p)
+		return crc32cSSE42Long(crc, p)
 	}
-	return crc32cGeneric(p)
+	return updateGeneric(crc, p)
 }
 
-// crc32cSSE42Long is the CRC-32C of p with the CRC32 instruction, three
-// streams at a time.
-func crc32cSSE42Long(p []byte) uint32 {
-	state := ^uint32(0)
+// crc32cSSE42Long is Update with the CRC32 instruction, three streams at a
+// time.
+func crc32cSSE42Long(crc uint32, p []byte) uint32 {
+	state := ^crc
 	for len(p) >= 3*tripleBlock {
 		a, b, c := crc32cTriple(state, p, tripleBlock, tripleBlock/24)
 		state = shift(shift(a)^b) ^ c

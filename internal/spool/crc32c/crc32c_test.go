@@ -128,6 +128,14 @@ func TestCRC32CMatchesStdlib(t *testing.T) {
 			if got := crc32cGeneric(p[off:]); got != want {
 				t.Fatalf("crc32cGeneric(%d bytes at offset %d) = %08x, hash/crc32 says %08x", n-off, off, got, want)
 			}
+			for _, cut := range []int{0, 1, (n - off) / 3, n - off} { // Update continues a checksum
+				if cut > n-off {
+					continue
+				}
+				if got := Update(Update(0, p[off:off+cut]), p[off+cut:]); got != want {
+					t.Fatalf("Update over %d bytes cut at %d = %08x, hash/crc32 says %08x", n-off, cut, got, want)
+				}
+			}
 		}
 	}
 }
@@ -143,6 +151,10 @@ func FuzzCRC32C(f *testing.F) {
 		}
 		if got := crc32cGeneric(p); got != want {
 			t.Fatalf("crc32cGeneric = %08x, hash/crc32 says %08x: %q", got, want, p)
+		}
+		cut := len(p) / 3
+		if got, want := Update(Checksum(p[:cut]), p[cut:]), crc32.Update(crc32.Checksum(p[:cut], tab), tab, p[cut:]); got != want {
+			t.Fatalf("Update = %08x, hash/crc32 says %08x: %q cut at %d", got, want, p, cut)
 		}
 	})
 }

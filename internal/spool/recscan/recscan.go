@@ -20,9 +20,9 @@ const MaxKeyLen = 128
 // more is treated as damage.
 const MaxPayload = 1 << 30
 
-// maxHeaderLen bounds a header line: magic, key, two 20-digit numbers, a
+// MaxHeaderLen bounds a header line: magic, key, two 20-digit numbers, a
 // checksum and separators.
-const maxHeaderLen = len(Magic) + MaxKeyLen + 1 + 20 + 1 + 20 + 1 + 8 + 1
+const MaxHeaderLen = len(Magic) + MaxKeyLen + 1 + 20 + 1 + 20 + 1 + 8 + 1
 
 // Record is one record as it stands in a segment; Key and Payload alias
 // the segment's bytes.
@@ -84,53 +84,75 @@ func indexMagic(data []byte, from int) int {
 
 // At parses one record starting at data[p]; end is the offset just past it.
 func At(data []byte, p int) (rec Record, end int, ok bool) {
-	if len(data)-p < len(Magic) || string(data[p:p+len(Magic)]) != Magic {
+	h, ok := ParseHead(data[p:])
+	if !ok {
 		return rec, 0, false
 	}
-	// Find the header's end within maxHeaderLen.
-	lim := min(p+maxHeaderLen, len(data))
+	start := p + h.Size
+	if int64(len(data)-start) < h.Len+1 {
+		return rec, 0, false
+	}
+	end = start + int(h.Len)
+	if data[end] != '\n' {
+		return rec, 0, false
+	}
+	payload := data[start:end:end]
+	if crc32c.Checksum(payload) != h.Sum {
+		return rec, 0, false
+	}
+	return Record{Key: h.Key, SentNano: h.SentNano, Payload: payload}, end + 1, true
+}
+
+// Head is a record's header line.
+type Head struct {
+	Key      []byte // aliases the bytes parsed
+	SentNano int64
+	// Len is the payload's length, Sum its CRC-32C.
+	Len int64
+	Sum uint32
+	// Size is the header line's length, its newline included: the
+	// payload starts Size bytes after the magic.
+	Size int
+}
+
+// ParseHead parses the header line at the start of b (which need not hold
+// more of the record); ok is false when b does not start with a well-formed
+// header within its first MaxHeaderLen bytes.
+func ParseHead(b []byte) (h Head, ok bool) {
+	if len(b) < len(Magic) || string(b[:len(Magic)]) != Magic {
+		return h, false
+	}
+	// Find the header's end within MaxHeaderLen.
 	nl := -1
-	for i := p + len(Magic); i < lim; i++ {
-		if data[i] == '\n' {
+	for i := len(Magic); i < min(MaxHeaderLen, len(b)); i++ {
+		if b[i] == '\n' {
 			nl = i
 			break
 		}
 	}
 	if nl < 0 {
-		return rec, 0, false
+		return h, false
 	}
 	var fields [4][]byte
-	if !splitSpaces(data[p+len(Magic):nl], &fields) {
-		return rec, 0, false
+	if !splitSpaces(b[len(Magic):nl], &fields) {
+		return h, false
 	}
 	if !ascii.Printable(string(fields[0]), MaxKeyLen) {
-		return rec, 0, false
+		return h, false
 	}
 	ns, ok := parseDec(fields[1], true)
 	if !ok {
-		return rec, 0, false
+		return h, false
 	}
 	n, ok := parseDec(fields[2], false)
 	if !ok || n > MaxPayload {
-		return rec, 0, false
+		return h, false
 	}
 	sum, ok := parseHex32(fields[3])
 	if !ok {
-		return rec, 0, false
+		return h, false
 	}
-	start := nl + 1
-	if int64(len(data)-start) < n+1 {
-		return rec, 0, false
-	}
-	end = start + int(n)
-	if data[end] != '\n' {
-		return rec, 0, false
-	}
-	payload := data[start:end:end]
-	if crc32c.Checksum(payload) != sum {
-		return rec, 0, false
-	}
-	return Record{Key: fields[0], SentNano: ns, Payload: payload}, end + 1, true
+	return Head{Key: fields[0], SentNano: ns, Len: n, Sum: sum, Size: nl + 1}, true
 }
 
 // splitSpaces splits b at single spaces into exactly four fields.
