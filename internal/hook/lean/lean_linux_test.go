@@ -285,6 +285,12 @@ func TestSpoolFullDropsTheOldestLikeSpool(t *testing.T) {
 		{"dropped counted before", func(t *testing.T, dir string) {
 			os.WriteFile(filepath.Join(dir, "dropped"), []byte("41\n"), 0o600)
 		}, []byte(`{"a":1}`), ""},
+		{"dropped damaged", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "dropped"), []byte("not a number at all\n"), 0o600)
+		}, []byte(`{"a":1}`), ""},
+		{"dropped 99", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "dropped"), []byte("99\n"), 0o600)
+		}, []byte(`{"a":1}`), ""},
 		{"damaged oldest", func(t *testing.T, dir string) {
 			// Two records with a torn one between them, and a torn tail:
 			// two damaged stretches, two records.
