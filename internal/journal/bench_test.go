@@ -205,28 +205,38 @@ func BenchmarkJournalIngest(b *testing.B) {
 	if b.N < ingestRounds*100 {
 		return // the framework's first probe (b.N = 1): too few events to measure
 	}
-	modes := []struct {
+	type mode struct {
 		name string
 		args []string
 		env  []string
-	}{
-		{"memory", []string{"--journal=false", "--history", "100000"}, nil},
-		{"journal", nil, nil},
-		{"journal-raw", nil, []string{"MPM_JOURNAL_RAW", "MPM_JOURNAL_NOINDEX"}}, // the journal before issue 21
-		{"journal-noindex", nil, []string{"MPM_JOURNAL_NOINDEX"}},
-		{"journal-fsync", []string{"--fsync"}, nil},
+		bin  string // another mpm-wsd build; "": this tree's
+	}
+	modes := []mode{
+		{"memory", []string{"--journal=false", "--history", "100000"}, nil, ""},
+		{"journal", nil, nil, ""},
+		{"journal-raw", nil, []string{"MPM_JOURNAL_RAW", "MPM_JOURNAL_NOINDEX"}, ""}, // this tree's journal as the format was before issue 21
+		{"journal-noindex", nil, []string{"MPM_JOURNAL_NOINDEX"}, ""},
+		{"journal-fsync", []string{"--fsync"}, nil, ""},
+	}
+	// MPM_BENCH_WSD_BEFORE, the mpm-wsd of the commit before issue 21's
+	// first (77f7a61^, built outside the tree: see docs/benchmarks.md),
+	// joins the rounds as "before-21": the journal as it really was when
+	// the issue asked for ingest "not slower than today's".
+	before := os.Getenv("MPM_BENCH_WSD_BEFORE")
+	if before != "" {
+		modes = append(modes, mode{"before-21", nil, nil, before})
 	}
 	daemons := make([]*testutil.Daemon, len(modes))
 	for i, m := range modes {
 		for _, e := range m.env {
 			os.Setenv(e, "1") // read by the daemon at its start
 		}
-		daemons[i] = testutil.StartDaemon(b, append(m.args, "--log-level", "warn")...)
+		daemons[i] = testutil.StartDaemonBinary(b, m.bin, append(m.args, "--log-level", "warn")...)
 		for _, e := range m.env {
 			os.Unsetenv(e)
 		}
-		ingestRun(b, daemons[i], posters, 500) // warm up connections
-		if m.name != "memory" {
+		ingestRun(b, daemons[i], posters, 500)           // warm up connections
+		if m.name != "memory" && m.name != "before-21" { // before-21 has no search
 			searchCatchUp(b, daemons[i])
 		}
 	}
@@ -236,7 +246,7 @@ func BenchmarkJournalIngest(b *testing.B) {
 		for i, m := range modes {
 			cpu0 := procCPU(daemons[i].Pid())
 			lat, el := ingestRun(b, daemons[i], posters, b.N/ingestRounds)
-			if m.name != "memory" {
+			if m.name != "memory" && m.name != "before-21" {
 				t0 := time.Now()
 				searchCatchUp(b, daemons[i])
 				res[i].catchUp += time.Since(t0)
@@ -272,6 +282,12 @@ func BenchmarkJournalIngest(b *testing.B) {
 	fmt.Printf("  journal (compressed + index) / journal before (raw, no index) throughput %.0f%% (target >= 100%%)\n", 100*jr.eventsPerSec()/raw.eventsPerSec())
 	fmt.Printf("  index upkeep: journal / journal-noindex throughput %.0f%% (target >= 80%%)\n", 100*jr.eventsPerSec()/ni.eventsPerSec())
 	fmt.Printf("  compression alone: journal-noindex / journal-raw throughput %.0f%%\n", 100*ni.eventsPerSec()/raw.eventsPerSec())
+	if before != "" {
+		bf := res[len(res)-1]
+		b.ReportMetric(100*jr.eventsPerSec()/bf.eventsPerSec(), "%_of_before21_build")
+		fmt.Printf("  journal (compressed + index) / the build before issue 21 (%s): throughput %.0f%% (target >= 100%%), daemon CPU per event %.0f vs %.0f µs\n",
+			before, 100*jr.eventsPerSec()/bf.eventsPerSec(), jr.cpuPerEvent(), bf.cpuPerEvent())
+	}
 }
 
 // BenchmarkJournalStartup fills a journal with MPM_BENCH_EVENTS (default

@@ -95,6 +95,8 @@ type Daemon struct {
 	Log *SyncBuffer
 	// Cmd is the running process; nil after Stop or Kill.
 	Cmd *exec.Cmd
+	// Bin is the mpm-wsd binary to run; empty: this tree's, built by Binary.
+	Bin string
 
 	t    testing.TB
 	done chan struct{}
@@ -109,7 +111,14 @@ type Daemon struct {
 // StartDaemon tries again on another port.
 func StartDaemon(t testing.TB, args ...string) *Daemon {
 	t.Helper()
-	d := &Daemon{DataDir: t.TempDir(), Args: args, t: t}
+	return StartDaemonBinary(t, "", args...)
+}
+
+// StartDaemonBinary is StartDaemon with another mpm-wsd build (say, an
+// earlier commit's, for a same-run benchmark); bin "" is this tree's.
+func StartDaemonBinary(t testing.TB, bin string, args ...string) *Daemon {
+	t.Helper()
+	d := &Daemon{DataDir: t.TempDir(), Args: args, Bin: bin, t: t}
 	t.Cleanup(func() { d.Kill() })
 	for try := 1; ; try++ {
 		d.Addr = FreeAddr(t)
@@ -141,7 +150,11 @@ func (d *Daemon) Start() {
 // own pid, not another test's daemon that took the port).
 func (d *Daemon) start() error {
 	args := append([]string{"--addr", d.Addr, "--data-dir", d.DataDir, "--log-level", "debug"}, d.Args...)
-	cmd := exec.Command(Binary(d.t, "mpm-wsd"), args...)
+	bin := d.Bin
+	if bin == "" {
+		bin = Binary(d.t, "mpm-wsd")
+	}
+	cmd := exec.Command(bin, args...)
 	if d.Log == nil {
 		d.Log = &SyncBuffer{}
 	}

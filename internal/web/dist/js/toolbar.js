@@ -18,8 +18,8 @@ export function setToolbarHooks(h) {
   Object.assign(hooks, h);
 }
 
-// rebuildView filters the held events into the list again.
-// (view.js: in slices when there are many; then calls then).
+// rebuildView filters the held events into the list again (view.js: in
+// animation frames, in slices when there are many; then calls then).
 /** @param {() => void} [then] */
 export function rebuildView(then) {
   refilter(then);
@@ -148,9 +148,10 @@ export function wireToolbar() {
     if (e.key === "Escape") {
       search.value = "";
       S.filter.search = "";
-      rebuildView();
       closeHits();
-      focusList();
+      // Focus a row of the whole list once it is filtered again, in the
+      // frame that draws it (not beside the scan's slice).
+      rebuildView(() => requestAnimationFrame(focusList));
     } else if (e.key === "Enter" && search.value.trim()) {
       e.preventDefault();
       searchAll(search.value);

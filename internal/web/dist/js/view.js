@@ -5,8 +5,15 @@
 // only a filter change (or older events loaded) scans everything again,
 // here: in slices of a few milliseconds, one per animation frame, so that
 // the page keeps drawing and answering input while 50,000 records are scanned.
+// Every slice runs in an animation frame callback, the first too: a slice
+// run in the input's own task (a keystroke, the search box's timer) came at
+// any moment of a frame and the next frame's slice followed it at once, two
+// slices (16 ms) between two frames: the frames of 20–28 ms a text search
+// made (a Chrome trace, MPM_BENCH_TRACE=1 in BenchmarkPageScale, showed
+// it: script; no GC in those frames; their layout and paint 1–3 ms).
 // A scan that fits one slice (most: a type or tool filter over 50,000
-// records takes ~5 ms) ends before refilter returns.
+// records takes ~5 ms) shows its rows in that same frame when the slice left
+// room for drawing them (RENDER_MS), else in the next.
 //
 // The text search looks in each record's search text (model.js,
 // searchText): derived for 50,000 records it is ~180 ms of work and ~35 MB
@@ -23,10 +30,22 @@ import { mark, measure } from "./perf.js";
 
 /** @typedef {import("./types.js").Rec} Rec */
 
-// filtering per slice (a test may set globalThis.__mpmSliceMs: 0 slices every STEP records)
-const SLICE_MS = /** @type {any} */ (globalThis).__mpmSliceMs ?? 8;
+// filtering per slice, counted from the frame's time (the animation frame
+// callback's timestamp: work that ran before in the same frame shortens the
+// slice), yet at least MIN_SLICE_MS from the slice's start (a test may set
+// globalThis.__mpmSliceMs: 0 slices every STEP records). 6 ms, not 8: on the
+// loaded 2-core machine slices of 8 ms still made a frame of 20–21 ms in 3
+// of 10 searches, 6 ms in none of 6 (a search over 50,000 records then
+// takes 5–8 frames instead of 4–6).
+const SLICE_MS = /** @type {any} */ (globalThis).__mpmSliceMs ?? 6;
+const MIN_SLICE_MS = Math.min(SLICE_MS, 2);
 const STEP = 64; // records between clock reads
 const TEXT_BYTES = 256 << 10; // search text derived between clock reads
+// RENDER_MS: a scan that ends within this much of its frame's time draws
+// its rows in that frame, else in the next: a new set of rows costs 2–3 ms
+// of script, then style, layout and paint 4–15 ms (traced at 1280×800),
+// too much beside a full slice.
+const RENDER_MS = 3;
 
 /**
  * @typedef {object} Scan
@@ -54,18 +73,23 @@ export function scanning() {
 export function refilter(then) {
   const thens = scan && scan.records === S.model.records ? scan.then : [];
   if (then) thens.push(then);
-  scan = { records: S.model.records, i: 0, trimmed: S.model.trimmed, out: [], t0: mark(), then: thens };
-  step(scan);
+  const sc = (scan = { records: S.model.records, i: 0, trimmed: S.model.trimmed, out: [], t0: mark(), then: thens });
+  later((frame) => step(sc, frame));
 }
 
-/** @param {Scan} sc */
-function step(sc) {
+/**
+ * @param {Scan} sc
+ * @param {number} [frame] the animation frame's time
+ */
+function step(sc, frame) {
   if (sc !== scan) return; // replaced by a newer scan
   if (sc.records !== S.model.records) {
     scan = null; // the model started over (another selection): nothing to show from here
     return;
   }
   const t = performance.now();
+  const from = frame !== undefined && frame < t ? frame : t;
+  const until = Math.max(from + SLICE_MS, t + MIN_SLICE_MS);
   const recs = sc.records;
   // Records dropped at the front meanwhile moved the rest down.
   sc.i = Math.max(0, sc.i - (S.model.trimmed - sc.trimmed));
@@ -80,17 +104,18 @@ function step(sc) {
       if (matches(r, f)) sc.out.push(r);
     }
     sc.i = end;
-    if (performance.now() - t >= SLICE_MS) break;
+    if (performance.now() >= until) break;
   }
   measure("mpm:filter-chunk", t);
   if (sc.i < recs.length) {
-    later(() => step(sc));
+    later((frame) => step(sc, frame));
     return;
   }
   scan = null;
   let n = 0;
   while (n < sc.out.length && sc.out[n].dropped) n++;
   S.list.setItems(n ? sc.out.slice(n) : sc.out);
+  if (performance.now() - from < RENDER_MS) S.list.render();
   updateStatus();
   measure("mpm:filter", sc.t0);
   for (const f of sc.then) f();
@@ -99,10 +124,12 @@ function step(sc) {
 // later runs fn in the next animation frame: one slice a frame, so that
 // the frame is drawn after each (a task yielded with setTimeout or
 // scheduler.yield may run again before the browser draws: measured, frames
-// of ~100 ms while a search scanned 50,000 records).
-/** @param {() => void} fn */
+// of ~100 ms while a search scanned 50,000 records). A hidden page draws no
+// frames: there the scan goes on in tasks (nothing to draw meanwhile).
+/** @param {(frame?: number) => void} fn */
 function later(fn) {
-  requestAnimationFrame(() => fn());
+  if (document.visibilityState === "hidden") setTimeout(() => fn(), 0);
+  else requestAnimationFrame(fn);
 }
 
 // ---- search text in idle time ---------------------------------------------
