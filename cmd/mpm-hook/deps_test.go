@@ -42,8 +42,8 @@ var allowedLinux = []string{
 	"github.com/mpm-dev/mpm/cmd/mpm-hook",
 	"github.com/mpm-dev/mpm/internal/ascii", // no imports: protocol.Printable's rule
 	"github.com/mpm-dev/mpm/internal/hook/lean",
-	"github.com/mpm-dev/mpm/internal/jsonobj",      // no imports: the validator the daemon uses too
-	"github.com/mpm-dev/mpm/internal/spool/crc32c", // no imports but sync/atomic: the spool's checksum
+	"github.com/mpm-dev/mpm/internal/spool/crc32c",  // no imports but sync/atomic: the spool's checksum
+	"github.com/mpm-dev/mpm/internal/spool/recscan", // imports ascii and crc32c: counts what a full spool drops
 }
 
 // deniedLinux must never be linked into mpm-hook on linux (denied too).
@@ -71,6 +71,7 @@ var allowedPortable = []string{
 	"github.com/mpm-dev/mpm/internal/protocol", // imports only time and internal/ascii: the Idempotency-Key rule
 	"github.com/mpm-dev/mpm/internal/spool",
 	"github.com/mpm-dev/mpm/internal/spool/crc32c",
+	"github.com/mpm-dev/mpm/internal/spool/recscan",
 	"github.com/mpm-dev/mpm/internal/token",
 }
 

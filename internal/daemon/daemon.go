@@ -4,6 +4,7 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -75,6 +76,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := cli.Context()
 	defer stop()
+	procsCtx, procsStop := context.WithCancel(ctx)
+	procsDone := make(chan struct{})
+	go func() { defer close(procsDone); wsd.GovernProcs(procsCtx, log.Named("procs")) }()
+	defer func() { procsStop(); <-procsDone }()
 	if err := srv.Run(ctx); err != nil {
 		log.Error("stopped with an error", "error", err)
 		return cli.ExitError

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/hook"
 	"github.com/mpm-dev/mpm/internal/paths"
+	"github.com/mpm-dev/mpm/internal/spool"
 	"github.com/mpm-dev/mpm/internal/testutil"
 )
 
@@ -41,10 +42,18 @@ func BenchmarkHook(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("MPM_BENCH_RUNS")); err == nil && v > 0 {
 		runs = v
 	}
-	empty := buildEmpty(b)
-	testutil.Binary(b, "mpm-hookctl") // beside mpm-hook, as installed
-	hookBin := testutil.Binary(b, "mpm-hook")
+	// Every timed binary is copied with plain writes into a directory of
+	// its own, so that all start from the same page-cache state: a file
+	// the linker wrote (through a mapping) started measurably slower here
+	// than the same bytes written by write(2) (0.05-0.07x an empty program
+	// at 1 KiB, both built from one tree), which would otherwise favour
+	// whichever binary happened to be copied.
+	empty := sameState(b, buildEmpty(b))
+	hookBin := sameState(b, testutil.Binary(b, "mpm-hook"), testutil.Binary(b, "mpm-hookctl")) // mpm-hookctl beside it, as installed
 	before := os.Getenv("MPM_BENCH_HOOK_BEFORE")
+	if before != "" {
+		before = sameState(b, before)
+	}
 	small := benchPayload(1 << 10)
 	large := benchPayload(256 << 10)
 
@@ -70,10 +79,20 @@ func BenchmarkHook(b *testing.B) {
 		return r
 	}
 	// measure interleaves the empty program and mpm-hook.
-	measure := func(b *testing.B, state string, addr, dataDir string, payload []byte) {
+	// The down cells empty their spool of sealed segments every
+	// resetEvery runs, untimed (reset), so that they measure a spool with
+	// room, as after a short outage: 300 runs of 256 KiB would fill the
+	// 64 MiB bound within the cell. The down-full cells measure the other
+	// state, a spool kept at its bound (a long outage): every run seals and
+	// drops the oldest segment now and then.
+	const resetEvery = 32
+	measure := func(b *testing.B, state string, addr, dataDir string, payload []byte, reset func()) {
 		env := []string{paths.EnvAddr + "=" + addr, paths.EnvDataDir + "=" + dataDir}
 		var e, h, bf []time.Duration
 		for i := 0; i < runs; i++ {
+			if reset != nil && i%resetEvery == 0 {
+				reset()
+			}
 			e = append(e, timeRun(b, empty, nil, payload))
 			h = append(h, timeRun(b, hookBin, env, payload))
 			if before != "" {
@@ -108,8 +127,8 @@ func BenchmarkHook(b *testing.B) {
 	}
 	tcpDir := tokenDir()
 	for _, p := range [][]byte{small, large} {
-		b.Run(fmt.Sprintf("up-socket/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "up-socket", d.Addr, d.DataDir, p) })
-		b.Run(fmt.Sprintf("up-tcp/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "up-tcp", d.Addr, tcpDir, p) })
+		b.Run(fmt.Sprintf("up-socket/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "up-socket", d.Addr, d.DataDir, p, nil) })
+		b.Run(fmt.Sprintf("up-tcp/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "up-tcp", d.Addr, tcpDir, p, nil) })
 	}
 	// Down: a port nothing listens on and a data dir of its own with the
 	// token (no daemon drains its spool meanwhile), so every run spools:
@@ -124,13 +143,22 @@ func BenchmarkHook(b *testing.B) {
 	sln.(*net.UnixListener).SetUnlinkOnClose(false)
 	sln.Close()
 	for _, p := range [][]byte{small, large} {
-		b.Run(fmt.Sprintf("down/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "down", down, downDir, p) })
-		b.Run(fmt.Sprintf("down-stale/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "down-stale", down, staleDir, p) })
+		b.Run(fmt.Sprintf("down/%dKiB", len(p)>>10), func(b *testing.B) {
+			measure(b, "down", down, downDir, p, func() { dropSealed(b, downDir) })
+		})
+		b.Run(fmt.Sprintf("down-stale/%dKiB", len(p)>>10), func(b *testing.B) {
+			measure(b, "down-stale", down, staleDir, p, func() { dropSealed(b, staleDir) })
+		})
+	}
+	fullDir := tokenDir()
+	fillSpool(b, hookBin, down, fullDir, large)
+	for _, p := range [][]byte{small, large} {
+		b.Run(fmt.Sprintf("down-full/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "down-full", down, fullDir, p, nil) })
 	}
 	if runtime.GOOS != "windows" {
 		d.Cmd.Process.Signal(syscall.SIGSTOP)
 		for _, p := range [][]byte{small, large} {
-			b.Run(fmt.Sprintf("stopped/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "stopped", d.Addr, d.DataDir, p) })
+			b.Run(fmt.Sprintf("stopped/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "stopped", d.Addr, d.DataDir, p, nil) })
 		}
 		d.Cmd.Process.Signal(syscall.SIGCONT)
 	}
@@ -156,6 +184,43 @@ func BenchmarkHook(b *testing.B) {
 	fmt.Print(out.String())
 }
 
+// dropSealed removes the sealed segments of dataDir's spool (what a
+// daemon's drain would have taken), keeping its live segment.
+func dropSealed(b *testing.B, dataDir string) {
+	segs, err := filepath.Glob(filepath.Join(paths.Spool(dataDir), "seg-*"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range segs {
+		if err := os.Remove(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// fillSpool runs the hook with payload, untimed, until dataDir's spool is
+// within two segments of its bound (spool.DefaultMaxBytes), where every
+// further append may have to drop the oldest segment.
+func fillSpool(b *testing.B, bin, addr, dataDir string, payload []byte) {
+	env := []string{paths.EnvAddr + "=" + addr, paths.EnvDataDir + "=" + dataDir}
+	for i := 0; ; i++ {
+		var size int64
+		files, _ := os.ReadDir(paths.Spool(dataDir))
+		for _, f := range files {
+			if fi, err := f.Info(); err == nil {
+				size += fi.Size()
+			}
+		}
+		if size >= spool.DefaultMaxBytes-2*spool.SegmentBytes {
+			return
+		}
+		if i > 2*int(spool.DefaultMaxBytes)/len(payload) {
+			b.Fatalf("the spool of %s holds %d bytes after %d runs; it should have reached its bound", dataDir, size, i)
+		}
+		timeRun(b, bin, env, payload)
+	}
+}
+
 // timeRun runs bin with payload on stdin and returns its wall time.
 func timeRun(b *testing.B, bin string, env []string, payload []byte) time.Duration {
 	cmd := exec.Command(bin)
@@ -168,6 +233,22 @@ func timeRun(b *testing.B, bin string, env []string, payload []byte) time.Durati
 		}
 	}
 	return time.Since(start)
+}
+
+// sameState copies bin, and the binaries in with beside it, into a new
+// directory with plain writes and returns bin's copy.
+func sameState(b *testing.B, bin string, with ...string) string {
+	dir := b.TempDir()
+	for _, p := range append([]string{bin}, with...) {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(p)), data, 0o755); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, filepath.Base(bin))
 }
 
 // buildEmpty builds `package main; func main() {}` in a temp module.

@@ -211,6 +211,55 @@ func TestGarbageIsCountedNotPrinted(t *testing.T) {
 	}
 }
 
+// TestDaemonDownSpoolsBadObjectsTheDaemonCountsThem: with the daemon down
+// the hook spools any whole JSON object without checking its contents
+// (that cost ~70 µs at 256 KiB); the daemon checks each spooled event as
+// it drains, counts and skips the bad ones, and delivers the rest. Input
+// that is no whole object is not spooled. Either way the hook exits 0 and
+// says nothing without MPM_HOOK_DEBUG.
+func TestDaemonDownSpoolsBadObjectsTheDaemonCountsThem(t *testing.T) {
+	d := testutil.StartDaemon(t)
+	d.Stop()
+	bigBad := payload("s-bad", "PostToolUse", strings.Repeat("x", 256<<10)+"\xff\xfe") // invalid UTF-8 in a string
+	cases := []struct {
+		in      []byte
+		outcome string // the debug line's
+	}{
+		{[]byte(`{"a":1]`), "spooled"},
+		{[]byte(`{"session_id": }`), "spooled"},
+		{bigBad, "spooled"},
+		{[]byte("not json at all"), "invalid"},
+		{[]byte("[1,2,3]"), "invalid"},
+		{payload("s-good", "PreToolUse", "after the bad ones"), "spooled"},
+	}
+	for _, c := range cases {
+		r := runHook(t, d.Addr, d.DataDir, c.in, "MPM_HOOK_STDIN_TIMEOUT=300ms")
+		wantNeutral(t, r)
+		if !strings.HasPrefix(r.stderr, "mpm-hook: "+c.outcome+" ") {
+			t.Errorf("input %.40q: debug line %q, want %s", c.in, r.stderr, c.outcome)
+		}
+		r = runHook(t, d.Addr, t.TempDir(), c.in, "MPM_HOOK_DEBUG=", "MPM_HOOK_STDIN_TIMEOUT=300ms")
+		wantNeutral(t, r)
+		if r.stderr != "" {
+			t.Errorf("input %.40q without debug: stderr %q, want nothing", c.in, r.stderr)
+		}
+	}
+	if recs, _, _, err := spool.Stats(paths.Spool(d.DataDir)); recs != 4 || err != nil {
+		t.Fatalf("spool holds %d records (%v), want 4 (3 bad objects, 1 event)", recs, err)
+	}
+	d.Start()
+	if got := waitEvents(t, d, "s-good", 1); len(got) != 1 {
+		t.Fatalf("got %d events, want the good one", len(got))
+	}
+	// The drain goes in order: the bad records came before the good one.
+	if n := rejected(t, d); n != 3 {
+		t.Errorf("daemon counted %v rejections at drain, want 3", n)
+	}
+	if evs := events(t, d); len(evs) != 1 {
+		t.Errorf("daemon holds %d events, want 1", len(evs))
+	}
+}
+
 // rejected sums mpm_events_rejected_total over reasons.
 func rejected(t *testing.T, d *testutil.Daemon) float64 {
 	t.Helper()

@@ -19,7 +19,7 @@ type input struct {
 	// before the value was found bad, stdin ended, or the deadline passed.
 	data []byte
 	// complete is true when data is one whole JSON object (structurally:
-	// jsonobj.Valid checks it fully).
+	// the daemon checks it fully).
 	complete bool
 	// timedOut is true when the deadline passed first.
 	timedOut bool

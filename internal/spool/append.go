@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/mpm-dev/mpm/internal/spool/recscan"
 )
 
 // DefaultMaxBytes bounds the spool directory's size.
@@ -308,14 +310,7 @@ func readDropped(dir string) int64 {
 	if err != nil {
 		return 0
 	}
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == ' ') {
-		b = b[:len(b)-1]
-	}
-	v, err := strconv.ParseInt(string(b), 10, 64)
-	if err != nil || v < 0 {
-		return 0
-	}
-	return v
+	return recscan.ParseDropped(b)
 }
 
 // readAll reads the whole of f, whose size was size a moment ago.

@@ -73,10 +73,11 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/protocol"
 	"github.com/mpm-dev/mpm/internal/spool/crc32c"
+	"github.com/mpm-dev/mpm/internal/spool/recscan"
 )
 
 // Magic starts every record header.
-const Magic = "MPM1 "
+const Magic = recscan.Magic
 
 // MaxKeyLen is the longest Idempotency-Key a record may carry (the daemon's
 // limit too).
@@ -88,7 +89,7 @@ const maxHeaderLen = len(Magic) + MaxKeyLen + 1 + 20 + 1 + 20 + 1 + 8 + 1
 
 // MaxPayload is the largest payload a record may carry; a header claiming
 // more is treated as damage.
-const MaxPayload = 1 << 30
+const MaxPayload = recscan.MaxPayload
 
 // checksum is the payload's CRC-32C (package crc32c: without hash/crc32's
 // start-up cost).
@@ -159,166 +160,14 @@ func appendHex32(b []byte, v uint32) []byte {
 // it; rec.Payload aliases data. If fn returns an error, ReadRecords stops and
 // returns it. Damaged bytes (a torn record, a bad header, a checksum that does
 // not match, a torn tail) are skipped up to the next record that checks out;
-// damaged counts the damaged stretches, each one lost record.
+// damaged counts the damaged stretches, each one lost record. The parsing is
+// package recscan's, which mpm-hook's Linux path shares.
 func ReadRecords(data []byte, fn func(rec Record, end int) error) (damaged int, err error) {
-	p := 0
-	inDamage := false
-	for p < len(data) {
-		rec, end, ok := parseAt(data, p)
-		if !ok {
-			if !inDamage {
-				damaged++
-				inDamage = true
-			}
-			next := indexMagic(data, p+1)
-			if next < 0 {
-				break
-			}
-			p = next
-			continue
+	return recscan.Scan(data, func(r recscan.Record, end int) error {
+		rec := Record{Key: string(r.Key), Payload: r.Payload}
+		if r.SentNano != 0 {
+			rec.SentAt = time.Unix(0, r.SentNano)
 		}
-		inDamage = false
-		if err := fn(rec, end); err != nil {
-			return damaged, err
-		}
-		p = end
-	}
-	return damaged, nil
-}
-
-// indexMagic returns the offset of the next Magic at or after from, or -1.
-func indexMagic(data []byte, from int) int {
-	for i := from; i+len(Magic) <= len(data); i++ {
-		if data[i] == 'M' && string(data[i:i+len(Magic)]) == Magic {
-			return i
-		}
-	}
-	return -1
-}
-
-// parseAt parses one record starting at data[p].
-func parseAt(data []byte, p int) (Record, int, bool) {
-	var rec Record
-	if len(data)-p < len(Magic) || string(data[p:p+len(Magic)]) != Magic {
-		return rec, 0, false
-	}
-	// Find the header's end within maxHeaderLen.
-	lim := p + maxHeaderLen
-	if lim > len(data) {
-		lim = len(data)
-	}
-	nl := -1
-	for i := p + len(Magic); i < lim; i++ {
-		if data[i] == '\n' {
-			nl = i
-			break
-		}
-	}
-	if nl < 0 {
-		return rec, 0, false
-	}
-	fields := splitSpaces(data[p+len(Magic) : nl])
-	if len(fields) != 4 {
-		return rec, 0, false
-	}
-	key := string(fields[0])
-	if !protocol.ValidKey(key) {
-		return rec, 0, false
-	}
-	ns, ok := parseDec(fields[1], true)
-	if !ok {
-		return rec, 0, false
-	}
-	n, ok := parseDec(fields[2], false)
-	if !ok || n > MaxPayload {
-		return rec, 0, false
-	}
-	sum, ok := parseHex32(fields[3])
-	if !ok {
-		return rec, 0, false
-	}
-	start := nl + 1
-	if int64(len(data)-start) < n+1 {
-		return rec, 0, false
-	}
-	end := start + int(n)
-	if data[end] != '\n' {
-		return rec, 0, false
-	}
-	payload := data[start:end:end]
-	if checksum(payload) != sum {
-		return rec, 0, false
-	}
-	rec.Key = key
-	if ns != 0 {
-		rec.SentAt = time.Unix(0, ns)
-	}
-	rec.Payload = payload
-	return rec, end + 1, true
-}
-
-func splitSpaces(b []byte) [][]byte {
-	var out [][]byte
-	start := 0
-	for i := 0; i <= len(b); i++ {
-		if i == len(b) || b[i] == ' ' {
-			out = append(out, b[start:i])
-			start = i + 1
-			if len(out) > 4 {
-				return out
-			}
-		}
-	}
-	return out
-}
-
-// parseDec parses a canonical decimal (no sign unless signed and '-', no
-// leading zeros but "0", at most 19 digits).
-func parseDec(b []byte, signed bool) (int64, bool) {
-	neg := false
-	if signed && len(b) > 0 && b[0] == '-' {
-		neg = true
-		b = b[1:]
-	}
-	if len(b) == 0 || len(b) > 19 || (len(b) > 1 && b[0] == '0') {
-		return 0, false
-	}
-	var v int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := int64(c - '0')
-		if v > (1<<63-1-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		if v == 0 {
-			return 0, false
-		}
-		v = -v
-	}
-	return v, true
-}
-
-func parseHex32(b []byte) (uint32, bool) {
-	if len(b) != 8 {
-		return 0, false
-	}
-	var v uint32
-	for _, c := range b {
-		var d byte
-		switch {
-		case c >= '0' && c <= '9':
-			d = c - '0'
-		case c >= 'a' && c <= 'f':
-			d = c - 'a' + 10
-		default:
-			return 0, false
-		}
-		v = v<<4 | uint32(d)
-	}
-	return v, true
+		return fn(rec, end)
+	})
 }

@@ -120,6 +120,19 @@ func browser(t testing.TB) context.Context {
 		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(1280, 800),
 	}
+	// MPM_BENCH_JS_FLAGS passes V8 flags to the browser (for the benchmarks:
+	// "--trace-deopt --trace-generalization" says which code V8 throws away
+	// and why); the browser's output goes to the file MPM_BENCH_BROWSER_LOG.
+	if f := os.Getenv("MPM_BENCH_JS_FLAGS"); f != "" {
+		opts = append(opts, chromedp.Flag("js-flags", f))
+		if lp := os.Getenv("MPM_BENCH_BROWSER_LOG"); lp != "" {
+			lf, err := os.Create(lp)
+			if err != nil {
+				t.Fatalf("MPM_BENCH_BROWSER_LOG: %v", err)
+			}
+			opts = append(opts, chromedp.CombinedOutput(lf))
+		}
+	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, cancelB := chromedp.NewContext(actx)
 	if err := chromedp.Do(bctx); err != nil { // starts the browser

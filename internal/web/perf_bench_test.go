@@ -321,6 +321,11 @@ func BenchmarkPageScale(b *testing.B) {
 				requestAnimationFrame(tick);
 			})`, awaitPromise())
 			b.Logf("%-30s → %6.0f shown: filter done %.1f ms after the change (%0.f slices, %.1f ms of work, longest %.1f ms), seen by the test after %.0f ms; %0.f frames meanwhile: longest %.1f ms, %0.f over 1.2× the display's frame (%.1f ms; the 5 frames before the change: longest %.1f ms; a frame's callbacks start %.1f ms after its time, median)", f.name, r["shown"], r["ms"], r["chunks"], r["chunkSum"], r["chunkMax"], r["wait"], r["frames"], r["worst"], r["late"], r["display"], r["idleMax"], r["lag"])
+			// The page's other work meanwhile (the periodic charts and
+			// session panel, renders) that took over 1 ms.
+			if o := eval[string](p, `performance.getEntriesByType("measure").filter(e => !e.name.startsWith("mpm:filter") && e.duration > 1).map(e => e.name + " " + e.duration.toFixed(1) + " ms at +" + (e.startTime - performance.getEntriesByName("bench:action")[0].startTime).toFixed(0)).join(", ")`); o != "" {
+				b.Logf("%-30s   meanwhile: %s", "", o)
+			}
 			if tr != nil {
 				b.Logf("trace: %s", frameReport(tr.stop(), "bench:action", 14))
 			}

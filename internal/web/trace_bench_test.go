@@ -23,8 +23,9 @@ type traceEvent struct {
 	Name string          `json:"name"`
 	Cat  string          `json:"cat"`
 	Ph   string          `json:"ph"`
-	Ts   float64         `json:"ts"`  // µs, the system's monotonic clock
-	Dur  float64         `json:"dur"` // µs, for ph "X"
+	Ts   float64         `json:"ts"`   // µs, the system's monotonic clock
+	Dur  float64         `json:"dur"`  // µs, for ph "X"
+	Tdur float64         `json:"tdur"` // µs on the thread's CPU clock (less than Dur: the thread waited, e.g. for a core)
 	Pid  int             `json:"pid"`
 	Tid  int             `json:"tid"`
 	Args json.RawMessage `json:"args"`
@@ -171,7 +172,7 @@ func frameReport(evs []traceEvent, from string, minMs float64) string {
 	fmt.Fprintf(&b, "%d animation frames from the one before %s; a frame's time is its task's start", len(frames), from)
 	ms := func(us float64) float64 { return us / 1000 }
 	// The top-level tasks and, per task, the time of the named work in it.
-	interest := []string{"FireAnimationFrame", "TimerFire", "FunctionCall", "EventDispatch", "FireIdleCallback", "UpdateLayoutTree", "Layout", "PrePaint", "Paint", "Layerize", "UpdateLayer", "Commit", "MinorGC", "MajorGC", "V8.GC_SCAVENGER", "V8.GC_MARK_COMPACTOR", "V8.GCFinalizeMC", "V8.GCIncrementalMarking", "MinorGS", "BlinkGC.AtomicPhase", "ScheduleStyleRecalculation", "HitTest", "ParseAuthorStyleSheet", "IntersectionObserverController::computeIntersections", "ResizeObserver", "v8.run", "V8.GC_MC_INCREMENTAL"}
+	interest := []string{"V8.DeoptimizeCode", "FireAnimationFrame", "TimerFire", "FunctionCall", "EventDispatch", "FireIdleCallback", "UpdateLayoutTree", "Layout", "PrePaint", "Paint", "Layerize", "UpdateLayer", "Commit", "MinorGC", "MajorGC", "V8.GC_SCAVENGER", "V8.GC_MARK_COMPACTOR", "V8.GCFinalizeMC", "V8.GCIncrementalMarking", "MinorGS", "BlinkGC.AtomicPhase", "ScheduleStyleRecalculation", "HitTest", "ParseAuthorStyleSheet", "IntersectionObserverController::computeIntersections", "ResizeObserver", "v8.run", "V8.GC_MC_INCREMENTAL"}
 	for i := 1; i < len(frames); i++ {
 		a, z := frames[i-1], frames[i]
 		if ms(z-a) < minMs {
@@ -183,7 +184,7 @@ func frameReport(evs []traceEvent, from string, minMs float64) string {
 				continue
 			}
 			all := os.Getenv("MPM_BENCH_TRACE_ALL") == "1" // every event's name, not only the usual ones
-			by := map[string]float64{}
+			by, cpu := map[string]float64{}, map[string]float64{}
 			var names []string
 			for _, c := range mt {
 				if c.Ts < e.Ts || c.Ts+c.Dur > e.Ts+e.Dur || c.Name == e.Name || !all && !slices.Contains(interest, c.Name) && !strings.HasPrefix(c.Name, "V8.GC") {
@@ -193,14 +194,15 @@ func frameReport(evs []traceEvent, from string, minMs float64) string {
 					names = append(names, c.Name)
 				}
 				by[c.Name] += c.Dur
+				cpu[c.Name] += c.Tdur
 			}
 			var parts []string
 			for _, n := range names {
 				if by[n] >= 300 {
-					parts = append(parts, fmt.Sprintf("%s %.1f", n, ms(by[n])))
+					parts = append(parts, fmt.Sprintf("%s %.1f (cpu %.1f)", n, ms(by[n]), ms(cpu[n])))
 				}
 			}
-			fmt.Fprintf(&b, "\n    task +%.1f ms, %.1f ms: %s", ms(e.Ts-t0), ms(e.Dur), strings.Join(parts, ", "))
+			fmt.Fprintf(&b, "\n    task +%.1f ms, %.1f ms (cpu %.1f): %s", ms(e.Ts-t0), ms(e.Dur), ms(e.Tdur), strings.Join(parts, ", "))
 		}
 		for i, e := range evs {
 			if e.Pid != pid || !strings.Contains(e.Cat, "user_timing") || e.Ts < a || e.Ts >= z || !strings.HasPrefix(e.Name, "mpm:") || e.Ph != "b" {

@@ -231,3 +231,107 @@ func TestSearchInFrames(t *testing.T) {
 		t.Errorf("after Esc %v shown, want %d", res["shownAfter"], n)
 	}
 }
+
+// TestFilterSetAndClear: a type or tool filter set and cleared over records
+// scanned in many slices shows exactly the matching records, in order, and
+// clearing restores every record with the last rows drawn. The scan and the
+// incoming events read a copy of S.filter taken when the scan began
+// (view.js, viewFilter: V8 threw the scan's optimized code away mid-scan
+// when S.filter's fields were first assigned), so a change of S.filter that
+// has not asked for a scan yet does not leak into one under way.
+func TestFilterSetAndClear(t *testing.T) {
+	d := testutil.StartDaemon(t)
+	tok := d.Token()
+	ps := newPoster(d)
+	const n = 400
+	for i := 0; i < n; i++ {
+		ps.post(t, scaleEvent(sessA, i))
+	}
+	p := newPage(t, d)
+	p.addScript(`window.__mpmPerf = true; window.__mpmSliceMs = 0;`)
+	p.navigate(dashURL(d, "", tok))
+	p.waitFor("events, live, the type chips", fmt.Sprintf(`document.body.dataset.count === "%d" && document.body.dataset.live === "1" && document.querySelector('#types .chip[data-type="PreToolUse"]')`, n), 20*time.Second)
+
+	steps := []struct{ name, action, want string }{
+		{"type filter", `document.querySelector('#types .chip[data-type="PostToolUse"]').click()`, `(r) => !r.ev || r.ev.event === "PostToolUse"`},
+		{"clear filters", `document.getElementById("clear-filters").click()`, `(r) => true`},
+		{"tool filter", `(() => { const s = document.getElementById("tool-filter"); s.value = "Bash"; s.dispatchEvent(new Event("change")); })()`, `(r) => !r.ev || r.ev.tool === "Bash"`},
+		{"type filter too", `document.querySelector('#types .chip[data-type="PreToolUse"]').click()`, `(r) => !r.ev || r.ev.tool === "Bash" && r.ev.event === "PreToolUse"`},
+		{"clear filters again", `document.getElementById("clear-filters").click()`, `(r) => true`},
+	}
+	for _, s := range steps {
+		res := eval[map[string]any](p, `(async () => {
+			const { S } = await import("/js/state.js");
+			const { scanning, viewFilter } = await import("/js/view.js");
+			const frame = () => new Promise((r) => requestAnimationFrame(() => r(undefined)));
+			const keys = (a) => a.map((r) => r.key).join(",");
+			const want = S.model.records.filter(`+s.want+`);
+			performance.clearMeasures();
+			`+s.action+`;
+			const out = { scanning: scanning() };
+			// Changed without asking for a scan: the scan under way does not see it.
+			S.filter.types.add("UserPromptSubmit");
+			await frame();
+			S.filter.types.delete("UserPromptSubmit");
+			out.copy = typeof viewFilter === "function" && viewFilter() !== S.filter && !viewFilter().types.has("UserPromptSubmit");
+			while (scanning()) await frame();
+			for (let i = 0; i < 3 || S.list.pending || S.list.dirty; i++) await frame();
+			out.slices = performance.getEntriesByName("mpm:filter-chunk").length;
+			out.want = want.length;
+			out.correct = keys(S.list.items) === keys(want);
+			out.shown = Number(document.body.dataset.shown);
+			const rows = [...document.querySelectorAll("#list .row")];
+			out.rows = rows.length;
+			out.rowsInList = rows.length > 0 && rows.every((el) => S.list.pos.has(el.dataset.key));
+			out.lastDrawn = rows.some((el) => el.dataset.key === want[want.length - 1].key);
+			return out;
+		})()`, awaitPromise())
+		t.Logf("%s: %v", s.name, res)
+		for k, w := range map[string]any{"scanning": true, "copy": true, "correct": true, "rowsInList": true, "lastDrawn": true} {
+			if res[k] != w {
+				t.Errorf("%s: %s = %v, want %v (all: %v)", s.name, k, res[k], w, res)
+			}
+		}
+		if res["shown"] != res["want"] || res["slices"].(float64) < 6 {
+			t.Errorf("%s: %v shown of %v wanted in %v slices: want all shown, in ≥ 6 slices (400 records, 64 a slice)", s.name, res["shown"], res["want"], res["slices"])
+		}
+	}
+	if got := eval[string](p, `document.body.dataset.shown`); got != fmt.Sprint(n) {
+		t.Errorf("after clearing, %s shown, want all %d", got, n)
+	}
+
+	// The periodic work (board and session panel every second, charts)
+	// waits while a filter change is scanned and its rows drawn: scans
+	// started again and again for 1.5 s keep it waiting; it runs after.
+	res := eval[map[string]any](p, `(async () => {
+		const { refilter, filterBusy } = await import("/js/view.js");
+		const frame = () => new Promise((r) => requestAnimationFrame(() => r(undefined)));
+		performance.clearMeasures();
+		const t0 = performance.now();
+		let busyAll = true;
+		while (performance.now() - t0 < 1500) {
+			refilter();
+			await frame();
+			busyAll = busyAll && filterBusy();
+		}
+		const t1 = performance.now();
+		const during = performance.getEntriesByName("mpm:panel").filter((e) => e.startTime >= t0 && e.startTime < t1).length;
+		while (performance.getEntriesByName("mpm:panel").length === 0 && performance.now() - t1 < 5000) await frame();
+		const after = performance.getEntriesByName("mpm:panel").filter((e) => e.startTime >= t1);
+		return { busyAll, during, after: after.length, notBusyAfter: !filterBusy() };
+	})()`, awaitPromise())
+	t.Logf("periodic work: %v", res)
+	if res["busyAll"] != true || res["during"] != 0.0 || res["after"].(float64) < 1 || res["notBusyAfter"] != true {
+		t.Errorf("the session panel ran %v times while filters were scanned (want 0; busy throughout: %v), %v times after (want ≥ 1), busy after: %v", res["during"], res["busyAll"], res["after"], !res["notBusyAfter"].(bool))
+	}
+
+	// An incoming event is filtered with the filter the list shows.
+	eval[bool](p, `(document.querySelector('#types .chip[data-type="PostToolUse"]').click(), true)`)
+	p.waitFor("filtered", `!document.querySelector('#list .row[data-key="0:1"]') && document.body.dataset.shown !== "`+fmt.Sprint(n)+`"`, 10*time.Second)
+	ps.post(t, scaleEvent(sessA, n+2)) // a PreToolUse (seq n+1): not shown
+	ps.post(t, scaleEvent(sessA, n+3)) // its PostToolUse (seq n+2): shown
+	p.waitFor("the PostToolUse shown", fmt.Sprintf(`document.body.dataset.count === "%d" && document.querySelector('#list .row[data-key="0:%d"]')`, n+2, n+2), 10*time.Second)
+	if eval[bool](p, fmt.Sprintf(`(async () => { const { S } = await import("/js/state.js"); return S.list.pos.has("0:%d"); })()`, n+1), awaitPromise()) {
+		t.Errorf("the PreToolUse is shown under a PostToolUse filter")
+	}
+}

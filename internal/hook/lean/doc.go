@@ -7,7 +7,8 @@
 // internal/hook's Forward does on other systems. What is rare is handed to
 // mpm-hookctl, which links internal/hook: a subcommand (as on every
 // system), a PermissionRequest that waits for a decision, and a spool
-// append the usual path cannot do (the spool must be sealed or is held).
+// append the usual path cannot do ("live" not a regular file, the spool's
+// "lock" not to be had).
 //
 // Its portable files hold what internal/hook shares with it: the JSON
 // object scanner, the HTTP request and status line, address parsing, the

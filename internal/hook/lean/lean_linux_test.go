@@ -3,6 +3,7 @@ package lean
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/mpm-dev/mpm/internal/paths"
 	"github.com/mpm-dev/mpm/internal/spool"
+	"github.com/mpm-dev/mpm/internal/spool/recscan"
 	"github.com/mpm-dev/mpm/internal/testutil"
 	"github.com/mpm-dev/mpm/internal/token"
 )
@@ -206,8 +208,9 @@ func TestSpoolSealsAFullSegment(t *testing.T) {
 	}
 }
 
-// fillSpool fills dir's spool past its bound (sealed segments) so that
-// the next seal must drop the oldest, which only internal/spool does.
+// fillSpool fills dir's spool to its bound (sealed segments of one
+// record each, the oldest first) so that the next seal must drop the
+// oldest.
 func fillSpool(t *testing.T, dir string) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -224,22 +227,144 @@ func fillSpool(t *testing.T, dir string) {
 	}
 }
 
-// TestSpoolHandsAFullSpoolToHookctl: when sealing must drop the oldest
-// segment, mpm-hookctl (internal/spool) appends: it drops and counts.
-func TestSpoolHandsAFullSpoolToHookctl(t *testing.T) {
+// spoolState is what a spool directory holds, names aside: the sealed
+// segments' sizes oldest first, "live"'s size, "dropped", the records.
+type spoolState struct {
+	sealed  []int64
+	live    int64
+	dropped string
+	records int
+}
+
+func stateOf(t *testing.T, dir string) spoolState {
+	t.Helper()
+	var st spoolState
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		fi, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case strings.HasPrefix(e.Name(), "seg-"):
+			st.sealed = append(st.sealed, fi.Size())
+		case e.Name() == "live":
+			st.live = fi.Size()
+		case e.Name() == "dropped":
+			b, _ := os.ReadFile(filepath.Join(dir, "dropped"))
+			st.dropped = string(b)
+		}
+	}
+	recs, _, _, err := spool.Stats(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.records = int(recs)
+	return st
+}
+
+// TestSpoolFullDropsTheOldestLikeSpool: when sealing must drop the oldest
+// segments, lean does it itself (no mpm-hookctl on PATH) and leaves the
+// spool as internal/spool's append leaves it: the same segments, the same
+// count in "dropped" (damaged stretches counted, a segment a drainer holds
+// skipped, an existing count added to), and the new record in "live".
+func TestSpoolFullDropsTheOldestLikeSpool(t *testing.T) {
+	t.Setenv("PATH", "/nonexistent")
+	big := bytes.Repeat([]byte("p"), 300<<10)
+	cases := []struct {
+		name    string
+		prepare func(t *testing.T, dir string)
+		payload []byte
+		hold    string // a sealed segment a drainer holds (its flock)
+	}{
+		{"one record", nil, []byte(`{"a":1}`), ""},
+		{"large record", nil, big, ""},
+		{"dropped counted before", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "dropped"), []byte("41\n"), 0o600)
+		}, []byte(`{"a":1}`), ""},
+		{"dropped damaged", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "dropped"), []byte("not a number at all\n"), 0o600)
+		}, []byte(`{"a":1}`), ""},
+		{"dropped 99", func(t *testing.T, dir string) {
+			os.WriteFile(filepath.Join(dir, "dropped"), []byte("99\n"), 0o600)
+		}, []byte(`{"a":1}`), ""},
+		{"damaged oldest", func(t *testing.T, dir string) {
+			// Two records with a torn one between them, and a torn tail:
+			// two damaged stretches, two records.
+			a, _ := spool.Encode(spool.Record{Key: "a", Payload: []byte(`{"x":1}`)})
+			b, _ := spool.Encode(spool.Record{Key: "b", Payload: bytes.Repeat([]byte("b"), 1<<20-200)})
+			seg := append(append(append(append([]byte{}, a...), a[:len(a)-4]...), b...), a[:10]...)
+			os.WriteFile(filepath.Join(dir, "seg-09999999999999999-1"), seg, 0o600)
+		}, []byte(`{"a":1}`), ""},
+		{"oldest held by a drainer", nil, []byte(`{"a":1}`), "seg-10000000000000000-1"},
+		{"many small segments", func(t *testing.T, dir string) {
+			small, _ := spool.Encode(spool.Record{Key: "s", Payload: []byte(`{}`)})
+			for i := 0; i < 5; i++ {
+				os.WriteFile(filepath.Join(dir, "seg-0999999999999999"+strconv.Itoa(i)+"-2-a1"), small, 0o600)
+			}
+		}, big, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			leanDir, spoolDir := filepath.Join(t.TempDir(), "spool"), filepath.Join(t.TempDir(), "spool")
+			for _, dir := range []string{leanDir, spoolDir} {
+				fillSpool(t, dir)
+				if c.prepare != nil {
+					c.prepare(t, dir)
+				}
+				if c.hold != "" {
+					f, err := os.Open(filepath.Join(dir, c.hold))
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer f.Close()
+					if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if err := spoolAppend(leanDir, "new", 2, c.payload); err != nil {
+				t.Fatal(err)
+			}
+			if err := spool.Append(spoolDir, spool.Record{Key: "new", SentAt: time.Unix(0, 2), Payload: c.payload}); err != nil {
+				t.Fatal(err)
+			}
+			got, want := stateOf(t, leanDir), stateOf(t, spoolDir)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("lean left %+v, internal/spool %+v", got, want)
+			}
+			if got.dropped == "" || strings.TrimSpace(got.dropped) == "0" {
+				t.Fatalf("dropped = %q: nothing was dropped", got.dropped)
+			}
+			if !bytes.Equal(records(t, leanDir)["new"], c.payload) {
+				t.Fatal("the record is not in the spool")
+			}
+			if aside, _ := filepath.Glob(filepath.Join(leanDir, "seg-*-a*")); c.name != "many small segments" && len(aside) != 0 {
+				t.Fatalf("written aside: %v", aside)
+			}
+		})
+	}
+}
+
+// TestSpoolHandsALockItCannotTakeToHookctl: a spool "lock" that is not a
+// regular file (so no one can seal) goes to mpm-hookctl (internal/spool),
+// which keeps appending rather than lose the event.
+func TestSpoolHandsALockItCannotTakeToHookctl(t *testing.T) {
 	ctl := testutil.Binary(t, "mpm-hookctl")
 	t.Setenv("PATH", filepath.Dir(ctl))
 	dir := t.TempDir()
 	fillSpool(t, dir)
+	if err := os.Mkdir(filepath.Join(dir, "lock"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if err := spoolAppend(dir, "new", 2, []byte(`{"a":1}`)); err != nil {
 		t.Fatal(err)
 	}
 	if string(records(t, dir)["new"]) != `{"a":1}` {
 		t.Fatal("the record is not in the spool")
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "dropped"))
-	if err != nil || strings.TrimSpace(string(b)) == "0" {
-		t.Fatalf("dropped = %q, %v: internal/spool did not drop the oldest", b, err)
 	}
 }
 
@@ -247,9 +372,12 @@ func TestSpoolHandsAFullSpoolToHookctl(t *testing.T) {
 // path cannot do is written aside, not lost.
 func TestSpoolWritesAsideWithoutHookctl(t *testing.T) {
 	t.Setenv("PATH", "/nonexistent")
-	t.Run("full", func(t *testing.T) {
+	t.Run("lock not a file", func(t *testing.T) {
 		dir := t.TempDir()
 		fillSpool(t, dir)
+		if err := os.Mkdir(filepath.Join(dir, "lock"), 0o700); err != nil {
+			t.Fatal(err)
+		}
 		if err := spoolAppend(dir, "new", 2, []byte(`{"a":1}`)); err != nil {
 			t.Fatal(err)
 		}
@@ -330,4 +458,156 @@ func TestHookctlHandoffArgs(t *testing.T) {
 	if got := records(t, dir); len(got) != 1 || string(got["k"]) != `{"x":1}` {
 		t.Fatalf("records %q", got)
 	}
+}
+
+// TestReadStdinGrowsThePipeForLargePayloads: a payload that fills the
+// pipe's first 64 KiB makes readStdin enlarge the pipe (the writer then
+// puts the rest in at once); a small one leaves it alone; a stdin that is
+// not a pipe is read intact all the same.
+func TestReadStdinGrowsThePipeForLargePayloads(t *testing.T) {
+	obj := func(n int) []byte {
+		return []byte(`{"big":"` + strings.Repeat("x", n-len(`{"big":""}`)) + `"}`)
+	}
+	cases := []struct {
+		name     string
+		payload  []byte
+		wantPipe int
+	}{
+		{"1KiB", obj(1 << 10), 64 << 10},
+		{"60KiB", obj(60 << 10), 64 << 10}, // in the pipe at once: one read, done
+		{"256KiB", obj(256 << 10), pipeSize},
+		{"3MiB", obj(3 << 20), pipeSize}, // past the static buffer, into the heap
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			defer w.Close()
+			if size, _ := fcntl(t, r, syscall.F_GETPIPE_SZ, 0); size != 64<<10 {
+				t.Skipf("this system's pipes hold %d bytes, not 64 KiB", size)
+			}
+			// What fits is in the pipe before the hook reads (Claude Code
+			// wrote it before the hook started); the rest follows.
+			first := min(len(c.payload), 64<<10)
+			if _, err := w.Write(c.payload[:first]); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { _, err := w.Write(c.payload[first:]); done <- err }()
+			in := readStdin(int(r.Fd()), int64(time.Minute))
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if !in.complete || !bytes.Equal(in.data, c.payload) {
+				t.Fatalf("readStdin: complete=%v, %d bytes, want %d intact", in.complete, len(in.data), len(c.payload))
+			}
+			if size, _ := fcntl(t, r, syscall.F_GETPIPE_SZ, 0); size != c.wantPipe {
+				t.Fatalf("pipe holds %d bytes after the read, want %d", size, c.wantPipe)
+			}
+		})
+	}
+	t.Run("file", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "in")
+		payload := obj(256 << 10)
+		if err := os.WriteFile(p, payload, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if in := readStdin(int(f.Fd()), int64(time.Minute)); !in.complete || !bytes.Equal(in.data, payload) {
+			t.Fatalf("readStdin from a file: complete=%v, %d bytes", in.complete, len(in.data))
+		}
+	})
+}
+
+// fcntl runs fcntl(2) on f.
+func fcntl(t *testing.T, f *os.File, cmd, arg int) (int, error) {
+	t.Helper()
+	n, _, e := syscall.Syscall(syscall.SYS_FCNTL, f.Fd(), uintptr(cmd), uintptr(arg))
+	if e != 0 {
+		return int(n), e
+	}
+	return int(n), nil
+}
+
+// checkCount runs countRecords on data in a file: when it says ok, its
+// count is recscan.Count's and the data has no damage; it reports ok.
+func checkCount(t *testing.T, data []byte) bool {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "seg")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := syscall.Open(p, syscall.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	n, ok := countRecords(fd, int64(len(data)))
+	if ok {
+		damaged, _ := recscan.Scan(data, func(recscan.Record, int) error { return nil })
+		if want := recscan.Count(data); n != want || damaged != 0 {
+			t.Fatalf("countRecords = %d, recscan.Count %d (damaged %d)", n, want, damaged)
+		}
+	}
+	return ok
+}
+
+// TestCountRecordsChunkByChunk: the segment read through the 64 KiB window
+// counts what recscan.Count counts; damage sends it to the caller's whole
+// read.
+func TestCountRecordsChunkByChunk(t *testing.T) {
+	enc := func(key string, n int) []byte {
+		b, _ := spool.Encode(spool.Record{Key: key, SentAt: time.Unix(0, 7), Payload: bytes.Repeat([]byte{'p'}, n)})
+		return b
+	}
+	cat := func(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+	many := func(n, size int) []byte {
+		var b []byte
+		for i := 0; i < n; i++ {
+			b = append(b, enc("k"+strconv.Itoa(i), size)...)
+		}
+		return b
+	}
+	torn := enc("t", 5000)
+	torn = torn[:len(torn)-100]
+	badSum := enc("c", 300)
+	badSum[len(badSum)-2] ^= 1
+	cases := []struct {
+		name   string
+		data   []byte
+		wantOK bool
+	}{
+		{"empty", nil, true},
+		{"one empty payload", enc("e", 0), true},
+		{"three 256 KiB records", many(3, 256<<10), true},
+		{"a thousand 1 KiB records", many(1000, 1<<10), true},
+		{"records across the window's edge", many(40, 64<<10-37), true},
+		{"one record of 1 MiB", enc("big", 1<<20-30), true},
+		{"torn record in the middle", cat(enc("a", 10), torn, enc("b", 10)), false},
+		{"torn tail", cat(many(3, 100), torn), false},
+		{"bad checksum", cat(enc("a", 10), badSum, enc("b", 10)), false},
+		{"garbage", []byte("not a record at all\n"), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if ok := checkCount(t, c.data); ok != c.wantOK {
+				t.Fatalf("countRecords ok = %v, want %v", ok, c.wantOK)
+			}
+		})
+	}
+}
+
+func FuzzCountRecords(f *testing.F) {
+	a, _ := spool.Encode(spool.Record{Key: "a", Payload: []byte(`{"x":1}`)})
+	f.Add(append(append([]byte{}, a...), a...))
+	f.Add(a[:len(a)-2])
+	f.Add([]byte("MPM1 k 1 5 00000000\nhello\n"))
+	f.Fuzz(func(t *testing.T, data []byte) { checkCount(t, data) })
 }

@@ -4,8 +4,6 @@ import (
 	"path"
 	"syscall"
 	"unsafe"
-
-	"github.com/mpm-dev/mpm/internal/jsonobj"
 )
 
 // Environment variables (internal/paths names them; lean_test checks).
@@ -123,7 +121,10 @@ func deliver(in input, timeout int64) (res result) {
 	default:
 		// 503 and other 5xx: retry later.
 	}
-	if !in.complete || !jsonobj.Valid(in.data) {
+	// Only a whole object is spooled, its contents unchecked: the daemon
+	// checks each spooled event as it drains it and counts one it cannot
+	// accept (internal/hook's deliver says more).
+	if !in.complete {
 		if res.status != 0 {
 			res.outcome = rejected
 		} else {

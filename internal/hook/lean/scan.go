@@ -3,8 +3,8 @@ package lean
 // This file finds where the one JSON value on stdin ends, without
 // encoding/json (whose weight mpm-hook does not carry): a structural scanner
 // that follows strings and nesting as bytes arrive. The full check
-// (jsonobj.Valid, the daemon's own) runs only before an event is spooled:
-// the daemon checks what it receives.
+// (jsonobj.Valid) is the daemon's: on what it receives, and on each spooled
+// event as it drains the spool.
 
 import "bytes"
 

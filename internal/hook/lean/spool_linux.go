@@ -5,18 +5,21 @@ import (
 	"unsafe"
 
 	"github.com/mpm-dev/mpm/internal/spool/crc32c"
+	"github.com/mpm-dev/mpm/internal/spool/recscan"
 )
 
 // The spool's writer side, as internal/spool's AppendLimit does it with the
 // default bound: one writev(2) of the record to "live" under its flock; a
-// full "live" sealed under the spool's "lock" when that drops no segment; a
-// "live" held past the lock wait: the record written aside, to a sealed
-// segment of its own. What is left (sealing that must drop the oldest
-// segments and count them, a "live" that is not a regular file or cannot
-// be opened) is handed to mpm-hookctl, which appends with internal/spool;
-// when it cannot be run, the record is written aside too. The record
-// format is internal/spool's (its package documentation; lean's tests read
-// these records back with it).
+// full "live" sealed under the spool's "lock", the oldest sealed segments
+// then dropped and their records counted in "dropped" while the spool is
+// over its bound (internal/spool/recscan counts them, as internal/spool
+// does); a "live" held past the lock wait: the record written aside, to a
+// sealed segment of its own. What is left (a "live" that is not a regular
+// file or cannot be opened, a "lock" that cannot be taken) is handed to
+// mpm-hookctl, which appends with internal/spool; when it cannot be run,
+// the record is written aside too. The record format is internal/spool's
+// (its package documentation; lean's tests read these records back with
+// it).
 
 const (
 	spoolMagic   = "MPM1 "
@@ -117,8 +120,8 @@ func appendLocked(fd int, dir, path string, head, payload []byte, size, deadline
 		return reopen, nil // renamed under us
 	}
 	if open.Size > 0 && open.Size+size > segmentBytes {
-		// The segment must be sealed: done here while that drops
-		// nothing, else by internal/spool (handOff).
+		// The segment must be sealed: done here unless the spool's
+		// "lock" cannot be taken (then by internal/spool: handOff).
 		if seal(dir, path, open.Size, deadline) {
 			return reopen, nil
 		}
@@ -157,10 +160,13 @@ func appendLocked(fd int, dir, path string, head, payload []byte, size, deadline
 	return appended, nil
 }
 
-// seal is spool.rotate when it drops no segment: under the spool's "lock",
-// "live" (size bytes, whose lock the caller holds) is renamed to a sealed
-// segment when the sealed segments and it then take at most the bound less
-// one segment. It reports whether it sealed it.
+// seal is spool.rotate: under the spool's "lock", "live" (size bytes,
+// whose lock the caller holds) is renamed to a sealed segment; then, while
+// the sealed segments take more than the bound less one segment, the
+// oldest are dropped (one a drainer holds is skipped) and their records
+// added to "dropped". It reports whether it sealed "live". Dropping a
+// 1 MiB segment reads and checks it (~0.2 ms); handing it to mpm-hookctl
+// cost a run ~3 ms more (docs/benchmarks.md).
 func seal(dir, live string, size, deadline int64) bool {
 	lockPath := dir + "/lock"
 	fd, err := syscall.Open(lockPath, syscall.O_RDWR|syscall.O_CREAT|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0o600)
@@ -172,31 +178,68 @@ func seal(dir, live string, size, deadline int64) bool {
 	if syscall.Fstat(fd, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG || flockUntil(fd, lockPath, deadline) != locked {
 		return false
 	}
-	total, ok := sealedBytes(dir)
-	if !ok || total+size > maxBytes-segmentBytes {
-		return false // the oldest must go: internal/spool counts what it drops
+	segs, ok := sealedSegments(dir)
+	if !ok {
+		return false
 	}
-	return syscall.Rename(live, segName(dir, "")) == nil
+	name := segName(dir, "")
+	if syscall.Rename(live, name) != nil {
+		return false
+	}
+	segs = insertSegment(segs, segment{name: name[len(dir)+1:], size: size})
+	var total int64
+	for _, s := range segs {
+		total += s.size
+	}
+	var lost int64
+	for _, s := range segs {
+		if total <= maxBytes-segmentBytes {
+			break
+		}
+		if n, ok := dropSegment(dir + "/" + s.name); ok {
+			total -= s.size
+			lost += n
+		}
+	}
+	if lost > 0 {
+		addDroppedLocked(dir, lost)
+	}
+	return true
 }
 
-// sealedBytes is the size of the sealed segments in dir, as
-// spool.listSegments counts them.
-func sealedBytes(dir string) (int64, bool) {
+// segment is a sealed segment's name and size.
+type segment struct {
+	name string
+	size int64
+}
+
+// insertSegment adds s to segs, which are sorted by name (= age).
+func insertSegment(segs []segment, s segment) []segment {
+	segs = append(segs, s)
+	for i := len(segs) - 1; i > 0 && segs[i].name < segs[i-1].name; i-- {
+		segs[i], segs[i-1] = segs[i-1], segs[i]
+	}
+	return segs
+}
+
+// sealedSegments is spool.listSegments: the sealed segments in dir (regular
+// files named seg-*, not *.tmp), oldest (smallest name) first.
+func sealedSegments(dir string) ([]segment, bool) {
 	fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return 0, false
+		return nil, false
 	}
 	defer syscall.Close(fd)
-	var total int64
 	var buf [8 << 10]byte
 	names := make([]string, 0, 64)
+	segs := make([]segment, 0, 80)
 	for {
 		n, err := syscall.ReadDirent(fd, buf[:])
 		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil {
-			return 0, false
+			return nil, false
 		}
 		if n <= 0 {
 			break
@@ -211,10 +254,194 @@ func sealedBytes(dir string) (int64, bool) {
 			if syscall.Lstat(dir+"/"+name, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 				continue
 			}
-			total += st.Size
+			segs = insertSegment(segs, segment{name: name, size: st.Size})
 		}
 	}
-	return total, true
+	return segs, true
+}
+
+// dropSegment is spool.dropSegment: it deletes the sealed segment at path
+// unless a drainer holds it, and returns how many records it held
+// (damaged stretches counted as one each).
+func dropSegment(path string) (int64, bool) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return 0, false
+	}
+	defer syscall.Close(fd)
+	var open, named syscall.Stat_t
+	if syscall.Fstat(fd, &open) != nil || open.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return 0, false
+	}
+	if flockUntil(fd, path, 0) != locked {
+		return 0, false // a drainer is delivering it
+	}
+	if syscall.Stat(path, &named) != nil || open.Dev != named.Dev || open.Ino != named.Ino {
+		return 0, false
+	}
+	n, ok := countRecords(fd, open.Size)
+	if !ok {
+		// Damaged, or changed under the lock: the whole segment read,
+		// and counted as internal/spool counts it.
+		data, ok := readFile(fd, open.Size)
+		if !ok {
+			return 0, false
+		}
+		n = recscan.Count(data)
+	}
+	if syscall.Unlink(path) != nil {
+		return 0, false
+	}
+	return n, true
+}
+
+// segArea is countRecords' window on a segment (static: the same few pages
+// for every chunk, where reading a whole 1 MiB segment into the heap cost
+// ~190 page faults).
+var segArea [64 << 10]byte
+
+// countRecords counts the records of the segment open as fd (size bytes)
+// chunk by chunk, each checked as recscan.At checks it (header, length,
+// newline, CRC-32C); ok is false at the first record that does not check
+// out (or a short read), and then the caller counts it whole with
+// recscan.Count, which also counts damaged stretches. It reads with
+// pread(2): fd's offset stays at 0.
+func countRecords(fd int, size int64) (count int64, ok bool) {
+	w := window{fd: fd, size: size, buf: segArea[:]}
+	for p := int64(0); p < size; {
+		// The header whole in the window (or all that is left of the file).
+		if p < w.off || p+int64(recscan.MaxHeaderLen) > w.end() && w.end() < size {
+			if !w.fill(p) {
+				return 0, false
+			}
+		}
+		h, ok := recscan.ParseHead(w.buf[p-w.off : w.n])
+		if !ok {
+			return 0, false
+		}
+		off := p + int64(h.Size)
+		stop := off + h.Len + 1 // the payload and its newline
+		if stop > size {
+			return 0, false
+		}
+		var crc uint32
+		var last byte
+		for off < stop {
+			if off >= w.end() && !w.fill(off) {
+				return 0, false
+			}
+			chunk := w.buf[off-w.off : min(w.end(), stop)-w.off]
+			off += int64(len(chunk))
+			if off == stop { // the newline ends this chunk
+				last = chunk[len(chunk)-1]
+				chunk = chunk[:len(chunk)-1]
+			}
+			crc = crc32c.Update(crc, chunk)
+		}
+		if last != '\n' || crc != h.Sum {
+			return 0, false
+		}
+		count++
+		p = stop
+	}
+	return count, true
+}
+
+// window holds n bytes of a file of size bytes, from offset off, in buf.
+type window struct {
+	fd   int
+	size int64
+	buf  []byte
+	off  int64
+	n    int
+}
+
+func (w *window) end() int64 { return w.off + int64(w.n) }
+
+// fill reads as much of the file from at as buf holds.
+func (w *window) fill(at int64) bool {
+	k := int(min(int64(len(w.buf)), w.size-at))
+	if !preadFull(w.fd, w.buf[:k], at) {
+		w.n = 0
+		return false
+	}
+	w.off, w.n = at, k
+	return true
+}
+
+// preadFull reads len(b) bytes of fd at off; false when fewer came.
+func preadFull(fd int, b []byte, off int64) bool {
+	for len(b) > 0 {
+		n, err := syscall.Pread(fd, b, off)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return false
+		}
+		b, off = b[n:], off+int64(n)
+	}
+	return true
+}
+
+// readFile reads fd to its end; size is its size a moment ago.
+func readFile(fd int, size int64) ([]byte, bool) {
+	buf := make([]byte, 0, size+512)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, false
+		}
+		if n <= 0 {
+			return buf, true
+		}
+		buf = buf[:len(buf)+n]
+	}
+}
+
+// addDroppedLocked adds n to "dropped"; the caller holds "lock", as every
+// writer of "dropped" does. internal/spool writes a temporary file and
+// renames it over "dropped"; here the number is rewritten in place (one
+// pwrite, the file cut when the text got shorter, which only a damaged
+// file makes happen): a rename over an existing file makes ext4 start
+// writing the new file out at once, ~a third of what dropping a segment
+// cost a hook run. The count only grows, so a reader never sees old digits
+// past the new ones.
+func addDroppedLocked(dir string, n int64) {
+	path := dir + "/dropped"
+	fd, err := syscall.Open(path, syscall.O_RDWR|syscall.O_CREAT|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0o600)
+	if err != nil {
+		return
+	}
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if syscall.Fstat(fd, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return
+	}
+	var cur int64
+	if b, ok := readFile(fd, st.Size); ok {
+		cur = recscan.ParseDropped(b)
+	}
+	text := append(AppendInt(make([]byte, 0, 24), cur+n), '\n')
+	for b, off := text, int64(0); len(b) > 0; {
+		k, err := syscall.Pwrite(fd, b, off)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || k <= 0 {
+			return
+		}
+		b, off = b[k:], off+int64(k)
+	}
+	if int64(len(text)) < st.Size {
+		syscall.Ftruncate(fd, int64(len(text)))
+	}
 }
 
 // hasTmpExt reports whether filepath.Ext(name) is ".tmp".

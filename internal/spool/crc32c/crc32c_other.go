@@ -2,4 +2,4 @@
 
 package crc32c
 
-func crc32c(p []byte) uint32 { return crc32cGeneric(p) }
+func update(crc uint32, p []byte) uint32 { return updateGeneric(crc, p) }

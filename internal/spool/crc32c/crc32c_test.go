@@ -75,6 +75,37 @@ var crc32cTable = [8][256]uint32{
 		w.WriteString("\t},\n")
 	}
 	w.WriteString("}\n")
+
+	// The shift by tripleBlock zero bytes, by nibble: shift[n][v] is the
+	// CRC state v<<(4n) after tripleBlock zero bytes; the shift of any
+	// state is the XOR of its eight nibbles' entries (CRC is linear).
+	var shift [8][16]uint32
+	for n := range 8 {
+		for v := range 16 {
+			c := uint32(v) << (4 * n)
+			for range tripleBlock {
+				c = tab[0][c&0xff] ^ c>>8
+			}
+			shift[n][v] = c
+		}
+	}
+	fmt.Fprintf(&w, `
+// crc32cShift moves a CRC-32C state (not inverted) past %d zero bytes, by
+// nibble: the XOR of shift[n][nibble n] over the state's eight nibbles.
+// The three-stream loop (crc32c_amd64.go) joins its streams with it.
+var crc32cShift = [8][16]uint32{
+`, tripleBlock)
+	for n := range 8 {
+		w.WriteString("\t{")
+		for v := range 16 {
+			fmt.Fprintf(&w, "0x%08x", shift[n][v])
+			if v < 15 {
+				w.WriteString(", ")
+			}
+		}
+		w.WriteString("},\n")
+	}
+	w.WriteString("}\n")
 	return w.Bytes()
 }
 
@@ -83,7 +114,8 @@ var crc32cTable = [8][256]uint32{
 func TestCRC32CMatchesStdlib(t *testing.T) {
 	tab := crc32.MakeTable(crc32.Castagnoli)
 	r := rand.New(rand.NewPCG(1, 2))
-	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000, 1 << 10, 4097, 256 << 10} {
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000, 1 << 10, 4097,
+		16<<10 - 1, 16 << 10, 3*tripleBlock - 1, 3 * tripleBlock, 3*tripleBlock + 1, 6*tripleBlock + 100, 256 << 10} {
 		p := make([]byte, n)
 		for i := range p {
 			p[i] = byte(r.Uint32())
@@ -95,6 +127,14 @@ func TestCRC32CMatchesStdlib(t *testing.T) {
 			}
 			if got := crc32cGeneric(p[off:]); got != want {
 				t.Fatalf("crc32cGeneric(%d bytes at offset %d) = %08x, hash/crc32 says %08x", n-off, off, got, want)
+			}
+			for _, cut := range []int{0, 1, (n - off) / 3, n - off} { // Update continues a checksum
+				if cut > n-off {
+					continue
+				}
+				if got := Update(Update(0, p[off:off+cut]), p[off+cut:]); got != want {
+					t.Fatalf("Update over %d bytes cut at %d = %08x, hash/crc32 says %08x", n-off, cut, got, want)
+				}
 			}
 		}
 	}
@@ -111,6 +151,10 @@ func FuzzCRC32C(f *testing.F) {
 		}
 		if got := crc32cGeneric(p); got != want {
 			t.Fatalf("crc32cGeneric = %08x, hash/crc32 says %08x: %q", got, want, p)
+		}
+		cut := len(p) / 3
+		if got, want := Update(Checksum(p[:cut]), p[cut:]), crc32.Update(crc32.Checksum(p[:cut], tab), tab, p[cut:]); got != want {
+			t.Fatalf("Update = %08x, hash/crc32 says %08x: %q cut at %d", got, want, p, cut)
 		}
 	})
 }

@@ -106,6 +106,12 @@ export class VirtualList {
       this.schedule();
     }).observe(el);
     this.measure();
+    // setItems once now, on the empty list: its first call assigns items,
+    // keyPos and fresh again, which V8 records as those fields changing
+    // (const → mutable) and which throws away code optimized on them
+    // (append's, --trace-deopt); made at start-up, that costs nothing, made
+    // by the first filter change it came inside the scan's frame at 50,000.
+    this.setItems([]);
   }
 
   // measure reads the row height from CSS (it changes with the screen).

@@ -53,12 +53,25 @@ const RENDER_MS = 3;
  * @property {number} i       next index in it
  * @property {number} trimmed the model's trimmed count at i
  * @property {Rec[]} out
+ * @property {import("./model.js").Filter} f S.filter when the scan began (viewFilter)
  * @property {number} t0
  * @property {(() => void)[]} then
  */
 
 /** @type {Scan | null} */
 let scan = null;
+
+let scanEnd = -Infinity; // performance.now() when the last scan ended
+// SETTLE_MS: after a scan, the frames that draw its rows and the overscan.
+const SETTLE_MS = 100;
+
+/**
+ * filterBusy: a filter change is being scanned, or its rows drawn (the
+ * next SETTLE_MS): the periodic work waits for it (app.js, periodic).
+ */
+export function filterBusy() {
+  return scanning() || performance.now() - scanEnd < SETTLE_MS;
+}
 
 // scanning: a scan is under way; new events wait for it (it reaches them).
 export function scanning() {
@@ -73,7 +86,7 @@ export function scanning() {
 export function refilter(then) {
   const thens = scan && scan.records === S.model.records ? scan.then : [];
   if (then) thens.push(then);
-  const sc = (scan = { records: S.model.records, i: 0, trimmed: S.model.trimmed, out: [], t0: mark(), then: thens });
+  const sc = (scan = { records: S.model.records, i: 0, trimmed: S.model.trimmed, out: [], f: (shownFilter = copyFilter()), t0: mark(), then: thens });
   later((frame) => step(sc, frame));
 }
 
@@ -94,7 +107,7 @@ function step(sc, frame) {
   // Records dropped at the front meanwhile moved the rest down.
   sc.i = Math.max(0, sc.i - (S.model.trimmed - sc.trimmed));
   sc.trimmed = S.model.trimmed;
-  const f = S.filter;
+  const f = sc.f;
   while (sc.i < recs.length) {
     let end = Math.min(recs.length, sc.i + STEP);
     let derived = 0;
@@ -112,6 +125,7 @@ function step(sc, frame) {
     return;
   }
   scan = null;
+  scanEnd = performance.now();
   let n = 0;
   while (n < sc.out.length && sc.out[n].dropped) n++;
   S.list.setItems(n ? sc.out.slice(n) : sc.out);
@@ -119,6 +133,35 @@ function step(sc, frame) {
   updateStatus();
   measure("mpm:filter", sc.t0);
   for (const f of sc.then) f();
+}
+
+// The filter the list shows: a copy of S.filter made by refilter (every
+// change of S.filter starts a scan), read by the scan and by the incoming
+// events (viewFilter). Not S.filter itself: V8 treats a field never assigned
+// since its object was made as constant (its optimized code folds and
+// hoists such loads) and throws that code away when one is assigned.
+// S.filter's fields are first assigned when the filters change, and matches
+// saw S.filter: the first clear of the filters threw the scan's step and
+// matches away (--trace-deopt: "dependent field type constness changed" for
+// both at toolbar.js's `S.filter.tool = ""`), so the 50,000-record scan that
+// followed ran unoptimized and bailed out again while V8 optimized it anew
+// (a Chrome trace: V8.DeoptimizeCode 4–6 ms in such a slice, a slice of
+// 6 ms taking 18.6 ms, frames of 34–47 ms). A copy is never assigned
+// to; its fields come in another order than S.filter's so that V8 gives it
+// another hidden class (a field's constness is its hidden class's).
+/** @typedef {import("./model.js").Filter} Filter */
+/** @type {Filter | null} */
+let shownFilter = null;
+
+/** @returns {Filter} */
+function copyFilter() {
+  const f = S.filter;
+  return { search: f.search, tool: f.tool, origin: f.origin, agent: f.agent, types: new Set(f.types) };
+}
+
+/** viewFilter is the filter the list shows (a copy of S.filter). */
+export function viewFilter() {
+  return (shownFilter ??= copyFilter());
 }
 
 // later runs fn in the next animation frame: one slice a frame, so that
