@@ -26,7 +26,7 @@ type journalFlags struct {
 // cfg.Journal (default on).
 func (jf *journalFlags) register(fs *flag.FlagSet, cfg *wsd.Config) {
 	fs.BoolVar(&cfg.Journal, "journal", cfg.Journal, "keep events durably in <data-dir>/"+paths.JournalFile+" (SQLite); --journal=false keeps only the last --history events in memory")
-	fs.BoolVar(&jf.fsync, "fsync", false, "fsync the journal at every commit, so acknowledged events also survive power loss (slower ingest)")
+	fs.BoolVar(&jf.fsync, "fsync", false, "fsync the journal's ingest log before each answer, so acknowledged events also survive power loss (slower ingest)")
 	fs.Int64Var(&jf.retainEvents, "retain-events", journal.DefaultRetainEvents, "most events kept in the journal (0: no limit)")
 	fs.DurationVar(&jf.retainAge, "retain-age", journal.DefaultRetainAge, "oldest event kept in the journal (0: no limit)")
 	fs.Int64Var(&jf.retainBytes, "retain-bytes", journal.DefaultRetainBytes, "bytes of events kept in the journal, payloads and fields (0: no limit)")
