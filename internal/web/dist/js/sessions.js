@@ -281,6 +281,13 @@ export function todoSummary(todos) {
  */
 
 /**
+ * A session's tree as the panel keeps it between redraws (growTree): the
+ * nodes, and what it needs to take the next records in without walking them
+ * all again.
+ * @typedef {{id: string, akey: string, nodes: Map<string, AgentNode>, entries: Map<string, {n: AgentNode, r: Rec}>, firsts: Map<string, Rec>, subs: Rec[], len: number, last: Rec | null, trimmed: number, gen: number, rev: number, s?: Session}} TreeMemo
+ */
+
+/**
  * sessionTree groups a session's loaded tool calls by agent: the main agent
  * first, then each subagent (from the session's `agents` and the Subagent
  * events), each with its tool calls (their PreToolUse records, or the
@@ -291,38 +298,154 @@ export function todoSummary(todos) {
  * @returns {AgentNode[]}
  */
 export function sessionTree(records, s, sessionId) {
+  return [...growTree(null, records, 0, s, sessionId).nodes.values()];
+}
+
+let treeGen = 0;
+
+/** @param {Session | undefined} s */
+function agentsKey(s) {
+  return JSON.stringify(((s && s.agents) || []).map((a) => [a.agent_id, a.agent_type, a.state, a.started]));
+}
+
+/**
+ * growTree is sessionTree kept up to date: given the tree it built before
+ * (memo) and the records now held (model.records, with model.trimmed, the
+ * count dropped from their front so far), it takes in only the records
+ * appended since and drops the calls whose records left the front; it walks
+ * every record again (a new memo, new gen) when that cannot give exactly
+ * what sessionTree gives: another session, its agents changed, records
+ * inserted before (load older) or cleared, or a dropped record that made an
+ * agent's node or state. rev changes whenever the tree may have changed.
+ * @param {TreeMemo | null} memo
+ * @param {Rec[]} records
+ * @param {number} trimmed
+ * @param {Session | undefined} s
+ * @param {string} sessionId
+ * @returns {TreeMemo}
+ */
+export function growTree(memo, records, trimmed, s, sessionId) {
+  const akey = agentsKey(s);
+  if (memo && memo.id === sessionId && memo.akey === akey && memo.last) {
+    const d = trimmed - memo.trimmed;
+    const at = memo.len - 1 - d;
+    if (d >= 0 && at >= 0 && at < records.length && records[at] === memo.last && (d === 0 || dropFront(memo))) {
+      for (let i = at + 1; i < records.length; i++) step(memo, records[i]);
+      memo.len = records.length;
+      memo.last = records.length ? records[records.length - 1] : null;
+      memo.trimmed = trimmed;
+      return memo;
+    }
+  }
   /** @type {Map<string, AgentNode>} */
   const nodes = new Map();
   nodes.set("", { agent_id: "", agent_type: "main agent", state: "", calls: [] });
   for (const a of (s && s.agents) || []) {
     nodes.set(a.agent_id, { agent_id: a.agent_id, agent_type: a.agent_type || "subagent", state: a.state, calls: [], started: Date.parse(a.started) || 0 });
   }
-  const seen = new Set();
-  for (const r of records) {
-    const ev = r.ev;
-    if (!ev || ev.session_id !== sessionId) continue;
-    const p = ev.payload && typeof ev.payload === "object" ? ev.payload : {};
-    if ((ev.event === "SubagentStart" || ev.event === "SubagentStop") && typeof p.agent_id === "string") {
-      let n = nodes.get(p.agent_id);
-      if (!n) {
-        n = { agent_id: p.agent_id, agent_type: p.agent_type || "subagent", state: "running", calls: [], started: r.t };
-        nodes.set(p.agent_id, n);
-      }
-      if (ev.event === "SubagentStop") n.state = "done";
-      else if (!n.state) n.state = "running";
-      continue;
-    }
-    if (!r.call || seen.has(r.call.id)) continue;
-    seen.add(r.call.id);
-    const a = agentOf(ev);
-    let n = nodes.get(a);
+  /** @type {TreeMemo} */
+  const m = { id: sessionId, akey, nodes, entries: new Map(), firsts: new Map(), subs: [], len: records.length, last: records.length ? records[records.length - 1] : null, trimmed, gen: ++treeGen, rev: 0 };
+  for (const r of records) step(m, r);
+  return m;
+}
+
+/**
+ * step takes one record into the tree.
+ * @param {TreeMemo} m
+ * @param {Rec} r
+ */
+function step(m, r) {
+  const ev = r.ev;
+  if (!ev || ev.session_id !== m.id) return;
+  const p = ev.payload && typeof ev.payload === "object" ? ev.payload : {};
+  if ((ev.event === "SubagentStart" || ev.event === "SubagentStop") && typeof p.agent_id === "string") {
+    let n = m.nodes.get(p.agent_id);
     if (!n) {
-      n = { agent_id: a, agent_type: ev.agent_type || (typeof p.agent_type === "string" ? p.agent_type : "subagent"), state: "", calls: [], started: r.t };
-      nodes.set(a, n);
+      n = { agent_id: p.agent_id, agent_type: p.agent_type || "subagent", state: "running", calls: [], started: r.t };
+      m.nodes.set(p.agent_id, n);
+      m.firsts.set(p.agent_id, r);
     }
-    n.calls.push(r);
+    if (ev.event === "SubagentStop") n.state = "done";
+    else if (!n.state) n.state = "running";
+    m.subs.push(r);
+    m.rev++;
+    return;
   }
-  return [...nodes.values()];
+  if (!r.call) return;
+  m.rev++; // a new call, or one's result (its state)
+  if (m.entries.has(r.call.id)) return;
+  const a = agentOf(ev);
+  let n = m.nodes.get(a);
+  if (!n) {
+    n = { agent_id: a, agent_type: ev.agent_type || (typeof p.agent_type === "string" ? p.agent_type : "subagent"), state: "", calls: [], started: r.t };
+    m.nodes.set(a, n);
+    m.firsts.set(a, r);
+  }
+  m.entries.set(r.call.id, { n, r });
+  n.calls.push(r);
+}
+
+/**
+ * order compares two records' places in model.records (epoch, then seq);
+ * NaN when one has no seq (a probe): then the caller walks all again.
+ * @param {Rec} a
+ * @param {Rec} b
+ */
+function order(a, b) {
+  const sa = a.ev && a.ev.seq, sb = b.ev && b.ev.seq;
+  if (!sa || !sb) return NaN;
+  return a.epoch - b.epoch || sa - sb;
+}
+
+/**
+ * dropFront takes out of the tree what the records dropped from the front
+ * of model.records (marked r.dropped) had put in: a call goes, or moves to
+ * its first record still held (its result after its PreToolUse left). False
+ * when only walking all records again gives sessionTree's answer.
+ * @param {TreeMemo} m
+ */
+function dropFront(m) {
+  if (m.subs.length && m.subs[0].dropped) return false; // an agent's state came from it
+  for (const r of m.firsts.values()) if (r.dropped) return false; // a node's place and start
+  const last = /** @type {Rec} */ (m.last);
+  for (const n of m.nodes.values()) {
+    let k = 0;
+    while (k < n.calls.length && n.calls[k].dropped) k++;
+    if (!k) continue;
+    const gone = n.calls.splice(0, k);
+    m.rev++;
+    for (const r of gone) {
+      const c = /** @type {import("./types.js").ToolCall} */ (r.call);
+      m.entries.delete(c.id);
+      // The call's first record still held: its PreToolUse, its
+      // PermissionRequest, its result. Another record that names the call
+      // but is not one of those (a second request) cannot be found here.
+      if (c.asked && c.asked.call !== c && !c.asked.dropped) return false;
+      /** @type {Rec | null} */
+      let next = null;
+      for (const x of [c.pre, c.asked && c.asked.call === c ? c.asked : null, c.post]) {
+        if (!x || x.dropped || !x.ev || x.ev.session_id !== m.id) continue;
+        const o = next ? order(x, next) : -1;
+        if (isNaN(o)) return false;
+        if (o < 0) next = x;
+      }
+      if (!next) continue;
+      const past = order(next, last);
+      if (isNaN(past)) return false;
+      if (past > 0) continue; // not walked yet: growTree's walk takes it in
+      const into = m.nodes.get(agentOf(next.ev));
+      if (!into) return false;
+      let i = 0;
+      for (; i < into.calls.length; i++) {
+        const o = order(into.calls[i], next);
+        if (isNaN(o)) return false;
+        if (o > 0) break;
+      }
+      into.calls.splice(i, 0, next);
+      m.entries.set(c.id, { n: into, r: next });
+    }
+  }
+  return true;
 }
 
 /**
