@@ -450,7 +450,7 @@ setInterval(() => {
   if (statsDirty && !S.replaying) periodic(drawStats);
 }, 2000);
 
-// periodic runs fn (the board, the session panel, the charts: 5–30 ms at
+// periodic runs fn (the board, the session panel, the charts: 4–15 ms at
 // 50,000 records) now, or, while a filter change is scanned and its rows
 // drawn (view.js, filterBusy), once that is done: the benchmark's long
 // frames of 30–47 ms after a type filter was cleared were the panel and the
