@@ -1,12 +1,14 @@
 // tree.test.js: the session panel's tree kept up to date (growTree) is
 // exactly the tree walked from all records (sessionTree), after incoming
 // batches, trims past MAX_RECORDS, records loaded before, a clear, a
-// session switch and a change of the session's agents.
+// session switch and a change of the session's agents; the charts' tool
+// durations kept by the model (Model.done) are those gathered from all
+// calls.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 
 globalThis.__mpmMaxRecords = 60; // trims come often
-const { Model, MAX_RECORDS } = await import("../dist/js/model.js");
+const { Model, MAX_RECORDS, toolStats } = await import("../dist/js/model.js");
 const { growTree, sessionTree } = await import("../dist/js/sessions.js");
 
 const A = "aaaa1111-2222-3333-4444-555566667777";
@@ -135,4 +137,32 @@ test("growTree's rev moves with a new call or a result, not with other sessions'
   memo = growTree(memo, m.records, m.trimmed, undefined, A);
   assert.notEqual(memo.rev, rev2);
   assert.equal(memo.gen, gen);
+});
+
+test("Model.done gives toolStats what gathering every call's duration gives", () => {
+  let checked = 0;
+  for (let seed = 1; seed <= 30; seed++) {
+    const rand = rng(seed);
+    const m = new Model();
+    let seq = 1000;
+    for (let round = 0; round < 100; round++) {
+      const x = rand();
+      if (x < 0.85) {
+        const batch = stream(rand, 1 + Math.floor(rand() * 12), seq);
+        seq = batch[batch.length - 1].seq;
+        m.add(batch);
+      } else if (x < 0.95) {
+        const first = m.firstSeq();
+        if (first && first > 5) m.prepend(stream(rand, 3, first - 5).filter((e) => e.seq < first));
+      } else {
+        m.clear();
+        seq += 10;
+      }
+      const now = Date.UTC(2026, 11, 1, 0, 0, 30);
+      const want = toolStats(m.calls, now, m.endedSessions);
+      assert.deepEqual(toolStats(m.calls, now, m.endedSessions, m.done), want, `seed ${seed} round ${round}`);
+      if (want.some((t) => t.durations.length)) checked++;
+    }
+  }
+  assert.ok(checked > 1000, `rounds with durations: ${checked}`);
 });

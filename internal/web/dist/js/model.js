@@ -44,6 +44,8 @@ export class Model {
     this.n = 0; // records that are events (not dividers), quiet ones not counted
     this.quiet = 0; // records held whose type is quiet (QUIET_TYPES)
     this.version = 0; // changes whenever the records (or their calls) change
+    /** @type {Map<string, number[]>} */
+    this.done = new Map(); // tool → durations (ms, sorted) of the calls held with their PreToolUse and result (toolStats)
   }
 
   clear() {
@@ -59,6 +61,7 @@ export class Model {
     this.trimmed = 0;
     this.n = 0;
     this.quiet = 0;
+    this.done.clear();
   }
 
   // reset marks a daemon restart that lost history: what is shown stays,
@@ -141,6 +144,7 @@ export class Model {
       }
     } else if (ev.event === "PermissionRequest" && !call.asked) call.asked = r;
     if (!call.tool && ev.tool) call.tool = ev.tool;
+    this.countDone(call, false);
     r.call = call;
   }
 
@@ -169,7 +173,38 @@ export class Model {
     if (QUIET_TYPES.has(r.ev.event)) this.quiet--;
     else this.n--;
     const c = r.call;
-    if (c && (!c.pre || c.pre.dropped) && (!c.post || c.post.dropped) && this.calls.get(c.id) === c) this.calls.delete(c.id);
+    if (c && (!c.pre || c.pre.dropped) && (!c.post || c.post.dropped) && this.calls.get(c.id) === c) {
+      this.calls.delete(c.id);
+      this.countDone(c, true);
+    }
+  }
+
+  // countDone keeps this.done true for one call (gone: it was forgotten),
+  // so that toolStats need not gather and sort every call's duration each
+  // time the charts are drawn (~1.5 ms at 25,000 calls).
+  /**
+   * @param {ToolCall} call
+   * @param {boolean} gone
+   */
+  countDone(call, gone) {
+    const was = call.counted;
+    const tool = call.tool || "?";
+    const ms = !gone && call.pre && call.post ? call.post.t - call.pre.t : null;
+    if (was && ms !== null && was.tool === tool && was.ms === ms) return;
+    if (was) {
+      const d = this.done.get(was.tool);
+      if (d) {
+        let i = lowerBound(d, was.ms);
+        if (d[i] !== was.ms) i = d.indexOf(was.ms);
+        if (i >= 0) d.splice(i, 1);
+      }
+      call.counted = undefined;
+    }
+    if (ms === null) return;
+    let d = this.done.get(tool);
+    if (!d) this.done.set(tool, (d = []));
+    d.splice(lowerBound(d, ms), 0, ms);
+    call.counted = { tool, ms };
   }
 
   // prepend inserts older events of the current epoch before its first one.
@@ -352,8 +387,9 @@ export function perMinute(records, end, minutes) {
  * @param {Map<string, ToolCall>} calls
  * @param {number} now
  * @param {Set<string>} endedSessions
+ * @param {Map<string, number[]>} [done] the model's sorted durations (Model.done): then they are not gathered and sorted here
  */
-export function toolStats(calls, now, endedSessions) {
+export function toolStats(calls, now, endedSessions, done) {
   const by = new Map();
   for (const c of calls.values()) {
     const st = callState(c, now, endedSessions);
@@ -366,13 +402,13 @@ export function toolStats(calls, now, endedSessions) {
     t.count++;
     if (st.state === "failed") t.failed++;
     if (st.state === "running") t.running++;
-    if ((st.state === "ok" || st.state === "failed") && st.ms !== null) t.durations.push(st.ms);
+    if (!done && (st.state === "ok" || st.state === "failed") && st.ms !== null) t.durations.push(st.ms);
   }
   const out = [];
   for (const t of by.values()) {
     // A typed array sorts numbers without calling a comparator: at 25,000
     // calls this is most of the work.
-    const d = Float64Array.from(t.durations).sort();
+    const d = done ? done.get(t.tool) || [] : Float64Array.from(t.durations).sort();
     t.durations = Array.from(d);
     t.p50 = d.length ? d[Math.floor((d.length - 1) * 0.5)] : null;
     t.p95 = d.length ? d[Math.floor((d.length - 1) * 0.95)] : null;
@@ -383,3 +419,17 @@ export function toolStats(calls, now, endedSessions) {
   return out;
 }
 
+/**
+ * lowerBound is the first index of the sorted xs whose value is not below x.
+ * @param {number[]} xs
+ * @param {number} x
+ */
+function lowerBound(xs, x) {
+  let lo = 0, hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -170,6 +170,7 @@
  * @property {boolean | null} ok
  * @property {Rec | null} [asked]  the permission prompt during the call
  * @property {string} [agent]  for a Task/Agent call: the subagent it started
+ * @property {{tool: string, ms: number}} [counted]  its duration in Model.done
  */
 
 export {};
