@@ -160,7 +160,7 @@ test("Model.done gives toolStats what gathering every call's duration gives", ()
       }
       const now = Date.UTC(2026, 11, 1, 0, 0, 30);
       const want = toolStats(m.calls, now, m.endedSessions);
-      assert.deepEqual(toolStats(m.calls, now, m.endedSessions, m.done), want, `seed ${seed} round ${round}`);
+      assert.deepEqual(toolStats(m.calls, now, m.endedSessions, m.durations()), want, `seed ${seed} round ${round}`);
       if (want.some((t) => t.durations.length)) checked++;
     }
   }

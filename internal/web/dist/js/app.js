@@ -509,7 +509,7 @@ function drawStats() {
   const last = S.model.records.length ? S.model.records[S.model.records.length - 1] : null;
   if (last && last.t < now - CHART_MINUTES * 60000) end = last.t;
   drawPerMinute($("chart-pm"), perMinute(S.model.records, end, CHART_MINUTES));
-  drawToolStats($("chart-tools"), toolStats(S.model.calls, now, S.model.endedSessions, S.model.done));
+  drawToolStats($("chart-tools"), toolStats(S.model.calls, now, S.model.endedSessions, S.model.durations()));
   S.running = S.model.running();
   updateStatus();
   measure("mpm:stats", t0);

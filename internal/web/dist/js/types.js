@@ -170,7 +170,8 @@
  * @property {boolean | null} ok
  * @property {Rec | null} [asked]  the permission prompt during the call
  * @property {string} [agent]  for a Task/Agent call: the subagent it started
- * @property {{tool: string, ms: number}} [counted]  its duration in Model.done
+ * @property {string} [counted]  the tool it is counted under in Model.done ("" when not)
+ * @property {number} [countedMs]  the duration counted there
  */
 
 export {};
