@@ -579,12 +579,29 @@ func (j *Journal) checkpoint() error {
 // admit waits while the committer's queue is full, and refuses new events
 // while commits fail (as Append did when it committed itself: the daemon
 // answers 503 and reports the store as unable to write; the events already
-// accepted stay in the log and are retried).
+// accepted stay in the log and are retried). While commits fail, each call
+// first has the committer try again at once and waits for that attempt, as
+// when Append committed itself: the first event after the disk has room
+// again is stored, not refused until the committer's backoff ends.
 func (j *Journal) admit() error {
 	j.cmu.Lock()
 	defer j.cmu.Unlock()
+	retried := false
 	for {
 		switch {
+		case j.commitErr != nil && len(j.queue) > 0 && !retried && !j.hold:
+			retried = true
+			a := j.attempts
+			select {
+			case j.kick <- struct{}{}:
+			default:
+			}
+			for j.attempts == a && !j.closing && !j.hold {
+				j.waiters++
+				j.ccond.Wait()
+				j.waiters--
+			}
+			continue
 		case j.commitErr != nil && len(j.queue) > 0:
 			return fmt.Errorf("journal: the database cannot store events (%d accepted ones wait in the ingest log): %w", len(j.queue), j.commitErr)
 		case j.closing:
@@ -646,6 +663,7 @@ func (j *Journal) commitLoop() {
 		err := j.commitLocked(batch)
 		j.wmu.Unlock()
 		j.cmu.Lock()
+		j.attempts++
 		if err != nil {
 			j.commitErr = err
 			j.commitFailures.Add(1)
@@ -659,6 +677,7 @@ func (j *Journal) commitLoop() {
 			j.cmu.Unlock()
 			select {
 			case <-time.After(backoff):
+			case <-j.kick: // an Append asks for another try now
 			case <-j.stop:
 			}
 			j.cmu.Lock()

@@ -544,3 +544,46 @@ func FuzzIngestLogDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestIngestLogAppendRetriesAFailingCommitAtOnce: while commits fail, an
+// Append has the committer try again at once and waits for that try (as
+// when Append committed itself): it is refused while the database still
+// cannot write, and the first Append after it can write again is accepted,
+// not refused until the committer's backoff (up to 5 s) ends. A real daemon
+// showed it: TestStoreThatCannotWriteIsReportedAndRecovers got 503 for the
+// first post after its disk limit was lifted.
+func TestIngestLogAppendRetriesAFailingCommitAtOnce(t *testing.T) {
+	j := openT(t, t.TempDir(), Options{})
+	j.setHold(true)
+	if err := j.Append(batch(t, 1, 5, "")); err != nil {
+		t.Fatal(err)
+	}
+	failCommits.Store(1 << 30)
+	t.Cleanup(func() { failCommits.Store(0) })
+	j.setHold(false)
+	for j.LogStats().CommitFailures == 0 { // the first commit's failure
+		time.Sleep(time.Millisecond)
+	}
+	// Let the committer fail until its backoff is long (10 ms doubling,
+	// 5 s at most): 8 failures make it 1.28 s or more.
+	for j.LogStats().CommitFailures < 8 {
+		if err := j.Append(batch(t, 6, 6, "")); err == nil {
+			t.Fatal("Append accepted an event while every commit fails")
+		}
+	}
+	before := j.LogStats().CommitFailures
+	if err := j.Append(batch(t, 6, 6, "")); err == nil || !strings.Contains(err.Error(), "cannot store events") {
+		t.Fatalf("Append while commits fail: %v, want the refusal", err)
+	}
+	if got := j.LogStats().CommitFailures; got != before+1 {
+		t.Fatalf("the refused Append made %d commit attempts, want 1 (it asks the committer to try again first)", got-before)
+	}
+	failCommits.Store(0)
+	if err := j.Append(batch(t, 6, 6, "")); err != nil {
+		t.Fatalf("the first Append once commits work again: %v (refused until the backoff ends?)", err)
+	}
+	evs, err := j.Read(0, 100, store.Filter{}, 0)
+	if err != nil || !equalSeqs(seqs(evs), rangeSeqs(1, 6)) {
+		t.Fatalf("read %v, %v; want 1..6", seqs(evs), err)
+	}
+}

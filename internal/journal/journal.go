@@ -213,6 +213,10 @@ type Journal struct {
 	hold       bool
 	closing    bool
 	waiters    int
+	// attempts counts the committer's transactions, failed or not; kick
+	// (capacity 1) cuts the committer's wait between failed ones short.
+	attempts uint64
+	kick     chan struct{}
 	// Counters (LogStats).
 	logTorn, logDamaged, commitFailures atomic.Uint64
 
@@ -323,7 +327,7 @@ func Open(opts Options) (*Journal, error) {
 func open(opts Options, log hclog.Logger) (j *Journal, err error) {
 	j = &Journal{opts: opts, log: log, sess: map[string]*sessions.Info{}, dirty: map[string]struct{}{},
 		seqPath: seqPath(opts.Path), warnLim: logging.NewLimiter(warnPeriod),
-		inflight: map[string]uint64{}, hold: holdCommitsEnv}
+		inflight: map[string]uint64{}, hold: holdCommitsEnv, kick: make(chan struct{}, 1)}
 	j.ccond = sync.NewCond(&j.cmu)
 	defer func() {
 		if err != nil {

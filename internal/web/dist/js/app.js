@@ -14,7 +14,7 @@ import { drawPerMinute, drawToolStats } from "./charts.js";
 import { renderRow } from "./rows.js";
 import { openDetail, closeDetail, renderDetail, setDetailHooks, openRecord } from "./detail.js";
 import { renderBoard, renderPanel, setBoardHooks } from "./board.js";
-import { showState, renderHeader, updateStatus, notice, dropNotice, copyText } from "./status.js";
+import { showState, renderHeader, updateStatus, notice, dropNotice, copyText, markShown } from "./status.js";
 import { rebuildView, updateFilters, updateFollow, focusList, wireToolbar, setToolbarHooks, setAgentFilter } from "./toolbar.js";
 import { updateAttention, wireNotify, sessionChanged, setAttentionHooks } from "./attention.js";
 import { clock } from "./format.js";
@@ -133,6 +133,7 @@ S.list = new VirtualList($("list"), {
     updateFollow();
   },
   onOpen: (r) => openDetail(r),
+  onDrawn: markShown,
   onMove: (r) => {
     if (S.openKey !== null && r.ev) openDetail(r);
   },

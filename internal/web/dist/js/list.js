@@ -35,6 +35,7 @@ function sameRow(el, nel) {
  * @property {(r: Rec) => void} onOpen          Enter, or a click on a row
  * @property {(r: Rec) => void} [onMove]        the active row changed by the keyboard
  * @property {(e: KeyboardEvent, r: Rec) => boolean} onKey  other keys; true = handled
+ * @property {() => void} [onDrawn]   the rows of a new list (setItems) are drawn
  */
 
 export class VirtualList {
@@ -223,7 +224,8 @@ export class VirtualList {
     const t0 = mark();
     this.dirty = false;
     const over = this.fresh ? 0 : OVERSCAN;
-    if (this.fresh) {
+    const fresh = this.fresh;
+    if (fresh) {
       this.fresh = false;
       this.schedule(); // the overscan, next frame
     }
@@ -267,6 +269,7 @@ export class VirtualList {
       el.setAttribute("aria-selected", String(isActive));
       el.style.transform = `translateY(${i * this.rowH}px)`;
     }
+    if (fresh && this.opts.onDrawn) this.opts.onDrawn();
     measure("mpm:render", t0);
   }
 

@@ -77,7 +77,7 @@ export function updateStatus() {
   }
   text(empty, why);
   empty.hidden = !why;
-  document.body.dataset.shown = String(S.list.items.length);
+  if (!S.list.fresh) markShown();
   // "Load older" only when the daemon holds events before the first one here.
   const first = S.model.firstSeq();
   const older = !S.olderDone && first !== null && first > Math.max(1, S.oldestSeq);
@@ -87,6 +87,16 @@ export function updateStatus() {
   text(ob, S.loadingOlder ? "Loading older…" : "Load older");
   ob.title = first !== null ? `load events before #${first}` : "";
   renderHeader();
+}
+
+/**
+ * markShown says on the page how many records the list shows, once their
+ * rows are drawn: after a filter change the rows come a frame after the
+ * list's items (VirtualList.render), and whoever reads the count (tests,
+ * scripts) then finds the rows it counts, not the previous filter's.
+ */
+export function markShown() {
+  document.body.dataset.shown = String(S.list.items.length);
 }
 
 /**
