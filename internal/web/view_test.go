@@ -137,17 +137,8 @@ func TestListIncremental(t *testing.T) {
 // draws those rows, and clearing it (Esc) brings every record back with
 // focus on a row. Slices of 64 records (window.__mpmSliceMs = 0).
 func TestSearchInFrames(t *testing.T) {
-	d := testutil.StartDaemon(t)
-	tok := d.Token()
-	ps := newPoster(d)
 	const n = 400
-	for i := 0; i < n; i++ {
-		ps.post(t, scaleEvent(sessA, i))
-	}
-	p := newPage(t, d)
-	p.addScript(`window.__mpmPerf = true; window.__mpmSliceMs = 0;`)
-	p.navigate(dashURL(d, "", tok))
-	p.waitFor("events, live", fmt.Sprintf(`document.body.dataset.count === "%d" && document.body.dataset.live === "1"`, n), 20*time.Second)
+	p, _ := slicedPage(t, n, "")
 
 	res := eval[map[string]any](p, `(async () => {
 		const { S } = await import("/js/state.js");
@@ -240,19 +231,11 @@ func TestSearchInFrames(t *testing.T) {
 // when S.filter's fields were first assigned), so a change of S.filter that
 // has not asked for a scan yet does not leak into one under way.
 func TestFilterSetAndClear(t *testing.T) {
-	d := testutil.StartDaemon(t)
-	tok := d.Token()
-	ps := newPoster(d)
 	const n = 400
-	for i := 0; i < n; i++ {
-		ps.post(t, scaleEvent(sessA, i))
-	}
-	p := newPage(t, d)
 	// __mpmRenderMs = 0: a scan's rows are drawn in the frame after it
 	// ends, as on a busy machine.
-	p.addScript(`window.__mpmPerf = true; window.__mpmSliceMs = 0; window.__mpmRenderMs = 0;`)
-	p.navigate(dashURL(d, "", tok))
-	p.waitFor("events, live, the type chips", fmt.Sprintf(`document.body.dataset.count === "%d" && document.body.dataset.live === "1" && document.querySelector('#types .chip[data-type="PreToolUse"]')`, n), 20*time.Second)
+	p, ps := slicedPage(t, n, `window.__mpmRenderMs = 0;`)
+	p.waitFor("the type chips", `document.querySelector('#types .chip[data-type="PreToolUse"]')`, 20*time.Second)
 
 	steps := []struct{ name, action, want string }{
 		{"type filter", `document.querySelector('#types .chip[data-type="PostToolUse"]').click()`, `(r) => !r.ev || r.ev.event === "PostToolUse"`},
@@ -347,4 +330,23 @@ func TestFilterSetAndClear(t *testing.T) {
 	if eval[bool](p, fmt.Sprintf(`(async () => { const { S } = await import("/js/state.js"); return S.list.pos.has("0:%d"); })()`, n+1), awaitPromise()) {
 		t.Errorf("the PreToolUse is shown under a PostToolUse filter")
 	}
+}
+
+// slicedPage opens the dashboard on a daemon holding n events of one
+// session, with the filter scanned in slices of 64 records
+// (__mpmSliceMs = 0) and the page's measures on, plus script; it returns
+// once every event is loaded and the page is live, with the poster that
+// posted them.
+func slicedPage(t *testing.T, n int, script string) (*page, *poster) {
+	t.Helper()
+	d := testutil.StartDaemon(t)
+	ps := newPoster(d)
+	for i := 0; i < n; i++ {
+		ps.post(t, scaleEvent(sessA, i))
+	}
+	p := newPage(t, d)
+	p.addScript(`window.__mpmPerf = true; window.__mpmSliceMs = 0;` + script)
+	p.navigate(dashURL(d, "", d.Token()))
+	p.waitFor("events, live", fmt.Sprintf(`document.body.dataset.count === "%d" && document.body.dataset.live === "1"`, n), 20*time.Second)
+	return p, ps
 }
