@@ -61,6 +61,11 @@ func TestDashboardLive(t *testing.T) {
 	p.waitFor("the XSS row open in the detail view", `document.querySelector('#detail-body [data-label="prompt"] pre')?.textContent === `+js(xss), 5*time.Second)
 	p.click(`#detail-body details.raw summary`)
 	p.waitFor("its raw JSON one click away", `document.querySelector("#detail-body details.raw[open] pre.json")?.textContent.includes(`+js(`"prompt": `+jsonQuote(xss))+`)`, 5*time.Second)
+	// A redraw of the same record (a running call's 1 s tick, its result
+	// arriving) keeps the raw JSON open.
+	if !eval[bool](p, `(async () => { const { renderDetail } = await import("/js/detail.js"); renderDetail(); return !!document.querySelector("#detail-body details.raw[open]"); })()`, awaitPromise()) {
+		t.Errorf("redrawing the open record closed its raw JSON")
+	}
 	if h := eval[string](p, `location.hash`); h != "#seq=9" {
 		t.Errorf("the open event is not in the address: %q", h)
 	}

@@ -90,6 +90,9 @@ export function renderDetail() {
   }
   if (st) meta.append(h("span", { class: "muted why" }, callTitle(st)));
 
+  // Redrawing the same record (its call finished, or the 1 s tick of a
+  // running one) keeps what the reader opened: the raw JSON, folded parts.
+  const opened = keep ? new Set([...body.querySelectorAll("details[open]")].map(detailsKey)) : null;
   clear(body);
   // A running Agent/Task call links to its subagent as soon as it started.
   if (call && call.agent && !d.blocks.some((b) => b.kind === "agent")) d.blocks.push({ kind: "agent", text: "show this subagent's events", agent_id: call.agent, agent_type: "" });
@@ -109,7 +112,18 @@ export function renderDetail() {
     );
   }
   body.append(raw);
+  if (opened && opened.size) for (const el of body.querySelectorAll("details")) if (opened.has(detailsKey(el))) el.setAttribute("open", "");
   if (keep) body.scrollTop = scroll;
+}
+
+/**
+ * detailsKey names a <details> of the detail view across redraws: the raw
+ * JSON by its class (its summary counts the events, which a finished call
+ * changes), the others by their summary's text.
+ * @param {Element} el
+ */
+function detailsKey(el) {
+  return el.classList.contains("raw") ? "raw" : el.querySelector("summary")?.textContent || "";
 }
 
 /**
