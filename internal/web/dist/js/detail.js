@@ -7,7 +7,7 @@ import { h, text, clear, $ } from "./dom.js";
 import { S } from "./state.js";
 import { callState, agentOf, agentTypeOf } from "./model.js";
 import { describeCall, describeEvent, treeLines } from "./tools.js";
-import { clock, plural } from "./format.js";
+import { clock, plural, cleanText } from "./format.js";
 import { sessionColor } from "./colors.js";
 import { callTitle, callLabel, waitingNow } from "./rows.js";
 import { copyText } from "./status.js";
@@ -108,7 +108,9 @@ export function renderDetail() {
       h("div", { class: "blockhead" }, h("span", null, `#${e.seq || "probe"} ${e.event}`), h("span", { class: "grow" }),
         h("button", { type: "button", class: "copy", onclick: () => copyText(JSON.stringify(e.payload ?? null, null, 2), `the payload of #${e.seq}`) }, "Copy payload"),
         h("button", { type: "button", class: "copy", onclick: () => copyText(json, `event #${e.seq || "probe"} as JSON`) }, "Copy event")),
-      foldedPre(json, "json", json.length),
+      // Shown cleaned (bidi controls as marks, as everywhere on the page);
+      // "Copy event" copies the JSON as it is.
+      foldedPre(cleanText(json), "json", json.length),
     );
   }
   body.append(raw);
