@@ -170,7 +170,7 @@ func (j *Journal) indexFromFile() error {
 			}
 			n++
 			to = uint64(r.Seq)
-			ev, err := r.event()
+			ev, err := j.rowEvent(&r)
 			if err != nil {
 				j.log.Warn("search index: skipping an event that does not decode", "error", err)
 				continue

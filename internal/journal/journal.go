@@ -167,6 +167,9 @@ type Journal struct {
 	// log line per warnPeriod.
 	warnLim *logging.Limiter
 
+	// blockCache holds the blocks last decoded or written (blocks.go).
+	blockCache blockCache
+
 	// indexedTo is the last seq in the search index (indexer.go).
 	indexedTo atomic.Uint64
 	// pend are the committed events queued for the indexer, in seq order,
@@ -213,6 +216,13 @@ type Journal struct {
 	hold       bool
 	closing    bool
 	waiters    int
+	// queuedAt is when the queue last became non-empty; flushAsked says
+	// a read waits for the queue to be committed (no more gathering);
+	// gatherTimer wakes the committer when its gathering time is over
+	// (gatherLocked).
+	queuedAt    time.Time
+	flushAsked  bool
+	gatherTimer *time.Timer
 	// attempts counts the committer's transactions, failed or not; kick
 	// (capacity 1) cuts the committer's wait between failed ones short.
 	attempts uint64

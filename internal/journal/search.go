@@ -3,6 +3,7 @@ package journal
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"math"
@@ -426,7 +427,10 @@ func (j *Journal) Search(q store.SearchQuery) ([]store.SearchHit, error) {
 		if err := rows.Scan(r.cols()...); err != nil {
 			return nil, fmt.Errorf("journal: search: %w", err)
 		}
-		ev, err := r.event()
+		ev, err := j.rowEvent(&r)
+		if errors.Is(err, errBlockGone) {
+			continue // retention deleted it since the query began
+		}
 		if err != nil {
 			return nil, err
 		}
