@@ -167,6 +167,8 @@ type Journal struct {
 	// log line per warnPeriod.
 	warnLim *logging.Limiter
 
+	// searchColumn says the search index is detail=column (search.go).
+	searchColumn bool
 	// blockCache holds the blocks last decoded or written (blocks.go).
 	blockCache blockCache
 
@@ -379,6 +381,9 @@ func open(opts Options, log hclog.Logger) (j *Journal, err error) {
 	j.ck.SetMaxOpenConns(1)
 	if err = j.ins.prepare(j.w); err != nil {
 		return j, fmt.Errorf("journal %s: prepare: %w", opts.Path, err)
+	}
+	if j.searchColumn, err = searchIsColumn(ctx, j.w); err != nil {
+		return j, err
 	}
 	if err = j.rd.prepare(j.r); err != nil {
 		return j, fmt.Errorf("journal %s: prepare: %w", opts.Path, err)
