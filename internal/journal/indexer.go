@@ -23,7 +23,7 @@ import (
 // are read from the file.
 
 // indexChunk bounds the events one index transaction adds.
-const indexChunk = 128
+const indexChunk = 1024
 
 // maxPendingBytes bounds the payload bytes queued for the indexer; past it
 // the queue is dropped and the indexer reads those events from the file
