@@ -27,6 +27,17 @@ func BenchmarkJournalStorage(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("MPM_BENCH_EVENTS")); err == nil && v > 0 {
 		total = v
 	}
+	// MPM_BENCH_COMMIT=k commits every k events (each Append of k waits
+	// for its commit, nothing gathered): a stream whose bursts are k
+	// events apart, as an idle-ish user's are; default 64 a batch, the
+	// committer free to gather (a saturated stream).
+	commitEvery, _ := strconv.Atoi(os.Getenv("MPM_BENCH_COMMIT"))
+	batch := 64
+	if commitEvery > 0 {
+		batch = commitEvery
+		defer func(d time.Duration) { gatherDelay = d }(gatherDelay)
+		gatherDelay = 0
+	}
 	corpus := hookCorpus(b, 5, 2000, 1)
 	for _, mode := range []string{"raw-noindex", "compressed-noindex", "compressed-indexed"} {
 		b.Run(mode, func(b *testing.B) {
@@ -51,9 +62,14 @@ func BenchmarkJournalStorage(b *testing.B) {
 					ev.Seq, ev.Received, ev.Key = uint64(s), time.Now(), "k-"+strconv.Itoa(s)
 					raw += int64(len(p))
 					evs = append(evs, ev)
-					if len(evs) == 64 || s == total {
+					if len(evs) == batch || s == total {
 						if err := j.Append(evs); err != nil {
 							b.Fatal(err)
+						}
+						if commitEvery > 0 {
+							if err := j.waitCommitted(); err != nil {
+								b.Fatal(err)
+							}
 						}
 						evs = evs[:0]
 					}
@@ -151,10 +167,12 @@ func searchJournal(b *testing.B, corpus [][]byte, total int) (*Journal, time.Tim
 	if j, err := Open(opts); err == nil {
 		var first int64
 		j.r.QueryRow(`SELECT received_ns FROM events WHERE seq = 1`).Scan(&first)
-		if j.LastSeq() == uint64(total) && j.catchUpIndex() == nil {
+		err := j.catchUpIndex()
+		if j.LastSeq() == uint64(total) && err == nil {
 			fmt.Printf("search journal: reusing %s\n", path)
 			return j, time.Unix(0, first).Add(-time.Second)
 		}
+		fmt.Printf("search journal: not reusing %s: last seq %d, index: %v\n", path, j.LastSeq(), err)
 		j.Close()
 	}
 	for _, s := range []string{"", "-wal", "-shm", ".seq"} {

@@ -10,6 +10,7 @@ import (
 	"html"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -292,14 +293,53 @@ func isASCIIAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-// indexValues are the INSERT arguments of an event's index row.
+// indexValues are the INSERT arguments of an event's index row: its text,
+// and in the path and command columns each pair of consecutive words as
+// one more word (withPairs).
 func indexValues(seq int64, d *searchDoc) []any {
 	vs := make([]any, 0, 9)
 	vs = append(vs, seq)
-	for _, s := range d {
+	for f, s := range d {
+		if f == fPath || f == fCommand {
+			s = withPairs(s)
+		}
 		vs = append(vs, s)
 	}
 	return vs
+}
+
+// pairJoin joins two words into one: a private-use character, which
+// FTS5's unicode61 tokenizer takes as part of a word.
+const pairJoin = "\ue000"
+
+// withPairs returns s followed by each pair of its consecutive words
+// (ftsWords, ASCII ones) joined by pairJoin: in a detail=column index, a
+// phrase of a path or command (path:orders.go, command:"git status") is
+// then asked as its pairs, which only events with the words next to each
+// other have, rather than as its words, which every Edit of a file in a
+// directory named orders, or of any .go file, has: the check after the
+// match has few candidates to reject. A pair never equals a word of a
+// query, so a positional (detail=full) index, where it is added too,
+// matches as before.
+func withPairs(s string) string {
+	ws := ftsWords(s, nil)
+	if len(ws) < 2 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(2*len(s) + 8)
+	b.WriteString(s)
+	b.WriteByte('\n')
+	for i := 0; i+1 < len(ws); i++ {
+		if ws[i].wild || ws[i+1].wild {
+			continue
+		}
+		b.WriteByte(' ')
+		b.WriteString(ws[i].s)
+		b.WriteString(pairJoin)
+		b.WriteString(ws[i+1].s)
+	}
+	return b.String()
 }
 
 // term is one query term: a word, a prefix or a phrase, maybe limited to
@@ -390,11 +430,18 @@ func parseQuery(q string, column bool) (string, []term, *phraseCheck, error) {
 		quote := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 		expr := quote(tok)
 		if column && len(t.words) > 1 {
-			// all the words (the last maybe a prefix); checked as a
-			// phrase after the match
+			// all the words (the last maybe a prefix), or in the path and
+			// command fields their pairs (withPairs); checked as a phrase
+			// after the match
 			ws := make([]string, len(t.words))
 			for i, w := range t.words {
 				ws[i] = quote(w.s)
+			}
+			if (field == "path" || field == "command") && !slices.ContainsFunc(t.words, func(w ftsWord) bool { return w.wild }) {
+				ws = ws[:len(t.words)-1]
+				for i := range ws {
+					ws[i] = quote(t.words[i].s + pairJoin + t.words[i+1].s)
+				}
 			}
 			expr = "(" + strings.Join(ws, " AND ")
 			if prefix {
