@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -343,9 +344,26 @@ func TestApprovalFrames(t *testing.T) {
 	}
 	next(isApproval(early))
 	id := a.request("s1", "echo later", "60")
-	f := next(isApproval(id)).(protocol.ApprovalFrame)
+	// The request's event reaches a client before its approval frame (the
+	// daemon answers other events before their fan-out, not these).
+	var seen []uint64
+	f := next(func(m any) bool {
+		if evs, ok := m.(protocol.Events); ok {
+			for _, raw := range evs.Events {
+				var ev struct {
+					Seq uint64 `json:"seq"`
+				}
+				json.Unmarshal(raw, &ev)
+				seen = append(seen, ev.Seq)
+			}
+		}
+		return isApproval(id)(m)
+	}).(protocol.ApprovalFrame)
 	if f.Type != protocol.TypeApproval || f.Approval.ToolName != "Bash" || f.Approval.SessionID != "s1" {
 		t.Errorf("approval frame %+v", f)
+	}
+	if !slices.Contains(seen, f.Approval.Seq) {
+		t.Errorf("the approval frame for seq %d came before its event (events seen before it: %v)", f.Approval.Seq, seen)
 	}
 	a.do("POST", "/v1/approvals/"+id, []byte(`{"decision":"allow"}`), nil)
 	r := next(func(m any) bool { f, ok := m.(protocol.ApprovalResolvedFrame); return ok && f.ID == id }).(protocol.ApprovalResolvedFrame)

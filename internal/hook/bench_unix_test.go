@@ -3,8 +3,10 @@
 package hook_test
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -126,8 +128,11 @@ func BenchmarkHook(b *testing.B) {
 		return dir
 	}
 	tcpDir := tokenDir()
+	stubDir := tokenDir()
+	stubDaemon(b, paths.Socket(stubDir))
 	for _, p := range [][]byte{small, large} {
 		b.Run(fmt.Sprintf("up-socket/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "up-socket", d.Addr, d.DataDir, p, nil) })
+		b.Run(fmt.Sprintf("up-stub/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "up-stub", d.Addr, stubDir, p, nil) })
 		b.Run(fmt.Sprintf("up-tcp/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "up-tcp", d.Addr, tcpDir, p, nil) })
 	}
 	// Down: a port nothing listens on and a data dir of its own with the
@@ -182,6 +187,49 @@ func BenchmarkHook(b *testing.B) {
 	}
 	fmt.Fprintf(&out, "targets: p50 <= 1.35x the empty program up (socket), <= 1.25x down, <= 1.6x at 256 KiB; p99 <= 2.00x; stopped: start-up + stdin + the hook's wait (%v, MPM_HOOK_TIMEOUT) + one spool append\n", hook.DefaultTimeout)
 	fmt.Print(out.String())
+}
+
+// stubDaemon serves sock, until the benchmark ends, as a daemon that does
+// nothing with an event would: it reads the request (head and body) and
+// answers 202 at once, without checking, storing or fanning out anything.
+// The up-stub cells are thus the floor of any daemon-up path on this
+// machine (the hook's start, its stdin, the socket, the wake-ups), to
+// which mpm-wsd adds what accepting an event costs.
+func stubDaemon(b *testing.B, sock string) {
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				n := 0
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if v, ok := strings.CutPrefix(line, "Content-Length: "); ok {
+						n, _ = strconv.Atoi(strings.TrimSpace(v))
+					}
+					if line == "\r\n" {
+						break
+					}
+				}
+				if _, err := io.ReadFull(r, make([]byte, n)); err != nil {
+					return
+				}
+				io.WriteString(c, "HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+			}(c)
+		}
+	}()
 }
 
 // dropSealed removes the sealed segments of dataDir's spool (what a

@@ -8,6 +8,8 @@
 // tests hold it to encoding/json.
 package jsonobj
 
+import "math/bits"
+
 // maxNesting bounds the validator's recursion.
 const maxNesting = 10000
 
@@ -115,59 +117,59 @@ func (v *validator) list(close byte, depth int, keyed bool) bool {
 
 // str validates a string starting at the opening quote.
 func (v *validator) str() bool {
-	v.i++ // opening quote
-	for v.i < len(v.b) {
-		// Plain printable ASCII, most of a payload: 8 bytes at a time,
-		// then a byte at a time up to the first byte that needs a look.
-		v.i = plainRun(v.b, v.i)
-		for v.i < len(v.b) {
-			if c := v.b[v.i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' {
+	b := v.b
+	i := v.i + 1 // after the opening quote
+	for {
+		// Plain printable ASCII, most of a payload, 8 bytes at a time up
+		// to the first byte that needs a look (special).
+		for ; i+8 <= len(b); i += 8 {
+			w := uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
+				uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56
+			if m := special(w); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
-			v.i++
 		}
-		if v.i >= len(v.b) {
+		if i >= len(b) {
 			return false
 		}
-		c := v.b[v.i]
+		c := b[i]
 		switch {
+		case c >= 0x20 && c < 0x80 && c != '"' && c != '\\':
+			i++ // in the tail shorter than a word
 		case c == '"':
-			v.i++
+			v.i = i + 1
 			return true
 		case c == '\\':
-			v.i++
-			if v.i >= len(v.b) {
+			if i+1 >= len(b) {
 				return false
 			}
-			switch v.b[v.i] {
+			switch b[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				v.i++
+				i += 2
 			case 'u':
-				if len(v.b)-v.i < 5 {
+				if len(b)-i < 6 {
 					return false
 				}
-				for _, h := range v.b[v.i+1 : v.i+5] {
+				for _, h := range b[i+2 : i+6] {
 					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
 						return false
 					}
 				}
-				v.i += 5
+				i += 6
 			default:
 				return false
 			}
 		case c < 0x20:
 			return false
-		case c < 0x80:
-			v.i++
 		default:
-			n := utf8Len(v.b[v.i:])
+			n := utf8Len(b[i:])
 			if n == 0 {
 				return false
 			}
-			v.i += n
+			i += n
 		}
 	}
-	return false
 }
 
 // utf8Len returns the length of the valid UTF-8 sequence starting b, or 0.
@@ -239,29 +241,22 @@ func (v *validator) digits() bool {
 	return v.i > s
 }
 
-// plainRun returns the offset of the first 8-byte word at or after i that
-// may hold a byte a string cannot simply go on with (a control character, a
-// non-ASCII byte, '"' or '\\'), or of the tail shorter than a word. It tests
-// a whole word at once (SWAR): subtracting 0x20 from each byte sets the high
-// bit of a byte below 0x20, subtracting 1 sets that of a zero byte of w
-// XOR '"' (or '\\'), and w's own high bits are the non-ASCII bytes. A false
-// hit (a borrow across bytes) only hands the word to the byte loop, which
-// decides.
-func plainRun(b []byte, i int) int {
+// special returns the high bits of the bytes of w (8 bytes of a string,
+// the first in the low byte) that a string cannot simply go on with: a
+// control character, a non-ASCII byte, '"' or '\\' (SWAR: subtracting 0x20
+// from each byte sets the high bit of a byte below 0x20, subtracting 1 sets
+// that of a zero byte of w XOR '"' or w XOR '\\', and w's own high bits are
+// the non-ASCII bytes). A borrow only carries into higher bytes, so the
+// lowest bit set is exact (bytes above it may be flagged falsely; they get
+// their own look in turn): str jumps straight to it.
+func special(w uint64) uint64 {
 	const (
 		ones  = 0x0101010101010101
 		highs = 0x8080808080808080
 	)
-	for ; i+8 <= len(b); i += 8 {
-		w := uint64(b[i]) | uint64(b[i+1])<<8 | uint64(b[i+2])<<16 | uint64(b[i+3])<<24 |
-			uint64(b[i+4])<<32 | uint64(b[i+5])<<40 | uint64(b[i+6])<<48 | uint64(b[i+7])<<56
-		q := w ^ ('"' * ones)   // zero bytes where w has '"'
-		bs := w ^ ('\\' * ones) // zero bytes where w has '\\'
-		// A byte below 0x20, a zero byte of q or bs (x - 0x01 borrows into
-		// the high bit), or a high bit in w itself.
-		if ((w-0x20*ones)|(q-ones)|(bs-ones)|w)&highs != 0 {
-			return i
-		}
-	}
-	return i
+	q := w ^ ('"' * ones)   // zero bytes where w has '"'
+	bs := w ^ ('\\' * ones) // zero bytes where w has '\\'
+	// A byte below 0x20, a zero byte of q or bs (x - 0x01 borrows into the
+	// high bit), or a high bit in w itself.
+	return ((w - 0x20*ones) | (q - ones) | (bs - ones) | w) & highs
 }

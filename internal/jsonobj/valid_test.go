@@ -49,6 +49,25 @@ func TestValidEveryPosition(t *testing.T) {
 	}
 }
 
+// TestValidTwoInAWord puts two bytes that need a look into the same 8-byte
+// word at every pair of offsets: the first is found exactly, and the ones
+// after it (which a borrow may flag falsely) each get their own look.
+func TestValidTwoInAWord(t *testing.T) {
+	specials := []string{"\\n", "\\\"", "\\\\", "é", "\x01", "\"", "\xff", "\\u00e9"}
+	for _, a := range specials {
+		for _, b := range specials {
+			for pre := 0; pre < 9; pre++ {
+				for gap := 0; gap < 9; gap++ {
+					s := []byte(`{"k":"` + strings.Repeat("x", pre) + a + strings.Repeat("y", gap) + b + `z"}`)
+					if got, want := Valid(s), isObject(s); got != want {
+						t.Fatalf("Valid(%q) = %v, encoding/json says %v", s, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
 // FuzzValid holds Valid to encoding/json: they must agree on every input.
 func FuzzValid(f *testing.F) {
 	for _, s := range []string{`{"a":1}`, `{"a":"}\"{"} tail`, `{"x":[{"y":null}]}`, `[1]`, `{"a":"\ud800"}`,

@@ -396,3 +396,42 @@ func TestSegmentsStaySmall(t *testing.T) {
 		t.Fatalf("drained %d records, want all 40 in order", len(got))
 	}
 }
+
+// TestFullSpoolDropsWithSlack: a full spool drops its oldest segments down
+// to dropTo, several at once, so that most seals of a long outage drop
+// nothing (dropping reads a segment through: ~0.65 ms of a hook run); the
+// spool never passes its bound.
+func TestFullSpoolDropsWithSlack(t *testing.T) {
+	dir := t.TempDir()
+	const bound = 16 << 20
+	rec := Record{Key: "k", Payload: bytes.Repeat([]byte("x"), 300<<10)} // 3 to a 1 MiB segment
+	var drops []int                                                      // the appends that dropped
+	var last int64
+	for i := 0; i < 300; i++ {
+		if err := AppendLimit(dir, rec, bound); err != nil {
+			t.Fatal(err)
+		}
+		_, size, dropped, err := Stats(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if size > bound {
+			t.Fatalf("append %d: the spool holds %d bytes, over its bound of %d", i, size, bound)
+		}
+		if dropped != last {
+			if len(drops) > 0 && dropped-last < 6 {
+				t.Fatalf("append %d dropped %d records; want at least two segments' worth at once", i, dropped-last)
+			}
+			drops = append(drops, i)
+			last = dropped
+		}
+	}
+	if len(drops) < 3 {
+		t.Fatalf("drops at appends %v: the spool never filled", drops)
+	}
+	for k := 2; k < len(drops); k++ {
+		if gap := drops[k] - drops[k-1]; gap < 6 {
+			t.Fatalf("drops at appends %v: %d appends apart, want at least two seals between drops", drops, gap)
+		}
+	}
+}

@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mpm-dev/mpm/internal/store"
 )
 
 // historyPage is a GET /v1/events answer.
@@ -98,8 +101,10 @@ func (s *spyReader) Read(p []byte) (int, error) {
 }
 
 // TestIngestBodyNotReservedFromContentLength: a POST that announces a body
-// of the whole limit and sends a few bytes gets a buffer for a few bytes,
-// not for what it announced; the event still goes in.
+// of the whole limit and sends a few bytes gets a buffer of at most 64 KiB
+// (readSized's first read), not one of what it announced, and a 400 that
+// says the body ended early; a body that comes whole, larger than the first
+// read, goes in byte for byte.
 func TestIngestBodyNotReservedFromContentLength(t *testing.T) {
 	ts := startServer(t, nil)
 	body := &spyReader{r: bytes.NewReader(payload("s", "Stop", ""))}
@@ -107,11 +112,32 @@ func TestIngestBodyNotReservedFromContentLength(t *testing.T) {
 	req.ContentLength = int64(ts.cfg.MaxEventBytes)
 	rec := httptest.NewRecorder()
 	ts.handleIngest(rec, req)
-	if rec.Code != http.StatusAccepted {
-		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "unexpected EOF") {
+		t.Fatalf("status %d: %s; want 400 for a body shorter than announced", rec.Code, rec.Body)
 	}
 	if body.most > 64<<10 {
 		t.Fatalf("the handler read into a buffer of %d bytes for a %d-byte body announced as %d", body.most, len(payload("s", "Stop", "")), req.ContentLength)
+	}
+
+	for _, size := range []int{1, 64<<10 - 1, 64 << 10, 64<<10 + 1, 300 << 10} {
+		want := payload("s", "PostToolUse", `,"tool_name":"Read","tool_response":"`+strings.Repeat("x", size)+`"`)
+		req := httptest.NewRequest(http.MethodPost, "/v1/events", bytes.NewReader(want))
+		rec := httptest.NewRecorder()
+		ts.handleIngest(rec, req)
+		if rec.Code != http.StatusAccepted {
+			t.Fatalf("%d-byte payload: status %d: %s", len(want), rec.Code, rec.Body)
+		}
+		seq, err := strconv.ParseUint(rec.Header().Get(HeaderSeq), 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, err := ts.store.Read(seq-1, seq, store.Filter{}, 1)
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("read back seq %d: %v %d", seq, err, len(evs))
+		}
+		if !bytes.Equal(evs[0].Payload, want) {
+			t.Fatalf("%d-byte payload came back different (%d bytes)", len(want), len(evs[0].Payload))
+		}
 	}
 }
 
@@ -304,4 +330,30 @@ func TestConnCapFitsFileLimit(t *testing.T) {
 	if lim := raiseFileLimit(); runtime.GOOS != "windows" && lim < 256 {
 		t.Errorf("open file limit after raising: %d", lim)
 	}
+}
+
+// TestReadSizedAllocates: a large announced body is read into its final
+// buffer with two allocations (the first read's and the exact one), where
+// growing a buffer took one per doubling and a copy at the end (~1.5 MiB
+// of copying and clearing for a 256 KiB payload before the answer).
+func TestReadSizedAllocates(t *testing.T) {
+	want := bytes.Repeat([]byte("x"), 256<<10)
+	var r bytes.Reader
+	allocs := testing.AllocsPerRun(20, func() {
+		r.Reset(want)
+		got, err := readSized(&r, len(want))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("readSized: %v, %d bytes", err, len(got))
+		}
+	})
+	if allocs > 2 {
+		t.Fatalf("readSized made %.0f allocations for a 256 KiB body, want 2", allocs)
+	}
+	allocs = testing.AllocsPerRun(20, func() {
+		r.Reset(want)
+		if _, err := readBody(&r, len(want)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Logf("readBody (no Content-Length): %.0f allocations", allocs)
 }

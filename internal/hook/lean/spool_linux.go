@@ -25,8 +25,11 @@ const (
 	spoolMagic   = "MPM1 "
 	segmentBytes = 1 << 20  // spool.SegmentBytes
 	maxBytes     = 64 << 20 // spool.DefaultMaxBytes
-	lockWait     = 80 * 1e6 // spool.LockWait, in nanoseconds
-	maxReopen    = 32       // spool's maxReopen
+	// dropTo is spool's dropTo(maxBytes-segmentBytes, segmentBytes): a
+	// full spool drops its oldest segments down to this.
+	dropTo    = maxBytes - segmentBytes - min(3*segmentBytes, (maxBytes-segmentBytes)/8) // spool.DropSlackSegments
+	lockWait  = 80 * 1e6                                                                 // spool.LockWait, in nanoseconds
+	maxReopen = 32                                                                       // spool's maxReopen
 )
 
 // What appendFast did.
@@ -163,7 +166,7 @@ func appendLocked(fd int, dir, path string, head, payload []byte, size, deadline
 // seal is spool.rotate: under the spool's "lock", "live" (size bytes,
 // whose lock the caller holds) is renamed to a sealed segment; then, while
 // the sealed segments take more than the bound less one segment, the
-// oldest are dropped (one a drainer holds is skipped) and their records
+// oldest are dropped down to dropTo (one a drainer holds is skipped) and their records
 // added to "dropped". It reports whether it sealed "live". Dropping a
 // 1 MiB segment reads and checks it (~0.2 ms); handing it to mpm-hookctl
 // cost a run ~3 ms more (docs/benchmarks.md).
@@ -191,9 +194,12 @@ func seal(dir, live string, size, deadline int64) bool {
 	for _, s := range segs {
 		total += s.size
 	}
+	if total <= maxBytes-segmentBytes {
+		return true
+	}
 	var lost int64
 	for _, s := range segs {
-		if total <= maxBytes-segmentBytes {
+		if total <= dropTo {
 			break
 		}
 		if n, ok := dropSegment(dir + "/" + s.name); ok {

@@ -372,6 +372,9 @@ setAttentionHooks({ onFocusSession: (id) => setSelection(new Set([id])) });
 $("detail-close").addEventListener("click", () => closeDetail());
 
 document.addEventListener("keydown", (e) => {
+  // A key the list (or a dialog) already acted on is not acted on again
+  // here: j/k on a row moved once in the list's own handler.
+  if (e.defaultPrevented) return;
   const t = /** @type {HTMLElement} */ (e.target);
   const typing = t.closest && t.closest("input, textarea, select");
   if (e.key === "Escape" && !typing) {
