@@ -668,6 +668,9 @@ func (j *Journal) commitLoop() {
 		}
 		j.flushAsked = false
 		if len(j.queue) == 0 {
+			if j.gatherTimer != nil {
+				j.gatherTimer.Stop()
+			}
 			return // closing, all committed
 		}
 		n, size := 0, 0
