@@ -166,6 +166,12 @@ func (j *Journal) commitLocked(evs []*event.Event) error {
 	j.last.Store(evs[len(evs)-1].Seq)
 	j.swapIn(touched)
 	j.queueForIndex(evs)
+	if j.last.Load()-j.indexedTo.Load() >= indexBehind && j.indexKick != nil {
+		select {
+		case j.indexKick <- struct{}{}:
+		default:
+		}
+	}
 	return nil
 }
 

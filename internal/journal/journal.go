@@ -172,6 +172,9 @@ type Journal struct {
 	// blockCache holds the blocks last decoded or written (blocks.go).
 	blockCache blockCache
 
+	// indexKick (capacity 1) wakes the indexer before its tick
+	// (indexBehind).
+	indexKick chan struct{}
 	// indexedTo is the last seq in the search index (indexer.go).
 	indexedTo atomic.Uint64
 	// pend are the committed events queued for the indexer, in seq order,
@@ -339,7 +342,7 @@ func Open(opts Options) (*Journal, error) {
 func open(opts Options, log hclog.Logger) (j *Journal, err error) {
 	j = &Journal{opts: opts, log: log, sess: map[string]*sessions.Info{}, dirty: map[string]struct{}{},
 		seqPath: seqPath(opts.Path), warnLim: logging.NewLimiter(warnPeriod),
-		inflight: map[string]uint64{}, hold: holdCommitsEnv, kick: make(chan struct{}, 1)}
+		inflight: map[string]uint64{}, hold: holdCommitsEnv, kick: make(chan struct{}, 1), indexKick: make(chan struct{}, 1)}
 	j.ccond = sync.NewCond(&j.cmu)
 	defer func() {
 		if err != nil {
