@@ -13,6 +13,8 @@ import (
 // writerStmts are the prepared statements of the writer connection.
 type writerStmts struct {
 	event, key, session, meta *sql.Stmt
+	// block stores a block of payloads (blocks.go).
+	block *sql.Stmt
 	// index adds an event to the search index (search.go).
 	index *sql.Stmt
 }
@@ -32,12 +34,13 @@ func (s *writerStmts) prepare(db *sql.DB) error {
 	s.session = prep(`INSERT INTO sessions(session_id, last_seq, last_ns, info) VALUES (?, ?, ?, ?)
 		ON CONFLICT(session_id) DO UPDATE SET last_seq = excluded.last_seq, last_ns = excluded.last_ns, info = excluded.info`)
 	s.meta = prep(`UPDATE meta SET v = ? WHERE k = ?`)
+	s.block = prep(`INSERT INTO blocks(id, last, data) VALUES (?, ?, ?)`)
 	s.index = prep(`INSERT INTO search(rowid, ` + strings.Join(searchFields, ", ") + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	return err
 }
 
 func (s *writerStmts) close() {
-	for _, st := range []*sql.Stmt{s.event, s.key, s.session, s.meta, s.index} {
+	for _, st := range []*sql.Stmt{s.event, s.key, s.session, s.meta, s.index, s.block} {
 		if st != nil {
 			st.Close()
 		}
@@ -129,11 +132,16 @@ func (j *Journal) commitLocked(evs []*event.Event) error {
 		return fmt.Errorf("journal: begin: %w", err)
 	}
 	defer tx.Rollback()
-	insEvent, insKey := tx.Stmt(j.ins.event), tx.Stmt(j.ins.key)
+	insEvent, insKey, insBlock := tx.Stmt(j.ins.event), tx.Stmt(j.ins.key), tx.Stmt(j.ins.block)
+	rows, sizes, blocks := rowsOf(evs)
+	for _, b := range blocks {
+		if _, err := insBlock.Exec(b.id, b.last, b.data); err != nil {
+			return fmt.Errorf("journal: store the block of events %d-%d: %w", b.id, b.last, err)
+		}
+	}
 	var added int64
-	for _, ev := range evs {
-		row := rowOf(ev)
-		size := rowSize(&row)
+	for i, ev := range evs {
+		row, size := &rows[i], sizes[i]
 		added += size
 		if _, err := insEvent.Exec(row.values(size)...); err != nil {
 			return fmt.Errorf("journal: store event %d: %w", ev.Seq, err)
@@ -151,10 +159,19 @@ func (j *Journal) commitLocked(evs []*event.Event) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("journal: commit: %w", err)
 	}
+	for _, b := range blocks {
+		j.blockCache.put(b.id, b.raw)
+	}
 	j.bytes.Add(added)
 	j.last.Store(evs[len(evs)-1].Seq)
 	j.swapIn(touched)
 	j.queueForIndex(evs)
+	if j.last.Load()-j.indexedTo.Load() >= indexBehind && j.indexKick != nil {
+		select {
+		case j.indexKick <- struct{}{}:
+		default:
+		}
+	}
 	return nil
 }
 

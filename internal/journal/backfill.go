@@ -63,9 +63,10 @@ func (j *Journal) backfillChunk() (more bool, err error) {
 			return err
 		}
 		type redo struct {
-			row  eventRow
-			ev   *event.Event
-			size int64
+			row   eventRow
+			codec int64
+			ev    *event.Event
+			size  int64
 		}
 		var todo []redo
 		for rows.Next() {
@@ -74,7 +75,8 @@ func (j *Journal) backfillChunk() (more bool, err error) {
 				rows.Close()
 				return err
 			}
-			if r.ev, err = r.row.event(); err != nil {
+			r.codec = r.row.PayloadCodec // (rowEvent makes a block row's payload raw)
+			if r.ev, err = j.rowEvent(&r.row); err != nil {
 				j.log.Warn("backfill: skipping an event that does not decode", "error", err)
 				continue
 			}
@@ -96,7 +98,7 @@ func (j *Journal) backfillChunk() (more bool, err error) {
 					return err
 				}
 			}
-			if r.row.PayloadCodec != codecRaw {
+			if r.codec != codecRaw {
 				continue
 			}
 			nr := rowOf(r.ev)

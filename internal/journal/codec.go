@@ -2,6 +2,7 @@ package journal
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -22,6 +23,12 @@ const (
 	// hookdict/v1.zdict (trained on hook JSON shapes; dictionary id
 	// hookDictV1ID).
 	codecZstdV1 = 1
+	// codecBlockV1 (layout 6): the payload is part of a block, several
+	// consecutive events' payloads compressed together into one zstd frame
+	// with the same dictionary (blocks.go); the payload column holds the
+	// block's id and the payload's offset and length in the decoded block
+	// (blockRef).
+	codecBlockV1 = 2
 )
 
 // hookDictV1ID is the id written in hookdict/v1.zdict and in every frame
@@ -57,7 +64,14 @@ var (
 	// call allocates a new one.
 	enc *zstd.Encoder
 	dec *zstd.Decoder
+	// bdec decodes blocks (blocks.go), with a tighter bound on what one
+	// may decode to: a damaged block cannot make a read allocate more.
+	bdec *zstd.Decoder
 )
+
+// maxDecodedBlock bounds what a stored block may decode to: far above
+// blockMaxBytes, so only a damaged block reaches it.
+const maxDecodedBlock = 16 << 20
 
 func initCodecs() error {
 	codecOnce.Do(func() {
@@ -77,6 +91,14 @@ func initCodecs() error {
 			zstd.WithDecoderMaxMemory(maxDecodedPayload))
 		if codecErr != nil {
 			codecErr = fmt.Errorf("journal: payload decoder: %w", codecErr)
+			return
+		}
+		bdec, codecErr = zstd.NewReader(nil,
+			zstd.WithDecoderDicts(hookDictV1),
+			zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)),
+			zstd.WithDecoderMaxMemory(maxDecodedBlock))
+		if codecErr != nil {
+			codecErr = fmt.Errorf("journal: block decoder: %w", codecErr)
 		}
 	})
 	return codecErr
@@ -111,6 +133,8 @@ func decodePayload(stored []byte, codec int64) ([]byte, error) {
 			return nil, fmt.Errorf("journal: stored payload does not decompress (a damaged row): %w", err)
 		}
 		return out, nil
+	case codecBlockV1:
+		return nil, errors.New("journal: a block payload read without its block (a bug: use Journal.rowEvent)")
 	default:
 		return nil, fmt.Errorf("journal: payload codec %d is unknown (written by a newer mpm?): upgrade mpm", codec)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
 	"net/url"
@@ -53,7 +54,11 @@ func (p *poster) post(body []byte, key string) (int, uint64, error) {
 
 // hookBody is a typical hook payload marked with id, padded to about pad bytes.
 func hookBody(session, id string, pad int) []byte {
-	filler := journal.Noise(pad, uint64(len(session)+len(id))*7919+uint64(pad))
+	// unique to the session and id: compressed in blocks of several
+	// events, a filler repeated would shrink to nothing
+	h := fnv.New64a()
+	h.Write([]byte(session + "\x00" + id))
+	filler := journal.Noise(pad, h.Sum64()+uint64(pad))
 	return fmt.Appendf(nil, `{"session_id":%q,"hook_event_name":"PostToolUse","tool_name":"Bash","tool_use_id":"toolu_%s","cwd":"/home/dev/project","transcript_path":"/home/dev/.claude/projects/p/%s.jsonl","tool_input":{"command":"go test ./..."},"tool_response":{"stdout":%q,"marker":%q}}`,
 		session, id, session, filler, id)
 }

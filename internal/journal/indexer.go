@@ -23,7 +23,7 @@ import (
 // are read from the file.
 
 // indexChunk bounds the events one index transaction adds.
-const indexChunk = 128
+const indexChunk = 1024
 
 // maxPendingBytes bounds the payload bytes queued for the indexer; past it
 // the queue is dropped and the indexer reads those events from the file
@@ -33,13 +33,29 @@ var maxPendingBytes = 32 << 20
 // indexInterval is how often the indexer catches up.
 var indexInterval = 250 * time.Millisecond
 
-// indexLoop catches the index up every indexInterval until Close.
+// indexBehind is how many committed events not yet indexed wake the
+// indexer before its tick (commitLocked): in a burst the index keeps up
+// in transactions of about that many, on the other core, rather than all
+// at once when the burst ends (or a search waits for it).
+var indexBehind uint64 = 512
+
+// indexLoop catches the index up every indexInterval, and when indexBehind
+// events wait for it, until Close.
 func (j *Journal) indexLoop() {
-	j.every(indexInterval, false, func() {
+	defer j.done.Done()
+	t := time.NewTicker(indexInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-j.stop:
+			return
+		case <-t.C:
+		case <-j.indexKick:
+		}
 		if err := j.catchUpIndex(); err != nil {
 			j.warnTick("index", "adding events to the search index failed; will retry", err)
 		}
-	})
+	}
 }
 
 // catchUpIndex adds every committed event after indexed_to to the index.
@@ -170,7 +186,7 @@ func (j *Journal) indexFromFile() error {
 			}
 			n++
 			to = uint64(r.Seq)
-			ev, err := r.event()
+			ev, err := j.rowEvent(&r)
 			if err != nil {
 				j.log.Warn("search index: skipping an event that does not decode", "error", err)
 				continue

@@ -91,6 +91,20 @@ var (
 	maxQueuedBytes = 64 << 20
 )
 
+// gatherEvents and gatherDelay: the committer gathers accepted events
+// before it commits them, until it has gatherEvents (or blockMaxBytes of
+// payload), or gatherDelay has passed since the first, or a read waits
+// for them (waitCommitted), so that an idle-ish stream's events, which come
+// in bursts of a few (a tool call's PreToolUse and PostToolUse, a prompt and
+// its first calls), are compressed in blocks too (blocks.go), not one
+// frame each. The ingest log keeps them safe meanwhile; nothing reads a
+// gathered event before it is committed (every read waits for the
+// committer, which then commits at once). Variables for tests.
+var (
+	gatherEvents = 64
+	gatherDelay  = time.Second
+)
+
 // holdCommitsEnv holds the committer back (tests only: the crash test
 // kills a daemon while its accepted events are only in the log). Never set
 // it in production: reads would wait until it is unset and the daemon
@@ -618,6 +632,9 @@ func (j *Journal) admit() error {
 // enqueue hands an appended batch to the committer.
 func (j *Journal) enqueue(evs []*event.Event) {
 	j.cmu.Lock()
+	if len(j.queue) == 0 {
+		j.queuedAt = time.Now()
+	}
 	for _, ev := range evs {
 		j.queueBytes += len(ev.Payload)
 		if ev.Key != "" {
@@ -646,10 +663,14 @@ func (j *Journal) commitLoop() {
 	j.cmu.Lock()
 	defer j.cmu.Unlock()
 	for {
-		for !j.closing && (len(j.queue) == 0 || j.hold) {
+		for !j.closing && (len(j.queue) == 0 || j.hold || j.gatherLocked()) {
 			j.ccond.Wait()
 		}
+		j.flushAsked = false
 		if len(j.queue) == 0 {
+			if j.gatherTimer != nil {
+				j.gatherTimer.Stop()
+			}
 			return // closing, all committed
 		}
 		n, size := 0, 0
@@ -702,6 +723,30 @@ func (j *Journal) commitLoop() {
 	}
 }
 
+// gatherLocked reports whether the committer should wait for more events
+// before it commits the queue (gatherEvents), and sets a timer to wake it
+// when the wait is over. The caller holds cmu.
+func (j *Journal) gatherLocked() bool {
+	if gatherDelay <= 0 || len(j.queue) >= gatherEvents || j.queueBytes >= blockMaxBytes ||
+		j.waiters > 0 || j.flushAsked || j.commitErr != nil {
+		return false
+	}
+	wait := gatherDelay - time.Since(j.queuedAt)
+	if wait <= 0 {
+		return false
+	}
+	if j.gatherTimer == nil {
+		j.gatherTimer = time.AfterFunc(wait, func() {
+			j.cmu.Lock() // so that the wake-up cannot come between the committer's check and its Wait
+			j.cmu.Unlock()
+			j.ccond.Broadcast()
+		})
+	} else {
+		j.gatherTimer.Reset(wait)
+	}
+	return true
+}
+
 // waitCommitted waits until every event appended before the call is in
 // SQLite (immediate when the committer is idle): the read entry points
 // call it so that a read sees every accepted event.
@@ -718,6 +763,10 @@ func (j *Journal) waitCommitted() error {
 		}
 		if j.closing && len(j.queue) == 0 {
 			return errors.New("journal is closed")
+		}
+		if !j.flushAsked { // the committer commits what it gathers now
+			j.flushAsked = true
+			j.ccond.Broadcast()
 		}
 		j.waiters++
 		j.ccond.Wait()

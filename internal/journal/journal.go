@@ -167,6 +167,14 @@ type Journal struct {
 	// log line per warnPeriod.
 	warnLim *logging.Limiter
 
+	// searchColumn says the search index is detail=column (search.go).
+	searchColumn bool
+	// blockCache holds the blocks last decoded or written (blocks.go).
+	blockCache blockCache
+
+	// indexKick (capacity 1) wakes the indexer before its tick
+	// (indexBehind).
+	indexKick chan struct{}
 	// indexedTo is the last seq in the search index (indexer.go).
 	indexedTo atomic.Uint64
 	// pend are the committed events queued for the indexer, in seq order,
@@ -213,6 +221,13 @@ type Journal struct {
 	hold       bool
 	closing    bool
 	waiters    int
+	// queuedAt is when the queue last became non-empty; flushAsked says
+	// a read waits for the queue to be committed (no more gathering);
+	// gatherTimer wakes the committer when its gathering time is over
+	// (gatherLocked).
+	queuedAt    time.Time
+	flushAsked  bool
+	gatherTimer *time.Timer
 	// attempts counts the committer's transactions, failed or not; kick
 	// (capacity 1) cuts the committer's wait between failed ones short.
 	attempts uint64
@@ -327,7 +342,7 @@ func Open(opts Options) (*Journal, error) {
 func open(opts Options, log hclog.Logger) (j *Journal, err error) {
 	j = &Journal{opts: opts, log: log, sess: map[string]*sessions.Info{}, dirty: map[string]struct{}{},
 		seqPath: seqPath(opts.Path), warnLim: logging.NewLimiter(warnPeriod),
-		inflight: map[string]uint64{}, hold: holdCommitsEnv, kick: make(chan struct{}, 1)}
+		inflight: map[string]uint64{}, hold: holdCommitsEnv, kick: make(chan struct{}, 1), indexKick: make(chan struct{}, 1)}
 	j.ccond = sync.NewCond(&j.cmu)
 	defer func() {
 		if err != nil {
@@ -369,6 +384,9 @@ func open(opts Options, log hclog.Logger) (j *Journal, err error) {
 	j.ck.SetMaxOpenConns(1)
 	if err = j.ins.prepare(j.w); err != nil {
 		return j, fmt.Errorf("journal %s: prepare: %w", opts.Path, err)
+	}
+	if j.searchColumn, err = searchIsColumn(ctx, j.w); err != nil {
+		return j, err
 	}
 	if err = j.rd.prepare(j.r); err != nil {
 		return j, fmt.Errorf("journal %s: prepare: %w", opts.Path, err)

@@ -3,6 +3,7 @@ package journal
 import (
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/bits"
 	"slices"
@@ -28,6 +29,8 @@ type readerStmts struct {
 	key *sql.Stmt
 	// search runs a full-text search (search.go).
 	search *sql.Stmt
+	// block reads a block of payloads (blocks.go).
+	block *sql.Stmt
 }
 
 func (s *readerStmts) prepare(db *sql.DB) error {
@@ -50,11 +53,12 @@ func (s *readerStmts) prepare(db *sql.DB) error {
 	s.tailStartSessions = prep(`SELECT seq FROM events WHERE session_id IN (SELECT value FROM json_each(?)) AND seq > ? AND seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?`)
 	s.key = prep(`SELECT seq FROM keys WHERE k = ?`)
 	s.search = prep(searchSQL)
+	s.block = prep(`SELECT data FROM blocks WHERE id = ?`)
 	return err
 }
 
 func (s *readerStmts) close() {
-	for _, st := range []*sql.Stmt{s.readAll, s.readSession, s.tailAll, s.tailSession, s.seqsSession, s.bySeq, s.tailStartAll, s.tailStartSessions, s.key, s.search} {
+	for _, st := range []*sql.Stmt{s.readAll, s.readSession, s.tailAll, s.tailSession, s.seqsSession, s.bySeq, s.tailStartAll, s.tailStartSessions, s.key, s.search, s.block} {
 		if st != nil {
 			st.Close()
 		}
@@ -147,7 +151,7 @@ func (j *Journal) query(after, upto uint64, f store.Filter, limit, maxBytes int,
 		if tail {
 			st = j.rd.tailAll
 		}
-		return scanEvents(st, tail, maxBytes, int64(after), int64(upto), sqlLimit(limit))
+		return j.scanEvents(st, tail, maxBytes, int64(after), int64(upto), sqlLimit(limit))
 	}
 	ids := uniq(f.Sessions)
 	if len(ids) > 1 && maxBytes > 0 && !tail {
@@ -159,7 +163,7 @@ func (j *Journal) query(after, upto uint64, f store.Filter, limit, maxBytes int,
 	}
 	var out []*event.Event
 	for _, id := range ids {
-		evs, err := scanEvents(st, tail, maxBytes, id, int64(after), int64(upto), sqlLimit(limit))
+		evs, err := j.scanEvents(st, tail, maxBytes, id, int64(after), int64(upto), sqlLimit(limit))
 		if err != nil {
 			return nil, err
 		}
@@ -207,7 +211,7 @@ func (j *Journal) pageSessions(after, upto uint64, ids []string, limit, maxBytes
 		if (limit > 0 && len(out) >= limit) || size >= maxBytes {
 			break
 		}
-		evs, err := scanEvents(j.rd.bySeq, false, 0, seq)
+		evs, err := j.scanEvents(j.rd.bySeq, false, 0, seq)
 		if err != nil {
 			return nil, err
 		}
@@ -222,7 +226,7 @@ func (j *Journal) pageSessions(after, upto uint64, ids []string, limit, maxBytes
 // scanEvents runs st and decodes its rows; descending results are reversed.
 // With maxBytes > 0 it stops after the row that brings the events'
 // store.EventBytes to maxBytes.
-func scanEvents(st *sql.Stmt, desc bool, maxBytes int, args ...any) ([]*event.Event, error) {
+func (j *Journal) scanEvents(st *sql.Stmt, desc bool, maxBytes int, args ...any) ([]*event.Event, error) {
 	rows, err := st.Query(args...)
 	if err != nil {
 		return nil, fmt.Errorf("journal: read: %w", err)
@@ -231,7 +235,10 @@ func scanEvents(st *sql.Stmt, desc bool, maxBytes int, args ...any) ([]*event.Ev
 	var out []*event.Event
 	size := 0
 	for rows.Next() {
-		ev, err := scanEvent(rows)
+		ev, err := j.scanEvent(rows)
+		if errors.Is(err, errBlockGone) {
+			continue // retention deleted it since the query began
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -253,12 +260,12 @@ func scanEvents(st *sql.Stmt, desc bool, maxBytes int, args ...any) ([]*event.Ev
 
 // scanEvent decodes the row rows is on, selected as eventCols followed by
 // the columns for extra.
-func scanEvent(rows *sql.Rows, extra ...any) (*event.Event, error) {
+func (j *Journal) scanEvent(rows *sql.Rows, extra ...any) (*event.Event, error) {
 	var r eventRow
 	if err := rows.Scan(append(r.cols(), extra...)...); err != nil {
 		return nil, fmt.Errorf("journal: read: %w", err)
 	}
-	return r.event()
+	return j.rowEvent(&r)
 }
 
 // LastSeq implements store.Store: the last accepted seq.

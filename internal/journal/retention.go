@@ -173,6 +173,10 @@ func (j *Journal) dropEvents(now time.Time) (more bool, err error) {
 		if _, err := tx.Exec(`DELETE FROM search WHERE rowid <= ?`, int64(bound)); err != nil {
 			return err
 		}
+		// a block goes with its last event
+		if _, err := tx.Exec(`DELETE FROM blocks WHERE id <= ? AND last <= ?`, int64(bound), int64(bound)); err != nil {
+			return err
+		}
 		// The state is saved in the same transaction: the events that
 		// replay would fold in must still be there.
 		return j.writeState(tx, j.bytes.Load()-freed)

@@ -28,7 +28,7 @@ type eventRow struct {
 	Payload        []byte // payload: the hook JSON as stored by PayloadCodec
 	Origin         string // '' for local events
 	OriginSeq      int64  // 0 for local events
-	PayloadCodec   int64  // payload_codec: codecRaw (every row before layout 4) or codecZstdV1
+	PayloadCodec   int64  // payload_codec: codecRaw (every row before layout 4), codecZstdV1 or codecBlockV1 (blocks.go)
 }
 
 // eventCols are eventRow's columns, in the order of its fields (cols).
@@ -73,6 +73,13 @@ func (r *eventRow) values(extra ...any) []any {
 // a ~100-byte transcript path and the cwd cost ~130 bytes an event. They
 // are read back from the payload (event).
 func rowOf(ev *event.Event) eventRow {
+	r := rowMeta(ev)
+	r.Payload, r.PayloadCodec = encodePayload(ev.Payload)
+	return r
+}
+
+// rowMeta is rowOf without the payload encoded (the payload as it came).
+func rowMeta(ev *event.Event) eventRow {
 	r := eventRow{
 		Seq: int64(ev.Seq), ReceivedNS: ev.Received.UnixNano(), SessionID: ev.SessionID, Event: ev.Name,
 		Tool: ev.Tool, Payload: ev.Payload, Origin: ev.Origin, OriginSeq: int64(ev.OriginSeq),
@@ -83,7 +90,6 @@ func rowOf(ev *event.Event) eventRow {
 	if !ev.Sent.IsZero() {
 		r.SentNS = ev.Sent.UnixNano()
 	}
-	r.Payload, r.PayloadCodec = encodePayload(ev.Payload)
 	return r
 }
 

@@ -17,8 +17,12 @@ import (
 // before keep codec 0, the payload as it came, and are read as they are);
 // layout 5 leaves events.tool_use_id, cwd, transcript_path and reason
 // empty when the payload holds the same value (rowOf; every row written
-// before keeps them and reads the same), so an older mpm must not read it.
-const schemaVersion = 5
+// before keeps them and reads the same), so an older mpm must not read it;
+// layout 6 adds the blocks table and payload_codec 2 (several events'
+// payloads compressed together: blocks.go; the rows written before keep
+// their codec and read the same) and makes new journals' search index
+// detail=column (search.go; an older journal keeps its detail=full one).
+const schemaVersion = 6
 
 // schema is the journal's layout. Times are Unix nanoseconds; empty strings
 // are stored as ”. Users may read the file with the sqlite3 shell.
@@ -29,7 +33,8 @@ const schemaVersion = 5
 //	         event came from in fleet mode and its seq there ('' and 0 for
 //	         local events). payload_codec (layout 4) says how payload
 //	         is stored: 0 as it came, 1 zstd with the embedded hook
-//	         dictionary (codec.go); size counts the stored bytes.
+//	         dictionary (codec.go), 2 in a block (layout 6: blocks.go);
+//	         size counts the stored bytes (of a block, a share).
 //	         tool_use_id, cwd, transcript_path and reason are '' when
 //	         the payload has the same value (layout 5: read from it).
 //	keys     idempotency keys, by the seq of the event they were stored with.
@@ -80,7 +85,7 @@ INSERT OR IGNORE INTO meta(k, v) VALUES ('last_seq', 0), ('bytes', 0);
 INSERT OR IGNORE INTO meta(k, v) SELECT 'state_seq', v FROM meta WHERE k = 'last_seq';
 INSERT OR IGNORE INTO meta(k, v) SELECT 'index_from', v + 1 FROM meta WHERE k = 'last_seq';
 INSERT OR IGNORE INTO meta(k, v) SELECT 'indexed_to', v FROM meta WHERE k = 'last_seq';
-` + fleetSchema
+` + blocksSchema + fleetSchema
 
 // checkHealthy reads the file's header and schema and, with full, runs
 // PRAGMA quick_check, which reads every page once: a garbage or damaged file

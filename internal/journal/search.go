@@ -2,11 +2,15 @@ package journal
 
 import (
 	"bytes"
+	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,11 +28,33 @@ import (
 // the text, which the compressed payload already is; snippets are cut from
 // the payload of each hit. contentless_delete lets retention delete rows.
 // Its columns are the fields a query can name (tool:Edit path:orders.go).
+//
+// Since layout 6 it is detail=column: it records which columns of an event
+// hold a word, not where (half the index of detail=full, and less work at
+// ingest), so FTS5 cannot match a phrase. A phrase, and a word FTS5 splits
+// in several (orders.go is orders and go), is then asked of the index as
+// all its words in that column, and each candidate, newest first, is kept
+// only if its text (docOf, the text that was indexed) has the words in
+// order (phraseCheck), until the limit. (Giving the index each column's
+// words once, since it keeps no positions, made indexing slower, not
+// faster: the Go work cost more than FTS5 saved.) A journal made before
+// layout 6 keeps its detail=full index and its
+// phrases are matched by FTS5 itself (Journal.searchColumn false).
 const searchSchema = `
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(
 	event, tool, prompt, command, path, input, output, message,
-	content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
+	content='', contentless_delete=1, detail=column, tokenize='unicode61 remove_diacritics 2'
 );`
+
+// searchIsColumn reports whether the journal's index is detail=column (made
+// at layout 6 or later) rather than detail=full.
+func searchIsColumn(ctx context.Context, db *sql.DB) (bool, error) {
+	var def string
+	if err := db.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'search'`).Scan(&def); err != nil {
+		return false, fmt.Errorf("read the search index's definition: %w", err)
+	}
+	return strings.Contains(def, "detail=column"), nil
+}
 
 // noIndex turns the search index off for new events (MPM_JOURNAL_NOINDEX=1):
 // only for the benchmark that prices its upkeep; such events are never
@@ -263,14 +289,57 @@ func clip(s string, n int) string {
 	return s[:n]
 }
 
-// indexValues are the INSERT arguments of ev's index row.
+func isASCIIAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// indexValues are the INSERT arguments of an event's index row: its text,
+// and in the path and command columns each pair of consecutive words as
+// one more word (withPairs).
 func indexValues(seq int64, d *searchDoc) []any {
 	vs := make([]any, 0, 9)
 	vs = append(vs, seq)
-	for _, s := range d {
+	for f, s := range d {
+		if f == fPath || f == fCommand {
+			s = withPairs(s)
+		}
 		vs = append(vs, s)
 	}
 	return vs
+}
+
+// pairJoin joins two words into one: a private-use character, which
+// FTS5's unicode61 tokenizer takes as part of a word.
+const pairJoin = "\ue000"
+
+// withPairs returns s followed by each pair of its consecutive words
+// (ftsWords, ASCII ones) joined by pairJoin: in a detail=column index, a
+// phrase of a path or command (path:orders.go, command:"git status") is
+// then asked as its pairs, which only events with the words next to each
+// other have, rather than as its words, which every Edit of a file in a
+// directory named orders, or of any .go file, has: the check after the
+// match has few candidates to reject. A pair never equals a word of a
+// query, so a positional (detail=full) index, where it is added too,
+// matches as before.
+func withPairs(s string) string {
+	ws := ftsWords(s, nil)
+	if len(ws) < 2 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(2*len(s) + 8)
+	b.WriteString(s)
+	b.WriteByte('\n')
+	for i := 0; i+1 < len(ws); i++ {
+		if ws[i].wild || ws[i+1].wild {
+			continue
+		}
+		b.WriteByte(' ')
+		b.WriteString(ws[i].s)
+		b.WriteString(pairJoin)
+		b.WriteString(ws[i+1].s)
+	}
+	return b.String()
 }
 
 // term is one query term: a word, a prefix or a phrase, maybe limited to
@@ -279,16 +348,24 @@ type term struct {
 	field  string
 	text   string
 	prefix bool
+	// words are text's words as FTS5 tokenizes it (ftsWords); more than
+	// one makes a phrase.
+	words []ftsWord
 }
 
 // parseQuery translates the user's query (docs/protocol.md, "Searching
 // history") into an FTS5 expression, and returns the positive terms (for
 // the snippet). Every term is quoted for FTS5, so no user input reaches
-// its syntax; what cannot be understood is a *store.QueryError.
-func parseQuery(q string) (string, []term, error) {
-	bad := func(format string, args ...any) (string, []term, error) {
-		return "", nil, &store.QueryError{Msg: fmt.Sprintf(format, args...)}
+// its syntax; what cannot be understood is a *store.QueryError. With
+// column (a detail=column index) a term of several words is asked as all
+// of them, and the check its candidates must pass is returned (nil: none).
+func parseQuery(q string, column bool) (string, []term, *phraseCheck, error) {
+	bad := func(format string, args ...any) (string, []term, *phraseCheck, error) {
+		return "", nil, nil, &store.QueryError{Msg: fmt.Sprintf(format, args...)}
 	}
+	var chk phraseCheck
+	var groups [][]term // the positive terms, as pos: OR'ed within a group
+	phrases := false
 	if len(q) > 1000 {
 		return bad("the query is %d bytes, more than 1000: shorten it", len(q))
 	}
@@ -349,23 +426,51 @@ func parseQuery(q string) (string, []term, error) {
 			}
 			continue // punctuation alone: nothing to match
 		}
-		expr := `"` + strings.ReplaceAll(tok, `"`, `""`) + `"`
-		if prefix {
+		t := term{field: field, text: tok, prefix: prefix, words: ftsWords(tok, nil)}
+		quote := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+		expr := quote(tok)
+		if column && len(t.words) > 1 {
+			// all the words (the last maybe a prefix), or in the path and
+			// command fields their pairs (withPairs); checked as a phrase
+			// after the match
+			ws := make([]string, len(t.words))
+			for i, w := range t.words {
+				ws[i] = quote(w.s)
+			}
+			if (field == "path" || field == "command") && !slices.ContainsFunc(t.words, func(w ftsWord) bool { return w.wild }) {
+				ws = ws[:len(t.words)-1]
+				for i := range ws {
+					ws[i] = quote(t.words[i].s + pairJoin + t.words[i+1].s)
+				}
+			}
+			expr = "(" + strings.Join(ws, " AND ")
+			if prefix {
+				expr += " *"
+			}
+			expr += ")"
+			phrases = true
+		} else if prefix {
 			expr += " *"
 		}
 		if field != "" {
 			expr = field + " : " + expr
 		}
 		if negate {
+			if column && len(t.words) > 1 {
+				chk.negs = append(chk.negs, t) // all the words would exclude too much
+				continue
+			}
 			neg = append(neg, expr)
 			continue
 		}
-		terms = append(terms, term{field: field, text: tok, prefix: prefix})
+		terms = append(terms, t)
 		if or {
 			pos[len(pos)-1] = "(" + pos[len(pos)-1] + " OR " + expr + ")"
+			groups[len(groups)-1] = append(groups[len(groups)-1], t)
 			or = false
 		} else {
 			pos = append(pos, expr)
+			groups = append(groups, []term{t})
 		}
 	}
 	if len(pos) == 0 {
@@ -375,7 +480,189 @@ func parseQuery(q string) (string, []term, error) {
 	if len(neg) > 0 {
 		match = "(" + match + ") NOT (" + strings.Join(neg, " OR ") + ")"
 	}
-	return match, terms, nil
+	if phrases {
+		for _, g := range groups {
+			for _, t := range g {
+				if len(t.words) > 1 {
+					chk.groups = append(chk.groups, g)
+					break
+				}
+			}
+		}
+	}
+	if len(chk.groups) == 0 && len(chk.negs) == 0 {
+		return match, terms, nil, nil
+	}
+	return match, terms, &chk, nil
+}
+
+// ftsWord is a word as FTS5's unicode61 tokenizer makes it: s is the text
+// (ASCII folded to lower case), wild says it has non-ASCII characters,
+// whose folding (case, diacritics) this does not repeat (sameWord).
+type ftsWord struct {
+	s    string
+	wild bool
+}
+
+// ftsWords appends the words of s to dst the way FTS5's unicode61
+// tokenizer cuts them: a word is a run of ASCII letters and digits and
+// non-ASCII letters, numbers and private-use characters, a combining
+// diacritic (U+0300-U+036F) continuing one. Where unicode61's tables
+// differ (characters newer than its Unicode version) a word may be cut
+// elsewhere; such words are non-ASCII, hence wild.
+func ftsWords(s string, dst []ftsWord) []ftsWord {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if !isASCIIAlnum(c) {
+				i++
+				continue
+			}
+		} else if r, n := utf8.DecodeRuneInString(s[i:]); !isWordRune(r) {
+			i += n
+			continue
+		}
+		start, wild := i, false
+		for i < len(s) {
+			c := s[i]
+			if c < utf8.RuneSelf {
+				if !isASCIIAlnum(c) {
+					break
+				}
+				i++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if !isWordRune(r) && (r < 0x300 || r > 0x36f) {
+				break
+			}
+			wild = true
+			i += n
+		}
+		w := s[start:i]
+		if !wild {
+			w = strings.ToLower(w)
+		}
+		dst = append(dst, ftsWord{s: w, wild: wild})
+	}
+	return dst
+}
+
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r)
+}
+
+// phraseCheck is what a candidate of a detail=column index must pass: in
+// each group (terms OR'ed, one of them a phrase) a term whose words are
+// in the text in order, and none of negs (phrases excluded).
+type phraseCheck struct {
+	groups [][]term
+	negs   []term
+}
+
+// ok reports whether the event whose indexed text is d passes: in doubt
+// (wild words) a hit is kept, and not excluded.
+func (c *phraseCheck) ok(d *searchDoc) bool {
+	var words [len(searchDoc{})][]ftsWord
+	wordsOf := func(f int) []ftsWord {
+		if words[f] == nil {
+			words[f] = ftsWords(d[f], make([]ftsWord, 0, 64))
+		}
+		return words[f]
+	}
+	has := func(t term, sure bool) bool {
+		for f := range searchFields {
+			if t.field != "" && searchFields[f] != t.field {
+				continue
+			}
+			if hasPhrase(wordsOf(f), t.words, t.prefix, sure) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, g := range c.groups {
+		found := false
+		for _, t := range g {
+			if has(t, false) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	for _, t := range c.negs {
+		if has(t, true) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameWord reports whether FTS5 would take w for p (or p for a prefix of
+// w). Words of ASCII alone are compared exactly; with non-ASCII characters
+// (wild), whose case and diacritics FTS5 folds by tables this does not
+// repeat, they may be the same when they have as many characters, the
+// combining diacritics aside, and the same ASCII ones where both have
+// one; with sure, they are not.
+func sameWord(w, p ftsWord, prefix, sure bool) bool {
+	if !w.wild && !p.wild {
+		return w.s == p.s || prefix && strings.HasPrefix(w.s, p.s)
+	}
+	if sure {
+		return false
+	}
+	diacritic := func(r rune) bool { return r >= 0x300 && r <= 0x36f }
+	a, b := w.s, p.s
+	for len(b) > 0 {
+		if len(a) == 0 {
+			return false
+		}
+		ra, na := utf8.DecodeRuneInString(a)
+		if diacritic(ra) {
+			a = a[na:]
+			continue
+		}
+		rb, nb := utf8.DecodeRuneInString(b)
+		if diacritic(rb) {
+			b = b[nb:]
+			continue
+		}
+		if ra < utf8.RuneSelf && rb < utf8.RuneSelf && unicode.ToLower(ra) != unicode.ToLower(rb) {
+			return false
+		}
+		a, b = a[na:], b[nb:]
+	}
+	for len(a) > 0 && !prefix {
+		r, n := utf8.DecodeRuneInString(a)
+		if !diacritic(r) {
+			return false
+		}
+		a = a[n:]
+	}
+	return true
+}
+
+// hasPhrase reports whether text has the words of phrase one after the
+// other (the last a prefix with prefix), as sameWord compares them.
+func hasPhrase(text, phrase []ftsWord, prefix, sure bool) bool {
+	if len(phrase) == 0 {
+		return false
+	}
+	for i := 0; i+len(phrase) <= len(text); i++ {
+		k := 0
+		for ; k < len(phrase); k++ {
+			if !sameWord(text[i+k], phrase[k], prefix && k == len(phrase)-1, sure) {
+				break
+			}
+		}
+		if k == len(phrase) {
+			return true
+		}
+	}
+	return false
 }
 
 func isField(s string) bool {
@@ -394,7 +681,7 @@ const maxSearchLimit = 500
 // filtered by session, origin and time in the same query, each with a
 // snippet cut from its payload.
 func (j *Journal) Search(q store.SearchQuery) ([]store.SearchHit, error) {
-	match, terms, err := parseQuery(q.Query)
+	match, terms, chk, err := parseQuery(q.Query, j.searchColumn)
 	if err != nil {
 		return nil, err
 	}
@@ -415,8 +702,17 @@ func (j *Journal) Search(q store.SearchQuery) ([]store.SearchHit, error) {
 	if !q.Until.IsZero() {
 		until = q.Until.UnixNano()
 	}
-	rows, err := j.rd.search.Query(match, q.Session, q.Origin, since, until, limit)
+	sqlLimit := int64(limit)
+	if chk != nil {
+		sqlLimit = -1 // candidates: read until limit of them pass
+	}
+	rows, err := j.rd.search.Query(match, q.Session, q.Origin, since, until, sqlLimit)
 	if err != nil {
+		if strings.Contains(err.Error(), "phrase queries are not supported") {
+			// a word FTS5 cuts in two where ftsWords does not (a
+			// character newer than its Unicode tables)
+			return nil, &store.QueryError{Msg: fmt.Sprintf("the query %q has a word the index cannot search as one: separate its parts with spaces", q.Query)}
+		}
 		return nil, fmt.Errorf("journal: search: %w", err)
 	}
 	defer rows.Close()
@@ -426,12 +722,22 @@ func (j *Journal) Search(q store.SearchQuery) ([]store.SearchHit, error) {
 		if err := rows.Scan(r.cols()...); err != nil {
 			return nil, fmt.Errorf("journal: search: %w", err)
 		}
-		ev, err := r.event()
+		ev, err := j.rowEvent(&r)
+		if errors.Is(err, errBlockGone) {
+			continue // retention deleted it since the query began
+		}
 		if err != nil {
 			return nil, err
 		}
+		d := docOf(ev)
+		if chk != nil && !chk.ok(&d) {
+			continue
+		}
 		hits = append(hits, store.SearchHit{Seq: ev.Seq, SessionID: ev.SessionID, Event: ev.Name, Tool: ev.Tool,
-			Received: ev.Received, Snippet: snippet(docOf(ev), terms)})
+			Received: ev.Received, Snippet: snippet(d, terms)})
+		if len(hits) >= limit {
+			break
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("journal: search: %w", err)

@@ -98,7 +98,7 @@ func (j *Journal) replay(stateSeq uint64) error {
 	}
 	for rows.Next() {
 		var size int64
-		ev, err := scanEvent(rows, &size)
+		ev, err := j.scanEvent(rows, &size)
 		if err != nil {
 			return err
 		}
