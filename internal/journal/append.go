@@ -165,8 +165,8 @@ func (j *Journal) commitLocked(evs []*event.Event) error {
 	j.bytes.Add(added)
 	j.last.Store(evs[len(evs)-1].Seq)
 	j.swapIn(touched)
-	j.queueForIndex(evs)
-	if j.last.Load()-j.indexedTo.Load() >= indexBehind && j.indexKick != nil {
+	half := j.queueForIndex(evs)
+	if (half || j.last.Load()-j.indexedTo.Load() >= indexBehind) && j.indexKick != nil {
 		select {
 		case j.indexKick <- struct{}{}:
 		default:

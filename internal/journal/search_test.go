@@ -205,3 +205,28 @@ func TestIndexerPaths(t *testing.T) {
 		t.Fatalf("from memory: index rows %d (%v), want 4 (the deleted events skipped)", n, err)
 	}
 }
+
+// TestIndexerWokenByQueuedBytes: committed events whose payloads fill half
+// the indexer's queue wake the indexer before its tick, so that it indexes
+// them from memory; without the wake a few large events overflowed the
+// queue between ticks and were read back from the file.
+func TestIndexerWokenByQueuedBytes(t *testing.T) {
+	defer func(n int, d time.Duration) { maxPendingBytes, indexInterval = n, d }(maxPendingBytes, indexInterval)
+	maxPendingBytes, indexInterval = 64<<10, time.Hour // only a wake-up indexes
+	j := openT(t, t.TempDir(), Options{})
+	base := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+	ev := mkEvent(t, 1, "s1", "PostToolUse", "Read", "t1", "", base, 40<<10) // over half the queue
+	if err := j.Append([]*event.Event{ev}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := j.Read(0, 1, store.Filter{}, 0); err != nil { // commits now (the committer gathers)
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for j.indexedTo.Load() < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the indexer was not woken by a queue half full of payload bytes")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
