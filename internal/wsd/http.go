@@ -107,12 +107,7 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev.Received = received
-	var res result
-	if r.Header.Get(protocol.HeaderApprovalWait) != "" && ev.Name == "PermissionRequest" {
-		res = s.ingest.submit(r.Context(), ev) // its approval frame follows the event's
-	} else {
-		res = s.ingest.submitEarly(r.Context(), ev)
-	}
+	res := s.ingest.submit(r.Context(), ev)
 	if res.err != nil {
 		s.m.reject(event.ReasonUnavailable)
 		httpError(w, http.StatusServiceUnavailable, "event not stored, retry later: "+res.err.Error())

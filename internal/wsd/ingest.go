@@ -33,9 +33,6 @@ type request struct {
 	ev *event.Event
 	// done receives the result; buffered, so the loop never blocks on it.
 	done chan result
-	// early: answer once the event is stored and folded into the sessions,
-	// before it is fanned out (submitEarly).
-	early bool
 }
 
 // ingester is the single goroutine that sequences events: it groups the
@@ -91,23 +88,10 @@ func newIngester(st store.Appender, h *hub.Hub, tr *sessions.Tracker, m *metrics
 	}
 }
 
-// submit hands ev to the loop and waits for its answer, which comes once
-// the event is stored and published to the clients; ev == nil is a health
-// ping.
+// submit hands ev to the loop and waits for its answer; ev == nil is a
+// health ping.
 func (in *ingester) submit(ctx context.Context, ev *event.Event) result {
-	return in.submitReq(ctx, &request{ev: ev, done: make(chan result, 1)})
-}
-
-// submitEarly is submit answered as soon as the event is stored and folded
-// into the sessions, before the fan-out (encoding a 256 KiB event for the
-// clients takes ~60 us): what mpm-hook waits for. What the caller does
-// after it must not need the event's frames to have gone out first (an
-// approval request's frame follows its event's: it uses submit).
-func (in *ingester) submitEarly(ctx context.Context, ev *event.Event) result {
-	return in.submitReq(ctx, &request{ev: ev, done: make(chan result, 1), early: true})
-}
-
-func (in *ingester) submitReq(ctx context.Context, r *request) result {
+	r := &request{ev: ev, done: make(chan result, 1)}
 	select {
 	case in.reqs <- r:
 	case <-in.halt.Done():
@@ -256,26 +240,7 @@ func (in *ingester) commit(batch []*request) {
 			in.m.batch.Observe(float64(len(fresh)))
 		}
 	}
-	// The early requests are answered as soon as the events are stored and
-	// folded into the sessions: what a poster can read back (the journal,
-	// /v1/sessions) has them. The fan-out that follows (encoding each
-	// event for the clients: ~60 µs for a 256 KiB payload) is not what the
-	// hook waits for; yielding once lets their handlers write the answers
-	// before it when the daemon runs on one P (procs.go).
-	early := false
-	for i, r := range batch {
-		if results[i].dup {
-			in.m.duplicates.Inc()
-		}
-		if r.early {
-			r.done <- results[i]
-			early = true
-		}
-	}
 	if len(publish) > 0 {
-		if early {
-			runtime.Gosched()
-		}
 		in.hub.Publish(publish)
 		in.appended.signal()
 	}
@@ -286,8 +251,9 @@ func (in *ingester) commit(batch []*request) {
 		in.observed(fresh)
 	}
 	for i, r := range batch {
-		if !r.early {
-			r.done <- results[i]
+		if results[i].dup {
+			in.m.duplicates.Inc()
 		}
+		r.done <- results[i]
 	}
 }
