@@ -85,23 +85,25 @@ func initCodecs() error {
 			codecErr = fmt.Errorf("journal: payload encoder: %w", codecErr)
 			return
 		}
-		dec, codecErr = zstd.NewReader(nil,
-			zstd.WithDecoderDicts(hookDictV1),
-			zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)),
-			zstd.WithDecoderMaxMemory(maxDecodedPayload))
-		if codecErr != nil {
-			codecErr = fmt.Errorf("journal: payload decoder: %w", codecErr)
+		if dec, codecErr = newDecoder(maxDecodedPayload, "payload"); codecErr != nil {
 			return
 		}
-		bdec, codecErr = zstd.NewReader(nil,
-			zstd.WithDecoderDicts(hookDictV1),
-			zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)),
-			zstd.WithDecoderMaxMemory(maxDecodedBlock))
-		if codecErr != nil {
-			codecErr = fmt.Errorf("journal: block decoder: %w", codecErr)
-		}
+		bdec, codecErr = newDecoder(maxDecodedBlock, "block")
 	})
 	return codecErr
+}
+
+// newDecoder is a decoder with the hook dictionary whose output is bounded
+// by maxMemory (what names it in an error).
+func newDecoder(maxMemory uint64, what string) (*zstd.Decoder, error) {
+	d, err := zstd.NewReader(nil,
+		zstd.WithDecoderDicts(hookDictV1),
+		zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)),
+		zstd.WithDecoderMaxMemory(maxMemory))
+	if err != nil {
+		return nil, fmt.Errorf("journal: %s decoder: %w", what, err)
+	}
+	return d, nil
 }
 
 // encodePayload returns the stored form of payload and its codec: zstd with
