@@ -161,7 +161,7 @@ func BenchmarkHook(b *testing.B) {
 		b.Run(fmt.Sprintf("down-full/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "down-full", down, fullDir, p, nil) })
 	}
 	if runtime.GOOS != "windows" {
-		d.Cmd.Process.Signal(syscall.SIGSTOP)
+		d.Freeze(b)
 		for _, p := range [][]byte{small, large} {
 			b.Run(fmt.Sprintf("stopped/%dKiB", len(p)>>10), func(b *testing.B) { measure(b, "stopped", d.Addr, d.DataDir, p, nil) })
 		}

@@ -12,9 +12,7 @@ import (
 
 func TestSIGSTOPDaemonBoundedThenDeliveredOnce(t *testing.T) {
 	d := testutil.StartDaemon(t)
-	if err := d.Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
+	d.Freeze(t)
 	stopped := true
 	defer func() {
 		if stopped {

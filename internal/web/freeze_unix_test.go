@@ -13,9 +13,7 @@ import (
 // says nothing, like a hung daemon. thaw (SIGCONT) resumes it.
 func freeze(t *testing.T, d *testutil.Daemon) bool {
 	t.Helper()
-	if err := d.Cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatalf("SIGSTOP: %v", err)
-	}
+	d.Freeze(t)
 	return true
 }
 
