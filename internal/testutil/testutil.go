@@ -53,7 +53,8 @@ func Binary(t testing.TB, name string) string {
 		return p
 	}
 	if buildDir == "" {
-		d, err := os.MkdirTemp("", "mpm-test-bin-")
+		removeStaleBuildDirs()
+		d, err := os.MkdirTemp("", fmt.Sprintf("mpm-test-bin-%d-", os.Getpid()))
 		if err != nil {
 			t.Fatal(err)
 		}
