@@ -42,20 +42,11 @@ var indexBehind uint64 = 512
 // indexLoop catches the index up every indexInterval, and when indexBehind
 // events wait for it, until Close.
 func (j *Journal) indexLoop() {
-	defer j.done.Done()
-	t := time.NewTicker(indexInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-j.stop:
-			return
-		case <-t.C:
-		case <-j.indexKick:
-		}
+	j.everyOrWoken(indexInterval, false, j.indexKick, func() {
 		if err := j.catchUpIndex(); err != nil {
 			j.warnTick("index", "adding events to the search index failed; will retry", err)
 		}
-	}
+	})
 }
 
 // catchUpIndex adds every committed event after indexed_to to the index.

@@ -45,7 +45,10 @@ func (j *Journal) checkpointLoop() {
 
 // every runs f every d (and once at once when now) until Close; it is one
 // of the background goroutines Close waits for (j.done).
-func (j *Journal) every(d time.Duration, now bool, f func()) {
+func (j *Journal) every(d time.Duration, now bool, f func()) { j.everyOrWoken(d, now, nil, f) }
+
+// everyOrWoken is every, also running f when wake fires (nil: never).
+func (j *Journal) everyOrWoken(d time.Duration, now bool, wake <-chan struct{}, f func()) {
 	defer j.done.Done()
 	t := time.NewTicker(d)
 	defer t.Stop()
@@ -57,6 +60,7 @@ func (j *Journal) every(d time.Duration, now bool, f func()) {
 		case <-j.stop:
 			return
 		case <-t.C:
+		case <-wake:
 		}
 		f()
 	}
