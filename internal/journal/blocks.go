@@ -256,6 +256,9 @@ func (j *Journal) blockPayload(ref []byte) ([]byte, error) {
 // rowEvent is the event r stores, its payload read from its block when it
 // is in one.
 func (j *Journal) rowEvent(r *eventRow) (*event.Event, error) {
+	if err := j.nameRow(r); err != nil {
+		return nil, err
+	}
 	if r.PayloadCodec == codecBlockV1 {
 		p, err := j.blockPayload(r.Payload)
 		if err != nil {

@@ -72,31 +72,43 @@ var phraseCases = []struct {
 	{`"CAFE CRÈME"`, []uint64{7}},
 }
 
-// TestSearchPhraseCheck: with a detail=column index a phrase is matched
-// exactly as FTS5 matched it with detail=full: a candidate with every word
-// of the phrase but not in order (or in another column) is not returned,
-// with or without a limit, and the same queries give the same hits on a
-// journal whose index is detail=full (made before layout 6, kept as it
-// is: testdata/journal-v4.db).
+// TestSearchPhraseCheck: with a detail=none index (layout 7) a field
+// filter and a phrase, and with a detail=column one (layout 6) a phrase,
+// are matched exactly as FTS5 matched them with detail=full: a candidate
+// with every word of the phrase but not in order, or in another field, is
+// not returned, with or without a limit; the same queries (phraseCases,
+// and every case of TestSearch) give the same hits on the journals whose
+// index is detail=column (testdata/journal-v6.db) and detail=full
+// (testdata/journal-v4.db), kept as they are.
 func TestSearchPhraseCheck(t *testing.T) {
 	fresh := openT(t, t.TempDir(), Options{})
-	if !fresh.searchColumn {
-		t.Fatal("a new journal's index is not detail=column")
+	if fresh.search != searchNone {
+		t.Fatalf("a new journal's index is of kind %d, want detail=none", fresh.search)
 	}
 	appendPhraseEvents(t, fresh)
-	dir := t.TempDir()
-	copyFixture(t, "journal-v4.db", dir)
-	old := openT(t, dir, Options{})
-	if old.searchColumn {
-		t.Fatal("the layout-4 journal's detail=full index was replaced")
-	}
-	base := old.LastSeq()
-	appendPhraseEvents(t, old)
-	for _, j := range []struct {
+	kinds := []struct {
+		name    string
+		fixture string
+		kind    searchKind
+	}{{"detail=column", "journal-v6.db", searchColumn}, {"detail=full", "journal-v4.db", searchFull}}
+	type journalCase struct {
 		name string
 		j    *Journal
 		base uint64
-	}{{"detail=column", fresh, 0}, {"detail=full", old, base}} {
+	}
+	js := []journalCase{{"detail=none", fresh, 0}}
+	for _, k := range kinds {
+		dir := t.TempDir()
+		copyFixture(t, k.fixture, dir)
+		old := openT(t, dir, Options{})
+		if old.search != k.kind {
+			t.Fatalf("the %s journal's index was replaced (kind %d)", k.name, old.search)
+		}
+		base := old.LastSeq()
+		appendPhraseEvents(t, old)
+		js = append(js, journalCase{k.name, old, base})
+	}
+	for _, j := range js {
 		for _, tc := range phraseCases {
 			hits, err := j.j.Search(store.SearchQuery{Query: tc.q})
 			if err != nil {
@@ -112,11 +124,18 @@ func TestSearchPhraseCheck(t *testing.T) {
 		}
 	}
 	// The limit counts hits, not candidates: event 2 (both words, not the
-	// phrase) is newer than 1 and does not take its place.
-	for _, j := range []*Journal{fresh} {
-		hits, err := j.Search(store.SearchQuery{Query: `command:"go test"`, Limit: 1})
-		if err != nil || len(hits) != 1 || hits[0].Seq != 1 {
-			t.Errorf("limit 1: %v %v, want event 1", hitSeqs(hits), err)
+	// phrase) is newer than 1 and does not take its place,
+	for _, j := range js[:2] {
+		// and the newer events with the word in another field do not
+		// take the place of a field filter's hit
+		for _, c := range []struct {
+			q    string
+			want uint64
+		}{{`command:"go test"`, 1}, {`command:zebra`, 2}, {`path:zebra -tool:Bash`, 5}} {
+			hits, err := j.j.Search(store.SearchQuery{Query: c.q, Limit: 1})
+			if err != nil || len(hits) != 1 || hits[0].Seq-j.base != c.want {
+				t.Errorf("%s: %s, limit 1: %v %v, want event %d", j.name, c.q, hitSeqs(hits), err, c.want)
+			}
 		}
 	}
 }

@@ -102,7 +102,11 @@ func (j *Journal) TailStart(after, upto uint64, f store.Filter, n int) (uint64, 
 	if f.All() {
 		row = j.rd.tailStartAll.QueryRow(int64(after), int64(upto), n-1)
 	} else {
-		ids, err := json.Marshal(f.Sessions)
+		args := make([]any, len(f.Sessions))
+		for i, id := range f.Sessions {
+			args[i] = j.sessionArg(id)
+		}
+		ids, err := json.Marshal(args)
 		if err != nil {
 			return 0, err
 		}
@@ -163,7 +167,7 @@ func (j *Journal) query(after, upto uint64, f store.Filter, limit, maxBytes int,
 	}
 	var out []*event.Event
 	for _, id := range ids {
-		evs, err := j.scanEvents(st, tail, maxBytes, id, int64(after), int64(upto), sqlLimit(limit))
+		evs, err := j.scanEvents(st, tail, maxBytes, j.sessionArg(id), int64(after), int64(upto), sqlLimit(limit))
 		if err != nil {
 			return nil, err
 		}
@@ -188,7 +192,7 @@ func (j *Journal) query(after, upto uint64, f store.Filter, limit, maxBytes int,
 func (j *Journal) pageSessions(after, upto uint64, ids []string, limit, maxBytes int) ([]*event.Event, error) {
 	var seqs []int64
 	for _, id := range ids {
-		rows, err := j.rd.seqsSession.Query(id, int64(after), int64(upto), sqlLimit(limit))
+		rows, err := j.rd.seqsSession.Query(j.sessionArg(id), int64(after), int64(upto), sqlLimit(limit))
 		if err != nil {
 			return nil, fmt.Errorf("journal: read: %w", err)
 		}

@@ -80,7 +80,7 @@ func (j *Journal) stopping() bool {
 }
 
 // EnforceRetention drops the oldest events beyond the count, age and byte
-// limits, then the idempotency keys older than both their event and the key
+// limits (and the names of the sessions left without events), then the idempotency keys older than both their event and the key
 // window, then the sessions idle for longer than the age limit. Each
 // transaction deletes at most deleteChunk rows, so ingest waits at most one
 // short delete. It first waits for the events accepted before the call to
@@ -92,6 +92,7 @@ func (j *Journal) EnforceRetention() error {
 	j.retMu.Lock()
 	defer j.retMu.Unlock()
 	now := j.opts.now()
+	oldest := j.oldest.Load()
 	for !j.stopping() {
 		more, err := j.dropEvents(now)
 		if err != nil || !more {
@@ -99,6 +100,11 @@ func (j *Journal) EnforceRetention() error {
 				return err
 			}
 			break
+		}
+	}
+	if j.oldest.Load() != oldest {
+		if err := j.dropNames(); err != nil {
+			return fmt.Errorf("journal retention (session names): %w", err)
 		}
 	}
 	for !j.stopping() {

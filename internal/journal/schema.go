@@ -21,13 +21,19 @@ import (
 // layout 6 adds the blocks table and payload_codec 2 (several events'
 // payloads compressed together: blocks.go; the rows written before keep
 // their codec and read the same) and makes new journals' search index
-// detail=column (search.go; an older journal keeps its detail=full one).
-const schemaVersion = 6
+// detail=column (search.go; an older journal keeps its detail=full one);
+// layout 7 makes new journals' search index detail=none (search.go) and
+// their events rows hold the session id, event and tool names as numbers
+// of the names table (names.go); a journal made before keeps its index
+// and its rows of text, and reads and searches the same.
+const schemaVersion = 7
 
 // schema is the journal's layout. Times are Unix nanoseconds; empty strings
 // are stored as ”. Users may read the file with the sqlite3 shell.
 //
-//	events   one row per accepted event; payload is the hook JSON byte for
+//	events   one row per accepted event (session_id, event and tool
+//	         are numbers of the names table in a journal made at layout
+//	         7 or later, text in an older one); payload is the hook JSON byte for
 //	         byte; size is what the event counts against --retain-bytes;
 //	         origin and origin_seq (added by addColumns) name the machine an
 //	         event came from in fleet mode and its seq there ('' and 0 for
@@ -55,9 +61,9 @@ CREATE TABLE IF NOT EXISTS events(
 	seq INTEGER PRIMARY KEY,
 	received_ns INTEGER NOT NULL,
 	sent_ns INTEGER NOT NULL DEFAULT 0,
-	session_id TEXT NOT NULL,
-	event TEXT NOT NULL,
-	tool TEXT NOT NULL DEFAULT '',
+	session_id INTEGER NOT NULL,
+	event INTEGER NOT NULL,
+	tool INTEGER NOT NULL DEFAULT 0,
 	tool_use_id TEXT NOT NULL DEFAULT '',
 	cwd TEXT NOT NULL DEFAULT '',
 	transcript_path TEXT NOT NULL DEFAULT '',
@@ -85,7 +91,7 @@ INSERT OR IGNORE INTO meta(k, v) VALUES ('last_seq', 0), ('bytes', 0);
 INSERT OR IGNORE INTO meta(k, v) SELECT 'state_seq', v FROM meta WHERE k = 'last_seq';
 INSERT OR IGNORE INTO meta(k, v) SELECT 'index_from', v + 1 FROM meta WHERE k = 'last_seq';
 INSERT OR IGNORE INTO meta(k, v) SELECT 'indexed_to', v FROM meta WHERE k = 'last_seq';
-` + blocksSchema + fleetSchema
+` + blocksSchema + fleetSchema + namesSchema
 
 // checkHealthy reads the file's header and schema and, with full, runs
 // PRAGMA quick_check, which reads every page once: a garbage or damaged file
