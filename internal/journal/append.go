@@ -20,7 +20,7 @@ type writerStmts struct {
 	name *sql.Stmt
 }
 
-func (s *writerStmts) prepare(db *sql.DB, k searchKind) error {
+func (s *writerStmts) prepare(db *sql.DB, k searchKind, hashedKeys bool) error {
 	var err error
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
@@ -31,7 +31,8 @@ func (s *writerStmts) prepare(db *sql.DB, k searchKind) error {
 		return st
 	}
 	s.event = prep(`INSERT INTO events(` + eventCols + `, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	s.key = prep(`INSERT INTO keys(seq, k, received_ns) VALUES (?, ?, ?)`)
+	insertKey, _, _ := keyStmts(hashedKeys)
+	s.key = prep(insertKey)
 	s.session = prep(`INSERT INTO sessions(session_id, last_seq, last_ns, info) VALUES (?, ?, ?, ?)
 		ON CONFLICT(session_id) DO UPDATE SET last_seq = excluded.last_seq, last_ns = excluded.last_ns, info = excluded.info`)
 	s.meta = prep(`UPDATE meta SET v = ? WHERE k = ?`)
@@ -166,7 +167,11 @@ func (j *Journal) commitLocked(evs []*event.Event) error {
 			return fmt.Errorf("journal: store event %d: %w", ev.Seq, err)
 		}
 		if ev.Key != "" {
-			if _, err := insKey.Exec(row.Seq, ev.Key, row.ReceivedNS); err != nil {
+			args := []any{row.Seq, ev.Key, row.ReceivedNS}
+			if j.hashedKeys {
+				args = []any{row.Seq, keyHash(ev.Key)}
+			}
+			if _, err := insKey.Exec(args...); err != nil {
 				return fmt.Errorf("journal: store idempotency key of event %d: %w", ev.Seq, err)
 			}
 		}

@@ -173,6 +173,8 @@ type Journal struct {
 	// them (names.go).
 	numbered bool
 	names    nameTable
+	// hashedKeys says the idempotency keys are stored hashed (keys.go).
+	hashedKeys bool
 	// blockCache holds the blocks last decoded or written (blocks.go).
 	blockCache blockCache
 
@@ -389,16 +391,19 @@ func open(opts Options, log hclog.Logger) (j *Journal, err error) {
 	if j.search, err = searchKindOf(ctx, j.w); err != nil {
 		return j, err
 	}
+	if j.hashedKeys, err = hasTable(ctx, j.w, "key_hashes"); err != nil {
+		return j, err
+	}
 	if j.numbered, err = namesNumbered(ctx, j.w); err != nil {
 		return j, err
 	}
 	if err = j.names.load(ctx, j.w); err != nil {
 		return j, err
 	}
-	if err = j.ins.prepare(j.w, j.search); err != nil {
+	if err = j.ins.prepare(j.w, j.search, j.hashedKeys); err != nil {
 		return j, fmt.Errorf("journal %s: prepare: %w", opts.Path, err)
 	}
-	if err = j.rd.prepare(j.r); err != nil {
+	if err = j.rd.prepare(j.r, j.hashedKeys); err != nil {
 		return j, fmt.Errorf("journal %s: prepare: %w", opts.Path, err)
 	}
 	if err = j.load(ctx); err != nil {

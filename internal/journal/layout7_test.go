@@ -2,7 +2,9 @@ package journal
 
 import (
 	"bytes"
+	"context"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -214,4 +216,98 @@ func TestNumberedNames(t *testing.T) {
 	}
 	j.Close()
 	check(openT(t, dir, Options{}), evs)
+}
+
+// TestHashedKeys: a new journal stores its idempotency keys hashed
+// (key_hashes, no keys table); they are found (one and many, before and
+// after a reopen, by the filter built from the hashes); retention drops
+// the keys of deleted events once they are past the key window and an
+// eighth of the keys or more may go, and keeps the others.
+func TestHashedKeys(t *testing.T) {
+	dir := t.TempDir()
+	clock := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var clockMu sync.Mutex // the retention loop reads the clock too
+	now := func() time.Time {
+		clockMu.Lock()
+		defer clockMu.Unlock()
+		return clock
+	}
+	j := openT(t, dir, Options{KeyWindow: time.Hour, now: now})
+	if !j.hashedKeys {
+		t.Fatal("a new journal's keys are not hashed")
+	}
+	if old, _ := hasTable(context.Background(), j.r, "keys"); old {
+		t.Error("a new journal has the keys table of the layouts before 7")
+	}
+	var evs []*event.Event
+	for s := uint64(1); s <= 100; s++ {
+		evs = append(evs, mkEvent(t, s, "a", "Stop", "", "", "k"+uitoa(s), clock.Add(time.Duration(s)*time.Second), 0))
+	}
+	if err := j.Append(evs); err != nil {
+		t.Fatal(err)
+	}
+	keys := func(j *Journal, from, to uint64) (found []uint64) {
+		t.Helper()
+		var ks []string
+		for s := from; s <= to; s++ {
+			ks = append(ks, "k"+uitoa(s))
+		}
+		got, err := j.LookupKeys(append(ks, "fresh"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := from; s <= to; s++ {
+			seq, ok := got["k"+uitoa(s)]
+			one, ok1 := j.LookupKey("k" + uitoa(s))
+			if ok != ok1 || seq != one || ok && seq != s {
+				t.Fatalf("k%d: LookupKeys %d %v, LookupKey %d %v", s, seq, ok, one, ok1)
+			}
+			if ok {
+				found = append(found, s)
+			}
+		}
+		if _, ok := got["fresh"]; ok {
+			t.Fatal("a fresh key was found")
+		}
+		return found
+	}
+	if got := keys(j, 1, 100); len(got) != 100 {
+		t.Fatalf("found %d of 100 keys", len(got))
+	}
+	j.Close()
+	j = openT(t, dir, Options{KeyWindow: time.Hour, now: now})
+	waitKeyFilter(t, j)
+	if got := j.kf.maybeStored([]string{"k1", "k100"}); len(got) != 2 {
+		t.Fatalf("the filter built from the hashes ruled out %v", got)
+	}
+	if got := keys(j, 1, 100); len(got) != 100 {
+		t.Fatalf("after a reopen, found %d of 100 keys", len(got))
+	}
+	retain := func(events int64, at time.Time) {
+		t.Helper()
+		clockMu.Lock()
+		clock = at
+		clockMu.Unlock()
+		j.opts.RetainEvents = events
+		if err := j.EnforceRetention(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := clock
+	retain(95, base.Add(2*time.Hour)) // 5 of 100 may go: fewer than an eighth, kept for now
+	if got := keys(j, 1, 100); len(got) != 100 {
+		t.Fatalf("found %d of 100 keys, want them kept until an eighth may go", len(got))
+	}
+	retain(50, base.Add(30*time.Minute)) // 50 events gone, none past the window (received after base - 30 min)
+	if got := keys(j, 1, 100); len(got) != 100 {
+		t.Fatalf("found %d of 100 keys, want the keys inside the window kept", len(got))
+	}
+	retain(50, base.Add(2*time.Hour)) // past the window
+	if got := keys(j, 1, 100); !reflect.DeepEqual(got, keys(j, 51, 100)) || len(got) != 50 {
+		t.Fatalf("found keys %v, want 51-100", got)
+	}
+	var marks int
+	if err := j.r.QueryRow(`SELECT COUNT(*) FROM key_marks`).Scan(&marks); err != nil || marks > 1 {
+		t.Errorf("%d key marks left (%v), want the used ones gone", marks, err)
+	}
 }

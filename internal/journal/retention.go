@@ -107,7 +107,12 @@ func (j *Journal) EnforceRetention() error {
 			return fmt.Errorf("journal retention (session names): %w", err)
 		}
 	}
-	for !j.stopping() {
+	if j.hashedKeys {
+		if err := j.dropHashedKeys(now.Add(-j.opts.KeyWindow).UnixNano()); err != nil {
+			return err
+		}
+	}
+	for !j.hashedKeys && !j.stopping() {
 		more, err := j.dropKeys(now.Add(-j.opts.KeyWindow).UnixNano())
 		if err != nil || !more {
 			if err != nil {
@@ -146,7 +151,7 @@ func (j *Journal) dropEvents(now time.Time) (more bool, err error) {
 		return false, fmt.Errorf("journal retention: %w", err)
 	}
 	var bound uint64
-	var freed int64
+	var freed, maxRecv int64
 	n := 0
 	remaining := j.bytes.Load()
 	for rows.Next() {
@@ -160,6 +165,7 @@ func (j *Journal) dropEvents(now time.Time) (more bool, err error) {
 			bound = uint64(seq)
 			remaining -= size
 			freed += size
+			maxRecv = max(maxRecv, recv)
 			continue
 		}
 		n = -1 // stopped early
@@ -185,6 +191,9 @@ func (j *Journal) dropEvents(now time.Time) (more bool, err error) {
 		}
 		// a block goes with its last event
 		if _, err := tx.Exec(`DELETE FROM blocks WHERE id <= ? AND last <= ?`, int64(bound), int64(bound)); err != nil {
+			return err
+		}
+		if err := j.markDropped(tx, bound, maxRecv); err != nil {
 			return err
 		}
 		// The state is saved in the same transaction: the events that

@@ -43,7 +43,9 @@ const schemaVersion = 7
 //	         size counts the stored bytes (of a block, a share).
 //	         tool_use_id, cwd, transcript_path and reason are '' when
 //	         the payload has the same value (layout 5: read from it).
-//	keys     idempotency keys, by the seq of the event they were stored with.
+//	keys     idempotency keys, by the seq of the event they were stored
+//	         with (a journal made before layout 7; a new one has
+//	         key_hashes: keys.go). Made by createSchema.
 //	sessions the session summaries (sessionRow as JSON), kept in step
 //	         with events in the same transaction.
 //	meta     last_seq (so seq never goes back, even when retention dropped
@@ -72,11 +74,6 @@ CREATE TABLE IF NOT EXISTS events(
 	payload BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_session ON events(session_id, seq);
-CREATE TABLE IF NOT EXISTS keys(
-	seq INTEGER PRIMARY KEY,
-	k TEXT NOT NULL UNIQUE,
-	received_ns INTEGER NOT NULL
-);
 CREATE TABLE IF NOT EXISTS sessions(
 	session_id TEXT PRIMARY KEY,
 	last_seq INTEGER NOT NULL,
@@ -149,8 +146,17 @@ func createSchema(ctx context.Context, db *sql.DB) error {
 	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return fmt.Errorf("read journal header: %w", err)
 	}
+	oldKeys, err := hasTable(ctx, tx, "keys")
+	if err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("create journal schema: %w", err)
+	}
+	if !oldKeys {
+		if _, err := tx.ExecContext(ctx, hashedKeysSchema); err != nil {
+			return fmt.Errorf("create journal schema: %w", err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, searchSchema); err != nil {
 		return fmt.Errorf("create the journal's search index (FTS5): %w", err)
