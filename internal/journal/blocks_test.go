@@ -150,8 +150,8 @@ func TestBlockRoundTrip(t *testing.T) {
 // events still read back), deletes it with its last event, and the byte
 // count follows the rows.
 func TestBlockRetention(t *testing.T) {
-	defer func(d time.Duration) { gatherDelay = d }(gatherDelay)
-	gatherDelay = 0
+	defer func(d time.Duration, n int) { gatherDelay, blockMaxEvents = d, n }(gatherDelay, blockMaxEvents)
+	gatherDelay, blockMaxEvents = 0, 64
 	corpus := hookCorpus(t, 9, 200, 1)
 	j := openT(t, t.TempDir(), Options{RetainEvents: 150})
 	evs := corpusEvents(t, corpus, 1)

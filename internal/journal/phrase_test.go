@@ -2,6 +2,7 @@ package journal
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,6 +71,14 @@ var phraseCases = []struct {
 	{`"cafe crem*"`, []uint64{7}},
 	{`"cafe crim*"`, []uint64{}},
 	{`"CAFE CRÈME"`, []uint64{7}},
+	{`zebra -message:café`, []uint64{6, 5, 4, 3, 2, 1}},
+	{`zebra -message:cafe`, []uint64{6, 5, 4, 3, 2, 1}},
+	{`zebra -message:"cafe creme"`, []uint64{6, 5, 4, 3, 2, 1}},
+	{`zebra -message:"creme cafe"`, []uint64{7, 6, 5, 4, 3, 2, 1}},
+	{`zebra -message:CAFÉ`, []uint64{6, 5, 4, 3, 2, 1}},
+	{`zebra -message:"café crème"`, []uint64{6, 5, 4, 3, 2, 1}},
+	{`message:prêt`, []uint64{7}},
+	{`prompt:zebra OR message:crème`, []uint64{7, 3}},
 }
 
 // TestSearchPhraseCheck: with a detail=none index (layout 7) a field
@@ -136,6 +145,32 @@ func TestSearchPhraseCheck(t *testing.T) {
 			if err != nil || len(hits) != 1 || hits[0].Seq-j.base != c.want {
 				t.Errorf("%s: %s, limit 1: %v %v, want event %d", j.name, c.q, hitSeqs(hits), err, c.want)
 			}
+		}
+	}
+}
+
+// TestLatinFold: every letter latinFold folds, FTS5's tokenizer folds the
+// same way: an index of the word x<letter>y is found by x<base>y, in
+// upper and lower case.
+func TestLatinFold(t *testing.T) {
+	j := openT(t, t.TempDir(), Options{})
+	if _, err := j.w.Exec(`CREATE VIRTUAL TABLE fold USING fts5(w, tokenize='unicode61 remove_diacritics 2')`); err != nil {
+		t.Fatal(err)
+	}
+	n := int64(0)
+	for r, base := range latinFold {
+		n++
+		if _, err := j.w.Exec(`INSERT INTO fold(rowid, w) VALUES (?, ?)`, n, "x"+string(r)+"y"); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"x" + string(base) + "y", "X" + strings.ToUpper(string(base)) + "Y"} {
+			var got int64
+			if err := j.w.QueryRow(`SELECT COUNT(*) FROM fold WHERE fold MATCH ? AND rowid = ?`, `"`+q+`"`, n).Scan(&got); err != nil || got != 1 {
+				t.Errorf("%q (U+%04X): FTS5 does not fold it to %q (%v)", string(r), r, q, err)
+			}
+		}
+		if f, ok := foldLatin("x" + string(r) + "\u0301y"); !ok || f != "x"+string(base)+"y" {
+			t.Errorf("foldLatin(%q) = %q %v", string(r), f, ok)
 		}
 	}
 }

@@ -357,12 +357,22 @@ func indexValues(k searchKind, seq int64, d *searchDoc) []any {
 			b.WriteByte(' ')
 		}
 	}
+	for f := fPrompt; f < len(d); f++ {
+		if d[f] != "" {
+			b.WriteString(fieldWord(f, ""))
+			b.WriteByte(' ')
+		}
+	}
 	return append(vs, b.String())
 }
 
 // fieldWordFields are the fields whose words an index of one column
 // (searchNone) also holds joined to the field's name: short, and what
-// queries are most often narrowed by.
+// queries are most often narrowed by. Of each other field that is not
+// empty it holds the field's name joined to nothing (fieldWord(f, "")),
+// so that a filter on that field is asked of the events that have it:
+// output:EncodeAll is not checked against every Edit whose strings have
+// EncodeAll (a PreToolUse has no output).
 var fieldWordFields = []int{fEvent, fTool}
 
 // fieldJoin joins a field's name and a word into one word (fieldWord): a
@@ -611,15 +621,19 @@ func termExpr(t *term, k searchKind) string {
 		t.check = len(t.words) > 1
 		return all(ws)
 	}
+	var expr string
 	if ws := pairs(); ws != nil {
-		return all(ws)
+		expr = all(ws)
+	} else if len(t.words) > 1 {
+		expr = all(words())
+	} else {
+		expr = quote(t.text)
+		if t.prefix {
+			expr += " *"
+		}
 	}
-	if len(t.words) > 1 {
-		return all(words())
-	}
-	expr := quote(t.text)
-	if t.prefix {
-		expr += " *"
+	if f := fieldIndex(t.field); f >= 0 {
+		expr = "(" + expr + " AND " + quote(fieldWord(f, "")) + ")"
 	}
 	return expr
 }
@@ -740,6 +754,14 @@ func sameWord(w, p ftsWord, prefix, sure bool) bool {
 	if !w.wild && !p.wild {
 		return w.s == p.s || prefix && strings.HasPrefix(w.s, p.s)
 	}
+	if strings.EqualFold(w.s, p.s) || prefix && len(w.s) >= len(p.s) && strings.EqualFold(w.s[:len(p.s)], p.s) {
+		return true // the same letters but for case: the same word to FTS5 too
+	}
+	if fw, ok := foldLatin(w.s); ok {
+		if fp, ok := foldLatin(p.s); ok { // as FTS5 folds them: sure either way
+			return fw == fp || prefix && strings.HasPrefix(fw, fp)
+		}
+	}
 	if sure {
 		return false
 	}
@@ -772,6 +794,44 @@ func sameWord(w, p ftsWord, prefix, sure bool) bool {
 		a = a[n:]
 	}
 	return true
+}
+
+// latinFold maps each Latin letter with diacritics (U+00C0-U+024F) whose
+// canonical decomposition is an ASCII letter and combining diacritics to
+// that letter, lower case: what FTS5's unicode61 tokenizer with
+// remove_diacritics 2 folds it to (TestLatinFold checks each with FTS5;
+// U+01E0 and U+01E1, which it does not fold, are left out).
+var latinFold = func() map[rune]byte {
+	const letters = "ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝàáâãäåçèéêëìíîïñòóôõöùúûüýÿĀāĂăĄąĆćĈĉĊċČčĎďĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİĴĵĶķĹĺĻļĽľŃńŅņŇňŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžƠơƯưǍǎǏǐǑǒǓǔǕǖǗǘǙǚǛǜǞǟǦǧǨǩǪǫǬǭǰǴǵǸǹǺǻȀȁȂȃȄȅȆȇȈȉȊȋȌȍȎȏȐȑȒȓȔȕȖȗȘșȚțȞȟȦȧȨȩȪȫȬȭȮȯȰȱȲȳ"
+	const base = "aaaaaaceeeeiiiinooooouuuuyaaaaaaceeeeiiiinooooouuuuyyaaaaaaccccccccddeeeeeeeeeegggggggghhiiiiiiiiijjkkllllllnnnnnnoooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzoouuaaiioouuuuuuuuuuaaggkkoooojggnnaaaaaaeeeeiiiioooorrrruuuusstthhaaeeooooooooyy"
+	m := make(map[rune]byte, len(base))
+	i := 0
+	for _, r := range letters {
+		m[r] = base[i]
+		i++
+	}
+	return m
+}()
+
+// foldLatin is word s as FTS5 folds it, when each of its characters is an
+// ASCII letter or digit, a letter of latinFold or a combining diacritic
+// (U+0300-U+036F, dropped); ok is false for any other character.
+func foldLatin(s string) (folded string, ok bool) {
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			b = append(b, byte(unicode.ToLower(r)))
+		case r >= 0x300 && r <= 0x36f:
+		default:
+			c, ok := latinFold[r]
+			if !ok {
+				return "", false
+			}
+			b = append(b, c)
+		}
+	}
+	return string(b), true
 }
 
 // hasPhrase reports whether text has the words of phrase one after the
