@@ -76,6 +76,10 @@ func TestOpenLayout6Fixture(t *testing.T) {
 	if seq, ok := j.LookupKey("key-7"); !ok || seq != 7 {
 		t.Errorf("key-7: %d %v, want 7", seq, ok)
 	}
+	var hist string
+	if err := j.r.QueryRow(`SELECT session_id || ' ' || event FROM history WHERE seq = 1`).Scan(&hist); err != nil || hist != want[0].SessionID+" "+want[0].Name {
+		t.Errorf("the history view says %q (%v)", hist, err)
+	}
 	hits, err := j.Search(store.SearchQuery{Query: "event:Notification"})
 	if err != nil || len(hits) == 0 {
 		t.Fatalf("old events not searchable: %v %v", hits, err)
@@ -189,6 +193,11 @@ func TestNumberedNames(t *testing.T) {
 	}
 	if got := names(j); !reflect.DeepEqual(got, []string{"sess-a", "PreToolUse", "Bash", "sess-b"}) {
 		t.Errorf("names %q", got)
+	}
+	var hist string
+	if err := j.r.QueryRow(`SELECT group_concat(seq || ' ' || session_id || ' ' || event || ' ' || tool, ', ') FROM (SELECT * FROM history ORDER BY seq DESC LIMIT 2)`).Scan(&hist); err != nil ||
+		hist != "6 sess-b PreToolUse , 5 sess-b PreToolUse " {
+		t.Errorf("the history view says %q (%v)", hist, err)
 	}
 	j.Close()
 	j = openT(t, dir, Options{})

@@ -31,6 +31,17 @@ CREATE TABLE IF NOT EXISTS names(
 	UNIQUE(kind, s)
 );`
 
+// historyView is a view of the events with their names as text, for a
+// person reading the file with the sqlite3 shell (README): one for each
+// kind of events rows.
+func historyView(numbered bool) string {
+	if !numbered {
+		return `CREATE VIEW IF NOT EXISTS history AS SELECT seq, received_ns, session_id, event, tool, origin FROM events;`
+	}
+	return `CREATE VIEW IF NOT EXISTS history AS SELECT e.seq, e.received_ns, s.s AS session_id, v.s AS event, COALESCE(t.s, '') AS tool, e.origin
+	FROM events e LEFT JOIN names s ON s.n = e.session_id LEFT JOIN names v ON v.n = e.event LEFT JOIN names t ON t.n = e.tool;`
+}
+
 // Kinds of names.
 const (
 	kindSession = 0
@@ -55,7 +66,9 @@ type nameTable struct {
 
 // namesNumbered reports whether the journal's events rows hold numbers
 // (a journal made at layout 7 or later).
-func namesNumbered(ctx context.Context, db *sql.DB) (bool, error) {
+func namesNumbered(ctx context.Context, db interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (bool, error) {
 	var typ string
 	if err := db.QueryRowContext(ctx, `SELECT type FROM pragma_table_info('events') WHERE name = 'session_id'`).Scan(&typ); err != nil {
 		return false, fmt.Errorf("read the journal's events table: %w", err)

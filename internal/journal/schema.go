@@ -58,6 +58,7 @@ const schemaVersion = 7
 //	         before (an older journal's) in the background (backfill.go).
 //	search   the full-text index (FTS5, contentless; search.go), rowid =
 //	         seq; retention deletes from it with the events.
+//	history  a view of the events with their names as text (names.go).
 const schema = `
 CREATE TABLE IF NOT EXISTS events(
 	seq INTEGER PRIMARY KEY,
@@ -157,6 +158,13 @@ func createSchema(ctx context.Context, db *sql.DB) error {
 		if _, err := tx.ExecContext(ctx, hashedKeysSchema); err != nil {
 			return fmt.Errorf("create journal schema: %w", err)
 		}
+	}
+	numbered, err := namesNumbered(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, historyView(numbered)); err != nil {
+		return fmt.Errorf("create journal schema: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, searchSchema); err != nil {
 		return fmt.Errorf("create the journal's search index (FTS5): %w", err)
