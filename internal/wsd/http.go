@@ -254,7 +254,7 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) {
 			if n > 0 {
 				bw.WriteByte(',')
 			}
-			bw.Write(ev.Wire())
+			ev.WriteWire(bw)
 			budget -= store.EventBytes(ev)
 			next = ev.Seq
 			n++
