@@ -172,13 +172,14 @@ func readSized(body io.Reader, n int) ([]byte, error) {
 	if _, err := io.ReadFull(body, fb[:first]); err != nil {
 		return nil, err
 	}
+	if n == first {
+		return bytes.Clone(fb[:n]), nil
+	}
 	// append's growth copies the first bytes without clearing them first
 	// (make would), and clears only the rest.
 	b := append(fb[:first:first], make([]byte, n-first)...)[:n:n]
-	if n > first {
-		if _, err := io.ReadFull(body, b[first:]); err != nil {
-			return nil, err
-		}
+	if _, err := io.ReadFull(body, b[first:]); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

@@ -346,19 +346,32 @@ func TestReadSizedAllocates(t *testing.T) {
 			t.Fatalf("readSized: %v, %d bytes", err, len(got))
 		}
 	})
-	if allocs > 1 {
-		t.Fatalf("readSized made %.0f allocations for a 256 KiB body, want 1", allocs)
+	// Under the race detector sync.Pool drops some of what it is given.
+	wantAllocs := 1.0
+	if raceEnabled {
+		wantAllocs = 2
+	}
+	if allocs > wantAllocs {
+		t.Fatalf("readSized made %.0f allocations for a 256 KiB body, want %.0f", allocs, wantAllocs)
 	}
 	small := want[:1000]
 	allocs = testing.AllocsPerRun(20, func() {
 		r.Reset(small)
 		got, err := readSized(&r, len(small))
-		if err != nil || !bytes.Equal(got, small) || cap(got) != len(small) {
-			t.Fatalf("readSized: %v, %d bytes (cap %d)", err, len(got), cap(got))
+		if err != nil || !bytes.Equal(got, small) {
+			t.Fatalf("readSized: %v, %d bytes", err, len(got))
 		}
 	})
-	if allocs > 1 {
-		t.Fatalf("readSized made %.0f allocations for a 1,000-byte body, want 1", allocs)
+	if allocs > wantAllocs {
+		t.Fatalf("readSized made %.0f allocations for a 1,000-byte body, want %.0f", allocs, wantAllocs)
+	}
+	// The event owns its body: a later read does not write into it.
+	r.Reset(small)
+	a, _ := readSized(&r, len(small))
+	r.Reset(bytes.Repeat([]byte("y"), len(small)))
+	readSized(&r, len(small))
+	if !bytes.Equal(a, small) {
+		t.Fatalf("a body changed after the next read: %q...", a[:16])
 	}
 	allocs = testing.AllocsPerRun(20, func() {
 		r.Reset(want)
