@@ -4,6 +4,7 @@
 package event
 
 import (
+	"io"
 	"strconv"
 	"time"
 )
@@ -52,26 +53,75 @@ type Event struct {
 	// Payload is the original hook JSON, unchanged.
 	Payload []byte
 
-	// wire caches the event's JSON encoding for clients (see Wire).
-	wire []byte
+	// head caches the event's JSON encoding up to its payload (see
+	// Encode): the payload itself is written from Payload, never copied.
+	head []byte
 }
 
-// Size is the event's approximate weight in a client queue: its encoded size.
-func (e *Event) Size() int { return len(e.Wire()) }
-
-// Wire returns the event's JSON encoding as sent to clients (docs/protocol.md).
-// It is computed once; call it only after Seq is final. Not safe to call for
-// the first time from several goroutines at once: the daemon encodes each
-// event once, before fan-out.
-func (e *Event) Wire() []byte {
-	if e.wire == nil {
-		e.wire = e.AppendWire(make([]byte, 0, len(e.Payload)+256))
+// Encode caches the part of the event's JSON encoding that precedes its
+// payload, so that clients sharing the event do not each compute it. Call
+// it once Seq is final and before the event is shared (the hub does, in
+// Publish): it is not safe to call from several goroutines at once.
+func (e *Event) Encode() {
+	if e.head == nil {
+		e.head = e.appendHead(make([]byte, 0, headRoom))
 	}
-	return e.wire
+}
+
+// headRoom is the capacity Encode gives an event's head: its fixed names,
+// two times and typical ids fit.
+const headRoom = 320
+
+// Size is the event's weight in a client queue: the length of its JSON
+// encoding.
+func (e *Event) Size() int { return len(e.headOf(nil)) + len(e.Payload) + 1 }
+
+// headOf is the cached head (Encode), else the head appended to b.
+func (e *Event) headOf(b []byte) []byte {
+	if e.head != nil {
+		return e.head
+	}
+	return e.appendHead(b)
+}
+
+// WriteWire writes the event's JSON encoding to w in three parts (head,
+// payload, closing brace), so that a large payload is not copied into an
+// encoding first. It returns the first write error.
+func (e *Event) WriteWire(w io.Writer) error {
+	var buf [headRoom]byte
+	if _, err := w.Write(e.headOf(buf[:0])); err != nil {
+		return err
+	}
+	if _, err := w.Write(e.Payload); err != nil {
+		return err
+	}
+	_, err := w.Write(closeBrace)
+	return err
+}
+
+var closeBrace = []byte{'}'}
+
+// Wire returns the event's JSON encoding as sent to clients
+// (docs/protocol.md), in a new buffer. The hub and the history route write
+// it with WriteWire instead.
+func (e *Event) Wire() []byte {
+	return e.AppendWire(make([]byte, 0, len(e.Payload)+headRoom))
 }
 
 // AppendWire appends the event's JSON encoding to b.
 func (e *Event) AppendWire(b []byte) []byte {
+	if e.head != nil {
+		b = append(b, e.head...)
+	} else {
+		b = e.appendHead(b)
+	}
+	b = append(b, e.Payload...)
+	return append(b, '}')
+}
+
+// appendHead appends the event's JSON encoding up to its payload's first
+// byte.
+func (e *Event) appendHead(b []byte) []byte {
 	b = append(b, `{"seq":`...)
 	b = strconv.AppendUint(b, e.Seq, 10)
 	b = append(b, `,"received":"`...)
@@ -111,9 +161,7 @@ func (e *Event) AppendWire(b []byte) []byte {
 		b = append(b, `,"origin_seq":`...)
 		b = strconv.AppendUint(b, e.OriginSeq, 10)
 	}
-	b = append(b, `,"payload":`...)
-	b = append(b, e.Payload...)
-	return append(b, '}')
+	return append(b, `,"payload":`...)
 }
 
 const hexDigits = "0123456789abcdef"

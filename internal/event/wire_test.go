@@ -51,6 +51,24 @@ func checkWire(t *testing.T, ev *Event) {
 	if a, b := jsonValue(t, wire), jsonValue(t, codec.Encode(want)); !reflect.DeepEqual(a, b) {
 		t.Fatalf("AppendWire and encoding/json disagree on the record:\n%q\n%q", wire, codec.Encode(want))
 	}
+	// The hub writes the record in parts, from the head Encode caches (or
+	// not yet): the same bytes, and Size counts them.
+	cp := *ev
+	for _, encoded := range []bool{false, true} {
+		if encoded {
+			cp.Encode()
+		}
+		var parts bytes.Buffer
+		if err := cp.WriteWire(&parts); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(parts.Bytes(), wire) || !bytes.Equal(cp.Wire(), wire) {
+			t.Fatalf("encoded %v: WriteWire %q, Wire %q, want AppendWire's %q", encoded, parts.Bytes(), cp.Wire(), wire)
+		}
+		if cp.Size() != len(wire) {
+			t.Fatalf("encoded %v: Size %d, want %d", encoded, cp.Size(), len(wire))
+		}
+	}
 }
 
 func jsonValue(t *testing.T, b []byte) any {

@@ -255,7 +255,7 @@ func (c *Client) enqueue(evs []*event.Event) {
 			c.queuedAt = time.Now().UnixNano()
 		}
 		c.queue = append(c.queue, ev)
-		c.queued += len(ev.Wire())
+		c.queued += ev.Size()
 		added = true
 	}
 	if c.queued > c.hub.cfg.QueueBytes {
@@ -663,15 +663,16 @@ func (c *Client) writeEvents(evs []*event.Event, live bool) error {
 		w.Write(framePrefix)
 		size, n := 0, 0
 		for n < len(fresh) {
-			b := fresh[n].Wire()
-			if n > 0 && size+len(b) > c.hub.cfg.MaxFrameBytes {
+			ev := fresh[n]
+			sz := ev.Size()
+			if n > 0 && size+sz > c.hub.cfg.MaxFrameBytes {
 				break
 			}
 			if n > 0 {
 				w.Write(comma)
 			}
-			w.Write(b)
-			size += len(b)
+			ev.WriteWire(w)
+			size += sz
 			n++
 		}
 		w.Write(frameSuffix)

@@ -197,7 +197,7 @@ func TestReplayInPages(t *testing.T) {
 			t.Fatal(err)
 		}
 		ev.Seq, ev.Received = i, time.Now()
-		ev.Wire()
+		ev.Encode()
 		evs = append(evs, ev)
 	}
 	mem.Append(evs)

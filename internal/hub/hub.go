@@ -158,7 +158,7 @@ func New(cfg Config) *Hub {
 // matches. It never blocks on a client. Only one goroutine publishes.
 func (h *Hub) Publish(evs []*event.Event) {
 	for _, ev := range evs {
-		ev.Wire() // encode once, before clients share it
+		ev.Encode() // once, before clients share it
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -18,8 +18,8 @@ type Subscription struct {
 // mustJSON encodes a message the hub built itself (a protocol type).
 func mustJSON(v any) []byte { return codec.Encode(v) }
 
-// An events frame is written by hand around the events' cached encodings
-// (event.Event.Wire): protocol.Events with its records in place.
+// An events frame is written by hand around the events' encodings
+// (event.Event.WriteWire): protocol.Events with its records in place.
 var (
 	framePrefix = []byte(`{"type":"` + protocol.TypeEvents + `","events":[`)
 	frameSuffix = []byte(`]}`)

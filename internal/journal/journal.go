@@ -199,13 +199,15 @@ type Journal struct {
 	bigFile bool
 	// The ingest log (ingestlog.go). lmu serialises Append's write and
 	// guards seg (the active segment; nil when closed), segN its number,
-	// segSize its length, segMaxSeq its highest seq, segs the closed
-	// segments awaiting removal, rotate (start a new segment at the next
-	// write) and encBuf (the record being written).
+	// segSize its length, segAlloc how far its blocks are reserved
+	// (preallocate), segMaxSeq its highest seq, segs the closed segments
+	// awaiting removal, rotate (start a new segment at the next write) and
+	// encBuf (the record being written).
 	lmu       sync.Mutex
 	seg       *os.File
 	segN      int
 	segSize   int64
+	segAlloc  int64
 	segMaxSeq uint64
 	segs      []logSeg
 	rotate    bool

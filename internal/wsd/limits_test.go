@@ -332,10 +332,10 @@ func TestConnCapFitsFileLimit(t *testing.T) {
 	}
 }
 
-// TestReadSizedAllocates: a large announced body is read into its final
-// buffer with two allocations (the first read's and the exact one), where
-// growing a buffer took one per doubling and a copy at the end (~1.5 MiB
-// of copying and clearing for a 256 KiB payload before the answer).
+// TestReadSizedAllocates: an announced body, large or small, is read into
+// its final buffer with one allocation (the first read's buffer is reused),
+// where growing a buffer took one per doubling and a copy at the end (~1.5
+// MiB of copying and clearing for a 256 KiB payload before the answer).
 func TestReadSizedAllocates(t *testing.T) {
 	want := bytes.Repeat([]byte("x"), 256<<10)
 	var r bytes.Reader
@@ -346,8 +346,32 @@ func TestReadSizedAllocates(t *testing.T) {
 			t.Fatalf("readSized: %v, %d bytes", err, len(got))
 		}
 	})
-	if allocs > 2 {
-		t.Fatalf("readSized made %.0f allocations for a 256 KiB body, want 2", allocs)
+	// Under the race detector sync.Pool drops some of what it is given.
+	wantAllocs := 1.0
+	if raceEnabled {
+		wantAllocs = 2
+	}
+	if allocs > wantAllocs {
+		t.Fatalf("readSized made %.0f allocations for a 256 KiB body, want %.0f", allocs, wantAllocs)
+	}
+	small := want[:1000]
+	allocs = testing.AllocsPerRun(20, func() {
+		r.Reset(small)
+		got, err := readSized(&r, len(small))
+		if err != nil || !bytes.Equal(got, small) {
+			t.Fatalf("readSized: %v, %d bytes", err, len(got))
+		}
+	})
+	if allocs > wantAllocs {
+		t.Fatalf("readSized made %.0f allocations for a 1,000-byte body, want %.0f", allocs, wantAllocs)
+	}
+	// The event owns its body: a later read does not write into it.
+	r.Reset(small)
+	a, _ := readSized(&r, len(small))
+	r.Reset(bytes.Repeat([]byte("y"), len(small)))
+	readSized(&r, len(small))
+	if !bytes.Equal(a, small) {
+		t.Fatalf("a body changed after the next read: %q...", a[:16])
 	}
 	allocs = testing.AllocsPerRun(20, func() {
 		r.Reset(want)

@@ -1,0 +1,5 @@
+//go:build !race
+
+package wsd
+
+const raceEnabled = false
