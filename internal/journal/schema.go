@@ -159,13 +159,6 @@ func createSchema(ctx context.Context, db *sql.DB) error {
 			return fmt.Errorf("create journal schema: %w", err)
 		}
 	}
-	numbered, err := namesNumbered(ctx, tx)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, historyView(numbered)); err != nil {
-		return fmt.Errorf("create journal schema: %w", err)
-	}
 	if _, err := tx.ExecContext(ctx, searchSchema); err != nil {
 		return fmt.Errorf("create the journal's search index (FTS5): %w", err)
 	}
@@ -173,6 +166,13 @@ func createSchema(ctx context.Context, db *sql.DB) error {
 		if err := addColumns(ctx, tx); err != nil {
 			return err
 		}
+	}
+	numbered, err := namesNumbered(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, historyView(numbered)); err != nil { // after addColumns: it names origin
+		return fmt.Errorf("create journal schema: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 		return fmt.Errorf("create journal schema: %w", err)
