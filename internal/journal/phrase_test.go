@@ -174,3 +174,33 @@ func TestLatinFold(t *testing.T) {
 		}
 	}
 }
+
+// TestMarkWords: markWords puts the mark before each word as ftsWords
+// cuts them (ASCII, non-ASCII letters, combining diacritics, pairs), and
+// the index finds each marked word by the field's filter only.
+func TestMarkWords(t *testing.T) {
+	for _, s := range []string{"", "go test ./zebra/...", "/src/zebra/orders_test.go\n src\ue000zebra", "café crème", "cafe\u0301 x", "日本語 テスト", "a--b  c"} {
+		var want []string
+		for _, w := range ftsWords(s, nil) {
+			want = append(want, fieldMark[fCommand]+w.s)
+		}
+		var got []string
+		for _, w := range ftsWords(markWords(s, fieldMark[fCommand]), nil) {
+			got = append(got, w.s)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("markWords(%q): words %q, want %q", s, got, want)
+		}
+	}
+	j := openT(t, t.TempDir(), Options{})
+	appendPhraseEvents(t, j)
+	for _, c := range []struct {
+		q    string
+		want []uint64
+	}{{"command:zebra", []uint64{2, 1}}, {"path:zebra", []uint64{5, 4}}, {"tool:bash", []uint64{2, 1}}, {"zebra -command:zebra -path:zebra", []uint64{7, 6, 3}}, {"event:stop OR path:orders", []uint64{7, 5, 4}}} {
+		hits, err := j.Search(store.SearchQuery{Query: c.q})
+		if err != nil || !reflect.DeepEqual(hitSeqs(hits), c.want) {
+			t.Errorf("%s: %v (%v), want %v", c.q, hitSeqs(hits), err, c.want)
+		}
+	}
+}

@@ -29,18 +29,19 @@ import (
 // the payload of each hit. contentless_delete lets retention delete rows.
 //
 // Since layout 7 it is detail=none (searchNone): it records which events
-// hold a word, not in which field nor where (less than half the bytes of
-// detail=column), in one column holding every field's text (a column per
-// field would only add per-field sizes, which nothing reads). A field
-// filter (path:orders.go), a phrase, and a word FTS5 splits in several
-// (orders.go is orders and go) are then asked of the index as all their
-// words, and each candidate, newest first, is kept only if its text (docOf,
-// the text that was indexed) has the words in that field, in order
-// (phraseCheck), until the limit. Two kinds of extra words keep the
-// candidates few: each pair of consecutive words of the path and command
-// fields (withPairs), and each word of the event and tool fields joined to
-// its field's name (fieldWord: tool:Edit is asked as the one word
-// "tool<U+E001>edit", matched by the index alone).
+// hold a word, not where (less than half the bytes of detail=column), in
+// one column holding every field's text (a column per field would only
+// add per-field sizes, which nothing reads). The words of the short fields
+// (event, tool, command, path) are marked as theirs (fieldMark: tool:Edit
+// is the one word "<U+E012>edit" of the index), so a filter on one of
+// them is matched by the index alone; a filter on a long field (prompt,
+// input, output, message), a phrase, and a word FTS5 splits in several
+// (orders.go is orders and go) are asked of the index as all their words
+// (and the field's name: fieldWord), and each candidate, newest first, is
+// kept only if its text (docOf, the text that was indexed) has the words
+// in that field, in order (phraseCheck), until the limit. Each pair of
+// consecutive words of the path and command fields is one more word
+// (withPairs), so that a path or command phrase has few candidates.
 //
 // A journal made at layout 6 keeps its detail=column index (searchColumn:
 // a column per field, so field filters are FTS5's; phrases are checked
@@ -331,8 +332,9 @@ func isASCIIAlnum(c byte) bool {
 // indexValues are the arguments of indexInsert(k) for an event: its text,
 // with in the path and command fields each pair of consecutive words as
 // one more word (withPairs); in an index of one column (searchNone) the
-// fields' texts one after the other, then the words of the event and tool
-// fields joined to their field's name (fieldWord).
+// fields' texts one after the other, each word of the event, tool,
+// command and path fields marked as that field's (fieldMark), then the
+// name of each other field that is not empty (fieldWord).
 func indexValues(k searchKind, seq int64, d *searchDoc) []any {
 	vs := make([]any, 0, 9)
 	vs = append(vs, seq)
@@ -345,20 +347,17 @@ func indexValues(k searchKind, seq int64, d *searchDoc) []any {
 			vs = append(vs, s)
 			continue
 		}
+		if fieldMark[f] != "" {
+			s = markWords(s, fieldMark[f])
+		}
 		b.WriteString(s)
 		b.WriteByte('\n')
 	}
 	if k != searchNone {
 		return vs
 	}
-	for _, f := range fieldWordFields {
-		for _, w := range ftsWords(d[f], nil) {
-			b.WriteString(fieldWord(f, w.s))
-			b.WriteByte(' ')
-		}
-	}
-	for f := fPrompt; f < len(d); f++ {
-		if d[f] != "" {
+	for f := range d {
+		if fieldMark[f] == "" && d[f] != "" {
 			b.WriteString(fieldWord(f, ""))
 			b.WriteByte(' ')
 		}
@@ -366,14 +365,50 @@ func indexValues(k searchKind, seq int64, d *searchDoc) []any {
 	return append(vs, b.String())
 }
 
-// fieldWordFields are the fields whose words an index of one column
-// (searchNone) also holds joined to the field's name: short, and what
-// queries are most often narrowed by. Of each other field that is not
-// empty it holds the field's name joined to nothing (fieldWord(f, "")),
-// so that a filter on that field is asked of the events that have it:
-// output:EncodeAll is not checked against every Edit whose strings have
-// EncodeAll (a PreToolUse has no output).
-var fieldWordFields = []int{fEvent, fTool}
+// fieldMark is, for the short fields (event, tool, command, path), the
+// character an index of one column (searchNone) holds each of their words
+// after: a private-use character, which FTS5's unicode61 tokenizer takes
+// as part of a word, other than pairJoin and fieldJoin, one a field. A
+// filter on one of these fields (tool:Edit, command:git) is then one word
+// of the index, matched exactly; a word without a field is asked as
+// itself or marked by any of them. The long fields (prompt, input,
+// output, message) keep their words as they are, and of each that is not
+// empty the index holds its name (fieldWord(f, "")): a filter on one is
+// asked as the word and the field's name, and an event has, but for
+// event, tool, command and path, one long field at most (a prompt, a
+// PreToolUse's input, a PostToolUse's output, a message), so the check
+// after the match (phraseCheck) rarely rejects a candidate: output:X is
+// not checked against every Bash command that names X, nor every Edit
+// whose strings have it.
+var fieldMark = [len(searchDoc{})]string{fEvent: "\ue011", fTool: "\ue012", fCommand: "\ue013", fPath: "\ue014"}
+
+// markedFields are the fields with a fieldMark.
+var markedFields = []int{fEvent, fTool, fCommand, fPath}
+
+// markWords returns s with mark before each of its words (ftsWords'
+// words), so that FTS5 takes mark and the word for one word.
+func markWords(s, mark string) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/4)
+	in := false
+	for i := 0; i < len(s); {
+		c, n, word := s[i], 1, false
+		if c < utf8.RuneSelf {
+			word = isASCIIAlnum(c)
+		} else {
+			var r rune
+			r, n = utf8.DecodeRuneInString(s[i:])
+			word = isWordRune(r) || in && r >= 0x300 && r <= 0x36f
+		}
+		if word && !in {
+			b.WriteString(mark)
+		}
+		in = word
+		b.WriteString(s[i : i+n])
+		i += n
+	}
+	return b.String()
+}
 
 // fieldJoin joins a field's name and a word into one word (fieldWord): a
 // private-use character, which FTS5's unicode61 tokenizer takes as part of
@@ -610,29 +645,45 @@ func termExpr(t *term, k searchKind) string {
 		}
 		return expr
 	}
-	// searchNone: no fields in the index but the event and tool fields'
-	// words (fieldWord)
-	t.check = t.field != "" || len(t.words) > 1
-	if f := fieldIndex(t.field); slices.Contains(fieldWordFields, f) {
-		ws := make([]string, len(t.words))
-		for i, w := range t.words {
-			ws[i] = quote(fieldWord(f, w.s))
+	// searchNone: the short fields' words marked (fieldMark), the long
+	// fields' names (fieldWord)
+	f := fieldIndex(t.field)
+	t.check = len(t.words) > 1 || f >= 0 && fieldMark[f] == ""
+	variants := func(w string, last bool) string { // w as the index may hold it
+		star := ""
+		if last && t.prefix {
+			star = " *"
 		}
-		t.check = len(t.words) > 1
-		return all(ws)
+		switch {
+		case f >= 0 && fieldMark[f] != "":
+			return quote(fieldMark[f]+w) + star
+		case f >= 0:
+			return quote(w) + star
+		}
+		vs := []string{quote(w) + star}
+		for _, m := range markedFields {
+			vs = append(vs, quote(fieldMark[m]+w)+star)
+		}
+		return "(" + strings.Join(vs, " OR ") + ")"
 	}
-	var expr string
-	if ws := pairs(); ws != nil {
-		expr = all(ws)
-	} else if len(t.words) > 1 {
-		expr = all(words())
-	} else {
-		expr = quote(t.text)
+	var ws []string
+	if ps := pairs(); ps != nil {
+		for i := range ps {
+			ws = append(ws, quote(fieldMark[f]+t.words[i].s+pairJoin+t.words[i+1].s))
+		}
 		if t.prefix {
-			expr += " *"
+			ws[len(ws)-1] += " *"
+		}
+	} else {
+		for i, w := range t.words {
+			ws = append(ws, variants(w.s, i == len(t.words)-1))
 		}
 	}
-	if f := fieldIndex(t.field); f >= 0 {
+	expr := strings.Join(ws, " AND ")
+	if len(ws) > 1 {
+		expr = "(" + expr + ")"
+	}
+	if f >= 0 && fieldMark[f] == "" {
 		expr = "(" + expr + " AND " + quote(fieldWord(f, "")) + ")"
 	}
 	return expr
