@@ -22,7 +22,7 @@ var phraseEvents = []string{
 	`{"session_id":"p","hook_event_name":"Stop","last_assistant_message":"le café crème est prêt pour zebra"}`,                                                                        // 7: diacritics
 }
 
-func appendPhraseEvents(t *testing.T, j *Journal) {
+func appendPhraseEvents(t testing.TB, j *Journal) {
 	t.Helper()
 	first := j.LastSeq() + 1
 	var evs []*event.Event

@@ -209,10 +209,11 @@ func TestSearchRetention(t *testing.T) {
 }
 
 func FuzzParseQuery(f *testing.F) {
-	for _, q := range []string{"orders.go", `tool:Edit path:"a b"`, "x* OR -y", `"`, "OR", ":", "tool:", "-", `""`} {
+	for _, q := range []string{"orders.go", `tool:Edit path:"a b"`, "x* OR -y", `"`, "OR", ":", "tool:", "-", `""`, `message:"café crè*" -command:go`, "output:z* OR prompt:zebra"} {
 		f.Add(q)
 	}
 	j := openT(f, f.TempDir(), Options{})
+	appendPhraseEvents(f, j) // candidates to check (phraseCheck, sameWord)
 	f.Fuzz(func(t *testing.T, q string) {
 		_, err := j.Search(store.SearchQuery{Query: q})
 		var qe *store.QueryError
