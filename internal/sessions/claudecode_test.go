@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,10 +72,13 @@ func TestRealClaudeCode(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
+	// Claude Code's own log of its hooks, shown if an event is missing.
+	debugLog := filepath.Join(t.TempDir(), "claude-debug.log")
 	res := claudecode.RunStream(t, exe, claudecode.Options{
 		BeforeExit: func() { waitFor("Stop") },
 		Prompt:     "Read x.txt, print 42, explore, then clean the build", Stub: stub, Home: home, Dir: proj,
 		AllowedTools: []string{"Read"}, Env: claudecode.HookEnv(d.Addr, d.DataDir),
+		Args: []string{"--debug-file", debugLog},
 	}, func(tool string, input json.RawMessage) bool { return !strings.Contains(string(input), "rm -rf") })
 	if res.Err != nil {
 		t.Fatalf("claude: %v\nstderr: %s\nstdout: %s", res.Err, res.Stderr, res.Stdout)
@@ -85,7 +89,8 @@ func TestRealClaudeCode(t *testing.T) {
 	want := []string{"SessionStart", "UserPromptSubmit", "PreToolUse", "PermissionRequest", "PostToolUse", "SubagentStart", "SubagentStop", "Stop", "SessionEnd"}
 	evs := waitFor(want...)
 	if !seen(evs, want...) {
-		t.Fatalf("events %v, want at least %v\nclaude stderr: %s\ndaemon log: %s", names(evs), want, res.Stderr, d.Log.String())
+		t.Fatalf("events %v, want at least %v\nclaude stderr: %s\nclaude's hook log: %s\nspool: %s\ndaemon log: %s",
+			names(evs), want, res.Stderr, hookLines(debugLog), spoolFiles(d.DataDir), d.Log.String())
 	}
 	var agentEvents int
 	for _, ev := range evs {
@@ -126,6 +131,44 @@ func TestRealClaudeCode(t *testing.T) {
 		}
 		t.Logf("wrote %d payloads to testdata/claudecode/session.jsonl", len(evs))
 	}
+}
+
+// hookLines is what Claude Code's debug log at path says about hooks and
+// its exit.
+func hookLines(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	var out []string
+	for _, l := range lines {
+		if ll := strings.ToLower(l); strings.Contains(ll, "sessionend") || strings.Contains(ll, "exit") || strings.Contains(ll, "shutdown") || strings.Contains(ll, "(stop)") {
+			out = append(out, l)
+		}
+	}
+	if len(out) > 40 {
+		out = out[len(out)-40:]
+	}
+	out = append(out, "... its last lines:")
+	return strings.Join(append(out, lines[max(0, len(lines)-25):]...), "\n")
+}
+
+// spoolFiles lists the hook spool under dataDir (an event the hook could
+// not post waits there).
+func spoolFiles(dataDir string) string {
+	ents, err := os.ReadDir(filepath.Join(dataDir, "spool"))
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, e := range ents {
+		fi, _ := e.Info()
+		if fi != nil {
+			out = append(out, fmt.Sprintf("%s (%d bytes)", e.Name(), fi.Size()))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // seen reports whether every name occurs in evs.
