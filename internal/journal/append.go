@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/sessions"
@@ -17,9 +16,11 @@ type writerStmts struct {
 	block *sql.Stmt
 	// index adds an event to the search index (search.go).
 	index *sql.Stmt
+	// name adds a name (names.go).
+	name *sql.Stmt
 }
 
-func (s *writerStmts) prepare(db *sql.DB) error {
+func (s *writerStmts) prepare(db *sql.DB, k searchKind, hashedKeys bool) error {
 	var err error
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
@@ -30,17 +31,19 @@ func (s *writerStmts) prepare(db *sql.DB) error {
 		return st
 	}
 	s.event = prep(`INSERT INTO events(` + eventCols + `, size) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	s.key = prep(`INSERT INTO keys(seq, k, received_ns) VALUES (?, ?, ?)`)
+	insertKey, _, _ := keyStmts(hashedKeys)
+	s.key = prep(insertKey)
 	s.session = prep(`INSERT INTO sessions(session_id, last_seq, last_ns, info) VALUES (?, ?, ?, ?)
 		ON CONFLICT(session_id) DO UPDATE SET last_seq = excluded.last_seq, last_ns = excluded.last_ns, info = excluded.info`)
 	s.meta = prep(`UPDATE meta SET v = ? WHERE k = ?`)
 	s.block = prep(`INSERT INTO blocks(id, last, data) VALUES (?, ?, ?)`)
-	s.index = prep(`INSERT INTO search(rowid, ` + strings.Join(searchFields, ", ") + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	s.name = prep(`INSERT INTO names(n, kind, s) VALUES (?, ?, ?)`)
+	s.index = prep(indexInsert(k))
 	return err
 }
 
 func (s *writerStmts) close() {
-	for _, st := range []*sql.Stmt{s.event, s.key, s.session, s.meta, s.index, s.block} {
+	for _, st := range []*sql.Stmt{s.event, s.key, s.session, s.meta, s.index, s.block, s.name} {
 		if st != nil {
 			st.Close()
 		}
@@ -52,7 +55,11 @@ func (s *writerStmts) close() {
 // for the numbers and row overhead, so --retain-bytes bounds the disk the
 // events take, and compression keeps more history in the same bound.
 func rowSize(r *eventRow) int64 {
-	return int64(len(r.Payload) + len(r.SessionID) + len(r.Event) + len(r.Tool) + len(r.ToolUseID) +
+	names := len(r.SessionID) + len(r.Event) + len(r.Tool)
+	if r.numbered {
+		names = 3 // numbers (names.go)
+	}
+	return int64(len(r.Payload) + names + len(r.ToolUseID) +
 		len(r.Cwd) + len(r.TranscriptPath) + len(r.Reason) + len(r.Origin) + 48)
 }
 
@@ -132,8 +139,21 @@ func (j *Journal) commitLocked(evs []*event.Event) error {
 		return fmt.Errorf("journal: begin: %w", err)
 	}
 	defer tx.Rollback()
+	committed := false
 	insEvent, insKey, insBlock := tx.Stmt(j.ins.event), tx.Stmt(j.ins.key), tx.Stmt(j.ins.block)
 	rows, sizes, blocks := rowsOf(evs)
+	if j.numbered {
+		added, err := j.numberRows(tx, rows, sizes)
+		if err != nil {
+			j.names.forget(added)
+			return err
+		}
+		defer func() {
+			if !committed {
+				j.names.forget(added)
+			}
+		}()
+	}
 	for _, b := range blocks {
 		if _, err := insBlock.Exec(b.id, b.last, b.data); err != nil {
 			return fmt.Errorf("journal: store the block of events %d-%d: %w", b.id, b.last, err)
@@ -147,7 +167,11 @@ func (j *Journal) commitLocked(evs []*event.Event) error {
 			return fmt.Errorf("journal: store event %d: %w", ev.Seq, err)
 		}
 		if ev.Key != "" {
-			if _, err := insKey.Exec(row.Seq, ev.Key, row.ReceivedNS); err != nil {
+			args := []any{row.Seq, ev.Key, row.ReceivedNS}
+			if j.hashedKeys {
+				args = []any{row.Seq, keyHash(ev.Key)}
+			}
+			if _, err := insKey.Exec(args...); err != nil {
 				return fmt.Errorf("journal: store idempotency key of event %d: %w", ev.Seq, err)
 			}
 		}
@@ -159,6 +183,7 @@ func (j *Journal) commitLocked(evs []*event.Event) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("journal: commit: %w", err)
 	}
+	committed = true
 	for _, b := range blocks {
 		j.blockCache.put(b.id, b.raw)
 	}

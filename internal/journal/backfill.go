@@ -94,7 +94,7 @@ func (j *Journal) backfillChunk() (more bool, err error) {
 		for _, r := range todo {
 			if !noIndex {
 				doc := docOf(r.ev)
-				if _, err := ins.Exec(indexValues(r.row.Seq, &doc)...); err != nil {
+				if _, err := ins.Exec(indexValues(j.search, r.row.Seq, &doc)...); err != nil {
 					return err
 				}
 			}

@@ -30,7 +30,7 @@ func corpusEvents(t testing.TB, payloads [][]byte, first uint64) []*event.Event 
 // block's), and every block has at least one event.
 func checkShares(t *testing.T, j *Journal) {
 	t.Helper()
-	rows, err := j.r.Query(`SELECT b.id, length(b.data), COALESCE(SUM(e.size - (length(e.payload) + length(e.session_id) + length(e.event) + length(e.tool) +
+	rows, err := j.r.Query(`SELECT b.id, length(b.data), COALESCE(SUM(e.size - (length(e.payload) + iif(typeof(e.session_id) = 'integer', 3, length(e.session_id) + length(e.event) + length(e.tool)) +
 		length(e.tool_use_id) + length(e.cwd) + length(e.transcript_path) + length(e.reason) + length(e.origin) + 48)), -1), COUNT(e.seq)
 		FROM blocks b LEFT JOIN events e ON e.seq BETWEEN b.id AND b.last AND e.payload_codec = 2 GROUP BY b.id`)
 	if err != nil {
@@ -150,8 +150,8 @@ func TestBlockRoundTrip(t *testing.T) {
 // events still read back), deletes it with its last event, and the byte
 // count follows the rows.
 func TestBlockRetention(t *testing.T) {
-	defer func(d time.Duration) { gatherDelay = d }(gatherDelay)
-	gatherDelay = 0
+	defer func(d time.Duration, n int) { gatherDelay, blockMaxEvents = d, n }(gatherDelay, blockMaxEvents)
+	gatherDelay, blockMaxEvents = 0, 64
 	corpus := hookCorpus(t, 9, 200, 1)
 	j := openT(t, t.TempDir(), Options{RetainEvents: 150})
 	evs := corpusEvents(t, corpus, 1)

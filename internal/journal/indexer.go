@@ -138,7 +138,7 @@ func (j *Journal) indexDocs(from, to uint64, evs []*event.Event, docs []searchDo
 			if evs[i].Seq < oldest {
 				continue
 			}
-			if _, err := ins.Exec(indexValues(int64(evs[i].Seq), &docs[i])...); err != nil {
+			if _, err := ins.Exec(indexValues(j.search, int64(evs[i].Seq), &docs[i])...); err != nil {
 				return err
 			}
 		}
@@ -200,7 +200,7 @@ func (j *Journal) indexFromFile() error {
 			to = last // the rest were dropped by retention
 		}
 		for i := range docs {
-			if _, err := ins.Exec(indexValues(seqs[i], &docs[i])...); err != nil {
+			if _, err := ins.Exec(indexValues(j.search, seqs[i], &docs[i])...); err != nil {
 				return err
 			}
 		}

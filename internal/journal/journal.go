@@ -167,8 +167,14 @@ type Journal struct {
 	// log line per warnPeriod.
 	warnLim *logging.Limiter
 
-	// searchColumn says the search index is detail=column (search.go).
-	searchColumn bool
+	// search is the kind of the search index (search.go).
+	search searchKind
+	// numbered says the events rows hold names as numbers, names holds
+	// them (names.go).
+	numbered bool
+	names    nameTable
+	// hashedKeys says the idempotency keys are stored hashed (keys.go).
+	hashedKeys bool
 	// blockCache holds the blocks last decoded or written (blocks.go).
 	blockCache blockCache
 
@@ -384,13 +390,22 @@ func open(opts Options, log hclog.Logger) (j *Journal, err error) {
 		return j, err
 	}
 	j.ck.SetMaxOpenConns(1)
-	if err = j.ins.prepare(j.w); err != nil {
-		return j, fmt.Errorf("journal %s: prepare: %w", opts.Path, err)
-	}
-	if j.searchColumn, err = searchIsColumn(ctx, j.w); err != nil {
+	if j.search, err = searchKindOf(ctx, j.w); err != nil {
 		return j, err
 	}
-	if err = j.rd.prepare(j.r); err != nil {
+	if j.hashedKeys, err = hasTable(ctx, j.w, "key_hashes"); err != nil {
+		return j, err
+	}
+	if j.numbered, err = namesNumbered(ctx, j.w); err != nil {
+		return j, err
+	}
+	if err = j.names.load(ctx, j.w); err != nil {
+		return j, err
+	}
+	if err = j.ins.prepare(j.w, j.search, j.hashedKeys); err != nil {
+		return j, fmt.Errorf("journal %s: prepare: %w", opts.Path, err)
+	}
+	if err = j.rd.prepare(j.r, j.hashedKeys); err != nil {
 		return j, fmt.Errorf("journal %s: prepare: %w", opts.Path, err)
 	}
 	if err = j.load(ctx); err != nil {

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"encoding/binary"
 	"sync"
 
 	"github.com/bits-and-blooms/bloom/v3"
@@ -20,25 +21,33 @@ const keyFilterMin = 1 << 20
 // last commit invalidated cost 40-150 us, as much as the commit). It is a
 // Bloom filter of every key stored since open, built from the keys table
 // in the background at open; until then every key is looked up. Keys that
-// retention deletes stay in it: they only cost a lookup.
+// retention deletes stay in it: they only cost a lookup. It holds each
+// key's keyHash, which a journal with hashed keys (keys.go) stores in
+// place of the key.
 type keyFilter struct {
 	mu sync.Mutex
 	// f is the filter; nil until built.
 	f *bloom.BloomFilter
-	// pending collects the keys added while the filter is being built.
-	pending []string
+	// pending collects the keys' hashes added while the filter is being
+	// built.
+	pending []int64
+}
+
+// filterEntry is what the filter holds for a key whose keyHash is h.
+func filterEntry(h int64) []byte {
+	return binary.LittleEndian.AppendUint64(make([]byte, 0, 8), uint64(h))
 }
 
 // add records keys just stored.
 func (kf *keyFilter) add(keys []string) {
 	kf.mu.Lock()
 	defer kf.mu.Unlock()
-	if kf.f == nil {
-		kf.pending = append(kf.pending, keys...)
-		return
-	}
 	for _, k := range keys {
-		kf.f.AddString(k)
+		if kf.f == nil {
+			kf.pending = append(kf.pending, keyHash(k))
+			continue
+		}
+		kf.f.Add(filterEntry(keyHash(k)))
 	}
 }
 
@@ -52,7 +61,7 @@ func (kf *keyFilter) maybeStored(keys []string) []string {
 	}
 	var out []string
 	for _, k := range keys {
-		if kf.f.TestString(k) {
+		if kf.f.Test(filterEntry(keyHash(k))) {
 			out = append(out, k)
 		}
 	}
@@ -64,8 +73,8 @@ func (kf *keyFilter) maybeStored(keys []string) []string {
 func (kf *keyFilter) install(f *bloom.BloomFilter) {
 	kf.mu.Lock()
 	defer kf.mu.Unlock()
-	for _, k := range kf.pending {
-		f.AddString(k)
+	for _, h := range kf.pending {
+		f.Add(filterEntry(h))
 	}
 	kf.pending = nil
 	kf.f = f
@@ -77,13 +86,17 @@ func (kf *keyFilter) install(f *bloom.BloomFilter) {
 // database).
 func (j *Journal) buildKeyFilter() {
 	defer j.done.Done()
-	var lo, hi int64
-	if err := j.r.QueryRow(`SELECT COALESCE(MIN(seq), 0), COALESCE(MAX(seq), 0) FROM keys`).Scan(&lo, &hi); err != nil {
+	size, read := `SELECT COALESCE(MAX(seq) - MIN(seq) + 1, 0) FROM keys`, `SELECT k FROM keys`
+	if j.hashedKeys {
+		size, read = `SELECT COUNT(*) FROM key_hashes`, `SELECT h FROM key_hashes`
+	}
+	var n0 int64
+	if err := j.r.QueryRow(size).Scan(&n0); err != nil {
 		j.log.Warn("cannot size the idempotency key filter; keys are looked up in the journal", "error", err)
 		return
 	}
-	f := bloom.NewWithEstimates(uint(max(2*(hi-lo+1), keyFilterMin)), keyFilterFP)
-	rows, err := j.r.Query(`SELECT k FROM keys`)
+	f := bloom.NewWithEstimates(uint(max(2*n0, keyFilterMin)), keyFilterFP)
+	rows, err := j.r.Query(read)
 	if err != nil {
 		j.log.Warn("cannot read the idempotency keys into the filter; keys are looked up in the journal", "error", err)
 		return
@@ -91,12 +104,19 @@ func (j *Journal) buildKeyFilter() {
 	defer rows.Close()
 	n := 0
 	for rows.Next() {
-		var k string
+		var k any
 		if err := rows.Scan(&k); err != nil {
 			j.log.Warn("cannot read the idempotency keys into the filter; keys are looked up in the journal", "error", err)
 			return
 		}
-		f.AddString(k)
+		switch k := k.(type) {
+		case int64:
+			f.Add(filterEntry(k))
+		case string:
+			f.Add(filterEntry(keyHash(k)))
+		case []byte:
+			f.Add(filterEntry(keyHash(string(k))))
+		}
 		if n++; n%4096 == 0 && j.stopping() {
 			return
 		}

@@ -2,6 +2,7 @@ package journal
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +22,7 @@ var phraseEvents = []string{
 	`{"session_id":"p","hook_event_name":"Stop","last_assistant_message":"le café crème est prêt pour zebra"}`,                                                                        // 7: diacritics
 }
 
-func appendPhraseEvents(t *testing.T, j *Journal) {
+func appendPhraseEvents(t testing.TB, j *Journal) {
 	t.Helper()
 	first := j.LastSeq() + 1
 	var evs []*event.Event
@@ -70,33 +71,53 @@ var phraseCases = []struct {
 	{`"cafe crem*"`, []uint64{7}},
 	{`"cafe crim*"`, []uint64{}},
 	{`"CAFE CRÈME"`, []uint64{7}},
+	{`zebra -message:café`, []uint64{6, 5, 4, 3, 2, 1}},
+	{`zebra -message:cafe`, []uint64{6, 5, 4, 3, 2, 1}},
+	{`zebra -message:"cafe creme"`, []uint64{6, 5, 4, 3, 2, 1}},
+	{`zebra -message:"creme cafe"`, []uint64{7, 6, 5, 4, 3, 2, 1}},
+	{`zebra -message:CAFÉ`, []uint64{6, 5, 4, 3, 2, 1}},
+	{`zebra -message:"café crème"`, []uint64{6, 5, 4, 3, 2, 1}},
+	{`message:prêt`, []uint64{7}},
+	{`prompt:zebra OR message:crème`, []uint64{7, 3}},
 }
 
-// TestSearchPhraseCheck: with a detail=column index a phrase is matched
-// exactly as FTS5 matched it with detail=full: a candidate with every word
-// of the phrase but not in order (or in another column) is not returned,
-// with or without a limit, and the same queries give the same hits on a
-// journal whose index is detail=full (made before layout 6, kept as it
-// is: testdata/journal-v4.db).
+// TestSearchPhraseCheck: with a detail=none index (layout 7) a field
+// filter and a phrase, and with a detail=column one (layout 6) a phrase,
+// are matched exactly as FTS5 matched them with detail=full: a candidate
+// with every word of the phrase but not in order, or in another field, is
+// not returned, with or without a limit; the same queries (phraseCases,
+// and every case of TestSearch) give the same hits on the journals whose
+// index is detail=column (testdata/journal-v6.db) and detail=full
+// (testdata/journal-v4.db), kept as they are.
 func TestSearchPhraseCheck(t *testing.T) {
 	fresh := openT(t, t.TempDir(), Options{})
-	if !fresh.searchColumn {
-		t.Fatal("a new journal's index is not detail=column")
+	if fresh.search != searchNone {
+		t.Fatalf("a new journal's index is of kind %d, want detail=none", fresh.search)
 	}
 	appendPhraseEvents(t, fresh)
-	dir := t.TempDir()
-	copyFixture(t, "journal-v4.db", dir)
-	old := openT(t, dir, Options{})
-	if old.searchColumn {
-		t.Fatal("the layout-4 journal's detail=full index was replaced")
-	}
-	base := old.LastSeq()
-	appendPhraseEvents(t, old)
-	for _, j := range []struct {
+	kinds := []struct {
+		name    string
+		fixture string
+		kind    searchKind
+	}{{"detail=column", "journal-v6.db", searchColumn}, {"detail=full", "journal-v4.db", searchFull}}
+	type journalCase struct {
 		name string
 		j    *Journal
 		base uint64
-	}{{"detail=column", fresh, 0}, {"detail=full", old, base}} {
+	}
+	js := []journalCase{{"detail=none", fresh, 0}}
+	for _, k := range kinds {
+		dir := t.TempDir()
+		copyFixture(t, k.fixture, dir)
+		old := openT(t, dir, Options{})
+		if old.search != k.kind {
+			t.Fatalf("the %s journal's index was replaced (kind %d)", k.name, old.search)
+		}
+		base := old.LastSeq()
+		appendPhraseEvents(t, old)
+		js = append(js, journalCase{k.name, old, base})
+	}
+	for _, j := range js {
 		for _, tc := range phraseCases {
 			hits, err := j.j.Search(store.SearchQuery{Query: tc.q})
 			if err != nil {
@@ -112,11 +133,74 @@ func TestSearchPhraseCheck(t *testing.T) {
 		}
 	}
 	// The limit counts hits, not candidates: event 2 (both words, not the
-	// phrase) is newer than 1 and does not take its place.
-	for _, j := range []*Journal{fresh} {
-		hits, err := j.Search(store.SearchQuery{Query: `command:"go test"`, Limit: 1})
-		if err != nil || len(hits) != 1 || hits[0].Seq != 1 {
-			t.Errorf("limit 1: %v %v, want event 1", hitSeqs(hits), err)
+	// phrase) is newer than 1 and does not take its place,
+	for _, j := range js[:2] {
+		// and the newer events with the word in another field do not
+		// take the place of a field filter's hit
+		for _, c := range []struct {
+			q    string
+			want uint64
+		}{{`command:"go test"`, 1}, {`command:zebra`, 2}, {`path:zebra -tool:Bash`, 5}} {
+			hits, err := j.j.Search(store.SearchQuery{Query: c.q, Limit: 1})
+			if err != nil || len(hits) != 1 || hits[0].Seq-j.base != c.want {
+				t.Errorf("%s: %s, limit 1: %v %v, want event %d", j.name, c.q, hitSeqs(hits), err, c.want)
+			}
+		}
+	}
+}
+
+// TestLatinFold: every letter latinFold folds, FTS5's tokenizer folds the
+// same way: an index of the word x<letter>y is found by x<base>y, in
+// upper and lower case.
+func TestLatinFold(t *testing.T) {
+	j := openT(t, t.TempDir(), Options{})
+	if _, err := j.w.Exec(`CREATE VIRTUAL TABLE fold USING fts5(w, tokenize='unicode61 remove_diacritics 2')`); err != nil {
+		t.Fatal(err)
+	}
+	n := int64(0)
+	for r, base := range latinFold {
+		n++
+		if _, err := j.w.Exec(`INSERT INTO fold(rowid, w) VALUES (?, ?)`, n, "x"+string(r)+"y"); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{"x" + string(base) + "y", "X" + strings.ToUpper(string(base)) + "Y"} {
+			var got int64
+			if err := j.w.QueryRow(`SELECT COUNT(*) FROM fold WHERE fold MATCH ? AND rowid = ?`, `"`+q+`"`, n).Scan(&got); err != nil || got != 1 {
+				t.Errorf("%q (U+%04X): FTS5 does not fold it to %q (%v)", string(r), r, q, err)
+			}
+		}
+		if f, ok := foldLatin("x" + string(r) + "\u0301y"); !ok || f != "x"+string(base)+"y" {
+			t.Errorf("foldLatin(%q) = %q %v", string(r), f, ok)
+		}
+	}
+}
+
+// TestMarkWords: markWords puts the mark before each word as ftsWords
+// cuts them (ASCII, non-ASCII letters, combining diacritics, pairs), and
+// the index finds each marked word by the field's filter only.
+func TestMarkWords(t *testing.T) {
+	for _, s := range []string{"", "go test ./zebra/...", "/src/zebra/orders_test.go\n src\ue000zebra", "café crème", "cafe\u0301 x", "日本語 テスト", "a--b  c"} {
+		var want []string
+		for _, w := range ftsWords(s, nil) {
+			want = append(want, fieldMark[fCommand]+w.s)
+		}
+		var got []string
+		for _, w := range ftsWords(markWords(s, fieldMark[fCommand]), nil) {
+			got = append(got, w.s)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("markWords(%q): words %q, want %q", s, got, want)
+		}
+	}
+	j := openT(t, t.TempDir(), Options{})
+	appendPhraseEvents(t, j)
+	for _, c := range []struct {
+		q    string
+		want []uint64
+	}{{"command:zebra", []uint64{2, 1}}, {"path:zebra", []uint64{5, 4}}, {"tool:bash", []uint64{2, 1}}, {"zebra -command:zebra -path:zebra", []uint64{7, 6, 3}}, {"event:stop OR path:orders", []uint64{7, 5, 4}}} {
+		hits, err := j.Search(store.SearchQuery{Query: c.q})
+		if err != nil || !reflect.DeepEqual(hitSeqs(hits), c.want) {
+			t.Errorf("%s: %v (%v), want %v", c.q, hitSeqs(hits), err, c.want)
 		}
 	}
 }

@@ -33,7 +33,7 @@ type readerStmts struct {
 	block *sql.Stmt
 }
 
-func (s *readerStmts) prepare(db *sql.DB) error {
+func (s *readerStmts) prepare(db *sql.DB, hashedKeys bool) error {
 	var err error
 	prep := func(q string) *sql.Stmt {
 		if err != nil {
@@ -51,7 +51,8 @@ func (s *readerStmts) prepare(db *sql.DB) error {
 	s.bySeq = prep(`SELECT ` + eventCols + ` FROM events WHERE seq = ?`)
 	s.tailStartAll = prep(`SELECT seq FROM events WHERE seq > ? AND seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?`)
 	s.tailStartSessions = prep(`SELECT seq FROM events WHERE session_id IN (SELECT value FROM json_each(?)) AND seq > ? AND seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?`)
-	s.key = prep(`SELECT seq FROM keys WHERE k = ?`)
+	_, lookupKey, _ := keyStmts(hashedKeys)
+	s.key = prep(lookupKey)
 	s.search = prep(searchSQL)
 	s.block = prep(`SELECT data FROM blocks WHERE id = ?`)
 	return err
@@ -102,7 +103,11 @@ func (j *Journal) TailStart(after, upto uint64, f store.Filter, n int) (uint64, 
 	if f.All() {
 		row = j.rd.tailStartAll.QueryRow(int64(after), int64(upto), n-1)
 	} else {
-		ids, err := json.Marshal(f.Sessions)
+		args := make([]any, len(f.Sessions))
+		for i, id := range f.Sessions {
+			args[i] = j.sessionArg(id)
+		}
+		ids, err := json.Marshal(args)
 		if err != nil {
 			return 0, err
 		}
@@ -163,7 +168,7 @@ func (j *Journal) query(after, upto uint64, f store.Filter, limit, maxBytes int,
 	}
 	var out []*event.Event
 	for _, id := range ids {
-		evs, err := j.scanEvents(st, tail, maxBytes, id, int64(after), int64(upto), sqlLimit(limit))
+		evs, err := j.scanEvents(st, tail, maxBytes, j.sessionArg(id), int64(after), int64(upto), sqlLimit(limit))
 		if err != nil {
 			return nil, err
 		}
@@ -188,7 +193,7 @@ func (j *Journal) query(after, upto uint64, f store.Filter, limit, maxBytes int,
 func (j *Journal) pageSessions(after, upto uint64, ids []string, limit, maxBytes int) ([]*event.Event, error) {
 	var seqs []int64
 	for _, id := range ids {
-		rows, err := j.rd.seqsSession.Query(id, int64(after), int64(upto), sqlLimit(limit))
+		rows, err := j.rd.seqsSession.Query(j.sessionArg(id), int64(after), int64(upto), sqlLimit(limit))
 		if err != nil {
 			return nil, fmt.Errorf("journal: read: %w", err)
 		}
@@ -291,7 +296,7 @@ func (j *Journal) LookupKey(key string) (uint64, bool) {
 		return found[key], true
 	}
 	var seq int64
-	if err := j.rd.key.QueryRow(key).Scan(&seq); err != nil {
+	if err := j.rd.key.QueryRow(j.keyArg(key)).Scan(&seq); err != nil {
 		if err != sql.ErrNoRows {
 			j.log.Warn("idempotency key lookup failed; treating the event as new", "error", err)
 		}
@@ -305,6 +310,7 @@ func (j *Journal) LookupKey(key string) (uint64, bool) {
 const lookupChunk = 512
 
 // lookupStmt returns the prepared `SELECT k, seq FROM keys WHERE k IN (...)`
+// (or its key_hashes form: keyStmts)
 // with n placeholders, n a power of two up to lookupChunk: preparing a
 // statement costs as much as running it, so each size is prepared once
 // and short lists are padded to the next size.
@@ -316,7 +322,8 @@ func (j *Journal) lookupStmt(n int) (*sql.Stmt, error) {
 		return st, nil
 	}
 	q := make([]byte, 0, 48+2<<class)
-	q = append(q, "SELECT k, seq FROM keys WHERE k IN (?"...)
+	_, _, lookupIn := keyStmts(j.hashedKeys)
+	q = append(q, lookupIn...)
 	for i := 1; i < 1<<class; i++ {
 		q = append(q, ",?"...)
 	}
@@ -354,21 +361,42 @@ func (j *Journal) LookupKeys(keys []string) (map[string]uint64, error) {
 		}
 		size := 1 << bits.Len(uint(n-1))
 		args := make([]any, size)
+		var byHash map[int64][]string
+		if j.hashedKeys {
+			byHash = make(map[int64][]string, n)
+		}
 		for i := range args {
-			args[i] = chunk[min(i, n-1)] // padded with the last key
+			k := chunk[min(i, n-1)] // padded with the last key
+			args[i] = k
+			if byHash != nil {
+				h := keyHash(k)
+				args[i] = h
+				if i < n {
+					byHash[h] = append(byHash[h], k)
+				}
+			}
 		}
 		rows, err := st.Query(args...)
 		if err != nil {
 			return nil, err
 		}
 		for rows.Next() {
-			var k string
+			var k any
 			var seq int64
 			if err := rows.Scan(&k, &seq); err != nil {
 				rows.Close()
 				return nil, err
 			}
-			found[k] = uint64(seq)
+			switch k := k.(type) {
+			case int64:
+				for _, key := range byHash[k] {
+					found[key] = uint64(seq)
+				}
+			case string:
+				found[k] = uint64(seq)
+			case []byte:
+				found[string(k)] = uint64(seq)
+			}
 		}
 		if err := rows.Close(); err != nil {
 			return nil, err

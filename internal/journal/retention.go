@@ -80,7 +80,7 @@ func (j *Journal) stopping() bool {
 }
 
 // EnforceRetention drops the oldest events beyond the count, age and byte
-// limits, then the idempotency keys older than both their event and the key
+// limits (and the names of the sessions left without events), then the idempotency keys older than both their event and the key
 // window, then the sessions idle for longer than the age limit. Each
 // transaction deletes at most deleteChunk rows, so ingest waits at most one
 // short delete. It first waits for the events accepted before the call to
@@ -92,6 +92,7 @@ func (j *Journal) EnforceRetention() error {
 	j.retMu.Lock()
 	defer j.retMu.Unlock()
 	now := j.opts.now()
+	oldest := j.oldest.Load()
 	for !j.stopping() {
 		more, err := j.dropEvents(now)
 		if err != nil || !more {
@@ -101,7 +102,17 @@ func (j *Journal) EnforceRetention() error {
 			break
 		}
 	}
-	for !j.stopping() {
+	if j.oldest.Load() != oldest {
+		if err := j.dropNames(); err != nil {
+			return fmt.Errorf("journal retention (session names): %w", err)
+		}
+	}
+	if j.hashedKeys {
+		if err := j.dropHashedKeys(now.Add(-j.opts.KeyWindow).UnixNano()); err != nil {
+			return err
+		}
+	}
+	for !j.hashedKeys && !j.stopping() {
 		more, err := j.dropKeys(now.Add(-j.opts.KeyWindow).UnixNano())
 		if err != nil || !more {
 			if err != nil {
@@ -140,7 +151,7 @@ func (j *Journal) dropEvents(now time.Time) (more bool, err error) {
 		return false, fmt.Errorf("journal retention: %w", err)
 	}
 	var bound uint64
-	var freed int64
+	var freed, maxRecv int64
 	n := 0
 	remaining := j.bytes.Load()
 	for rows.Next() {
@@ -154,6 +165,7 @@ func (j *Journal) dropEvents(now time.Time) (more bool, err error) {
 			bound = uint64(seq)
 			remaining -= size
 			freed += size
+			maxRecv = max(maxRecv, recv)
 			continue
 		}
 		n = -1 // stopped early
@@ -179,6 +191,9 @@ func (j *Journal) dropEvents(now time.Time) (more bool, err error) {
 		}
 		// a block goes with its last event
 		if _, err := tx.Exec(`DELETE FROM blocks WHERE id <= ? AND last <= ?`, int64(bound), int64(bound)); err != nil {
+			return err
+		}
+		if err := j.markDropped(tx, bound, maxRecv); err != nil {
 			return err
 		}
 		// The state is saved in the same transaction: the events that

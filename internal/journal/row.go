@@ -29,6 +29,48 @@ type eventRow struct {
 	Origin         string // '' for local events
 	OriginSeq      int64  // 0 for local events
 	PayloadCodec   int64  // payload_codec: codecRaw (every row before layout 4), codecZstdV1 or codecBlockV1 (blocks.go)
+	// With numbered (layout 7: names.go), the session_id, event and tool
+	// columns hold SessionNum, EventNum and ToolNum (0: no tool), the
+	// numbers of SessionID, Event and Tool in the names table (set for
+	// a row to store). numCols says which columns of a row read held
+	// numbers (bits 1, 2 and 4: nameCol).
+	numbered                      bool
+	numCols                       uint8
+	SessionNum, EventNum, ToolNum int64
+}
+
+// nameCol is a column that holds a name: as text (SessionID, Event, Tool)
+// or, in a numbered row, as its number. It scans either (setting its bit
+// in numCols for a number) and is stored as the row says.
+type nameCol struct {
+	r   *eventRow
+	s   *string
+	n   *int64
+	bit uint8 // in eventRow.numCols
+}
+
+// Scan implements sql.Scanner.
+func (c nameCol) Scan(v any) error {
+	switch v := v.(type) {
+	case int64:
+		*c.n = v
+		c.r.numCols |= c.bit
+	case string:
+		*c.s = v
+	case []byte:
+		*c.s = string(v)
+	default:
+		return fmt.Errorf("journal: a name column holds %T", v)
+	}
+	return nil
+}
+
+// value is what the column stores.
+func (c nameCol) value() any {
+	if c.r.numbered {
+		return *c.n
+	}
+	return *c.s
 }
 
 // eventCols are eventRow's columns, in the order of its fields (cols).
@@ -43,7 +85,8 @@ func prefixCols(prefix, cols string) string {
 // cols returns pointers to r's fields in eventCols order: Scan's
 // destinations.
 func (r *eventRow) cols() []any {
-	return []any{&r.Seq, &r.ReceivedNS, &r.SentNS, &r.SessionID, &r.Event, &r.Tool, &r.ToolUseID,
+	return []any{&r.Seq, &r.ReceivedNS, &r.SentNS, nameCol{r, &r.SessionID, &r.SessionNum, 1},
+		nameCol{r, &r.Event, &r.EventNum, 2}, nameCol{r, &r.Tool, &r.ToolNum, 4}, &r.ToolUseID,
 		&r.Cwd, &r.TranscriptPath, &r.Reason, &r.Payload, &r.Origin, &r.OriginSeq, &r.PayloadCodec}
 }
 
@@ -59,6 +102,8 @@ func (r *eventRow) values(extra ...any) []any {
 			vs[i] = *p
 		case *[]byte:
 			vs[i] = *p
+		case nameCol:
+			vs[i] = p.value()
 		}
 	}
 	return append(vs, extra...)

@@ -21,13 +21,19 @@ import (
 // layout 6 adds the blocks table and payload_codec 2 (several events'
 // payloads compressed together: blocks.go; the rows written before keep
 // their codec and read the same) and makes new journals' search index
-// detail=column (search.go; an older journal keeps its detail=full one).
-const schemaVersion = 6
+// detail=column (search.go; an older journal keeps its detail=full one);
+// layout 7 makes new journals' search index detail=none (search.go) and
+// their events rows hold the session id, event and tool names as numbers
+// of the names table (names.go); a journal made before keeps its index
+// and its rows of text, and reads and searches the same.
+const schemaVersion = 7
 
 // schema is the journal's layout. Times are Unix nanoseconds; empty strings
 // are stored as ”. Users may read the file with the sqlite3 shell.
 //
-//	events   one row per accepted event; payload is the hook JSON byte for
+//	events   one row per accepted event (session_id, event and tool
+//	         are numbers of the names table in a journal made at layout
+//	         7 or later, text in an older one); payload is the hook JSON byte for
 //	         byte; size is what the event counts against --retain-bytes;
 //	         origin and origin_seq (added by addColumns) name the machine an
 //	         event came from in fleet mode and its seq there ('' and 0 for
@@ -37,7 +43,9 @@ const schemaVersion = 6
 //	         size counts the stored bytes (of a block, a share).
 //	         tool_use_id, cwd, transcript_path and reason are '' when
 //	         the payload has the same value (layout 5: read from it).
-//	keys     idempotency keys, by the seq of the event they were stored with.
+//	keys     idempotency keys, by the seq of the event they were stored
+//	         with (a journal made before layout 7; a new one has
+//	         key_hashes: keys.go). Made by createSchema.
 //	sessions the session summaries (sessionRow as JSON), kept in step
 //	         with events in the same transaction.
 //	meta     last_seq (so seq never goes back, even when retention dropped
@@ -50,14 +58,15 @@ const schemaVersion = 6
 //	         before (an older journal's) in the background (backfill.go).
 //	search   the full-text index (FTS5, contentless; search.go), rowid =
 //	         seq; retention deletes from it with the events.
+//	history  a view of the events with their names as text (names.go).
 const schema = `
 CREATE TABLE IF NOT EXISTS events(
 	seq INTEGER PRIMARY KEY,
 	received_ns INTEGER NOT NULL,
 	sent_ns INTEGER NOT NULL DEFAULT 0,
-	session_id TEXT NOT NULL,
-	event TEXT NOT NULL,
-	tool TEXT NOT NULL DEFAULT '',
+	session_id INTEGER NOT NULL,
+	event INTEGER NOT NULL,
+	tool INTEGER NOT NULL DEFAULT 0,
 	tool_use_id TEXT NOT NULL DEFAULT '',
 	cwd TEXT NOT NULL DEFAULT '',
 	transcript_path TEXT NOT NULL DEFAULT '',
@@ -66,11 +75,6 @@ CREATE TABLE IF NOT EXISTS events(
 	payload BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_session ON events(session_id, seq);
-CREATE TABLE IF NOT EXISTS keys(
-	seq INTEGER PRIMARY KEY,
-	k TEXT NOT NULL UNIQUE,
-	received_ns INTEGER NOT NULL
-);
 CREATE TABLE IF NOT EXISTS sessions(
 	session_id TEXT PRIMARY KEY,
 	last_seq INTEGER NOT NULL,
@@ -85,7 +89,7 @@ INSERT OR IGNORE INTO meta(k, v) VALUES ('last_seq', 0), ('bytes', 0);
 INSERT OR IGNORE INTO meta(k, v) SELECT 'state_seq', v FROM meta WHERE k = 'last_seq';
 INSERT OR IGNORE INTO meta(k, v) SELECT 'index_from', v + 1 FROM meta WHERE k = 'last_seq';
 INSERT OR IGNORE INTO meta(k, v) SELECT 'indexed_to', v FROM meta WHERE k = 'last_seq';
-` + blocksSchema + fleetSchema
+` + blocksSchema + fleetSchema + namesSchema
 
 // checkHealthy reads the file's header and schema and, with full, runs
 // PRAGMA quick_check, which reads every page once: a garbage or damaged file
@@ -143,8 +147,17 @@ func createSchema(ctx context.Context, db *sql.DB) error {
 	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
 		return fmt.Errorf("read journal header: %w", err)
 	}
+	oldKeys, err := hasTable(ctx, tx, "keys")
+	if err != nil {
+		return err
+	}
 	if _, err := tx.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("create journal schema: %w", err)
+	}
+	if !oldKeys {
+		if _, err := tx.ExecContext(ctx, hashedKeysSchema); err != nil {
+			return fmt.Errorf("create journal schema: %w", err)
+		}
 	}
 	if _, err := tx.ExecContext(ctx, searchSchema); err != nil {
 		return fmt.Errorf("create the journal's search index (FTS5): %w", err)
@@ -153,6 +166,13 @@ func createSchema(ctx context.Context, db *sql.DB) error {
 		if err := addColumns(ctx, tx); err != nil {
 			return err
 		}
+	}
+	numbered, err := namesNumbered(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, historyView(numbered)); err != nil { // after addColumns: it names origin
+		return fmt.Errorf("create journal schema: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", schemaVersion)); err != nil {
 		return fmt.Errorf("create journal schema: %w", err)

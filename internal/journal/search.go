@@ -27,33 +27,69 @@ import (
 // contentless (content=”): it holds the index only, not a second copy of
 // the text, which the compressed payload already is; snippets are cut from
 // the payload of each hit. contentless_delete lets retention delete rows.
-// Its columns are the fields a query can name (tool:Edit path:orders.go).
 //
-// Since layout 6 it is detail=column: it records which columns of an event
-// hold a word, not where (half the index of detail=full, and less work at
-// ingest), so FTS5 cannot match a phrase. A phrase, and a word FTS5 splits
-// in several (orders.go is orders and go), is then asked of the index as
-// all its words in that column, and each candidate, newest first, is kept
-// only if its text (docOf, the text that was indexed) has the words in
-// order (phraseCheck), until the limit. (Giving the index each column's
-// words once, since it keeps no positions, made indexing slower, not
-// faster: the Go work cost more than FTS5 saved.) A journal made before
-// layout 6 keeps its detail=full index and its
-// phrases are matched by FTS5 itself (Journal.searchColumn false).
+// Since layout 7 it is detail=none (searchNone): it records which events
+// hold a word, not where (less than half the bytes of detail=column), in
+// one column holding every field's text (a column per field would only
+// add per-field sizes, which nothing reads). The words of the short fields
+// (event, tool, command, path) are marked as theirs (fieldMark: tool:Edit
+// is the one word "<U+E012>edit" of the index), so a filter on one of
+// them is matched by the index alone; a filter on a long field (prompt,
+// input, output, message), a phrase, and a word FTS5 splits in several
+// (orders.go is orders and go) are asked of the index as all their words
+// (and the field's name: fieldWord), and each candidate, newest first, is
+// kept only if its text (docOf, the text that was indexed) has the words
+// in that field, in order (phraseCheck), until the limit. Each pair of
+// consecutive words of the path and command fields is one more word
+// (withPairs), so that a path or command phrase has few candidates.
+//
+// A journal made at layout 6 keeps its detail=column index (searchColumn:
+// a column per field, so field filters are FTS5's; phrases are checked
+// after the match as above), one made before layout 6 its detail=full
+// index (searchFull: FTS5 matches phrases itself). Nothing is rebuilt.
+// (Giving the index each field's words once, since it keeps no positions,
+// made indexing slower, not faster: the Go work cost more than FTS5
+// saved.)
 const searchSchema = `
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(
-	event, tool, prompt, command, path, input, output, message,
-	content='', contentless_delete=1, detail=column, tokenize='unicode61 remove_diacritics 2'
+	text, content='', contentless_delete=1, detail=none, tokenize='unicode61 remove_diacritics 2'
 );`
 
-// searchIsColumn reports whether the journal's index is detail=column (made
-// at layout 6 or later) rather than detail=full.
-func searchIsColumn(ctx context.Context, db *sql.DB) (bool, error) {
+// searchKind is how a journal's search index is made.
+type searchKind int
+
+const (
+	// searchFull: detail=full, a column per field (journals made before
+	// layout 6).
+	searchFull searchKind = iota
+	// searchColumn: detail=column, a column per field (layout 6).
+	searchColumn
+	// searchNone: detail=none, one column (layout 7 on).
+	searchNone
+)
+
+// searchKindOf reads which kind of search index the journal has.
+func searchKindOf(ctx context.Context, db *sql.DB) (searchKind, error) {
 	var def string
 	if err := db.QueryRowContext(ctx, `SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'search'`).Scan(&def); err != nil {
-		return false, fmt.Errorf("read the search index's definition: %w", err)
+		return 0, fmt.Errorf("read the search index's definition: %w", err)
 	}
-	return strings.Contains(def, "detail=column"), nil
+	switch {
+	case strings.Contains(def, "detail=none"):
+		return searchNone, nil
+	case strings.Contains(def, "detail=column"):
+		return searchColumn, nil
+	}
+	return searchFull, nil
+}
+
+// indexInsert is the statement that adds an event to an index of kind k:
+// its arguments are indexValues'.
+func indexInsert(k searchKind) string {
+	if k == searchNone {
+		return `INSERT INTO search(rowid, text) VALUES (?, ?)`
+	}
+	return `INSERT INTO search(rowid, ` + strings.Join(searchFields, ", ") + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 }
 
 // noIndex turns the search index off for new events (MPM_JOURNAL_NOINDEX=1):
@@ -293,20 +329,98 @@ func isASCIIAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-// indexValues are the INSERT arguments of an event's index row: its text,
-// and in the path and command columns each pair of consecutive words as
-// one more word (withPairs).
-func indexValues(seq int64, d *searchDoc) []any {
+// indexValues are the arguments of indexInsert(k) for an event: its text,
+// with in the path and command fields each pair of consecutive words as
+// one more word (withPairs); in an index of one column (searchNone) the
+// fields' texts one after the other, each word of the event, tool,
+// command and path fields marked as that field's (fieldMark), then the
+// name of each other field that is not empty (fieldWord).
+func indexValues(k searchKind, seq int64, d *searchDoc) []any {
 	vs := make([]any, 0, 9)
 	vs = append(vs, seq)
+	var b strings.Builder
 	for f, s := range d {
 		if f == fPath || f == fCommand {
 			s = withPairs(s)
 		}
-		vs = append(vs, s)
+		if k != searchNone {
+			vs = append(vs, s)
+			continue
+		}
+		if fieldMark[f] != "" {
+			s = markWords(s, fieldMark[f])
+		}
+		b.WriteString(s)
+		b.WriteByte('\n')
 	}
-	return vs
+	if k != searchNone {
+		return vs
+	}
+	for f := range d {
+		if fieldMark[f] == "" && d[f] != "" {
+			b.WriteString(fieldWord(f, ""))
+			b.WriteByte(' ')
+		}
+	}
+	return append(vs, b.String())
 }
+
+// fieldMark is, for the short fields (event, tool, command, path), the
+// character an index of one column (searchNone) holds each of their words
+// after: a private-use character, which FTS5's unicode61 tokenizer takes
+// as part of a word, other than pairJoin and fieldJoin, one a field. A
+// filter on one of these fields (tool:Edit, command:git) is then one word
+// of the index, matched exactly; a word without a field is asked as
+// itself or marked by any of them. The long fields (prompt, input,
+// output, message) keep their words as they are, and of each that is not
+// empty the index holds its name (fieldWord(f, "")): a filter on one is
+// asked as the word and the field's name, and an event has, but for
+// event, tool, command and path, one long field at most (a prompt, a
+// PreToolUse's input, a PostToolUse's output, a message), so the check
+// after the match (phraseCheck) rarely rejects a candidate: output:X is
+// not checked against every Bash command that names X, nor every Edit
+// whose strings have it.
+var fieldMark = [len(searchDoc{})]string{fEvent: "\ue011", fTool: "\ue012", fCommand: "\ue013", fPath: "\ue014"}
+
+// markedFields are the fields with a fieldMark.
+var markedFields = []int{fEvent, fTool, fCommand, fPath}
+
+// markWords returns s with mark before each of its words (ftsWords'
+// words), so that FTS5 takes mark and the word for one word.
+func markWords(s, mark string) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/4)
+	in := false
+	for i := 0; i < len(s); {
+		c, n, word := s[i], 1, false
+		if c < utf8.RuneSelf {
+			word = isASCIIAlnum(c)
+		} else {
+			var r rune
+			r, n = utf8.DecodeRuneInString(s[i:])
+			word = isWordRune(r) || in && r >= 0x300 && r <= 0x36f
+		}
+		if word && !in {
+			b.WriteString(mark)
+		}
+		in = word
+		b.WriteString(s[i : i+n])
+		i += n
+	}
+	return b.String()
+}
+
+// fieldJoin joins a field's name and a word into one word (fieldWord): a
+// private-use character, which FTS5's unicode61 tokenizer takes as part of
+// a word, other than pairJoin.
+const fieldJoin = "\ue001"
+
+// fieldWord is word w of field f as one word of its own: it never equals
+// a word of a query, nor a pair.
+func fieldWord(f int, w string) string { return searchFields[f] + fieldJoin + w }
+
+// fieldIndex is the index of field name in searchFields, -1 for none.
+func fieldIndex(name string) int { return slices.Index(searchFields, name) }
 
 // pairJoin joins two words into one: a private-use character, which
 // FTS5's unicode61 tokenizer takes as part of a word.
@@ -351,21 +465,25 @@ type term struct {
 	// words are text's words as FTS5 tokenizes it (ftsWords); more than
 	// one makes a phrase.
 	words []ftsWord
+	// check says the index cannot tell the term apart: its candidates
+	// are checked (phraseCheck).
+	check bool
 }
 
 // parseQuery translates the user's query (docs/protocol.md, "Searching
-// history") into an FTS5 expression, and returns the positive terms (for
-// the snippet). Every term is quoted for FTS5, so no user input reaches
-// its syntax; what cannot be understood is a *store.QueryError. With
-// column (a detail=column index) a term of several words is asked as all
-// of them, and the check its candidates must pass is returned (nil: none).
-func parseQuery(q string, column bool) (string, []term, *phraseCheck, error) {
+// history") into an FTS5 expression for an index of kind k, and returns
+// the positive terms (for the snippet). Every term is quoted for FTS5, so
+// no user input reaches its syntax; what cannot be understood is a
+// *store.QueryError. What the index cannot match exactly (a term of
+// several words but in detail=full, a field filter in detail=none but on
+// the event and tool fields' single words) is asked as all its words, and
+// the check its candidates must pass is returned (nil: none).
+func parseQuery(q string, k searchKind) (string, []term, *phraseCheck, error) {
 	bad := func(format string, args ...any) (string, []term, *phraseCheck, error) {
 		return "", nil, nil, &store.QueryError{Msg: fmt.Sprintf(format, args...)}
 	}
 	var chk phraseCheck
 	var groups [][]term // the positive terms, as pos: OR'ed within a group
-	phrases := false
 	if len(q) > 1000 {
 		return bad("the query is %d bytes, more than 1000: shorten it", len(q))
 	}
@@ -427,36 +545,9 @@ func parseQuery(q string, column bool) (string, []term, *phraseCheck, error) {
 			continue // punctuation alone: nothing to match
 		}
 		t := term{field: field, text: tok, prefix: prefix, words: ftsWords(tok, nil)}
-		quote := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-		expr := quote(tok)
-		if column && len(t.words) > 1 {
-			// all the words (the last maybe a prefix), or in the path and
-			// command fields their pairs (withPairs); checked as a phrase
-			// after the match
-			ws := make([]string, len(t.words))
-			for i, w := range t.words {
-				ws[i] = quote(w.s)
-			}
-			if (field == "path" || field == "command") && !slices.ContainsFunc(t.words, func(w ftsWord) bool { return w.wild }) {
-				ws = ws[:len(t.words)-1]
-				for i := range ws {
-					ws[i] = quote(t.words[i].s + pairJoin + t.words[i+1].s)
-				}
-			}
-			expr = "(" + strings.Join(ws, " AND ")
-			if prefix {
-				expr += " *"
-			}
-			expr += ")"
-			phrases = true
-		} else if prefix {
-			expr += " *"
-		}
-		if field != "" {
-			expr = field + " : " + expr
-		}
+		expr := termExpr(&t, k)
 		if negate {
-			if column && len(t.words) > 1 {
+			if t.check {
 				chk.negs = append(chk.negs, t) // all the words would exclude too much
 				continue
 			}
@@ -480,20 +571,122 @@ func parseQuery(q string, column bool) (string, []term, *phraseCheck, error) {
 	if len(neg) > 0 {
 		match = "(" + match + ") NOT (" + strings.Join(neg, " OR ") + ")"
 	}
-	if phrases {
-		for _, g := range groups {
-			for _, t := range g {
-				if len(t.words) > 1 {
-					chk.groups = append(chk.groups, g)
-					break
-				}
-			}
+	for _, g := range groups {
+		if slices.ContainsFunc(g, func(t term) bool { return t.check }) {
+			chk.groups = append(chk.groups, g)
 		}
 	}
 	if len(chk.groups) == 0 && len(chk.negs) == 0 {
 		return match, terms, nil, nil
 	}
 	return match, terms, &chk, nil
+}
+
+// termExpr is the FTS5 expression of t for an index of kind k, and sets
+// t.check when the index cannot match t exactly.
+func termExpr(t *term, k searchKind) string {
+	quote := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+	all := func(ws []string) string { // every word, the last maybe a prefix
+		expr := strings.Join(ws, " AND ")
+		if t.prefix {
+			expr += " *"
+		}
+		if len(ws) > 1 {
+			expr = "(" + expr + ")"
+		}
+		return expr
+	}
+	words := func() []string {
+		ws := make([]string, len(t.words))
+		for i, w := range t.words {
+			ws[i] = quote(w.s)
+		}
+		return ws
+	}
+	// pairs are the words of a path or command phrase as pairs (withPairs),
+	// nil when they cannot be
+	pairs := func() []string {
+		if t.field != "path" && t.field != "command" || len(t.words) < 2 || slices.ContainsFunc(t.words, func(w ftsWord) bool { return w.wild }) {
+			return nil
+		}
+		ws := make([]string, len(t.words)-1)
+		for i := range ws {
+			ws[i] = quote(t.words[i].s + pairJoin + t.words[i+1].s)
+		}
+		return ws
+	}
+	switch k {
+	case searchFull:
+		expr := quote(t.text)
+		if t.prefix {
+			expr += " *"
+		}
+		if t.field != "" {
+			expr = t.field + " : " + expr
+		}
+		return expr
+	case searchColumn:
+		var expr string
+		if len(t.words) > 1 {
+			t.check = true
+			ws := pairs()
+			if ws == nil {
+				ws = words()
+			}
+			expr = all(ws)
+		} else {
+			expr = quote(t.text)
+			if t.prefix {
+				expr += " *"
+			}
+		}
+		if t.field != "" {
+			expr = t.field + " : " + expr
+		}
+		return expr
+	}
+	// searchNone: the short fields' words marked (fieldMark), the long
+	// fields' names (fieldWord)
+	f := fieldIndex(t.field)
+	t.check = len(t.words) > 1 || f >= 0 && fieldMark[f] == ""
+	variants := func(w string, last bool) string { // w as the index may hold it
+		star := ""
+		if last && t.prefix {
+			star = " *"
+		}
+		switch {
+		case f >= 0 && fieldMark[f] != "":
+			return quote(fieldMark[f]+w) + star
+		case f >= 0:
+			return quote(w) + star
+		}
+		vs := []string{quote(w) + star}
+		for _, m := range markedFields {
+			vs = append(vs, quote(fieldMark[m]+w)+star)
+		}
+		return "(" + strings.Join(vs, " OR ") + ")"
+	}
+	var ws []string
+	if ps := pairs(); ps != nil {
+		for i := range ps {
+			ws = append(ws, quote(fieldMark[f]+t.words[i].s+pairJoin+t.words[i+1].s))
+		}
+		if t.prefix {
+			ws[len(ws)-1] += " *"
+		}
+	} else {
+		for i, w := range t.words {
+			ws = append(ws, variants(w.s, i == len(t.words)-1))
+		}
+	}
+	expr := strings.Join(ws, " AND ")
+	if len(ws) > 1 {
+		expr = "(" + expr + ")"
+	}
+	if f >= 0 && fieldMark[f] == "" {
+		expr = "(" + expr + " AND " + quote(fieldWord(f, "")) + ")"
+	}
+	return expr
 }
 
 // ftsWord is a word as FTS5's unicode61 tokenizer makes it: s is the text
@@ -552,9 +745,10 @@ func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r)
 }
 
-// phraseCheck is what a candidate of a detail=column index must pass: in
-// each group (terms OR'ed, one of them a phrase) a term whose words are
-// in the text in order, and none of negs (phrases excluded).
+// phraseCheck is what a candidate must pass when the index could not tell
+// (term.check): in each group (terms OR'ed, one of them checked) a term
+// whose words are in the text (of its field) in order, and none of negs
+// (the checked terms excluded).
 type phraseCheck struct {
 	groups [][]term
 	negs   []term
@@ -611,6 +805,14 @@ func sameWord(w, p ftsWord, prefix, sure bool) bool {
 	if !w.wild && !p.wild {
 		return w.s == p.s || prefix && strings.HasPrefix(w.s, p.s)
 	}
+	if strings.EqualFold(w.s, p.s) || prefix && len(w.s) >= len(p.s) && strings.EqualFold(w.s[:len(p.s)], p.s) {
+		return true // the same letters but for case: the same word to FTS5 too
+	}
+	if fw, ok := foldLatin(w.s); ok {
+		if fp, ok := foldLatin(p.s); ok { // as FTS5 folds them: sure either way
+			return fw == fp || prefix && strings.HasPrefix(fw, fp)
+		}
+	}
 	if sure {
 		return false
 	}
@@ -643,6 +845,44 @@ func sameWord(w, p ftsWord, prefix, sure bool) bool {
 		a = a[n:]
 	}
 	return true
+}
+
+// latinFold maps each Latin letter with diacritics (U+00C0-U+024F) whose
+// canonical decomposition is an ASCII letter and combining diacritics to
+// that letter, lower case: what FTS5's unicode61 tokenizer with
+// remove_diacritics 2 folds it to (TestLatinFold checks each with FTS5;
+// U+01E0 and U+01E1, which it does not fold, are left out).
+var latinFold = func() map[rune]byte {
+	const letters = "ÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝàáâãäåçèéêëìíîïñòóôõöùúûüýÿĀāĂăĄąĆćĈĉĊċČčĎďĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĨĩĪīĬĭĮįİĴĵĶķĹĺĻļĽľŃńŅņŇňŌōŎŏŐőŔŕŖŗŘřŚśŜŝŞşŠšŢţŤťŨũŪūŬŭŮůŰűŲųŴŵŶŷŸŹźŻżŽžƠơƯưǍǎǏǐǑǒǓǔǕǖǗǘǙǚǛǜǞǟǦǧǨǩǪǫǬǭǰǴǵǸǹǺǻȀȁȂȃȄȅȆȇȈȉȊȋȌȍȎȏȐȑȒȓȔȕȖȗȘșȚțȞȟȦȧȨȩȪȫȬȭȮȯȰȱȲȳ"
+	const base = "aaaaaaceeeeiiiinooooouuuuyaaaaaaceeeeiiiinooooouuuuyyaaaaaaccccccccddeeeeeeeeeegggggggghhiiiiiiiiijjkkllllllnnnnnnoooooorrrrrrssssssssttttuuuuuuuuuuuuwwyyyzzzzzzoouuaaiioouuuuuuuuuuaaggkkoooojggnnaaaaaaeeeeiiiioooorrrruuuusstthhaaeeooooooooyy"
+	m := make(map[rune]byte, len(base))
+	i := 0
+	for _, r := range letters {
+		m[r] = base[i]
+		i++
+	}
+	return m
+}()
+
+// foldLatin is word s as FTS5 folds it, when each of its characters is an
+// ASCII letter or digit, a letter of latinFold or a combining diacritic
+// (U+0300-U+036F, dropped); ok is false for any other character.
+func foldLatin(s string) (folded string, ok bool) {
+	b := make([]byte, 0, len(s))
+	for _, r := range s {
+		switch {
+		case r < utf8.RuneSelf:
+			b = append(b, byte(unicode.ToLower(r)))
+		case r >= 0x300 && r <= 0x36f:
+		default:
+			c, ok := latinFold[r]
+			if !ok {
+				return "", false
+			}
+			b = append(b, c)
+		}
+	}
+	return string(b), true
 }
 
 // hasPhrase reports whether text has the words of phrase one after the
@@ -681,7 +921,7 @@ const maxSearchLimit = 500
 // filtered by session, origin and time in the same query, each with a
 // snippet cut from its payload.
 func (j *Journal) Search(q store.SearchQuery) ([]store.SearchHit, error) {
-	match, terms, chk, err := parseQuery(q.Query, j.searchColumn)
+	match, terms, chk, err := parseQuery(q.Query, j.search)
 	if err != nil {
 		return nil, err
 	}
@@ -706,7 +946,11 @@ func (j *Journal) Search(q store.SearchQuery) ([]store.SearchHit, error) {
 	if chk != nil {
 		sqlLimit = -1 // candidates: read until limit of them pass
 	}
-	rows, err := j.rd.search.Query(match, q.Session, q.Origin, since, until, sqlLimit)
+	var session any = ""
+	if q.Session != "" {
+		session = j.sessionArg(q.Session)
+	}
+	rows, err := j.rd.search.Query(match, session, q.Origin, since, until, sqlLimit)
 	if err != nil {
 		if strings.Contains(err.Error(), "phrase queries are not supported") {
 			// a word FTS5 cuts in two where ftsWords does not (a

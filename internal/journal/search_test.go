@@ -15,8 +15,44 @@ import (
 // searchEvents stores a small history with every searchable field and
 // returns the journal and the time of the first event (one second apart).
 func searchEvents(t *testing.T, opts Options) (*Journal, time.Time) {
+	return searchEventsKind(t, opts, searchNone)
+}
+
+// oldSearchDefs are the search index definitions of the layouts before 7.
+var oldSearchDefs = map[searchKind]string{
+	searchFull: `CREATE VIRTUAL TABLE search USING fts5(
+	event, tool, prompt, command, path, input, output, message,
+	content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
+)`,
+	searchColumn: `CREATE VIRTUAL TABLE search USING fts5(
+	event, tool, prompt, command, path, input, output, message,
+	content='', contentless_delete=1, detail=column, tokenize='unicode61 remove_diacritics 2'
+)`,
+}
+
+// openKind opens a new journal in dir whose search index is of kind k: a
+// new journal's, or one of the kinds an older layout made (oldSearchDefs),
+// which is kept as it is.
+func openKind(t *testing.T, dir string, opts Options, k searchKind) *Journal {
 	t.Helper()
-	j := openT(t, t.TempDir(), opts)
+	if def := oldSearchDefs[k]; def != "" {
+		j := openT(t, dir, Options{})
+		if _, err := j.w.Exec(`DROP TABLE search; ` + def); err != nil {
+			t.Fatal(err)
+		}
+		j.Close()
+	}
+	j := openT(t, dir, opts)
+	if j.search != k {
+		t.Fatalf("search index of kind %d, want %d", j.search, k)
+	}
+	return j
+}
+
+// searchEventsKind is searchEvents with a search index of kind k.
+func searchEventsKind(t *testing.T, opts Options, k searchKind) (*Journal, time.Time) {
+	t.Helper()
+	j := openKind(t, t.TempDir(), opts, k)
 	base := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	payloads := []string{
 		`{"session_id":"s1","hook_event_name":"UserPromptSubmit","prompt":"fix the rounding bug in orders.go, please"}`,
@@ -55,8 +91,20 @@ func hitSeqs(h []store.SearchHit) []uint64 {
 	return out
 }
 
+// TestSearch: the query syntax, on each kind of search index (a new
+// journal's detail=none, and the detail=column and detail=full indexes of
+// journals made before layout 7): the same hits on every case.
 func TestSearch(t *testing.T) {
-	j, base := searchEvents(t, Options{})
+	for _, k := range []struct {
+		name string
+		kind searchKind
+	}{{"detail=none", searchNone}, {"detail=column", searchColumn}, {"detail=full", searchFull}} {
+		t.Run(k.name, func(t *testing.T) { testSearch(t, k.kind) })
+	}
+}
+
+func testSearch(t *testing.T, kind searchKind) {
+	j, base := searchEventsKind(t, Options{}, kind)
 	for _, tc := range []struct {
 		name string
 		q    store.SearchQuery
@@ -82,6 +130,14 @@ func TestSearch(t *testing.T) {
 		{"until", store.SearchQuery{Query: "orders.go", Until: base.Add(time.Second)}, []uint64{2, 1}},
 		{"limit", store.SearchQuery{Query: "orders.go", Limit: 1}, []uint64{5}},
 		{"no match", store.SearchQuery{Query: "kubernetes"}, []uint64{}},
+		{"field: the word in other fields too", store.SearchQuery{Query: "output:orders"}, []uint64{5, 3}},
+		{"field: the word only in other fields", store.SearchQuery{Query: "input:orders"}, []uint64{}},
+		{"not in a field", store.SearchQuery{Query: "orders -path:orders"}, []uint64{5, 3, 1}},
+		{"fields or'ed", store.SearchQuery{Query: "prompt:orders OR message:totals"}, []uint64{6, 1}},
+		{"field prefix", store.SearchQuery{Query: "tool:Rea*"}, []uint64{5}},
+		{"not an event", store.SearchQuery{Query: "totals -event:Stop"}, []uint64{5}},
+		{"field filter and limit", store.SearchQuery{Query: "output:orders", Limit: 1}, []uint64{5}},
+		{"field filter and session", store.SearchQuery{Query: "path:shop", Session: "s1"}, []uint64{2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			hits, err := j.Search(tc.q)
@@ -153,10 +209,11 @@ func TestSearchRetention(t *testing.T) {
 }
 
 func FuzzParseQuery(f *testing.F) {
-	for _, q := range []string{"orders.go", `tool:Edit path:"a b"`, "x* OR -y", `"`, "OR", ":", "tool:", "-", `""`} {
+	for _, q := range []string{"orders.go", `tool:Edit path:"a b"`, "x* OR -y", `"`, "OR", ":", "tool:", "-", `""`, `message:"café crè*" -command:go`, "output:z* OR prompt:zebra"} {
 		f.Add(q)
 	}
 	j := openT(f, f.TempDir(), Options{})
+	appendPhraseEvents(f, j) // candidates to check (phraseCheck, sameWord)
 	f.Fuzz(func(t *testing.T, q string) {
 		_, err := j.Search(store.SearchQuery{Query: q})
 		var qe *store.QueryError
