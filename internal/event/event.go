@@ -74,22 +74,24 @@ const headRoom = 320
 
 // Size is the event's weight in a client queue: the length of its JSON
 // encoding.
-func (e *Event) Size() int { return len(e.headOf(nil)) + len(e.Payload) + 1 }
-
-// headOf is the cached head (Encode), else the head appended to b.
-func (e *Event) headOf(b []byte) []byte {
-	if e.head != nil {
-		return e.head
+func (e *Event) Size() int {
+	n := len(e.head)
+	if e.head == nil {
+		var buf [headRoom]byte
+		n = len(e.appendHead(buf[:0]))
 	}
-	return e.appendHead(b)
+	return n + len(e.Payload) + 1
 }
 
 // WriteWire writes the event's JSON encoding to w in three parts (head,
 // payload, closing brace), so that a large payload is not copied into an
 // encoding first. It returns the first write error.
 func (e *Event) WriteWire(w io.Writer) error {
-	var buf [headRoom]byte
-	if _, err := w.Write(e.headOf(buf[:0])); err != nil {
+	head := e.head
+	if head == nil {
+		head = e.appendHead(make([]byte, 0, headRoom)) // not encoded: a replayed event
+	}
+	if _, err := w.Write(head); err != nil {
 		return err
 	}
 	if _, err := w.Write(e.Payload); err != nil {
