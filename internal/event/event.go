@@ -61,7 +61,9 @@ type Event struct {
 // Encode caches the part of the event's JSON encoding that precedes its
 // payload, so that clients sharing the event do not each compute it. Call
 // it once Seq is final and before the event is shared (the hub does, in
-// Publish): it is not safe to call from several goroutines at once.
+// Publish): it is not safe to call from several goroutines at once, and
+// the fields must not change afterwards (WriteWire and Size use the cache;
+// AppendWire and Wire do not).
 func (e *Event) Encode() {
 	if e.head == nil {
 		e.head = e.appendHead(make([]byte, 0, headRoom))
@@ -110,13 +112,11 @@ func (e *Event) Wire() []byte {
 	return e.AppendWire(make([]byte, 0, len(e.Payload)+headRoom))
 }
 
-// AppendWire appends the event's JSON encoding to b.
+// AppendWire appends the event's JSON encoding to b, from its fields as
+// they are now (never from the head Encode cached: a copy of an encoded
+// event may have changed, as the fleet edge's copy sets its origin).
 func (e *Event) AppendWire(b []byte) []byte {
-	if e.head != nil {
-		b = append(b, e.head...)
-	} else {
-		b = e.appendHead(b)
-	}
+	b = e.appendHead(b)
 	b = append(b, e.Payload...)
 	return append(b, '}')
 }

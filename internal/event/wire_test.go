@@ -159,3 +159,24 @@ func TestWriteWireAllocates(t *testing.T) {
 		t.Errorf("WriteWire and Size of an encoded event: %.0f allocations, want 0", n)
 	}
 }
+
+// TestAppendWireOfAChangedCopy: a copy of an encoded event whose fields
+// change (the fleet edge sets the origin on its copy) encodes what it holds
+// now, not the head its original cached.
+func TestAppendWireOfAChangedCopy(t *testing.T) {
+	ev, err := Parse([]byte(`{"session_id":"s","hook_event_name":"Stop"}`), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.Seq, ev.Received = 3, time.Now()
+	ev.Encode()
+	c := *ev
+	c.Origin, c.OriginSeq = "box", 3
+	got, err := codec.DecodeEvent(c.AppendWire(nil))
+	if err != nil || got.Origin != "box" || got.OriginSeq != 3 {
+		t.Fatalf("the copy's encoding: %+v, %v; want origin box, origin seq 3", got, err)
+	}
+	if !bytes.Equal(c.Wire(), c.AppendWire(nil)) {
+		t.Fatalf("Wire and AppendWire differ for the copy")
+	}
+}
