@@ -3,6 +3,7 @@ package fleet
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -179,6 +180,18 @@ func sameUsage(t testing.TB, edge, hub *daemon, session string, ok func(*protoco
 	}
 }
 
+// originUsages describes the usage snapshots the hub holds for origin's
+// sessions (what its per-origin metrics sum), for a failure message.
+func originUsages(hub *daemon, origin string) string {
+	var out []string
+	for _, in := range hub.srv.SessionList() {
+		if in.Origin == origin {
+			out = append(out, fmt.Sprintf("%s usage seq %d: %s", in.SessionID, in.UsageSeq, in.Usage))
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
 // sameOriginMetrics checks that the hub's per-origin usage metrics of
 // origin equal the edge's own, model by model.
 func sameOriginMetrics(t testing.TB, edge, hub *daemon, origin string, models map[string]protocol.ModelUsage) {
@@ -188,7 +201,7 @@ func sameOriginMetrics(t testing.TB, edge, hub *daemon, origin string, models ma
 			e := metric(t, edge.srv.Registry(), "mpm_tokens_total", map[string]string{"model": model, "kind": kind})
 			h := metric(t, hub.srv.Registry(), "mpm_fleet_tokens_total", map[string]string{"origin": origin, "model": model, "kind": kind})
 			if e != h || e == 0 && kind == "input" {
-				t.Errorf("tokens of %s (%s): hub %v, edge %v", model, kind, h, e)
+				t.Errorf("tokens of %s (%s): hub %v, edge %v; the hub's sessions of %s now: %s", model, kind, h, e, origin, originUsages(hub, origin))
 			}
 		}
 		e := metric(t, edge.srv.Registry(), "mpm_cost_usd_total", map[string]string{"model": model})
