@@ -3,6 +3,7 @@ package journal
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -62,6 +63,9 @@ func docOfReference(ev *event.Event) searchDoc {
 			case skipKeys[key]:
 				return
 			}
+			if f == fPath && slices.Contains(parts[f], s) {
+				return // each path once
+			}
 			parts[f] = append(parts[f], s)
 		})
 	}
@@ -77,11 +81,34 @@ func docOfReference(ev *event.Event) searchDoc {
 	} else {
 		collect(h["tool_input"], true)
 	}
-	collect(h["tool_response"], false)
+	resp := h["tool_response"]
+	if ev.Name == "PostToolUse" {
+		// What the response repeats of the input (a Write's content).
+		in, _ := h["tool_input"].(map[string]any)
+		if r, ok := resp.(map[string]any); ok {
+			kept := map[string]any{}
+			for k, v := range r {
+				if iv, ok := in[k]; !ok || !reflect.DeepEqual(iv, v) || len(mustJSON(v)) <= 64 {
+					kept[k] = v
+				}
+			}
+			resp = kept
+		}
+	}
+	collect(resp, false)
 	for _, f := range []int{fCommand, fPath, fInput, fOutput} {
 		d[f] = strings.Join(parts[f], "\n")
 	}
 	return d
+}
+
+// mustJSON is v encoded as JSON.
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 // lines is s's non-empty lines, sorted: the text of a field whatever
@@ -162,4 +189,37 @@ func FuzzJSONString(f *testing.F) {
 			t.Fatalf("jsonString(%s, %d) = %q: want a prefix of %q within the bound", raw, max, got, s)
 		}
 	})
+}
+
+// TestDocOfSkipsRepeatedInput: a PostToolUse's response members that
+// repeat its input (a Write's content) are not indexed again; one that
+// only shares a name with an input member (a Grep's content), or is short
+// (a path), is.
+func TestDocOfSkipsRepeatedInput(t *testing.T) {
+	long := strings.Repeat("func Floor rounds orders down ", 4)
+	cases := []struct {
+		name, payload string
+		output, path  string
+	}{
+		{"write", `{"session_id":"s","hook_event_name":"PostToolUse","tool_name":"Write","tool_input":{"file_path":"/src/orders.go","content":"` + long + `"},"tool_response":{"type":"create","filePath":"/src/orders.go","content":"` + long + `"}}`,
+			"", "/src/orders.go"},
+		{"write changed", `{"session_id":"s","hook_event_name":"PostToolUse","tool_name":"Write","tool_input":{"file_path":"/a","content":"` + long + `"},"tool_response":{"content":"` + long + `!"}}`,
+			long + "!", "/a"},
+		{"grep", `{"session_id":"s","hook_event_name":"PostToolUse","tool_name":"Grep","tool_input":{"pattern":"Floor","path":"/src"},"tool_response":{"mode":"content","content":"` + long + `"}}`,
+			long, "/src"},
+		{"short copy", `{"session_id":"s","hook_event_name":"PostToolUse","tool_name":"X","tool_input":{"query":"rounding"},"tool_response":{"query":"rounding"}}`,
+			"rounding", ""},
+		{"pre keeps input", `{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Write","tool_input":{"file_path":"/a","content":"` + long + `"},"tool_response":{"content":"` + long + `"}}`,
+			long, "/a"},
+	}
+	for _, c := range cases {
+		ev, err := event.Parse([]byte(c.payload), 1<<20)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		d := docOf(ev)
+		if d[fOutput] != c.output || d[fPath] != c.path {
+			t.Errorf("%s: output %q path %q, want %q %q", c.name, d[fOutput], d[fPath], c.output, c.path)
+		}
+	}
 }

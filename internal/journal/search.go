@@ -157,8 +157,9 @@ func docOf(ev *event.Event) searchDoc {
 	})
 	d[fMessage] = clip(strings.TrimSpace(message+"\n"+last), maxIndexedField)
 	var b [8]strings.Builder
-	collect := func(v []byte, input bool, only func(key string) bool) {
-		walkJSON(v, "", true, func(key string, raw []byte) {
+	var paths []string // the paths indexed: each once
+	collect := func(v []byte, input bool, only func(key string) bool, skip func(rawKey, raw []byte) bool) {
+		walkJSON(v, "", skip, func(key string, raw []byte) {
 			f := fOutput
 			switch {
 			case only != nil && !only(key):
@@ -171,6 +172,13 @@ func docOf(ev *event.Event) searchDoc {
 				f = fInput
 			case skipKeys[key]:
 				return
+			}
+			if f == fPath { // a PostToolUse's response names its input's file again
+				if p := jsonString(raw, maxIndexedField); slices.Contains(paths, p) {
+					return
+				} else {
+					paths = append(paths, p)
+				}
 			}
 			room := maxIndexedField - b[f].Len()
 			if b[f].Len() > 0 {
@@ -189,11 +197,28 @@ func docOf(ev *event.Event) searchDoc {
 		// It repeats its PreToolUse's input: its command and paths are
 		// indexed again (short, and what an output search is narrowed
 		// by), the rest (an Edit's strings, a Write's content) is not.
-		collect(input, true, func(key string) bool { return key == "command" || pathKeys[key] })
+		// Nor is what its response repeats of the input (a Write's
+		// content): a member of the response equal to the input's of
+		// the same name, byte for byte.
+		collect(input, true, func(key string) bool { return key == "command" || pathKeys[key] }, nil)
+		var in map[string][]byte
+		gist.Members(input, func(rawKey, v []byte) bool {
+			if len(v) > 64 { // short ones (paths) cost little to index twice
+				if in == nil {
+					in = map[string][]byte{}
+				}
+				in[string(rawKey)] = v
+			}
+			return true
+		})
+		collect(response, false, nil, func(rawKey, raw []byte) bool {
+			v, ok := in[string(rawKey)]
+			return ok && bytes.Equal(v, raw)
+		})
 	} else {
-		collect(input, true, nil)
+		collect(input, true, nil, nil)
+		collect(response, false, nil, nil)
 	}
-	collect(response, false, nil)
 	for _, f := range []int{fCommand, fPath, fInput, fOutput} {
 		d[f] = b[f].String()
 	}
@@ -209,9 +234,10 @@ func docOf(ev *event.Event) searchDoc {
 
 // walkJSON calls fn with every string in the JSON value v (raw, quotes
 // included) and the object key it is under (the nearest one, for strings
-// in arrays), in document order. The members of v itself (top) named in
-// skipKeys are not walked.
-func walkJSON(v []byte, key string, top bool, fn func(key string, raw []byte)) {
+// in arrays), in document order. The members of v itself (top: skip is
+// not nil) named in skipKeys, or that skip says (given the member's name
+// as it is written, quotes included, and its value), are not walked.
+func walkJSON(v []byte, key string, skip func(rawKey, raw []byte) bool, fn func(key string, raw []byte)) {
 	if len(v) == 0 {
 		return
 	}
@@ -221,8 +247,8 @@ func walkJSON(v []byte, key string, top bool, fn func(key string, raw []byte)) {
 	case '{':
 		gist.Members(v, func(rawKey, val []byte) bool {
 			k := jsonString(rawKey, len(rawKey))
-			if !top || !skipKeys[k] {
-				walkJSON(val, k, false, fn)
+			if skip == nil || !skipKeys[k] && !skip(rawKey, val) {
+				walkJSON(val, k, nil, fn)
 			}
 			return true
 		})
@@ -232,7 +258,7 @@ func walkJSON(v []byte, key string, top bool, fn func(key string, raw []byte)) {
 			return
 		}
 		for _, e := range elems {
-			walkJSON(e, key, top, fn)
+			walkJSON(e, key, skip, fn)
 		}
 	}
 }
