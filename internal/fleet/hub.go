@@ -58,10 +58,15 @@ func Consumer(cfg Config) *Loop {
 		}
 		h := &hubLoop{cfg: cfg, log: s.Logger().Named(logging.NameFleet), s: s, link: l.link, pos: positionOf(s.Store())}
 		h.m = newMetrics(s.Registry(), h.link)
-		registerOriginUsage(s.Registry(), s)
 		return h.run(ctx)
 	}
-	l.prepare = func(s *wsd.Server) { recoverApprovals(s, s.Logger().Named(logging.NameFleet)) }
+	l.prepare = func(s *wsd.Server) {
+		// Before the first request, not in the loop (whose goroutine may
+		// not have run yet): a scrape right after a start would miss the
+		// per-origin usage the journal already holds.
+		registerOriginUsage(s.Registry(), s)
+		recoverApprovals(s, s.Logger().Named(logging.NameFleet))
+	}
 	return l
 }
 

@@ -56,7 +56,8 @@ type Loop struct {
 // Prepare does what must be done before the daemon answers a request (for
 // wsd.Options.Prepare): a hub lists again the other machines' permission
 // requests still pending, so that none is missing from the first
-// GET /v1/approvals after a restart.
+// GET /v1/approvals after a restart, and registers its per-origin usage
+// metrics, so that the first scrape has them.
 func (l *Loop) Prepare(s *wsd.Server) {
 	if l.prepare != nil {
 		l.prepare(s)

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -316,6 +317,52 @@ func TestFleetUsage(t *testing.T) {
 	edge.postJSON(t, hook("UserPromptSubmit"))
 	waitFor(t, func() bool { s, _ := hub.session(t, "s-cost"); return s.State == protocol.StateWorking })
 	noRead(hub)
+}
+
+// held is l with its loop held back until the daemon stops: a daemon whose
+// loop goroutine has not run yet (a loaded machine) while it answers.
+func held(l *Loop) *Loop {
+	return &Loop{link: l.link, prepare: l.prepare, run: func(ctx context.Context, _ *wsd.Server) error {
+		<-ctx.Done()
+		return nil
+	}}
+}
+
+// TestFleetUsageMetricsAtStart: a restarted hub's per-origin usage metrics
+// are in its first scrape (its journal holds the figures), also before its
+// consuming loop has run. They were registered by the loop, so a scrape
+// answered before the loop's goroutine ran had none (TestFleetUsage failed
+// so under load); here the loop is held back to make that order certain.
+func TestFleetUsageMetricsAtStart(t *testing.T) {
+	ns := startNATS(t, -1, t.TempDir(), nil)
+	projects := t.TempDir()
+	transcript := filepath.Join(projects, "-home-dev-proj", "s-cost.jsonl")
+	if err := os.MkdirAll(filepath.Dir(transcript), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("../usage/testdata/handwritten-cost-state.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(transcript, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withProjects := func(c *wsd.Config) { c.ClaudeProjectsDir = projects }
+	hubDir, edgeDir := t.TempDir(), t.TempDir()
+	hub := startDaemonWith(t, hubDir, withProjects, Consumer(hubCfg(ns.url())))
+	ec := edgeCfg(ns.url(), "laptop-a", edgeDir)
+	ec.UsageEvery = 50 * time.Millisecond
+	edge := startDaemonWith(t, edgeDir, withProjects, Edge(ec))
+	edge.postJSON(t, map[string]any{"session_id": "s-cost", "hook_event_name": "SessionStart", "transcript_path": transcript, "cwd": "/home/dev/proj"})
+	u := sameUsage(t, edge, hub, "s-cost", func(u *protocol.Usage) bool { return u.CostSource == protocol.CostClaude })
+
+	hub.stop(t)
+	hub = startDaemonWith(t, hubDir, withProjects, held(Consumer(hubCfg(ns.url()))))
+	resp, body := hub.do(t, http.MethodGet, "/metrics", nil, nil)
+	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`mpm_fleet_tokens_total{`)) {
+		t.Errorf("the restarted hub's first scrape (%s) has no mpm_fleet_tokens_total", resp.Status)
+	}
+	sameOriginMetrics(t, edge, hub, "laptop-a", u.Models)
 }
 
 // TestFleetApprovalsReadOnly: a request pending on an edge is listed on the
