@@ -192,3 +192,90 @@ func names(evs []protocol.Event) []string {
 	}
 	return out
 }
+
+// TestRealClaudeCodeEndsWhileAHookRuns pins what Claude Code does when it
+// exits while an async hook (here mpm's Stop hook, made to take 0.3 s) is
+// still running: claude -p skips its SessionEnd hooks (README,
+// troubleshooting: such a session shows idle, not ended), and a streamed
+// session that is ended once the hooks are done (claudecode.RunStream
+// waits for them, as a person typing /exit would) sends SessionEnd. The
+// first half failing means Claude Code changed: update the README.
+func TestRealClaudeCodeEndsWhileAHookRuns(t *testing.T) {
+	exe := claudecode.Install(t)
+	for _, mode := range []string{"print", "stream"} {
+		t.Run(mode, func(t *testing.T) {
+			d := testutil.StartDaemon(t)
+			home := t.TempDir()
+			proj := t.TempDir()
+			testutil.Binary(t, "mpm-hookctl")
+			claudecode.WireHooks(t, testutil.Binary(t, "mpm-hook"), home, d.Addr, d.DataDir)
+			slowHook(t, filepath.Join(home, ".claude", "settings.json"), "Stop", "0.3")
+			stub := claudecode.NewStub(t, claudecode.TextReply("Done."))
+			o := claudecode.Options{Prompt: "hi", Stub: stub, Home: home, Dir: proj, Env: claudecode.HookEnv(d.Addr, d.DataDir)}
+			var res claudecode.Result
+			if mode == "print" {
+				res = claudecode.Run(t, exe, o)
+			} else {
+				res = claudecode.RunStream(t, exe, o, nil)
+			}
+			if res.Err != nil {
+				t.Fatalf("claude: %v\nstderr: %s", res.Err, res.Stderr)
+			}
+			c, err := client.New(client.Config{Addr: d.Addr, Token: d.Token()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Claude Code has exited, its SessionEnd hook (sync) with it;
+			// the Stop hook may still be posting: wait for Stop.
+			var evs []protocol.Event
+			deadline := time.Now().Add(20 * time.Second)
+			for !seen(evs, "Stop") && time.Now().Before(deadline) {
+				page, err := c.History(context.Background(), 0, nil, 1000)
+				if err != nil {
+					t.Fatal(err)
+				}
+				evs = page.Events
+				time.Sleep(50 * time.Millisecond)
+			}
+			if !seen(evs, "SessionStart", "UserPromptSubmit", "Stop") {
+				t.Fatalf("events %v", names(evs))
+			}
+			if got, want := seen(evs, "SessionEnd"), mode == "stream"; got != want {
+				t.Errorf("%s mode: SessionEnd arrived %v, want %v (events %v)", mode, got, want, names(evs))
+			}
+		})
+	}
+}
+
+// slowHook makes mpm's command hook on event, in the settings file at
+// path, run secs seconds longer (a hook slowed by a busy machine).
+func slowHook(t *testing.T, path, event, secs string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	groups, _ := doc["hooks"].(map[string]any)[event].([]any)
+	for _, g := range groups {
+		hs, _ := g.(map[string]any)["hooks"].([]any)
+		for _, h := range hs {
+			h := h.(map[string]any)
+			h["command"] = h["command"].(string) + "; sleep " + secs
+			n++
+		}
+	}
+	if n == 0 {
+		t.Fatalf("%s: no %s hook to slow down", path, event)
+	}
+	if b, err = json.Marshal(doc); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

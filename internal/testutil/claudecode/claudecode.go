@@ -170,8 +170,10 @@ type Options struct {
 	Timeout time.Duration
 	// BeforeExit, in RunStream, runs when the turn's result has arrived,
 	// before stdin is closed (which makes Claude Code exit). Async hooks
-	// still running at exit are cut off: wait here for the events that
-	// must arrive (Stop).
+	// not yet started at exit never run: wait here for the events that
+	// must arrive (Stop). RunStream then waits for the hook processes
+	// still running (waitHooksDone), without which Claude Code would skip
+	// SessionEnd.
 	BeforeExit func()
 }
 
@@ -338,6 +340,9 @@ func RunStream(t testing.TB, exe string, o Options, decide Decision) Result {
 		case msg.Type == "result":
 			if o.BeforeExit != nil {
 				o.BeforeExit()
+			}
+			if left := waitHooksDone(cmd.Process.Pid, 20*time.Second); len(left) > 0 {
+				t.Errorf("Claude Code's hook processes %v still run 20 s after the turn's result", left)
 			}
 			stdin.Close()
 		}
