@@ -44,8 +44,7 @@ func Edge(cfg Config) *Loop {
 		if j, ok := s.Store().(interface{ ID() string }); ok && e.durable {
 			e.journal = j.ID()
 		}
-		e.m = newMetrics(s.Registry(), e.link)
-		e.stubs = newEdgeMetrics(s.Registry())
+		e.m = l.metricsFor(s)
 		// Usage and pending requests for the hub (forward.go): journaled
 		// whether NATS is up or not, published by the outbox.
 		fctx, stop := context.WithCancel(ctx)
@@ -56,6 +55,11 @@ func Edge(cfg Config) *Loop {
 		}()
 		defer func() { stop(); <-fdone }()
 		return e.run(ctx)
+	}
+	l.register = func(s *wsd.Server) *metrics {
+		m := newMetrics(s.Registry(), l.link)
+		m.stubbed = newEdgeMetrics(s.Registry())
+		return m
 	}
 	return l
 }
@@ -70,7 +74,6 @@ type edge struct {
 	cur     cursor
 	link    *link
 	m       *metrics
-	stubs   prometheus.Counter
 	// lastSeq is the highest seq stored and published by the daemon.
 	lastSeq func() uint64
 	// appended returns a channel closed at the daemon's next commit
@@ -290,7 +293,7 @@ func (e *edge) publishFrom(ctx context.Context, js jetstream.JetStream, pos *uin
 		for _, ev := range evs[:n] {
 			delete(e.tooLarge, ev.Seq)
 			if why, ok := stubbed[ev.Seq]; ok {
-				e.stubs.Inc()
+				e.m.stubbed.Inc()
 				e.log.Warn("event too large to publish: published a stub that says what was cut (the whole event stays in this journal)",
 					"seq", ev.Seq, "session_id", ev.SessionID, "event", ev.Name, "payload_bytes", len(ev.Payload), "reason", why)
 			}

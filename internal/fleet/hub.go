@@ -57,16 +57,14 @@ func Consumer(cfg Config) *Loop {
 			return err
 		}
 		h := &hubLoop{cfg: cfg, log: s.Logger().Named(logging.NameFleet), s: s, link: l.link, pos: positionOf(s.Store())}
-		h.m = newMetrics(s.Registry(), h.link)
+		h.m = l.metricsFor(s)
 		return h.run(ctx)
 	}
-	l.prepare = func(s *wsd.Server) {
-		// Before the first request, not in the loop (whose goroutine may
-		// not have run yet): a scrape right after a start would miss the
-		// per-origin usage the journal already holds.
+	l.register = func(s *wsd.Server) *metrics {
 		registerOriginUsage(s.Registry(), s)
-		recoverApprovals(s, s.Logger().Named(logging.NameFleet))
+		return newMetrics(s.Registry(), l.link)
 	}
+	l.prepare = func(s *wsd.Server) { recoverApprovals(s, s.Logger().Named(logging.NameFleet)) }
 	return l
 }
 

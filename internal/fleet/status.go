@@ -51,14 +51,30 @@ type Loop struct {
 	run  func(ctx context.Context, s *wsd.Server) error
 	// prepare, when set, runs before the daemon answers any request.
 	prepare func(s *wsd.Server)
+	// register registers the loop's metrics on the daemon's registry,
+	// once (registerOnce): from Prepare, so that the first scrape after a
+	// start has them, else when the loop starts.
+	register     func(s *wsd.Server) *metrics
+	registerOnce sync.Once
+	// m are the registered metrics (set by registerOnce).
+	m *metrics
+}
+
+// metricsFor registers the loop's metrics on s's registry, the first time,
+// and returns them.
+func (l *Loop) metricsFor(s *wsd.Server) *metrics {
+	l.registerOnce.Do(func() { l.m = l.register(s) })
+	return l.m
 }
 
 // Prepare does what must be done before the daemon answers a request (for
 // wsd.Options.Prepare): a hub lists again the other machines' permission
 // requests still pending, so that none is missing from the first
-// GET /v1/approvals after a restart, and registers its per-origin usage
-// metrics, so that the first scrape has them.
+// GET /v1/approvals after a restart; and the loop's metrics are
+// registered (a hub's per-origin usage among them), so that the first
+// scrape has them: the loop's goroutine may not have run yet.
 func (l *Loop) Prepare(s *wsd.Server) {
+	l.metricsFor(s)
 	if l.prepare != nil {
 		l.prepare(s)
 	}
@@ -74,6 +90,8 @@ func (l *Loop) Status() (st Status, ok bool) { return l.link.get(), true }
 // metrics are fleet mode's collectors on the daemon's registry.
 type metrics struct {
 	published, publishErrors, consumed, ingestErrors prometheus.Counter
+	// stubbed counts the events published as stubs (edge only).
+	stubbed prometheus.Counter
 }
 
 // newMetrics registers the collectors on reg; lag and connected read l.

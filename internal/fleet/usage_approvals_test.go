@@ -322,7 +322,7 @@ func TestFleetUsage(t *testing.T) {
 // held is l with its loop held back until the daemon stops: a daemon whose
 // loop goroutine has not run yet (a loaded machine) while it answers.
 func held(l *Loop) *Loop {
-	return &Loop{link: l.link, prepare: l.prepare, run: func(ctx context.Context, _ *wsd.Server) error {
+	return &Loop{link: l.link, prepare: l.prepare, register: l.register, run: func(ctx context.Context, _ *wsd.Server) error {
 		<-ctx.Done()
 		return nil
 	}}
@@ -442,4 +442,38 @@ func TestFleetApprovalsReadOnly(t *testing.T) {
 	listed(hub, id4)
 	edge.stop(t)
 	gone(hub, id4)
+}
+
+// TestFleetMetricsAtStart: every fleet metric of an edge and of a hub is in
+// the daemon's first scrape, before its loop has run (held back here):
+// they were registered by the loop, so a scrape right after a start could
+// miss them.
+func TestFleetMetricsAtStart(t *testing.T) {
+	ns := startNATS(t, -1, t.TempDir(), nil)
+	edgeDir := t.TempDir()
+	for _, c := range []struct {
+		name  string
+		loop  *Loop
+		names []string
+	}{
+		{"edge", Edge(edgeCfg(ns.url(), "laptop-a", edgeDir)), []string{"mpm_fleet_published_total", "mpm_fleet_publish_errors_total", "mpm_fleet_outbox_lag", "mpm_fleet_connected", "mpm_fleet_stubbed_total"}},
+		{"hub", Consumer(hubCfg(ns.url())), []string{"mpm_fleet_consumed_total", "mpm_fleet_ingest_errors_total", "mpm_fleet_connected"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if c.name == "edge" {
+				dir = edgeDir
+			}
+			d := startDaemon(t, dir, held(c.loop))
+			resp, body := d.do(t, http.MethodGet, "/metrics", nil, nil)
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("/metrics: %s", resp.Status)
+			}
+			for _, n := range c.names {
+				if !bytes.Contains(body, []byte("\n"+n+" ")) && !bytes.Contains(body, []byte("\n"+n+"{")) {
+					t.Errorf("the first scrape has no %s", n)
+				}
+			}
+		})
+	}
 }
