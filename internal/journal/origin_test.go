@@ -1,6 +1,9 @@
 package journal
 
 import (
+	"bytes"
+	"database/sql"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -47,46 +50,66 @@ func TestOriginRoundTrip(t *testing.T) {
 	check("reopened", openT(t, dir, Options{}))
 }
 
-// TestMigrateV1 opens a journal written with layout 1 (no origin columns):
-// its events read back as local ones, new events keep their origin, and
-// the file says layout 2 afterwards.
-func TestMigrateV1(t *testing.T) {
-	db, dir := rawJournal(t)
-	if _, err := db.Exec(schema + "PRAGMA user_version = 1;"); err != nil {
+// TestOpenLayout1Fixture: a journal written by layout 1 (before fleet
+// mode: testdata/journal-v1.db, made by mpm-wsd built at b94beb0 from the
+// 40 events of journal-v3.payloads, posted by that commit's mpm-hook)
+// opens and is migrated: its events read back byte for byte, with no
+// origin; a new event keeps its origin and origin seq; old events are
+// compressed and indexed in the background; a reopen migrates nothing.
+func TestOpenLayout1Fixture(t *testing.T) {
+	dir := t.TempDir()
+	lines := copyFixture(t, "journal-v1.db", dir)
+	raw, err := sql.Open("sqlite", filepath.Join(dir, "journal.db")+"?mode=ro")
+	if err != nil {
 		t.Fatal(err)
 	}
-	payload := `{"session_id":"old","hook_event_name":"UserPromptSubmit"}`
-	if _, err := db.Exec(`INSERT INTO events(seq, received_ns, session_id, event, size, payload) VALUES (1, 5, 'old', 'UserPromptSubmit', 10, ?)`, []byte(payload)); err != nil {
-		t.Fatal(err)
+	var v int
+	if err := raw.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != 1 {
+		t.Fatalf("the fixture is at layout %d (%v), want 1", v, err)
 	}
-	if _, err := db.Exec(`UPDATE meta SET v = 1 WHERE k = 'last_seq'`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	raw.Close()
 
 	j := openT(t, dir, Options{})
-	if j.LastSeq() != 1 {
-		t.Fatalf("last seq after migration: %d, want 1", j.LastSeq())
+	if j.LastSeq() != uint64(len(lines)) {
+		t.Fatalf("last seq after migration: %d, want %d", j.LastSeq(), len(lines))
 	}
-	ev := mkEvent(t, 2, "new", "UserPromptSubmit", "", "", "edge:7", time.Now(), 0)
+	if infos, _ := j.Sessions(); len(infos) != 3 {
+		t.Fatalf("%d sessions, want 3", len(infos))
+	}
+	next := j.LastSeq() + 1
+	ev := mkEvent(t, next, "new", "UserPromptSubmit", "", "", "edge:7", time.Now(), 0)
 	ev.Origin, ev.OriginSeq = "edge", 7
 	if err := j.Append([]*event.Event{ev}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := j.Read(0, 10, store.Filter{}, 0)
-	if err != nil || len(got) != 2 {
-		t.Fatalf("read: %v %v", got, err)
+	check := func(j *Journal) {
+		t.Helper()
+		got, err := j.Read(0, next, store.Filter{}, 0)
+		if err != nil || len(got) != len(lines)+1 {
+			t.Fatalf("read %d events: %v", len(got), err)
+		}
+		for i, l := range lines {
+			if !bytes.Equal(got[i].Payload, l) || got[i].Origin != "" {
+				t.Fatalf("old event %d: origin %q, payload\n%s\nwant\n%s", i+1, got[i].Origin, got[i].Payload, l)
+			}
+		}
+		if g := got[len(lines)]; g.Origin != "edge" || g.OriginSeq != 7 || !bytes.Equal(g.Payload, ev.Payload) {
+			t.Errorf("new event: origin %q/%d", g.Origin, g.OriginSeq)
+		}
 	}
-	if got[0].SessionID != "old" || got[0].Origin != "" || string(got[0].Payload) != payload {
-		t.Errorf("old event: %s", got[0].Wire())
-	}
-	if got[1].Origin != "edge" || got[1].OriginSeq != 7 {
-		t.Errorf("new event: origin %q/%d", got[1].Origin, got[1].OriginSeq)
-	}
-	var v int
+	check(j)
 	if err := j.w.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion {
 		t.Errorf("user_version %d (%v), want %d", v, err, schemaVersion)
 	}
+	select {
+	case <-j.backfilled:
+	case <-time.After(30 * time.Second):
+		t.Fatal("backfill did not finish")
+	}
+	if hits, err := j.Search(store.SearchQuery{Query: "event:Notification"}); err != nil || len(hits) == 0 || hits[0].Seq > uint64(len(lines)) {
+		t.Fatalf("old events not searchable after backfill: %v %v", hits, err)
+	}
+	check(j)
 	j.Close()
-	openT(t, dir, Options{}) // reopening a layout-2 journal migrates nothing
+	check(openT(t, dir, Options{})) // reopening migrates nothing
 }
