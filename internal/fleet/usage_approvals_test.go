@@ -213,6 +213,38 @@ func sameOriginMetrics(t testing.TB, edge, hub *daemon, origin string, models ma
 	}
 }
 
+// costTranscript writes the usage package's handwritten transcript of
+// session s-cost (two models) into a Claude config directory of its own,
+// with its last line, Claude Code's cost-state record, when whole (else
+// the caller appends costState later). withProjects points a daemon's
+// config at that directory.
+func costTranscript(t *testing.T, whole bool) (withProjects func(*wsd.Config), transcript, costState string) {
+	t.Helper()
+	projects := t.TempDir()
+	transcript = filepath.Join(projects, "-home-dev-proj", "s-cost.jsonl")
+	if err := os.MkdirAll(filepath.Dir(transcript), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile("../usage/testdata/handwritten-cost-state.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(strings.TrimSpace(string(raw)), "\n")
+	costState = lines[len(lines)-1]
+	if !strings.Contains(costState, `"cost-state"`) {
+		t.Fatal("the fixture's last line is not its cost-state record")
+	}
+	if whole {
+		lines[len(lines)-1] += "\n" // a record is read when its line is complete
+	} else {
+		lines = lines[:len(lines)-1]
+	}
+	if err := os.WriteFile(transcript, []byte(strings.Join(lines, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return func(c *wsd.Config) { c.ClaudeProjectsDir = filepath.Dir(filepath.Dir(transcript)) }, transcript, costState
+}
+
 // TestFleetUsage: an edge reads its own transcript and forwards the
 // session's usage; the hub shows exactly the edge's figures (in
 // /v1/sessions and per origin in /metrics), across an edge restart (which
@@ -223,25 +255,8 @@ func sameOriginMetrics(t testing.TB, edge, hub *daemon, origin string, models ma
 // (mpm_usage_read_bytes_total stays 0) and counts the refusal.
 func TestFleetUsage(t *testing.T) {
 	ns := startNATS(t, -1, t.TempDir(), nil)
-	projects := t.TempDir()
-	transcript := filepath.Join(projects, "-home-dev-proj", "s-cost.jsonl")
-	if err := os.MkdirAll(filepath.Dir(transcript), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile("../usage/testdata/handwritten-cost-state.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.SplitAfter(strings.TrimSpace(string(raw)), "\n")
-	costState := lines[len(lines)-1]
-	if !strings.Contains(costState, `"cost-state"`) {
-		t.Fatal("the fixture's last line is not its cost-state record")
-	}
 	// Without the cost-state record first: the estimate.
-	if err := os.WriteFile(transcript, []byte(strings.Join(lines[:len(lines)-1], "")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	withProjects := func(c *wsd.Config) { c.ClaudeProjectsDir = projects }
+	withProjects, transcript, costState := costTranscript(t, false)
 
 	hubDir, edgeDir := t.TempDir(), t.TempDir()
 	hub := startDaemonWith(t, hubDir, withProjects, Consumer(hubCfg(ns.url())))
@@ -335,19 +350,7 @@ func held(l *Loop) *Loop {
 // so under load); here the loop is held back to make that order certain.
 func TestFleetUsageMetricsAtStart(t *testing.T) {
 	ns := startNATS(t, -1, t.TempDir(), nil)
-	projects := t.TempDir()
-	transcript := filepath.Join(projects, "-home-dev-proj", "s-cost.jsonl")
-	if err := os.MkdirAll(filepath.Dir(transcript), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile("../usage/testdata/handwritten-cost-state.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(transcript, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	withProjects := func(c *wsd.Config) { c.ClaudeProjectsDir = projects }
+	withProjects, transcript, _ := costTranscript(t, true)
 	hubDir, edgeDir := t.TempDir(), t.TempDir()
 	hub := startDaemonWith(t, hubDir, withProjects, Consumer(hubCfg(ns.url())))
 	ec := edgeCfg(ns.url(), "laptop-a", edgeDir)

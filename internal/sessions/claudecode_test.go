@@ -251,31 +251,10 @@ func TestRealClaudeCodeEndsWhileAHookRuns(t *testing.T) {
 // path, run secs seconds longer (a hook slowed by a busy machine).
 func slowHook(t *testing.T, path, event, secs string) {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	groups, _ := doc["hooks"].(map[string]any)[event].([]any)
-	for _, g := range groups {
-		hs, _ := g.(map[string]any)["hooks"].([]any)
-		for _, h := range hs {
-			h := h.(map[string]any)
-			h["command"] = h["command"].(string) + "; sleep " + secs
-			n++
-		}
-	}
+	n := claudecode.EditHooks(t, path, event, func(h map[string]any) {
+		h["command"] = h["command"].(string) + "; sleep " + secs
+	})
 	if n == 0 {
 		t.Fatalf("%s: no %s hook to slow down", path, event)
-	}
-	if b, err = json.Marshal(doc); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
 	}
 }

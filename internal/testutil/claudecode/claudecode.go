@@ -246,6 +246,14 @@ const sessionEndBudget = 15
 // event (what the tests check is that Claude Code sends it).
 func slowSessionEnd(t testing.TB, path string) {
 	t.Helper()
+	EditHooks(t, path, "SessionEnd", func(h map[string]any) { h["timeout"] = sessionEndBudget })
+}
+
+// EditHooks calls edit with each hook entry (a JSON object) of event in
+// the settings file at path and writes the file back; it returns how many
+// there were.
+func EditHooks(t testing.TB, path, event string, edit func(h map[string]any)) int {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -254,12 +262,16 @@ func slowSessionEnd(t testing.TB, path string) {
 	if err := json.Unmarshal(b, &doc); err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
+	n := 0
 	hooks, _ := doc["hooks"].(map[string]any)
-	groups, _ := hooks["SessionEnd"].([]any)
+	groups, _ := hooks[event].([]any)
 	for _, g := range groups {
 		hs, _ := g.(map[string]any)["hooks"].([]any)
 		for _, h := range hs {
-			h.(map[string]any)["timeout"] = sessionEndBudget
+			if h, ok := h.(map[string]any); ok {
+				edit(h)
+				n++
+			}
 		}
 	}
 	if b, err = json.MarshalIndent(doc, "", "  "); err != nil {
@@ -268,6 +280,7 @@ func slowSessionEnd(t testing.TB, path string) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return n
 }
 
 // HookEnv is the environment that points mpm-hook at a test daemon.
