@@ -133,6 +133,7 @@ func TestDocOfMatchesReference(t *testing.T) {
 		[]byte(`{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Bash","tool_input":{"command":"echo \"a\\tb\" \u00e9\ud83d\ude00 \\\\ \/","description":"x\ny"}}`),
 		[]byte(`{"session_id":"s","hook_event_name":"PostToolUse","tool_name":"Glob","tool_input":{"pattern":"*.go","path":"/src"},"tool_response":{"filenames":["/a.go","/b\u0020.go"],"numFiles":2,"type":"text"}}`),
 		[]byte(`{"session_id":"s","hook_event_name":"PostToolUse","tool_name":"TodoWrite","tool_input":{"todos":[{"content":"one","status":"pending"}]},"tool_response":{"newTodos":[{"content":"one","status":"done"}],"oldTodos":[]}}`),
+		[]byte(`{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"X","tool_input":{"type":"enumword","mode":"other","note":"kept"},"tool_response":{"type":"respword","originalFile":"whole"}}`),
 		[]byte(`not json`),
 	)
 	compared := 0

@@ -159,7 +159,7 @@ func docOf(ev *event.Event) searchDoc {
 	var b [8]strings.Builder
 	var paths []string // the paths indexed: each once
 	collect := func(v []byte, input bool, only func(key string) bool, skip func(rawKey, raw []byte) bool) {
-		walkJSON(v, "", skip, func(key string, raw []byte) {
+		walkJSON(v, "", true, skip, func(key string, raw []byte) {
 			f := fOutput
 			switch {
 			case only != nil && !only(key):
@@ -174,11 +174,11 @@ func docOf(ev *event.Event) searchDoc {
 				return
 			}
 			if f == fPath { // a PostToolUse's response names its input's file again
-				if p := jsonString(raw, maxIndexedField); slices.Contains(paths, p) {
+				p := jsonString(raw, maxIndexedField)
+				if slices.Contains(paths, p) {
 					return
-				} else {
-					paths = append(paths, p)
 				}
+				paths = append(paths, p)
 			}
 			room := maxIndexedField - b[f].Len()
 			if b[f].Len() > 0 {
@@ -234,10 +234,10 @@ func docOf(ev *event.Event) searchDoc {
 
 // walkJSON calls fn with every string in the JSON value v (raw, quotes
 // included) and the object key it is under (the nearest one, for strings
-// in arrays), in document order. The members of v itself (top: skip is
-// not nil) named in skipKeys, or that skip says (given the member's name
-// as it is written, quotes included, and its value), are not walked.
-func walkJSON(v []byte, key string, skip func(rawKey, raw []byte) bool, fn func(key string, raw []byte)) {
+// in arrays), in document order. The members of v itself (top) named in
+// skipKeys, or that skip (when not nil) says, given the member's name as
+// it is written (quotes included) and its value, are not walked.
+func walkJSON(v []byte, key string, top bool, skip func(rawKey, raw []byte) bool, fn func(key string, raw []byte)) {
 	if len(v) == 0 {
 		return
 	}
@@ -247,8 +247,8 @@ func walkJSON(v []byte, key string, skip func(rawKey, raw []byte) bool, fn func(
 	case '{':
 		gist.Members(v, func(rawKey, val []byte) bool {
 			k := jsonString(rawKey, len(rawKey))
-			if skip == nil || !skipKeys[k] && !skip(rawKey, val) {
-				walkJSON(val, k, nil, fn)
+			if !top || !skipKeys[k] && (skip == nil || !skip(rawKey, val)) {
+				walkJSON(val, k, false, nil, fn)
 			}
 			return true
 		})
@@ -258,7 +258,7 @@ func walkJSON(v []byte, key string, skip func(rawKey, raw []byte) bool, fn func(
 			return
 		}
 		for _, e := range elems {
-			walkJSON(e, key, skip, fn)
+			walkJSON(e, key, top, skip, fn)
 		}
 	}
 }
