@@ -130,6 +130,17 @@ type storedBlock struct {
 	raw      []byte // decoded, for the cache
 }
 
+// runLen is how many events from the start of evs (at least one) go into
+// one block, up to blockMaxEvents and blockMaxBytes of payload, and their
+// payload bytes.
+func runLen(evs []*event.Event) (n, total int) {
+	for n < len(evs) && n < blockMaxEvents && (n == 0 || total+len(evs[n].Payload) <= blockMaxBytes) {
+		total += len(evs[n].Payload)
+		n++
+	}
+	return n, total
+}
+
 // rowsOf returns the rows that store evs (consecutive seqs), their sizes
 // (what each counts against --retain-bytes) and the blocks they point
 // into. Runs of at least two events are compressed together, up to
@@ -146,11 +157,7 @@ func rowsOf(evs []*event.Event) ([]eventRow, []int64, []storedBlock) {
 		sizes = append(sizes, rowSize(&r))
 	}
 	for i := 0; i < len(evs); {
-		n, total := 0, 0
-		for i+n < len(evs) && n < blockMaxEvents && (n == 0 || total+len(evs[i+n].Payload) <= blockMaxBytes) {
-			total += len(evs[i+n].Payload)
-			n++
-		}
+		n, total := runLen(evs[i:])
 		run := evs[i : i+n]
 		i += n
 		if n < 2 || storeRaw || total < minCompress {
