@@ -154,8 +154,11 @@ func TestBlockRoundTrip(t *testing.T) {
 // events still read back), deletes it with its last event, and the byte
 // count follows the rows.
 func TestBlockRetention(t *testing.T) {
-	defer func(d time.Duration, n int) { gatherDelay, blockMaxEvents = d, n }(gatherDelay, blockMaxEvents)
-	gatherDelay, blockMaxEvents = 0, 64
+	defer func(d time.Duration, n, b int) { gatherDelay, blockMaxEvents, blockMaxBytes = d, n, b }(gatherDelay, blockMaxEvents, blockMaxBytes)
+	// Blocks of 64 events whatever their bytes: the corpus (the
+	// repository's files) changes with every edit, the block ids below
+	// must not.
+	gatherDelay, blockMaxEvents, blockMaxBytes = 0, 64, 1<<30
 	corpus := hookCorpus(t, 9, 200, 1)
 	j := openT(t, t.TempDir(), Options{RetainEvents: 150})
 	evs := corpusEvents(t, corpus, 1)
@@ -222,8 +225,9 @@ func TestBlockRetention(t *testing.T) {
 // are committed together, in one block; a read does not wait for the
 // gathering to end: it has them committed at once.
 func TestCommitterGathers(t *testing.T) {
-	defer func(d time.Duration) { gatherDelay = d }(gatherDelay)
+	defer func(d time.Duration, b int) { gatherDelay, blockMaxBytes = d, b }(gatherDelay, blockMaxBytes)
 	gatherDelay = time.Hour // only a read (or gatherEvents) ends it
+	blockMaxBytes = 1 << 30 // one block per commit, whatever the corpus's sizes
 	corpus := hookCorpus(t, 4, 5, 1)
 	j := openT(t, t.TempDir(), Options{})
 	evs := corpusEvents(t, corpus, 1)
