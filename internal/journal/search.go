@@ -173,13 +173,6 @@ func docOf(ev *event.Event) searchDoc {
 			case skipKeys[key]:
 				return
 			}
-			if f == fPath { // a PostToolUse's response names its input's file again
-				p := jsonString(raw, maxIndexedField)
-				if slices.Contains(paths, p) {
-					return
-				}
-				paths = append(paths, p)
-			}
 			room := maxIndexedField - b[f].Len()
 			if b[f].Len() > 0 {
 				room--
@@ -187,10 +180,17 @@ func docOf(ev *event.Event) searchDoc {
 			if room <= 0 {
 				return
 			}
+			text := jsonString(raw, room)
+			if f == fPath { // a PostToolUse's response names its input's file again
+				if slices.Contains(paths, text) {
+					return
+				}
+				paths = append(paths, text)
+			}
 			if b[f].Len() > 0 {
 				b[f].WriteByte('\n')
 			}
-			b[f].WriteString(jsonString(raw, room))
+			b[f].WriteString(text)
 		})
 	}
 	if ev.Name == "PostToolUse" {
