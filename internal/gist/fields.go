@@ -151,3 +151,33 @@ func skipValue(b []byte, i int) int {
 	}
 	return i
 }
+
+// Elements calls fn with the raw value of each element of the JSON array
+// arr, in order, until fn returns false; each a slice of arr (capacity
+// capped). Values are skipped byte by byte, strings not decoded. On
+// anything that is not a well-formed array it stops after the last
+// element it could read.
+func Elements(arr []byte, fn func(val []byte) bool) {
+	i := skipSpace(arr, 0)
+	if i >= len(arr) || arr[i] != '[' {
+		return
+	}
+	i = skipSpace(arr, i+1)
+	if i < len(arr) && arr[i] == ']' {
+		return
+	}
+	for {
+		end := skipValue(arr, i)
+		if end < 0 || end == i {
+			return
+		}
+		if !fn(arr[i:end:end]) {
+			return
+		}
+		i = skipSpace(arr, end)
+		if i >= len(arr) || arr[i] != ',' {
+			return
+		}
+		i = skipSpace(arr, i+1)
+	}
+}

@@ -3,6 +3,7 @@ package gist
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"testing"
 	"unicode/utf8"
 )
@@ -49,6 +50,57 @@ func FuzzFields(f *testing.F) {
 		var a, b bytes.Buffer
 		if json.Compact(&a, got[name]) != nil || json.Compact(&b, want) != nil || !bytes.Equal(a.Bytes(), b.Bytes()) {
 			t.Fatalf("%q = %q, encoding/json says %q", name, got[name], want)
+		}
+	})
+}
+
+// elementsOf is what Elements passes, in order.
+func elementsOf(arr []byte) []string {
+	var out []string
+	Elements(arr, func(v []byte) bool { out = append(out, string(v)); return true })
+	return out
+}
+
+func TestElements(t *testing.T) {
+	cases := []struct {
+		arr  string
+		want []string
+	}{
+		{` [ 1 , "a,]" , {"b": [2, "]"]} , [ ] , null,true ] `, []string{"1", `"a,]"`, `{"b": [2, "]"]}`, "[ ]", "null", "true"}},
+		{`[]`, nil},
+		{`[ ]`, nil},
+		{`["\"", "\\"]`, []string{`"\""`, `"\\"`}},
+		{`{"a":1}`, nil},
+		{`[1,`, []string{"1"}},
+		{`[1,]`, []string{"1"}},
+		{`["x`, nil},
+		{``, nil},
+	}
+	for _, c := range cases {
+		if got := elementsOf([]byte(c.arr)); !slices.Equal(got, c.want) {
+			t.Errorf("Elements(%q) = %q, want %q", c.arr, got, c.want)
+		}
+	}
+}
+
+// FuzzElements: on any valid JSON array, Elements passes the elements
+// encoding/json finds; on anything else it does not panic.
+func FuzzElements(f *testing.F) {
+	f.Add([]byte(`[1,"a",{"b":["]"]},[],null]`))
+	f.Add([]byte(` [ "\\\"" , -1.5e3 ] `))
+	f.Fuzz(func(t *testing.T, arr []byte) {
+		got := elementsOf(arr)
+		var want []json.RawMessage
+		if !utf8.Valid(arr) || json.Unmarshal(arr, &want) != nil {
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("Elements(%q) = %q, encoding/json says %q", arr, got, want)
+		}
+		for i := range got {
+			if got[i] != string(want[i]) {
+				t.Fatalf("Elements(%q)[%d] = %q, encoding/json says %q", arr, i, got[i], want[i])
+			}
 		}
 	})
 }
