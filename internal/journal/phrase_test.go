@@ -175,7 +175,7 @@ func TestLatinFold(t *testing.T) {
 	}
 }
 
-// TestMarkWords: markWords puts the mark before each word as ftsWords
+// TestMarkWords: appendMarked puts the mark before each word as ftsWords
 // cuts them (ASCII, non-ASCII letters, combining diacritics, pairs), and
 // the index finds each marked word by the field's filter only.
 func TestMarkWords(t *testing.T) {
@@ -185,11 +185,11 @@ func TestMarkWords(t *testing.T) {
 			want = append(want, fieldMark[fCommand]+w.s)
 		}
 		var got []string
-		for _, w := range ftsWords(markWords(s, fieldMark[fCommand]), nil) {
+		for _, w := range ftsWords(string(appendMarked(nil, s, fieldMark[fCommand])), nil) {
 			got = append(got, w.s)
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("markWords(%q): words %q, want %q", s, got, want)
+			t.Errorf("appendMarked(%q): words %q, want %q", s, got, want)
 		}
 	}
 	j := openT(t, t.TempDir(), Options{})

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -47,9 +46,9 @@ import (
 // a column per field, so field filters are FTS5's; phrases are checked
 // after the match as above), one made before layout 6 its detail=full
 // index (searchFull: FTS5 matches phrases itself). Nothing is rebuilt.
-// (Giving the index each field's words once, since it keeps no positions,
-// made indexing slower, not faster: the Go work cost more than FTS5
-// saved.)
+// The long fields give FTS5 each of their ASCII words once
+// (appendWordsOnce): it keeps no positions, and half the words of an
+// output repeat one before them.
 const searchSchema = `
 CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(
 	text, content='', contentless_delete=1, detail=none, tokenize='unicode61 remove_diacritics 2'
@@ -131,10 +130,11 @@ var pathKeys = map[string]bool{"file_path": true, "filePath": true, "path": true
 var skipKeys = map[string]bool{"originalFile": true, "structuredPatch": true, "oldString": true, "newString": true, "type": true, "mode": true}
 
 // docOf extracts an event's searchable text. It reads the payload's JSON
-// in place (gist.Members), decoding only the strings it indexes and only
-// as far as each field's bound: an Edit's originalFile or a 50 KiB output
-// is skipped or cut without being decoded whole. A payload that is not the
-// JSON object a hook sends still gets its event and tool indexed.
+// in place (gist.Members), decoding only the strings it indexes, straight
+// into each field's text, and only as far as each field's bound: an
+// Edit's originalFile or a 50 KiB output is skipped or cut without being
+// decoded whole. A payload that is not the JSON object a hook sends still
+// gets its event and tool indexed.
 func docOf(ev *event.Event) searchDoc {
 	var d searchDoc
 	d[fEvent], d[fTool] = ev.Name, ev.Tool
@@ -156,43 +156,7 @@ func docOf(ev *event.Event) searchDoc {
 		return true
 	})
 	d[fMessage] = clip(strings.TrimSpace(message+"\n"+last), maxIndexedField)
-	var b [8]strings.Builder
-	var paths []string // the paths indexed: each once
-	collect := func(v []byte, input bool, only func(key string) bool, skip func(rawKey, raw []byte) bool) {
-		walkJSON(v, "", true, skip, func(key string, raw []byte) {
-			f := fOutput
-			switch {
-			case only != nil && !only(key):
-				return
-			case pathKeys[key]:
-				f = fPath
-			case input && key == "command":
-				f = fCommand
-			case input:
-				f = fInput
-			case skipKeys[key]:
-				return
-			}
-			room := maxIndexedField - b[f].Len()
-			if b[f].Len() > 0 {
-				room--
-			}
-			if room <= 0 {
-				return
-			}
-			text := jsonString(raw, room)
-			if f == fPath { // a PostToolUse's response names its input's file again
-				if slices.Contains(paths, text) {
-					return
-				}
-				paths = append(paths, text)
-			}
-			if b[f].Len() > 0 {
-				b[f].WriteByte('\n')
-			}
-			b[f].WriteString(text)
-		})
-	}
+	var c docCollector
 	if ev.Name == "PostToolUse" {
 		// It repeats its PreToolUse's input: its command and paths are
 		// indexed again (short, and what an output search is narrowed
@@ -200,27 +164,24 @@ func docOf(ev *event.Event) searchDoc {
 		// Nor is what its response repeats of the input (a Write's
 		// content): a member of the response equal to the input's of
 		// the same name, byte for byte.
-		collect(input, true, func(key string) bool { return key == "command" || pathKeys[key] }, nil)
-		var in map[string][]byte
+		c.input, c.only = true, true
+		c.walk(input, nil, true)
+		c.input, c.only = false, false
 		gist.Members(input, func(rawKey, v []byte) bool {
 			if len(v) > 64 { // short ones (paths) cost little to index twice
-				if in == nil {
-					in = map[string][]byte{}
-				}
-				in[string(rawKey)] = v
+				c.repeats = append(c.repeats, [2][]byte{rawKey, v})
 			}
 			return true
 		})
-		collect(response, false, nil, func(rawKey, raw []byte) bool {
-			v, ok := in[string(rawKey)]
-			return ok && bytes.Equal(v, raw)
-		})
+		c.walk(response, nil, true)
 	} else {
-		collect(input, true, nil, nil)
-		collect(response, false, nil, nil)
+		c.input = true
+		c.walk(input, nil, true)
+		c.input, c.repeats = false, nil
+		c.walk(response, nil, true)
 	}
 	for _, f := range []int{fCommand, fPath, fInput, fOutput} {
-		d[f] = b[f].String()
+		d[f] = string(c.text[f])
 	}
 	total := 0
 	for i := range d {
@@ -232,54 +193,138 @@ func docOf(ev *event.Event) searchDoc {
 	return d
 }
 
-// walkJSON calls fn with every string in the JSON value v (raw, quotes
-// included) and the object key it is under (the nearest one, for strings
-// in arrays), in document order. The members of v itself (top) named in
-// skipKeys, or that skip (when not nil) says, given the member's name as
-// it is written (quotes included) and its value, are not walked.
-func walkJSON(v []byte, key string, top bool, skip func(rawKey, raw []byte) bool, fn func(key string, raw []byte)) {
+// docCollector gathers the text of an event's tool input and response,
+// field by field, for docOf.
+type docCollector struct {
+	// text is each field's text so far, its strings one a line.
+	text [len(searchDoc{})][]byte
+	// paths are the spans of text[fPath] holding each path: each path
+	// is indexed once (a PostToolUse's response names its input's file
+	// again).
+	paths [][2]int
+	// input says the strings walked are a tool input's (command, input)
+	// rather than a response's (output).
+	input bool
+	// only limits the walk to commands and paths.
+	only bool
+	// repeats are the input's members (raw name, raw value) that the
+	// response's top-level members of the same name and value repeat:
+	// those are not walked.
+	repeats [][2][]byte
+}
+
+// walk adds every string in the JSON value v to the text, under the field
+// its object key (the nearest one, for strings in arrays) says, in
+// document order. The members of v itself (top) named in skipKeys, or
+// repeating the input (repeats), are not walked.
+func (c *docCollector) walk(v, key []byte, top bool) {
 	if len(v) == 0 {
 		return
 	}
 	switch v[0] {
 	case '"':
-		fn(key, v)
+		c.add(key, v)
 	case '{':
 		gist.Members(v, func(rawKey, val []byte) bool {
-			k := jsonString(rawKey, len(rawKey))
-			if !top || !skipKeys[k] && (skip == nil || !skip(rawKey, val)) {
-				walkJSON(val, k, false, nil, fn)
+			k := rawKey[1 : len(rawKey)-1]
+			if bytes.IndexByte(k, '\\') >= 0 {
+				k = appendJSONString(nil, rawKey, len(rawKey))
+			}
+			if !top || !skipKeys[string(k)] && !c.repeated(rawKey, val) {
+				c.walk(val, k, false)
 			}
 			return true
 		})
 	case '[':
-		var elems []json.RawMessage // arrays are few and short (file lists, todos)
-		if json.Unmarshal(v, &elems) != nil {
-			return
-		}
-		for _, e := range elems {
-			walkJSON(e, key, top, skip, fn)
+		gist.Elements(v, func(e []byte) bool {
+			c.walk(e, key, top)
+			return true
+		})
+	}
+}
+
+// repeated reports whether the response member rawKey: raw repeats the
+// input's member of that name (the last one, as a JSON object reads).
+func (c *docCollector) repeated(rawKey, raw []byte) bool {
+	for i := len(c.repeats) - 1; i >= 0; i-- {
+		if bytes.Equal(c.repeats[i][0], rawKey) {
+			return bytes.Equal(c.repeats[i][1], raw)
 		}
 	}
+	return false
+}
+
+// add adds the JSON string raw, found under key, to its field's text, as
+// far as the field's bound allows.
+func (c *docCollector) add(key, raw []byte) {
+	f := fOutput
+	switch {
+	case c.only && !(string(key) == "command" || pathKeys[string(key)]):
+		return
+	case pathKeys[string(key)]:
+		f = fPath
+	case c.input && string(key) == "command":
+		f = fCommand
+	case c.input:
+		f = fInput
+	case skipKeys[string(key)]:
+		return
+	}
+	b := c.text[f]
+	room := maxIndexedField - len(b)
+	if len(b) > 0 {
+		room--
+	}
+	if room <= 0 {
+		return
+	}
+	if len(b) > 0 {
+		b = append(b, '\n')
+	}
+	start := len(b)
+	b = appendJSONString(b, raw, room)
+	if f == fPath {
+		for _, p := range c.paths {
+			if bytes.Equal(b[p[0]:p[1]], b[start:]) {
+				return // b is dropped: text[f] keeps its length
+			}
+		}
+		c.paths = append(c.paths, [2]int{start, len(b)})
+	}
+	c.text[f] = b
 }
 
 // jsonString decodes the JSON string raw (quotes included), up to max
 // bytes of its text (cut on a rune boundary); "" for anything else.
 // Escapes are decoded only as far as needed.
 func jsonString(raw []byte, max int) string {
-	if len(raw) < 2 || raw[0] != '"' || max <= 0 {
-		return ""
-	}
-	body := raw[1 : len(raw)-1]
-	if bytes.IndexByte(body, '\\') < 0 {
+	if len(raw) >= 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+		body := raw[1 : len(raw)-1]
 		return clip(string(body[:min(len(body), max+utf8.UTFMax)]), max)
 	}
-	out := make([]byte, 0, min(len(body), max+utf8.UTFMax))
-	for i := 0; i < len(body) && len(out) < max+utf8.UTFMax; {
-		c := body[i]
-		if c != '\\' {
-			out = append(out, c)
-			i++
+	return string(appendJSONString(nil, raw, max))
+}
+
+// appendJSONString appends to dst the text of the JSON string raw (quotes
+// included), up to max bytes of it (cut on a rune boundary); nothing for
+// anything else. Escapes are decoded only as far as needed; the runs
+// between them are copied whole.
+func appendJSONString(dst, raw []byte, max int) []byte {
+	if len(raw) < 2 || raw[0] != '"' || max <= 0 {
+		return dst
+	}
+	start := len(dst)
+	limit := start + max + utf8.UTFMax // decode a little past max: clip cuts on a rune boundary
+	body := raw[1 : len(raw)-1]
+	for i := 0; i < len(body) && len(dst) < limit; {
+		j := bytes.IndexByte(body[i:], '\\')
+		if j < 0 {
+			j = len(body) - i
+		}
+		if j > 0 {
+			j = min(j, limit-len(dst))
+			dst = append(dst, body[i:i+j]...)
+			i += j
 			continue
 		}
 		if i+1 >= len(body) {
@@ -287,29 +332,41 @@ func jsonString(raw []byte, max int) string {
 		}
 		switch body[i+1] {
 		case 'n':
-			out = append(out, '\n')
+			dst = append(dst, '\n')
 		case 't':
-			out = append(out, '\t')
+			dst = append(dst, '\t')
 		case 'r':
-			out = append(out, '\r')
+			dst = append(dst, '\r')
 		case 'b':
-			out = append(out, '\b')
+			dst = append(dst, '\b')
 		case 'f':
-			out = append(out, '\f')
+			dst = append(dst, '\f')
 		case 'u':
 			r, n := jsonRune(body[i:])
 			if n == 0 {
-				return clip(string(out), max)
+				return clipBytes(dst, start, max)
 			}
-			out = utf8.AppendRune(out, r)
+			dst = utf8.AppendRune(dst, r)
 			i += n
 			continue
 		default: // \" \\ \/
-			out = append(out, body[i+1])
+			dst = append(dst, body[i+1])
 		}
 		i += 2
 	}
-	return clip(string(out), max)
+	return clipBytes(dst, start, max)
+}
+
+// clipBytes cuts b's bytes after start to at most n, on a rune boundary,
+// as clip does.
+func clipBytes(b []byte, start, n int) []byte {
+	if len(b)-start <= n {
+		return b
+	}
+	for n > 0 && !utf8.RuneStart(b[start+n]) {
+		n--
+	}
+	return b[:start+n]
 }
 
 // jsonRune decodes the \uXXXX escape (or surrogate pair) at the start of
@@ -360,35 +417,57 @@ func isASCIIAlnum(c byte) bool {
 // one more word (withPairs); in an index of one column (searchNone) the
 // fields' texts one after the other, each word of the event, tool,
 // command and path fields marked as that field's (fieldMark), then the
-// name of each other field that is not empty (fieldWord).
+// name of each other field that is not empty (fieldWord): indexText.
 func indexValues(k searchKind, seq int64, d *searchDoc) []any {
+	if k == searchNone {
+		sc := indexScratchPool.Get().(*indexScratch)
+		sc.words.reset()
+		sc.buf = indexText(sc.buf[:0], d, &sc.words)
+		text := string(sc.buf)
+		indexScratchPool.Put(sc)
+		return []any{seq, text}
+	}
 	vs := make([]any, 0, 9)
 	vs = append(vs, seq)
-	var b strings.Builder
 	for f, s := range d {
 		if f == fPath || f == fCommand {
 			s = withPairs(s)
 		}
-		if k != searchNone {
-			vs = append(vs, s)
-			continue
-		}
-		if fieldMark[f] != "" {
-			s = markWords(s, fieldMark[f])
-		}
-		b.WriteString(s)
-		b.WriteByte('\n')
+		vs = append(vs, s)
 	}
-	if k != searchNone {
-		return vs
+	return vs
+}
+
+// indexText appends to dst the text an index of one column (searchNone)
+// holds for d (indexValues), in one pass over each field and one buffer:
+// the words of the long fields each once (appendWordsOnce, words
+// remembering them).
+func indexText(dst []byte, d *searchDoc, words *wordSet) []byte {
+	n := 0
+	for _, s := range d {
+		n += len(s)
+	}
+	dst = slices.Grow(dst, n+n/8+64)
+	for f, s := range d {
+		mark := fieldMark[f]
+		if mark == "" {
+			dst = appendWordsOnce(dst, s, words)
+		} else {
+			dst = appendMarked(dst, s, mark)
+		}
+		if f == fPath || f == fCommand {
+			dst = appendPairs(dst, s, mark)
+		}
+		dst = append(dst, '\n')
 	}
 	for f := range d {
 		if fieldMark[f] == "" && d[f] != "" {
-			b.WriteString(fieldWord(f, ""))
-			b.WriteByte(' ')
+			dst = append(dst, searchFields[f]...)
+			dst = append(dst, fieldJoin...)
+			dst = append(dst, ' ')
 		}
 	}
-	return append(vs, b.String())
+	return dst
 }
 
 // fieldMark is, for the short fields (event, tool, command, path), the
@@ -411,11 +490,9 @@ var fieldMark = [len(searchDoc{})]string{fEvent: "\ue011", fTool: "\ue012", fCom
 // markedFields are the fields with a fieldMark.
 var markedFields = []int{fEvent, fTool, fCommand, fPath}
 
-// markWords returns s with mark before each of its words (ftsWords'
-// words), so that FTS5 takes mark and the word for one word.
-func markWords(s, mark string) string {
-	var b strings.Builder
-	b.Grow(len(s) + len(s)/4)
+// appendMarked appends s to dst with mark before each of its words
+// (ftsWords' words), so that FTS5 takes mark and the word for one word.
+func appendMarked(dst []byte, s, mark string) []byte {
 	in := false
 	for i := 0; i < len(s); {
 		c, n, word := s[i], 1, false
@@ -427,13 +504,76 @@ func markWords(s, mark string) string {
 			word = isWordRune(r) || in && r >= 0x300 && r <= 0x36f
 		}
 		if word && !in {
-			b.WriteString(mark)
+			dst = append(dst, mark...)
 		}
 		in = word
-		b.WriteString(s[i : i+n])
+		dst = append(dst, s[i:i+n]...)
 		i += n
 	}
-	return b.String()
+	return dst
+}
+
+// appendPairs appends to dst what withPairs adds to s, each pair marked
+// with mark (as appendMarked would): when s has two words or more, a
+// newline, then for each two consecutive words of only ASCII letters and
+// digits a space, mark and the two lowercased, joined by pairJoin.
+func appendPairs(dst []byte, s, mark string) []byte {
+	prev, words := "", 0
+	prevWild := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if !isASCIIAlnum(c) {
+				i++
+				continue
+			}
+		} else if r, n := utf8.DecodeRuneInString(s[i:]); !isWordRune(r) {
+			i += n
+			continue
+		}
+		start, wild := i, false
+		for i < len(s) {
+			c := s[i]
+			if c < utf8.RuneSelf {
+				if !isASCIIAlnum(c) {
+					break
+				}
+				i++
+				continue
+			}
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if !isWordRune(r) && (r < 0x300 || r > 0x36f) {
+				break
+			}
+			wild = true
+			i += n
+		}
+		w := s[start:i]
+		if words++; words == 2 {
+			dst = append(dst, '\n')
+		}
+		if words >= 2 && !prevWild && !wild {
+			dst = append(dst, ' ')
+			dst = append(dst, mark...)
+			dst = appendLowerASCII(dst, prev)
+			dst = append(dst, pairJoin...)
+			dst = appendLowerASCII(dst, w)
+		}
+		prev, prevWild = w, wild
+	}
+	return dst
+}
+
+// appendLowerASCII appends s, ASCII only, lowercased.
+func appendLowerASCII(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // fieldJoin joins a field's name and a word into one word (fieldWord): a
