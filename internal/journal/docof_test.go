@@ -83,12 +83,17 @@ func docOfReference(ev *event.Event) searchDoc {
 	}
 	resp := h["tool_response"]
 	if ev.Name == "PostToolUse" {
-		// What the response repeats of the input (a Write's content).
+		// What the response repeats of the input (a Write's content),
+		// over 64 bytes as the payload writes it.
 		in, _ := h["tool_input"].(map[string]any)
+		var raw struct {
+			Input map[string]json.RawMessage `json:"tool_input"`
+		}
+		json.Unmarshal(ev.Payload, &raw)
 		if r, ok := resp.(map[string]any); ok {
 			kept := map[string]any{}
 			for k, v := range r {
-				if iv, ok := in[k]; !ok || !reflect.DeepEqual(iv, v) || len(mustJSON(v)) <= 64 {
+				if iv, ok := in[k]; !ok || !reflect.DeepEqual(iv, v) || len(raw.Input[k]) <= 64 {
 					kept[k] = v
 				}
 			}
@@ -100,15 +105,6 @@ func docOfReference(ev *event.Event) searchDoc {
 		d[f] = strings.Join(parts[f], "\n")
 	}
 	return d
-}
-
-// mustJSON is v encoded as JSON.
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return b
 }
 
 // lines is s's non-empty lines, sorted: the text of a field whatever
@@ -134,6 +130,9 @@ func TestDocOfMatchesReference(t *testing.T) {
 		[]byte(`{"session_id":"s","hook_event_name":"PostToolUse","tool_name":"Glob","tool_input":{"pattern":"*.go","path":"/src"},"tool_response":{"filenames":["/a.go","/b\u0020.go"],"numFiles":2,"type":"text"}}`),
 		[]byte(`{"session_id":"s","hook_event_name":"PostToolUse","tool_name":"TodoWrite","tool_input":{"todos":[{"content":"one","status":"pending"}]},"tool_response":{"newTodos":[{"content":"one","status":"done"}],"oldTodos":[]}}`),
 		[]byte(`{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"X","tool_input":{"type":"enumword","mode":"other","note":"kept"},"tool_response":{"type":"respword","originalFile":"whole"}}`),
+		// A repeated member of 64 bytes or less as written is indexed,
+		// whatever its length once re-encoded (<, > and & escaped).
+		[]byte(`{"session_id":"s","hook_event_name":"PostToolUse","tool_name":"Write","tool_input":{"file_path":"/a","content":"if a >> b && c > d { return a << 2 } // >> &&"},"tool_response":{"content":"if a >> b && c > d { return a << 2 } // >> &&"}}`),
 		[]byte(`not json`),
 	)
 	compared := 0
@@ -158,7 +157,7 @@ func TestDocOfMatchesReference(t *testing.T) {
 				continue // cut: which strings made it depends on the order
 			}
 			if !reflect.DeepEqual(lines(got[f]), lines(want[f])) {
-				t.Fatalf("payload %d field %s:\n%q\nwant (in any order)\n%q", i, searchFields[f], got[f], want[f])
+				t.Fatalf("payload %d (%.2000s) field %s:\n%q\nwant (in any order)\n%q", i, p, searchFields[f], got[f], want[f])
 			}
 			compared++
 		}
