@@ -513,35 +513,13 @@ func appendMarked(dst []byte, s, mark string) []byte {
 func appendPairs(dst []byte, s, mark string) []byte {
 	prev, words := "", 0
 	prevWild := false
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if !isASCIIAlnum(c) {
-				i++
-				continue
-			}
-		} else if r, n := utf8.DecodeRuneInString(s[i:]); !isWordRune(r) {
-			i += n
-			continue
+	for i := 0; ; {
+		start, end, wild := nextWord(s, i)
+		if start == end {
+			break
 		}
-		start, wild := i, false
-		for i < len(s) {
-			c := s[i]
-			if c < utf8.RuneSelf {
-				if !isASCIIAlnum(c) {
-					break
-				}
-				i++
-				continue
-			}
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if !isWordRune(r) && (r < 0x300 || r > 0x36f) {
-				break
-			}
-			wild = true
-			i += n
-		}
-		w := s[start:i]
+		w := s[start:end]
+		i = end
 		if words++; words == 2 {
 			dst = append(dst, '\n')
 		}
@@ -863,41 +841,57 @@ type ftsWord struct {
 // differ (characters newer than its Unicode version) a word may be cut
 // elsewhere; such words are non-ASCII, hence wild.
 func ftsWords(s string, dst []ftsWord) []ftsWord {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if !isASCIIAlnum(c) {
-				i++
-				continue
-			}
-		} else if r, n := utf8.DecodeRuneInString(s[i:]); !isWordRune(r) {
-			i += n
-			continue
+	for i := 0; ; {
+		start, end, wild := nextWord(s, i)
+		if start == end {
+			break
 		}
-		start, wild := i, false
-		for i < len(s) {
-			c := s[i]
-			if c < utf8.RuneSelf {
-				if !isASCIIAlnum(c) {
-					break
-				}
-				i++
-				continue
-			}
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if !isWordRune(r) && (r < 0x300 || r > 0x36f) {
-				break
-			}
-			wild = true
-			i += n
-		}
-		w := s[start:i]
+		w := s[start:end]
+		i = end
 		if !wild {
 			w = strings.ToLower(w)
 		}
 		dst = append(dst, ftsWord{s: w, wild: wild})
 	}
 	return dst
+}
+
+// nextWord returns the first word of s at or after i as ftsWords cuts
+// them (start == end: none), and whether it has non-ASCII characters.
+func nextWord(s string, i int) (start, end int, wild bool) {
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if isASCIIAlnum(c) {
+				break
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if isWordRune(r) {
+			break
+		}
+		i += n
+	}
+	start = i
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if !isASCIIAlnum(c) {
+				break
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if !isWordRune(r) && (r < 0x300 || r > 0x36f) {
+			break
+		}
+		wild = true
+		i += n
+	}
+	return start, i, wild
 }
 
 func isWordRune(r rune) bool {
