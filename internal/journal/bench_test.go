@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -226,6 +227,14 @@ func BenchmarkJournalIngest(b *testing.B) {
 	if before != "" {
 		modes = append(modes, mode{"before-21", nil, nil, before})
 	}
+	// MPM_BENCH_WSD_OTHER, another build of mpm-wsd (an earlier commit's),
+	// joins the rounds with and without its index ("other",
+	// "other-noindex"): a same-run A/B of two builds' journals on one
+	// corpus, under the same load.
+	other := os.Getenv("MPM_BENCH_WSD_OTHER")
+	if other != "" {
+		modes = append(modes, mode{"other", nil, nil, other}, mode{"other-noindex", nil, []string{"MPM_JOURNAL_NOINDEX"}, other})
+	}
 	daemons := make([]*testutil.Daemon, len(modes))
 	for i, m := range modes {
 		for _, e := range m.env {
@@ -282,8 +291,14 @@ func BenchmarkJournalIngest(b *testing.B) {
 	fmt.Printf("  journal (compressed + index) / journal before (raw, no index) throughput %.0f%% (target >= 100%%)\n", 100*jr.eventsPerSec()/raw.eventsPerSec())
 	fmt.Printf("  index upkeep: journal / journal-noindex throughput %.0f%% (target >= 80%%)\n", 100*jr.eventsPerSec()/ni.eventsPerSec())
 	fmt.Printf("  compression alone: journal-noindex / journal-raw throughput %.0f%%\n", 100*ni.eventsPerSec()/raw.eventsPerSec())
+	if other != "" {
+		o, on := res[len(res)-2], res[len(res)-1]
+		b.ReportMetric(100*o.eventsPerSec()/on.eventsPerSec(), "other_%_of_noindex")
+		fmt.Printf("  the other build (%s): index upkeep %.0f%% (this build %.0f%%), its journal %.0f%% of this build's throughput; index daemon CPU %+.0f µs/event (this build %+.0f)\n",
+			other, 100*o.eventsPerSec()/on.eventsPerSec(), 100*jr.eventsPerSec()/ni.eventsPerSec(), 100*o.eventsPerSec()/jr.eventsPerSec(), o.cpuPerEvent()-on.cpuPerEvent(), jr.cpuPerEvent()-ni.cpuPerEvent())
+	}
 	if before != "" {
-		bf := res[len(res)-1]
+		bf := res[slices.IndexFunc(modes, func(m mode) bool { return m.name == "before-21" })]
 		b.ReportMetric(100*jr.eventsPerSec()/bf.eventsPerSec(), "%_of_before21_build")
 		fmt.Printf("  journal (compressed + index) / the build before issue 21 (%s): throughput %.0f%% (target >= 100%%), daemon CPU per event %.0f vs %.0f µs\n",
 			before, 100*jr.eventsPerSec()/bf.eventsPerSec(), jr.cpuPerEvent(), bf.cpuPerEvent())
