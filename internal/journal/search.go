@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"iter"
 	"math"
 	"os"
 	"slices"
@@ -513,13 +514,7 @@ func appendMarked(dst []byte, s, mark string) []byte {
 func appendPairs(dst []byte, s, mark string) []byte {
 	prev, words := "", 0
 	prevWild := false
-	for i := 0; ; {
-		start, end, wild := nextWord(s, i)
-		if start == end {
-			break
-		}
-		w := s[start:end]
-		i = end
+	for w, wild := range wordsOf(s) {
 		if words++; words == 2 {
 			dst = append(dst, '\n')
 		}
@@ -841,19 +836,27 @@ type ftsWord struct {
 // differ (characters newer than its Unicode version) a word may be cut
 // elsewhere; such words are non-ASCII, hence wild.
 func ftsWords(s string, dst []ftsWord) []ftsWord {
-	for i := 0; ; {
-		start, end, wild := nextWord(s, i)
-		if start == end {
-			break
-		}
-		w := s[start:end]
-		i = end
+	for w, wild := range wordsOf(s) {
 		if !wild {
 			w = strings.ToLower(w)
 		}
 		dst = append(dst, ftsWord{s: w, wild: wild})
 	}
 	return dst
+}
+
+// wordsOf yields the words of s as ftsWords cuts them, each with whether
+// it has non-ASCII characters (wild).
+func wordsOf(s string) iter.Seq2[string, bool] {
+	return func(yield func(string, bool) bool) {
+		for i := 0; ; {
+			start, end, wild := nextWord(s, i)
+			if start == end || !yield(s[start:end], wild) {
+				return
+			}
+			i = end
+		}
+	}
 }
 
 // nextWord returns the first word of s at or after i as ftsWords cuts
