@@ -345,7 +345,7 @@ func appendJSONString(dst, raw []byte, max int) []byte {
 		case 'u':
 			r, n := jsonRune(body[i:])
 			if n == 0 {
-				return clipBytes(dst, start, max)
+				return dst[:start+clipLen(dst[start:], max)]
 			}
 			dst = utf8.AppendRune(dst, r)
 			i += n
@@ -355,19 +355,7 @@ func appendJSONString(dst, raw []byte, max int) []byte {
 		}
 		i += 2
 	}
-	return clipBytes(dst, start, max)
-}
-
-// clipBytes cuts b's bytes after start to at most n, on a rune boundary,
-// as clip does.
-func clipBytes(b []byte, start, n int) []byte {
-	if len(b)-start <= n {
-		return b
-	}
-	for n > 0 && !utf8.RuneStart(b[start+n]) {
-		n--
-	}
-	return b[:start+n]
+	return dst[:start+clipLen(dst[start:], max)]
 }
 
 // jsonRune decodes the \uXXXX escape (or surrogate pair) at the start of
@@ -396,17 +384,18 @@ func jsonRune(b []byte) (rune, int) {
 }
 
 // clip cuts s to at most n bytes, on a rune boundary.
-func clip(s string, n int) string {
+func clip(s string, n int) string { return s[:clipLen(s, n)] }
+
+// clipLen is how many bytes of s clip keeps: at most n, on a rune
+// boundary.
+func clipLen[S ~string | ~[]byte](s S, n int) int {
 	if len(s) <= n {
-		return s
-	}
-	if n <= 0 {
-		return ""
+		return len(s)
 	}
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
-	return s[:n]
+	return max(n, 0)
 }
 
 func isASCIIAlnum(c byte) bool {
@@ -507,7 +496,7 @@ func appendMarked(dst []byte, s, mark string) []byte {
 	return dst
 }
 
-// appendPairs appends to dst what withPairs adds to s, each pair marked
+// appendPairs appends to dst the pairs withPairs adds to s, each marked
 // with mark (as appendMarked would): when s has two words or more, a
 // newline, then for each two consecutive words of only ASCII letters and
 // digits a space, mark and the two lowercased, joined by pairJoin.
@@ -568,24 +557,7 @@ const pairJoin = "\ue000"
 // query, so a positional (detail=full) index, where it is added too,
 // matches as before.
 func withPairs(s string) string {
-	ws := ftsWords(s, nil)
-	if len(ws) < 2 {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(2*len(s) + 8)
-	b.WriteString(s)
-	b.WriteByte('\n')
-	for i := 0; i+1 < len(ws); i++ {
-		if ws[i].wild || ws[i+1].wild {
-			continue
-		}
-		b.WriteByte(' ')
-		b.WriteString(ws[i].s)
-		b.WriteString(pairJoin)
-		b.WriteString(ws[i+1].s)
-	}
-	return b.String()
+	return string(appendPairs([]byte(s), s, ""))
 }
 
 // term is one query term: a word, a prefix or a phrase, maybe limited to
