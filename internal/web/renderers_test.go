@@ -189,8 +189,17 @@ func TestDashboardRenderers(t *testing.T) {
 		await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
 		document.querySelector("#list .row .line").click();
 		const seen = new Set();
+		let prev = null;
 		for (let i = 0; i < +document.body.dataset.shown; i++) {
-			await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+			// Until the focused row is a new one and the detail view shows it
+			// (a busy machine takes more than a frame; 2 s at most).
+			const t0 = performance.now();
+			let key;
+			do {
+				await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+				key = document.activeElement?.closest?.(".row")?.dataset.key;
+			} while ((key === prev || document.getElementById("detail-body").dataset.key !== key) && performance.now() - t0 < 2000);
+			prev = key;
 			const raw = document.querySelector("#detail-body details.raw");
 			if (raw) raw.open = true;
 			seen.add(document.getElementById("detail-body").dataset.key);
