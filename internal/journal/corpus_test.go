@@ -58,10 +58,17 @@ func marshalNoEscape(v any) ([]byte, error) {
 // sourceFiles returns the repository's Go and Markdown files, split in two
 // halves by a hash of their path: half 0 trains the dictionary, half 1
 // builds the test corpus, so the ratio measured is not the dictionary
-// remembering the text it is measured on.
+// remembering the text it is measured on. MPM_CORPUS_ROOT names another
+// checkout to take the files from instead: the corpus changes with every
+// file of the repository (and its place), so two builds' benchmarks
+// compare on one corpus only when they read one root.
 func sourceFiles(t testing.TB, half int) []string {
 	t.Helper()
-	root, err := filepath.Abs("../..")
+	root := os.Getenv("MPM_CORPUS_ROOT")
+	if root == "" {
+		root = "../.."
+	}
+	root, err := filepath.Abs(root)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,9 @@ package journal
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
@@ -16,21 +19,35 @@ import (
 // (testdata/journal-v6.db, written by the code of layout 6: the events of
 // journal-v3.payloads with keys key-N, one a second from 2026-11-30 10:00
 // UTC, events 1-3 a frame each, the rest in blocks of 16, indexed
-// detail=column) opens as layout 7 without a rewrite: its rows keep their
-// text, its index stays detail=column; its events read back byte for byte
-// with their fields, by session too, its keys are found, it is searchable;
-// new events are stored and read back the same, before and after a
-// reopen, and retention goes through old and new rows.
+// detail=column) opens as today's layout without a rewrite: its rows keep
+// their text, its index stays detail=column; its events read back byte for
+// byte with their fields, by session too, its keys are found, it is
+// searchable; new events are stored and read back the same, before and
+// after a reopen, and retention goes through old and new rows.
 func TestOpenLayout6Fixture(t *testing.T) {
+	testOpenFixture(t, "journal-v6.db", 6, false, searchColumn)
+}
+
+// TestOpenLayout7Fixture: the same of a journal written by layout 7
+// (testdata/journal-v7.db, written the same way by the code of 74bf350:
+// numbered names, its index detail=none with the unicode61 tokenizer),
+// which keeps its numbered rows and its unicode61 index.
+func TestOpenLayout7Fixture(t *testing.T) { testOpenFixture(t, "journal-v7.db", 7, true, searchNone) }
+
+func testOpenFixture(t *testing.T, fixture string, layout int, numbered bool, kind searchKind) {
 	dir := t.TempDir()
-	lines := copyFixture(t, "journal-v6.db", dir)
+	head, err := os.ReadFile(filepath.Join("testdata", fixture))
+	if err != nil || len(head) < 64 || int(binary.BigEndian.Uint32(head[60:])) != layout {
+		t.Fatalf("%s is not a journal of layout %d (%v)", fixture, layout, err)
+	}
+	lines := copyFixture(t, fixture, dir)
 	j := openT(t, dir, Options{})
 	var v int
 	if err := j.w.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion {
 		t.Fatalf("layout %d (%v), want %d", v, err, schemaVersion)
 	}
-	if j.numbered || j.search != searchColumn {
-		t.Fatalf("numbered %v, search kind %d: want the layout-6 rows of text and detail=column index kept", j.numbered, j.search)
+	if j.numbered != numbered || j.search != kind {
+		t.Fatalf("numbered %v, search kind %d: want %v, %d kept", j.numbered, j.search, numbered, kind)
 	}
 	var want []*event.Event
 	for _, l := range lines {

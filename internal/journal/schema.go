@@ -25,8 +25,11 @@ import (
 // layout 7 makes new journals' search index detail=none (search.go) and
 // their events rows hold the session id, event and tool names as numbers
 // of the names table (names.go); a journal made before keeps its index
-// and its rows of text, and reads and searches the same.
-const schemaVersion = 7
+// and its rows of text, and reads and searches the same; layout 8 makes
+// new journals' search index take FTS5's ascii tokenizer over text the
+// journal folds (search.go: foldWords), and a journal made before keeps
+// its unicode61 index.
+const schemaVersion = 8
 
 // schema is the journal's layout. Times are Unix nanoseconds; empty strings
 // are stored as ”. Users may read the file with the sqlite3 shell.

@@ -15,11 +15,14 @@ import (
 // searchEvents stores a small history with every searchable field and
 // returns the journal and the time of the first event (one second apart).
 func searchEvents(t *testing.T, opts Options) (*Journal, time.Time) {
-	return searchEventsKind(t, opts, searchNone)
+	return searchEventsKind(t, opts, searchASCII)
 }
 
-// oldSearchDefs are the search index definitions of the layouts before 7.
+// oldSearchDefs are the search index definitions of the layouts before 8.
 var oldSearchDefs = map[searchKind]string{
+	searchNone: `CREATE VIRTUAL TABLE search USING fts5(
+	text, content='', contentless_delete=1, detail=none, tokenize='unicode61 remove_diacritics 2'
+)`,
 	searchFull: `CREATE VIRTUAL TABLE search USING fts5(
 	event, tool, prompt, command, path, input, output, message,
 	content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2'
@@ -92,13 +95,14 @@ func hitSeqs(h []store.SearchHit) []uint64 {
 }
 
 // TestSearch: the query syntax, on each kind of search index (a new
-// journal's detail=none, and the detail=column and detail=full indexes of
-// journals made before layout 7): the same hits on every case.
+// journal's detail=none with the ascii tokenizer over folded text, and the
+// unicode61 detail=none, detail=column and detail=full indexes of journals
+// made before layout 8): the same hits on every case.
 func TestSearch(t *testing.T) {
 	for _, k := range []struct {
 		name string
 		kind searchKind
-	}{{"detail=none", searchNone}, {"detail=column", searchColumn}, {"detail=full", searchFull}} {
+	}{{"ascii", searchASCII}, {"detail=none", searchNone}, {"detail=column", searchColumn}, {"detail=full", searchFull}} {
 		t.Run(k.name, func(t *testing.T) { testSearch(t, k.kind) })
 	}
 }
