@@ -35,6 +35,10 @@ func asciiTokens(s string) []string {
 // words ftsWords finds in s, each as indexWord folds it for a query.
 func checkFold(t *testing.T, s string) {
 	t.Helper()
+	whole := string(foldWords(nil, []byte(s)))
+	if i := foldFrom([]byte(s)); s[:i]+string(foldWords(nil, []byte(s[i:]))) != whole {
+		t.Fatalf("foldWords(%q) = %q, but it changes nothing before %d", s, whole, i)
+	}
 	got := asciiTokens(string(foldWords(nil, []byte(s))))
 	var want []string
 	for _, w := range ftsWords(s, nil) {
@@ -66,6 +70,14 @@ func TestFoldWords(t *testing.T) {
 	}
 	if got := string(foldWords(nil, []byte("Le Café — CRÈME"))); got != "Le Cafe   CReME" {
 		t.Errorf("foldWords = %q", got)
+	}
+	for _, c := range []struct {
+		s    string
+		want int
+	}{{"", 0}, {"abc", 3}, {"\ue012edit \ue000x", 12}, {"\ue012édit", 3}, {"a\uf8ff\uf900", 4}, {"\U000f0001", 0}, {"ab\xee\x80", 2}} {
+		if got := foldFrom([]byte(c.s)); got != c.want {
+			t.Errorf("foldFrom(%q) = %d, want %d", c.s, got, c.want)
+		}
 	}
 	for _, s := range []string{"", "abc", "0123456789abcdef", "0123456789abcdeé", "é", "aaaaaaaaaaaaaaaaaaaaaaaaé"} {
 		want := strings.IndexFunc(s, func(r rune) bool { return r >= utf8.RuneSelf })

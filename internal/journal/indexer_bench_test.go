@@ -18,12 +18,18 @@ import (
 // CPU time). It reports µs an event.
 //
 // The machine's noise moves these by ±20 %; an instruction count does
-// not. To compare two builds, count each one's indexCorpus under
-// callgrind (docs/benchmarks.md, issue 21):
+// not. To compare two builds, count each one's whole run under callgrind
+// on one P (so no thread spins waiting for work), with 4,000 events and
+// with one, on one corpus (MPM_CORPUS_ROOT), and take the difference
+// (docs/benchmarks.md, issue 21; ±0.5 % between runs):
 //
 //	go test -c -o /tmp/j.test ./internal/journal/ && cd internal/journal &&
-//	GODEBUG=asyncpreemptoff=1 MPM_BENCH_EVENTS=4000 valgrind --tool=callgrind \
-//	  --toggle-collect='*indexCorpus*' /tmp/j.test -test.run '^$' -test.bench Indexer -test.benchtime 1x
+//	MPM_CORPUS_ROOT=<a checkout> GOMAXPROCS=1 GODEBUG=asyncpreemptoff=1 MPM_BENCH_EVENTS=4000 \
+//	  valgrind --tool=callgrind /tmp/j.test -test.run '^$' -test.bench Indexer -test.benchtime 1x
+//
+// (Counting indexCorpus alone with --toggle-collect is not reliable: one
+// binary counted 143 to 572 M in successive runs, every function alike,
+// as callgrind loses the function's frame when Go switches stacks.)
 func BenchmarkIndexer(b *testing.B) {
 	total := 20_000
 	if v, err := strconv.Atoi(os.Getenv("MPM_BENCH_EVENTS")); err == nil && v > 0 {
@@ -57,9 +63,7 @@ func BenchmarkIndexer(b *testing.B) {
 // indexCorpus indexes evs (seqs 1 to len(evs)) into j's empty index as
 // the indexer does: docOf, then indexDocs a chunk at a time.
 //
-// It runs locked to its thread, so that callgrind, which counts a thread
-// from the moment it enters the function, counts all of it and nothing
-// else.
+// It runs locked to its thread, so that a profile sees it on one.
 //
 //go:noinline
 func indexCorpus(b *testing.B, j *Journal, evs []*event.Event) {

@@ -433,7 +433,7 @@ func indexValues(k searchKind, seq int64, d *searchDoc) []any {
 		return []any{seq, string(indexText(nil, d))}
 	case searchASCII:
 		t := indexText(nil, d)
-		if i := nonASCII(t); i < len(t) {
+		if i := foldFrom(t); i < len(t) {
 			t = foldWords(append(make([]byte, 0, len(t)+len(t)/8), t[:i]...), t[i:])
 		}
 		return []any{seq, string(t)}
@@ -864,6 +864,22 @@ func foldWords(dst, s []byte) []byte {
 		s = s[n:]
 	}
 	return dst
+}
+
+// foldFrom is the index of the first character of s that foldWords
+// changes or may change (neither ASCII nor a BMP private-use character:
+// the marks and joins indexText adds), len(s) when none is.
+func foldFrom(s []byte) int {
+	for i := 0; ; {
+		if i += nonASCII(s[i:]); i == len(s) {
+			return i
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		if r < 0xe000 || r > 0xf8ff {
+			return i
+		}
+		i += n
+	}
 }
 
 // nonASCII is the index of the first byte of s that is not ASCII, len(s)
