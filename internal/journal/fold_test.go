@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"database/sql"
 	"fmt"
 	"reflect"
 	"sort"
@@ -135,19 +136,10 @@ func TestFoldMatchesUnicode61(t *testing.T) {
 		if _, err := j.w.Exec(`CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, search, row)`); err != nil {
 			t.Fatal(err)
 		}
-		rows, err := j.w.Query(`SELECT term, doc FROM temp.v`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
+		terms, docs := termRows(t, j.w, `SELECT term, doc FROM temp.v`)
 		m := map[string]int64{}
-		for rows.Next() {
-			var term string
-			var n int64
-			if err := rows.Scan(&term, &n); err != nil {
-				t.Fatal(err)
-			}
-			m[term] = n
+		for i, term := range terms {
+			m[term] = docs[i]
 		}
 		return m
 	}
@@ -216,19 +208,10 @@ func TestFoldLettersMatchUnicode61(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := j.w.Query(`SELECT doc, term FROM temp.fv`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
+	terms, docs := termRows(t, j.w, `SELECT term, doc FROM temp.fv`)
 	got := map[int]string{}
-	for rows.Next() {
-		var doc int
-		var term string
-		if err := rows.Scan(&doc, &term); err != nil {
-			t.Fatal(err)
-		}
-		got[doc] += term + " "
+	for i, term := range terms {
+		got[int(docs[i])] += term + " "
 	}
 	bad := 0
 	for i, r := range runes {
@@ -284,4 +267,26 @@ func TestSearchFoldsScripts(t *testing.T) {
 			}
 		}
 	}
+}
+
+// termRows reads the rows of q, a word and a number each.
+func termRows(t *testing.T, db *sql.DB, q string) (terms []string, ns []int64) {
+	t.Helper()
+	rows, err := db.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var term string
+		var n int64
+		if err := rows.Scan(&term, &n); err != nil {
+			t.Fatal(err)
+		}
+		terms, ns = append(terms, term), append(ns, n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return terms, ns
 }
