@@ -35,15 +35,7 @@ func TestPayloadRoundTrip(t *testing.T) {
 	}
 
 	j := openT(t, t.TempDir(), Options{})
-	var evs []*event.Event
-	for i, p := range corpus {
-		ev, err := event.Parse(p, 1<<20)
-		if err != nil {
-			t.Fatalf("corpus payload %d does not parse: %v", i, err)
-		}
-		ev.Seq, ev.Received = uint64(i+1), time.Now()
-		evs = append(evs, ev)
-	}
+	evs := parseEvents(t, corpus)
 	for i := 0; i < len(evs); i += 64 {
 		if err := j.Append(evs[i:min(i+64, len(evs))]); err != nil {
 			t.Fatal(err)

@@ -7,10 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
-	"github.com/mpm-dev/mpm/internal/event"
 	"github.com/mpm-dev/mpm/internal/store"
 )
 
@@ -113,15 +111,7 @@ func TestFoldMatchesUnicode61(t *testing.T) {
 			[]byte(fmt.Sprintf(`{"session_id":"f","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{"command":"echo %d %s"},"tool_response":{"stdout":"%s"}}`, i, q, q)),
 			[]byte(fmt.Sprintf(`{"session_id":"f","hook_event_name":"PreToolUse","tool_name":"Read","tool_input":{"file_path":"/src/%s.go"}}`, q)))
 	}
-	var evs []*event.Event
-	for i, p := range payloads {
-		ev, err := event.Parse(p, 1<<20)
-		if err != nil {
-			t.Fatalf("%v: %s", err, p)
-		}
-		ev.Seq, ev.Received = uint64(i+1), time.Now()
-		evs = append(evs, ev)
-	}
+	evs := parseEvents(t, payloads)
 	terms := func(k searchKind) map[string]int64 {
 		j := openKind(t, t.TempDir(), Options{}, k)
 		if err := j.Append(evs); err != nil {
@@ -232,20 +222,12 @@ func TestFoldLettersMatchUnicode61(t *testing.T) {
 func TestSearchFoldsScripts(t *testing.T) {
 	for _, k := range []searchKind{searchASCII, searchNone} {
 		j := openKind(t, t.TempDir(), Options{}, k)
-		var evs []*event.Event
-		for i, p := range []string{
-			`{"session_id":"s","hook_event_name":"UserPromptSubmit","prompt":"Tiếng Việt: sửa lỗi ở đây"}`,
-			`{"session_id":"s","hook_event_name":"UserPromptSubmit","prompt":"ПРИВЕТ мир — Ёлка"}`,
-			`{"session_id":"s","hook_event_name":"Stop","last_assistant_message":"ΣΟΦΊΑ and µs ≤ 16"}`,
-			`{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Read","tool_input":{"file_path":"/src/Ünïcödé/Straße.go"}}`,
-		} {
-			ev, err := event.Parse([]byte(p), 1<<20)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ev.Seq, ev.Received = uint64(i+1), time.Now()
-			evs = append(evs, ev)
-		}
+		evs := parseEvents(t, [][]byte{
+			[]byte(`{"session_id":"s","hook_event_name":"UserPromptSubmit","prompt":"Tiếng Việt: sửa lỗi ở đây"}`),
+			[]byte(`{"session_id":"s","hook_event_name":"UserPromptSubmit","prompt":"ПРИВЕТ мир — Ёлка"}`),
+			[]byte(`{"session_id":"s","hook_event_name":"Stop","last_assistant_message":"ΣΟΦΊΑ and µs ≤ 16"}`),
+			[]byte(`{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Read","tool_input":{"file_path":"/src/Ünïcödé/Straße.go"}}`),
+		})
 		if err := j.Append(evs); err != nil {
 			t.Fatal(err)
 		}

@@ -111,3 +111,19 @@ func noise(n int, seed uint64) string {
 	}
 	return string(b)
 }
+
+// parseEvents parses payloads into events numbered seq 1, 2, ..., received
+// now.
+func parseEvents(t testing.TB, payloads [][]byte) []*event.Event {
+	t.Helper()
+	evs := make([]*event.Event, 0, len(payloads))
+	for i, p := range payloads {
+		ev, err := event.Parse(p, 1<<20)
+		if err != nil {
+			t.Fatalf("payload %d does not parse: %v: %.200s", i, err, p)
+		}
+		ev.Seq, ev.Received = uint64(i+1), time.Now()
+		evs = append(evs, ev)
+	}
+	return evs
+}

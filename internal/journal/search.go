@@ -849,7 +849,7 @@ func foldWords(dst, s []byte) []byte {
 		}
 		r, n := utf8.DecodeRune(s)
 		switch {
-		case r >= 0xe000 && r <= 0xf8ff: // private use (BMP): the marks
+		case bmpPrivate(r): // the marks and joins, most often
 			dst = append(dst, s[:n]...)
 		case r >= 0x300 && r <= 0x36f:
 		case !isWordRune(r):
@@ -877,12 +877,16 @@ func foldFrom(s []byte) int {
 			return i
 		}
 		r, n := utf8.DecodeRune(s[i:])
-		if r < 0xe000 || r > 0xf8ff {
+		if !bmpPrivate(r) {
 			return i
 		}
 		i += n
 	}
 }
+
+// bmpPrivate reports whether r is in the private-use area of the Basic
+// Multilingual Plane, where fieldMark, fieldJoin and pairJoin are.
+func bmpPrivate(r rune) bool { return r >= 0xe000 && r <= 0xf8ff }
 
 // nonASCII is the index of the first byte of s that is not ASCII, len(s)
 // when none is.
